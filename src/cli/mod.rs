@@ -1,0 +1,102 @@
+//! The command line: clap definitions, one file per subcommand, each turning its arguments
+//! into a stage's plain options and printing the outcome. The only module that prints to the
+//! terminal or uses `anyhow`; no business logic lives here.
+
+mod demo;
+mod schema;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, as in Terraform: 0 nothing to do, 1 error or invalid input, 2 changes pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success, nothing pending.
+    Ok = 0,
+    /// An error, or invalid input.
+    Error = 1,
+    /// Success with changes pending (only with `--detailed-exitcode`).
+    Pending = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// GitOps for machine identities: declare certificates, keys and secrets in Git, validate,
+/// discover, plan rotations, apply them and keep a signed audit trail.
+#[derive(Debug, Parser)]
+#[command(name = "trustops", version, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// Root of the governance repository.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every declaration: schema, names, references, cycles and policy sanity.
+    Validate(validate::Args),
+    /// Write the JSON Schemas of every kind (for editors and CI).
+    Schema(schema::Args),
+    /// Create a demo governance repository and run the pipeline on it.
+    Demo(demo::Args),
+}
+
+/// Parses `args`, runs the subcommand, prints any error once, and returns the exit code.
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; usage errors are errors (1), never "pending" (2).
+            return if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Ok
+            }
+            .into();
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
+        Command::Schema(args) => schema::run(&args, &mut out),
+        Command::Demo(args) => demo::run(&args, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) if is_broken_pipe(&e) => Exit::Ok.into(),
+        Err(e) => {
+            #[allow(clippy::print_stderr, reason = "main reports the error once, here")]
+            {
+                eprintln!("error: {e:#}");
+            }
+            Exit::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,51 @@
+//! `trustops validate`: load the repository and report every problem.
+
+use super::{Exit, Global};
+use crate::load;
+use crate::render::{self, Format, Summary};
+use anyhow::Context;
+use std::io::Write;
+
+/// Arguments of `validate`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Output format: text (snippets), short (one line per problem), json or sarif.
+    #[arg(long, default_value = "text", value_parser = ["text", "short", "json", "sarif"])]
+    format: String,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let options = load::Options {
+        repo: global.repo.clone(),
+    };
+    let outcome = load::load(&options)
+        .with_context(|| format!("cannot validate {}", global.repo.display()))?;
+    let format = match args.format.as_str() {
+        "short" => Format::Short,
+        "json" => Format::Json,
+        "sarif" => Format::Sarif,
+        _ => Format::Text,
+    };
+    let summary = summary(&outcome);
+    render::diagnostics(out, format, &outcome.files, &outcome.diagnostics, &summary)?;
+    Ok(if crate::diag::has_errors(&outcome.diagnostics) {
+        Exit::Error
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The summary of a load, for renderers.
+pub(super) fn summary(outcome: &load::Outcome) -> Summary {
+    Summary {
+        files: outcome.files.len(),
+        documents: outcome.documents,
+        kinds: outcome
+            .model
+            .counts()
+            .iter()
+            .map(|(k, n)| (k.as_str().to_owned(), *n))
+            .collect(),
+        credentials: outcome.model.credential_count(),
+    }
+}

@@ -1,0 +1,20 @@
+//! trustops: GitOps for machine identities.
+//!
+//! Identities, owners and policies are declared as YAML in a Git repository. The pipeline
+//! (see `DESIGN.md`) is a chain of plain functions, one module each:
+//!
+//! ```text
+//! declarations ──load──▶ Model ──reconcile──▶ Findings ──plan──▶ Plan ──apply──▶ audit commit
+//! ```
+//!
+//! [`load`] reads and validates a governance repository into a [`model::Model`], reporting every
+//! problem as a [`diag::Diagnostic`]; [`render`] prints diagnostics for people and machines;
+//! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
+
+pub mod cli;
+pub mod demo;
+pub mod diag;
+pub mod git;
+pub mod load;
+pub mod model;
+pub mod render;

@@ -1,0 +1,197 @@
+//! One file → its declarations in the model, with a diagnostic per broken document.
+
+use super::document::{AnySpec, RawDocument, take_error_field};
+use super::{Input, Outcome, names, yaml};
+use crate::diag::{Code, Diagnostic, SourceFile, Span};
+use crate::model::{API_VERSION, Declaration, Kind, Origin, Spanned};
+use std::collections::BTreeMap;
+
+/// Parses `input` document by document into `outcome`.
+pub(super) fn file(input: Input, outcome: &mut Outcome) {
+    let Input { path, bytes } = input;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => text,
+        Ok(text) => {
+            let file = SourceFile::new(path.clone(), text);
+            unreadable(
+                &file,
+                "contains NUL bytes: this is a binary file, not YAML",
+                outcome,
+            );
+            return;
+        }
+        Err(e) => {
+            let file = SourceFile::new(
+                path.clone(),
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            );
+            unreadable(&file, "is not UTF-8 text", outcome);
+            return;
+        }
+    };
+    let file = SourceFile::new(path, text);
+    let mut reader = file.text.as_bytes();
+    let documents = serde_saphyr::read_with_options::<_, RawDocument>(&mut reader, yaml::options());
+    for (index, result) in documents.enumerate() {
+        let field = take_error_field();
+        match result {
+            Ok(raw) => admit(&file, index, raw, outcome),
+            Err(e) => {
+                outcome.documents += 1;
+                outcome.diagnostics.push(yaml::diagnostic(&file, &e, field));
+            }
+        }
+    }
+    outcome.files.insert(file);
+}
+
+fn unreadable(file: &SourceFile, why: &str, outcome: &mut Outcome) {
+    outcome.diagnostics.push(
+        Diagnostic::error(Code::Unreadable, format!("{} {why}", file.path)).at(
+            &file.path,
+            Span {
+                line: 1,
+                column: 1,
+                offset: 0,
+                len: 0,
+            },
+            "not text",
+        ),
+    );
+}
+
+/// Checks the envelope of one parsed document and adds its declaration to the model.
+fn admit(file: &SourceFile, index: usize, raw: RawDocument, outcome: &mut Outcome) {
+    if raw.foreign {
+        return;
+    }
+    let path = file.path.as_str();
+    let anchor = raw
+        .kind
+        .as_ref()
+        .map(|k| k.span)
+        .or(raw.api_version.as_ref().map(|a| a.span))
+        .or(raw.metadata.as_ref().map(|m| m.name.span));
+    let Some(anchor) = anchor else {
+        // An empty mapping or one with none of our fields: not a trustops document.
+        return;
+    };
+    outcome.documents += 1;
+    let diagnostics = &mut outcome.diagnostics;
+    let missing = |field: &str| {
+        Diagnostic::error(Code::MissingField, format!("missing field `{field}`"))
+            .field(field)
+            .at(path, anchor, format!("this document has no `{field}`"))
+    };
+    let Some(api_version) = raw.api_version else {
+        diagnostics.push(missing("apiVersion").note(format!("add `apiVersion: {API_VERSION}`")));
+        return;
+    };
+    if api_version.value != API_VERSION {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::UnsupportedApiVersion,
+                format!("unsupported apiVersion `{}`", api_version.value),
+            )
+            .field("apiVersion")
+            .at(path, api_version.span, "this version is not supported")
+            .note(format!("expected `{API_VERSION}`")),
+        );
+        return;
+    }
+    let Some(kind) = raw.kind else {
+        diagnostics.push(missing("kind"));
+        return;
+    };
+    if Kind::parse(&kind.value).is_none() {
+        diagnostics.push(
+            Diagnostic::error(Code::UnknownKind, format!("unknown kind `{}`", kind.value))
+                .field("kind")
+                .at(path, kind.span, "not a trustops kind")
+                .suggest(&kind.value, Kind::ALL.iter().map(|k| k.as_str()))
+                .note("expected one of: Owner, Policy, Issuer, Source, Identity, Exception"),
+        );
+        return;
+    }
+    let Some(metadata) = raw.metadata else {
+        diagnostics.push(missing("metadata"));
+        return;
+    };
+    let Some(spec) = raw.spec else {
+        diagnostics.push(if raw.spec_skipped {
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`spec` comes before `kind`, so its type is unknown",
+            )
+            .field("spec")
+            .at(path, kind.span, "kind is declared after spec")
+            .note("write apiVersion, kind and metadata before spec")
+        } else {
+            missing("spec")
+        });
+        return;
+    };
+    if !names::check(path, "metadata.name", &metadata.name, diagnostics) {
+        return;
+    }
+    let origin = Origin {
+        path: path.to_owned(),
+        span: metadata.name.span,
+        document: index,
+    };
+    let envelope = Envelope {
+        api_version,
+        kind,
+        metadata,
+        origin,
+    };
+    let model = &mut outcome.model;
+    match spec {
+        AnySpec::Owner(s) => insert(&mut model.owners, envelope.with(s), diagnostics),
+        AnySpec::Policy(s) => insert(&mut model.policies, envelope.with(s), diagnostics),
+        AnySpec::Issuer(s) => insert(&mut model.issuers, envelope.with(s), diagnostics),
+        AnySpec::Source(s) => insert(&mut model.sources, envelope.with(s), diagnostics),
+        AnySpec::Identity(s) => insert(&mut model.identities, envelope.with(s), diagnostics),
+        AnySpec::Exception(s) => insert(&mut model.exceptions, envelope.with(s), diagnostics),
+    }
+}
+
+struct Envelope {
+    api_version: Spanned<String>,
+    kind: Spanned<String>,
+    metadata: crate::model::Metadata,
+    origin: Origin,
+}
+
+impl Envelope {
+    fn with<S>(self, spec: S) -> Declaration<S> {
+        Declaration {
+            api_version: self.api_version,
+            kind: self.kind,
+            metadata: self.metadata,
+            spec,
+            origin: self.origin,
+        }
+    }
+}
+
+fn insert<S>(
+    map: &mut BTreeMap<String, Declaration<S>>,
+    decl: Declaration<S>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    match map.get(decl.name()) {
+        Some(first) => diagnostics.push(
+            Diagnostic::error(
+                Code::DuplicateName,
+                format!("{} `{}` is declared twice", decl.kind.value, decl.name()),
+            )
+            .field("metadata.name")
+            .at(&decl.origin.path, decl.origin.span, "declared again here")
+            .also(&first.origin.path, first.origin.span, "first declared here"),
+        ),
+        None => {
+            map.insert(decl.name().to_owned(), decl);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Every reference must name something declared: owners, policies, issuers, sources,
+//! credentials (`rotateWith`, `dependsOn`) and exception targets.
+
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Identity, Kind, Model, Spanned};
+
+/// Reports every reference that does not resolve, and issuers a policy does not allow.
+pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    for owner in model.owners.values() {
+        let path = &owner.origin.path;
+        for (i, step) in owner.spec.escalation.iter().enumerate() {
+            if let Some(to) = &step.owner {
+                resolve(
+                    model,
+                    Kind::Owner,
+                    to,
+                    path,
+                    &format!("spec.escalation[{i}].owner"),
+                    out,
+                );
+            }
+        }
+    }
+    for policy in model.policies.values() {
+        let path = &policy.origin.path;
+        for (field, list) in [
+            ("issuers", &policy.spec.issuers),
+            ("allowedIssuers", &policy.spec.allowed_issuers),
+        ] {
+            for (i, issuer) in list.iter().enumerate() {
+                resolve(
+                    model,
+                    Kind::Issuer,
+                    issuer,
+                    path,
+                    &format!("spec.{field}[{i}]"),
+                    out,
+                );
+            }
+        }
+        if !policy.spec.allowed_issuers.is_empty() {
+            for (i, issuer) in policy.spec.issuers.iter().enumerate() {
+                not_allowed(
+                    model,
+                    policy.name(),
+                    issuer,
+                    path,
+                    &format!("spec.issuers[{i}]"),
+                    out,
+                );
+            }
+        }
+    }
+    for identity in model.identities.values() {
+        identity_references(model, identity, out);
+    }
+    for exception in model.exceptions.values() {
+        let path = &exception.origin.path;
+        let spec = &exception.spec;
+        let Some(name) = &spec.identity else { continue };
+        if !resolve(model, Kind::Identity, name, path, "spec.identity", out) {
+            continue;
+        }
+        if let (Some(credential), Some(identity)) =
+            (&spec.credential, model.identities.get(&name.value))
+        {
+            credential_in(identity, credential, path, "spec.credential", out);
+        }
+    }
+}
+
+fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnostic>) {
+    let path = &identity.origin.path;
+    let spec = &identity.spec;
+    if let Some(owner) = &spec.owner {
+        resolve(model, Kind::Owner, owner, path, "spec.owner", out);
+    }
+    if let Some(policy) = &spec.policy {
+        resolve(model, Kind::Policy, policy, path, "spec.policy", out);
+    }
+    for (c, credential) in spec.credentials.iter().enumerate() {
+        let at = format!("spec.credentials[{c}]");
+        if let Some(policy) = &credential.policy {
+            resolve(
+                model,
+                Kind::Policy,
+                policy,
+                path,
+                &format!("{at}.policy"),
+                out,
+            );
+        }
+        let policy = credential.policy.as_ref().or(spec.policy.as_ref());
+        for (i, issuer) in credential.issuers.iter().enumerate() {
+            let field = format!("{at}.issuers[{i}]");
+            if resolve(model, Kind::Issuer, issuer, path, &field, out)
+                && let Some(policy) = policy
+            {
+                not_allowed(model, &policy.value, issuer, path, &field, out);
+            }
+        }
+        if let Some(source) = &credential.match_rule.source {
+            resolve(
+                model,
+                Kind::Source,
+                source,
+                path,
+                &format!("{at}.match.source"),
+                out,
+            );
+        }
+        for (field, list) in [
+            ("rotateWith", &credential.rotate_with),
+            ("dependsOn", &credential.depends_on),
+        ] {
+            for (i, reference) in list.iter().enumerate() {
+                let field = format!("{at}.{field}[{i}]");
+                match reference.value.split_once('/') {
+                    Some((other, name)) => {
+                        let Some(target) = model.identities.get(other) else {
+                            let wrong = Spanned {
+                                value: other.to_owned(),
+                                span: reference.span,
+                            };
+                            resolve(model, Kind::Identity, &wrong, path, &field, out);
+                            continue;
+                        };
+                        let name = Spanned {
+                            value: name.to_owned(),
+                            span: reference.span,
+                        };
+                        credential_in(target, &name, path, &field, out);
+                    }
+                    None => credential_in(identity, reference, path, &field, out),
+                }
+            }
+        }
+    }
+}
+
+/// The credential a `rotateWith`/`dependsOn` entry of `identity` names, as
+/// `(identity, credential)`, when it resolves.
+pub(super) fn credential_target<'a>(
+    model: &'a Model,
+    identity: &'a str,
+    reference: &'a str,
+) -> Option<(&'a str, &'a str)> {
+    let (other, name) = reference.split_once('/').unwrap_or((identity, reference));
+    let target = model.identities.get(other)?;
+    target
+        .spec
+        .credentials
+        .iter()
+        .any(|c| c.name.value == name)
+        .then_some((other, name))
+}
+
+fn credential_in(
+    identity: &Identity,
+    name: &Spanned<String>,
+    path: &str,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let names: Vec<&str> = identity
+        .spec
+        .credentials
+        .iter()
+        .map(|c| c.name.value.as_str())
+        .collect();
+    if names.contains(&name.value.as_str()) {
+        return;
+    }
+    out.push(
+        Diagnostic::error(
+            Code::UnknownReference,
+            format!(
+                "no credential \"{}\" in identity \"{}\"",
+                name.value,
+                identity.name()
+            ),
+        )
+        .field(field)
+        .at(path, name.span, "unknown credential")
+        .suggest(&name.value, names.iter().copied())
+        .also(
+            &identity.origin.path,
+            identity.origin.span,
+            "identity declared here",
+        ),
+    );
+}
+
+/// Reports `reference` when no declaration of `kind` has that name; returns whether it resolved.
+fn resolve(
+    model: &Model,
+    kind: Kind,
+    reference: &Spanned<String>,
+    path: &str,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    let names = model.names(kind);
+    if names.contains(&reference.value.as_str()) {
+        return true;
+    }
+    let mut d = Diagnostic::error(
+        Code::UnknownReference,
+        format!("no {} named \"{}\"", kind.lower(), reference.value),
+    )
+    .field(field)
+    .at(path, reference.span, format!("unknown {}", kind.lower()))
+    .suggest(&reference.value, names.iter().copied());
+    if names.is_empty() {
+        d = d.note(format!("no {kind} is declared in this repository"));
+    }
+    out.push(d);
+    false
+}
+
+/// Reports `issuer` when policy `policy` has an `allowedIssuers` list without it.
+fn not_allowed(
+    model: &Model,
+    policy: &str,
+    issuer: &Spanned<String>,
+    path: &str,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(declared) = model.policies.get(policy) else {
+        return;
+    };
+    let allowed = &declared.spec.allowed_issuers;
+    if allowed.is_empty() || allowed.iter().any(|a| a.value == issuer.value) {
+        return;
+    }
+    let list: Vec<&str> = allowed.iter().map(|a| a.value.as_str()).collect();
+    out.push(
+        Diagnostic::error(
+            Code::IssuerNotAllowed,
+            format!(
+                "issuer \"{}\" is not allowed by policy \"{policy}\"",
+                issuer.value
+            ),
+        )
+        .field(field)
+        .at(path, issuer.span, "not in the policy's allowedIssuers")
+        .also(
+            &declared.origin.path,
+            declared.origin.span,
+            "policy declared here",
+        )
+        .note(format!("allowedIssuers: {}", list.join(", "))),
+    );
+}

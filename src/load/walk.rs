@@ -1,0 +1,111 @@
+//! Which files hold declarations: `trustops.yaml` settings, then a sorted walk of the paths.
+
+use super::{Error, Input, yaml};
+use crate::diag::{Code, Diagnostic, SourceFile};
+use crate::model::{RepoConfig, config_file_name};
+use std::path::Path;
+use walkdir::WalkDir;
+
+/// Reads `trustops.yaml` at the root, or the defaults when it is absent.
+pub(super) fn read_config(repo: &Path, diagnostics: &mut Vec<Diagnostic>) -> RepoConfig {
+    let path = repo.join(config_file_name());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return RepoConfig::default();
+    };
+    match serde_saphyr::from_str_with_options::<RepoConfig>(&text, yaml::options()) {
+        Ok(config) => config,
+        Err(e) => {
+            let file = SourceFile::new(config_file_name().to_owned(), text);
+            let mut d = yaml::diagnostic(&file, &e, None);
+            d.code = Code::InvalidConfig;
+            diagnostics.push(d);
+            RepoConfig::default()
+        }
+    }
+}
+
+/// Every `*.yaml`/`*.yml` file under the configured paths, sorted, except `audit/`, hidden
+/// folders, `trustops.yaml` and excluded paths. Unreadable files become diagnostics.
+pub(super) fn read_inputs(
+    repo: &Path,
+    config: &RepoConfig,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<Input>, Error> {
+    let roots: Vec<String> = if config.paths.is_empty() {
+        vec![String::new()]
+    } else {
+        config.paths.iter().map(|p| clean(p)).collect()
+    };
+    let excluded: Vec<String> = config.exclude.iter().map(|p| clean(p)).collect();
+    let mut inputs = Vec::new();
+    for root in roots {
+        let start = repo.join(&root);
+        if !start.exists() {
+            diagnostics.push(Diagnostic::error(
+                Code::InvalidConfig,
+                format!("paths: `{root}` does not exist in the repository"),
+            ));
+            continue;
+        }
+        let walker = WalkDir::new(&start)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let rel = relative(repo, e.path());
+                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+                !hidden && rel != "audit" && !excluded.iter().any(|x| is_under(&rel, x))
+            });
+        for entry in walker {
+            let entry = entry.map_err(|source| Error::Walk {
+                path: start.clone(),
+                source,
+            })?;
+            let rel = relative(repo, entry.path());
+            let is_yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
+            if !entry.file_type().is_file() || !is_yaml || rel == config_file_name() {
+                continue;
+            }
+            match read(entry.path()) {
+                Ok(bytes) => inputs.push(Input { path: rel, bytes }),
+                Err(message) => diagnostics.push(
+                    Diagnostic::error(Code::Unreadable, format!("{rel}: {message}")).at(
+                        &rel,
+                        Default::default(),
+                        "cannot read",
+                    ),
+                ),
+            }
+        }
+    }
+    inputs.dedup_by(|a, b| a.path == b.path);
+    Ok(inputs)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > yaml::MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "{size} bytes is larger than the {} MiB limit for a declaration file",
+            yaml::MAX_FILE_BYTES >> 20
+        ));
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+fn clean(path: &str) -> String {
+    path.trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn is_under(rel: &str, prefix: &str) -> bool {
+    rel == prefix || rel.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
+}
+
+fn relative(repo: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(repo).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

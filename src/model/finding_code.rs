@@ -1,0 +1,137 @@
+//! The stable codes of findings, the rules an Exception can waive. Each is mapped to the OWASP
+//! Non-Human Identities Top 10 (2025) and NIST CSF 2.0 so reports double as evidence.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+
+macro_rules! finding_codes {
+    ($($variant:ident = $name:literal : $description:literal, owasp [$($owasp:literal),*], nist [$($nist:literal),*];)*) => {
+        /// A kind of finding: one condition, one stable kebab-case name.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum FindingCode {
+            #[default]
+            $(#[doc = $description] $variant,)*
+        }
+
+        impl FindingCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [FindingCode] = &[$(FindingCode::$variant,)*];
+            const NAMES: &'static [&'static str] = &[$($name,)*];
+
+            /// The stable kebab-case name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(FindingCode::$variant => $name,)* }
+            }
+
+            /// What the finding means.
+            pub fn description(self) -> &'static str {
+                match self { $(FindingCode::$variant => $description,)* }
+            }
+
+            /// OWASP Non-Human Identities Top 10 (2025) entries it evidences.
+            pub fn owasp_nhi(self) -> &'static [&'static str] {
+                match self { $(FindingCode::$variant => &[$($owasp),*],)* }
+            }
+
+            /// NIST Cybersecurity Framework 2.0 subcategories it evidences.
+            pub fn nist_csf(self) -> &'static [&'static str] {
+                match self { $(FindingCode::$variant => &[$($nist),*],)* }
+            }
+
+            /// The code named `name`.
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == name)
+            }
+        }
+    };
+}
+
+finding_codes! {
+    Unmanaged = "unmanaged": "A discovered credential that no identity declares: nobody owns it.",
+        owasp ["NHI1:2025 Improper Offboarding"], nist ["ID.AM-02", "PR.AA-01"];
+    Missing = "missing": "A declared credential that discovery did not find.",
+        owasp ["NHI1:2025 Improper Offboarding"], nist ["ID.AM-02"];
+    Expired = "expired": "A certificate past its notAfter, or a secret past its expiry.",
+        owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01", "PR.DS-02"];
+    RenewalDue = "renewal-due": "A certificate inside its renewBefore window.",
+        owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
+    ValidityExceedsPolicy = "validity-exceeds-policy": "A certificate's lifetime is longer than the policy's maxValidity.",
+        owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01", "GV.PO-01"];
+    WeakKey = "weak-key": "A key algorithm or size the policy does not allow.",
+        owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
+    ForbiddenSignatureAlgorithm = "forbidden-signature-algorithm": "A certificate signed with an algorithm the policy forbids.",
+        owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
+    IssuerNotAllowed = "issuer-not-allowed": "A certificate from an issuer the policy does not allow.",
+        owasp ["NHI3:2025 Vulnerable Third-Party NHI"], nist ["GV.SC-05", "PR.AA-01"];
+    OwnerMissing = "owner-missing": "An identity with no owner, or an owner nobody can reach.",
+        owasp ["NHI1:2025 Improper Offboarding"], nist ["GV.RR-02", "ID.AM-02"];
+    SecretTooOld = "secret-too-old": "A secret, key or token older than the policy's maxAge.",
+        owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
+    Drift = "drift": "A credential whose SANs, subject, issuer or key type differ from its declaration.",
+        owasp ["NHI6:2025 Insecure Cloud Deployment Configurations"], nist ["PR.PS-01", "DE.CM-09"];
+    ExceptionExpired = "exception-expired": "An exception past its expiry date; it no longer suppresses anything.",
+        owasp [], nist ["GV.RM-04", "ID.RA-07"];
+    DependentsOutOfSync = "dependents-out-of-sync": "A dependent secret older than the certificate it rotates with.",
+        owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
+    SharedCredential = "shared-credential": "One credential used by several identities.",
+        owasp ["NHI9:2025 NHI Reuse"], nist ["PR.AA-01", "PR.AA-05"];
+    OrphanPrivateKey = "orphan-private-key": "A private key with no certificate, or found outside the credential's declared locations.",
+        owasp ["NHI2:2025 Secret Leakage"], nist ["PR.DS-01"];
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FindingCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FindingCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        FindingCode::parse(&name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, FindingCode::NAMES))
+    }
+}
+
+impl JsonSchema for FindingCode {
+    fn schema_name() -> Cow<'static, str> {
+        "FindingCode".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": FindingCode::NAMES,
+            "description": "A finding code."
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FindingCode;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let names: BTreeSet<_> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), FindingCode::ALL.len());
+        let docs = include_str!("../../docs/findings.md");
+        for code in FindingCode::ALL {
+            assert!(
+                docs.contains(&format!("`{code}`")),
+                "{code} missing from docs/findings.md"
+            );
+            assert!(
+                !code.nist_csf().is_empty(),
+                "{code} has no NIST CSF reference"
+            );
+        }
+    }
+}

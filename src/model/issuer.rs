@@ -1,0 +1,143 @@
+//! `Issuer`: where new credentials come from. Exactly one type block is set, as in
+//! cert-manager (`localCa`, `acme`, `cfssl` or `exec`).
+
+use super::{Duration, Kind, KindSpec, Spanned};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A certificate authority or other credential issuer. Set exactly one of `localCa`, `acme`,
+/// `cfssl`, `exec`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IssuerSpec {
+    /// What this issuer is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A CA whose certificate and key are files on the machine running trustops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_ca: Option<LocalCa>,
+    /// An RFC 8555 ACME server (Let's Encrypt, step-ca, pebble, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme: Option<Acme>,
+    /// A CFSSL CA API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cfssl: Option<Cfssl>,
+    /// A command speaking trustops' issuer JSON contract on stdin/stdout (for Vault, cloud
+    /// secret managers, databases, anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecIssuer>,
+}
+
+impl KindSpec for IssuerSpec {
+    const KIND: Kind = Kind::Issuer;
+    const DESCRIPTION: &'static str = "An Issuer: a local CA, an ACME server, a CFSSL CA API or an exec plugin that issues credentials.";
+}
+
+/// The type of an issuer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssuerKind {
+    /// `localCa`.
+    LocalCa,
+    /// `acme`.
+    Acme,
+    /// `cfssl`.
+    Cfssl,
+    /// `exec`.
+    Exec,
+}
+
+impl IssuerSpec {
+    /// The types configured (valid specs have exactly one).
+    pub fn kinds(&self) -> Vec<IssuerKind> {
+        [
+            self.local_ca.as_ref().map(|_| IssuerKind::LocalCa),
+            self.acme.as_ref().map(|_| IssuerKind::Acme),
+            self.cfssl.as_ref().map(|_| IssuerKind::Cfssl),
+            self.exec.as_ref().map(|_| IssuerKind::Exec),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// A CA from files. Paths are relative to the repository root unless absolute; the key must
+/// live outside the repository (or be given through `keyEnv`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalCa {
+    /// PEM file with the CA certificate.
+    pub cert_file: Spanned<String>,
+    /// PEM file with the CA private key (PKCS#8 or SEC1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<Spanned<String>>,
+    /// Environment variable holding the CA private key PEM, instead of `keyFile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_env: Option<Spanned<String>>,
+    /// Where the CA's certificate revocation list is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_file: Option<Spanned<String>>,
+}
+
+/// An ACME account on a directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Acme {
+    /// The directory URL, e.g. `https://acme-v02.api.letsencrypt.org/directory`.
+    pub directory_url: Spanned<String>,
+    /// Contact e-mail for the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// File holding the account key; created on first use.
+    pub account_key_file: Spanned<String>,
+    /// Extra PEM roots to trust for the directory's HTTPS (private ACME servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<Spanned<String>>,
+    /// Solve http-01 challenges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http01: Option<Http01>,
+    /// Solve dns-01 challenges through a hook command, called with `present|cleanup`, the
+    /// record name and its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns01_command: Option<Vec<String>>,
+}
+
+/// How to answer http-01 challenges: a built-in responder or files in a web root.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Http01 {
+    /// Address for the built-in responder, e.g. `0.0.0.0:80`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<Spanned<String>>,
+    /// A folder served at `/.well-known/acme-challenge/` by an existing web server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webroot: Option<Spanned<String>>,
+}
+
+/// A CFSSL server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cfssl {
+    /// Base URL, e.g. `https://ca.internal:8888`.
+    pub url: Spanned<String>,
+    /// Signing profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// CA label, for multi-root servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Extra PEM roots to trust for the server's HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<Spanned<String>>,
+}
+
+/// A command that issues credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExecIssuer {
+    /// Program and arguments; the program is found on `PATH` or relative to the repository.
+    pub command: Spanned<Vec<String>>,
+    /// How long one call may take. Default: 60s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+}

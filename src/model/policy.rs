@@ -1,0 +1,213 @@
+//! `Policy`: the rules for one class of credentials (a trust domain).
+
+use super::{Duration, Kind, KindSpec, Schedule, Spanned};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+
+/// The trust domains trustops knows; others are allowed for custom classes.
+pub const TRUST_DOMAINS: [&str; 6] = [
+    "public-tls",
+    "internal-mtls",
+    "code-signing",
+    "ssh",
+    "api-key",
+    "token",
+];
+
+/// Rules for a class of credentials: lifetimes, renewal, issuers, key strength, approval and
+/// when rotations may happen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicySpec {
+    /// What this policy is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The trust domain: `public-tls`, `internal-mtls`, `code-signing`, `ssh`, `api-key`,
+    /// `token`, or a custom kebab-case name. Different domains get different controls.
+    pub trust_domain: Spanned<String>,
+    /// Longest lifetime a certificate may have (`notAfter - notBefore`), e.g. `90d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_validity: Option<Spanned<Duration>>,
+    /// When to renew before expiry: a duration (`30d`) or a percentage of the lifetime
+    /// (`33%`). Default: one third of the lifetime, as in cert-manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew_before: Option<Spanned<RenewBefore>>,
+    /// Issuers to use, in order of preference: the first is tried, then the next when it
+    /// fails, so a CA outage does not block renewal. Credentials may override this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issuers: Vec<Spanned<String>>,
+    /// Issuers whose certificates are acceptable under this policy. Default: `issuers`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_issuers: Vec<Spanned<String>>,
+    /// Allowed key algorithms with minimum sizes. The first entry is used for new keys.
+    /// Default: any algorithm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_algorithms: Vec<KeyAlgorithm>,
+    /// Signature algorithms that must not be used, by OpenSSL name, e.g.
+    /// `sha1WithRSAEncryption`, `md5WithRSAEncryption`, `ecdsa-with-SHA1`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbidden_signature_algorithms: Vec<Spanned<String>>,
+    /// Oldest a secret, key or token may get since it was created or last rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Spanned<Duration>>,
+    /// Every identity under this policy must declare its `workload` (e.g. a SPIFFE ID), so
+    /// renewal is bound to the workload that uses the credential.
+    #[serde(default)]
+    pub require_workload: bool,
+    /// Whether planned actions under this policy may be applied without a named approver.
+    #[serde(default)]
+    pub approval: Approval,
+    /// When owners are told about upcoming expiries.
+    #[serde(default)]
+    pub notify: Notify,
+    /// Windows when rotations may happen. Empty: any time. A rotation due outside every
+    /// window waits for the next one, unless the credential would expire first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renewal_windows: Vec<RenewalWindow>,
+    /// Revoke the old certificate once its replacement is deployed and verified.
+    #[serde(default = "yes")]
+    pub revoke_on_rotate: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl KindSpec for PolicySpec {
+    const KIND: Kind = Kind::Policy;
+    const DESCRIPTION: &'static str = "A Policy: lifetimes, renewal, issuers, key strength, approval and renewal windows for one trust domain.";
+}
+
+/// `renewBefore`: a fixed duration or a share of the certificate's lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenewBefore {
+    /// Renew this long before `notAfter`.
+    Duration(Duration),
+    /// Renew when this percentage (1–99) of the lifetime is left.
+    Percent(u8),
+}
+
+impl<'de> Deserialize<'de> for RenewBefore {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim().strip_suffix('%') {
+            Some(number) => match number.trim().parse::<u8>() {
+                Ok(p) if (1..=99).contains(&p) => Ok(RenewBefore::Percent(p)),
+                _ => Err(serde::de::Error::custom(format!(
+                    "invalid percentage `{text}`: expected a whole number from 1% to 99%"
+                ))),
+            },
+            None => text
+                .parse()
+                .map(RenewBefore::Duration)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl Serialize for RenewBefore {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RenewBefore::Duration(d) => d.serialize(s),
+            RenewBefore::Percent(p) => s.collect_str(&format_args!("{p}%")),
+        }
+    }
+}
+
+impl JsonSchema for RenewBefore {
+    fn schema_name() -> Cow<'static, str> {
+        "RenewBefore".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": format!("({})|(^[0-9]{{1,2}}%$)", super::duration::PATTERN),
+            "description": "A duration before expiry (`30d`) or a percentage of the lifetime (`33%`).",
+            "examples": ["30d", "33%"]
+        })
+    }
+}
+
+/// An allowed key algorithm.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KeyAlgorithm {
+    /// The algorithm: `rsa`, `ec`, `ed25519`, `ed448` or `dsa`.
+    #[serde(rename = "type")]
+    pub key_type: Spanned<KeyType>,
+    /// Minimum size in bits: the RSA modulus, or the EC curve size (256, 384, 521).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_size: Option<Spanned<u32>>,
+}
+
+/// Public-key algorithms, named as discovery reports them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    /// RSA.
+    Rsa,
+    /// Elliptic curve (ECDSA) on a named curve.
+    Ec,
+    /// Ed25519.
+    Ed25519,
+    /// Ed448.
+    Ed448,
+    /// DSA (legacy).
+    Dsa,
+}
+
+/// Approval mode for planned actions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    /// `apply --auto-approve` may carry out actions.
+    #[default]
+    Auto,
+    /// Each action needs `apply --approve ACTION-ID` from a person.
+    Manual,
+}
+
+/// Notification thresholds before expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Notify {
+    /// Tell the owner when this little time is left before expiry. Default: 30d, 15d, 2d.
+    #[serde(default = "default_thresholds")]
+    pub before_expiry: Vec<Spanned<Duration>>,
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Self {
+            before_expiry: default_thresholds(),
+        }
+    }
+}
+
+/// Lemur's defaults: 30, 15 and 2 days before expiry.
+fn default_thresholds() -> Vec<Spanned<Duration>> {
+    [30, 15, 2]
+        .into_iter()
+        .map(|d| Spanned::new(Duration::days(d)))
+        .collect()
+}
+
+/// A recurring window in which rotations may run.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RenewalWindow {
+    /// When the window opens, as a cron schedule, e.g. `0 2 * * SAT`.
+    pub schedule: Spanned<Schedule>,
+    /// How long the window stays open, e.g. `4h`.
+    pub duration: Spanned<Duration>,
+    /// IANA time zone for the schedule, e.g. `Europe/Berlin`. Default: `UTC`.
+    #[serde(default = "utc")]
+    pub time_zone: Spanned<String>,
+}
+
+fn utc() -> Spanned<String> {
+    Spanned::new("UTC".to_owned())
+}

@@ -1,0 +1,53 @@
+//! Turn results into bytes for people and machines: text (with source snippets), one line per
+//! problem, JSON and SARIF 2.1.0. Every format reads the same [`Diagnostic`] fields; nothing
+//! is parsed back from text. Renderers write to the writer they are given and do nothing else.
+
+mod json;
+mod sarif;
+mod text;
+
+use crate::diag::{Diagnostic, Files};
+use std::io::{self, Write};
+
+/// Output formats for diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Rich text with source snippets, like rustc (default).
+    #[default]
+    Text,
+    /// One line per problem: `path:line:col: severity[code]: message`.
+    Short,
+    /// The JSON document described in [`json`](self::json).
+    Json,
+    /// SARIF 2.1.0, for code-scanning annotations on pull requests.
+    Sarif,
+}
+
+/// What was checked, for the summary line and JSON.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// trustops documents read.
+    pub documents: usize,
+    /// Declarations by kind name, in kind order.
+    pub kinds: Vec<(String, usize)>,
+    /// Declared credentials.
+    pub credentials: usize,
+}
+
+/// Writes `diagnostics` in `format`.
+pub fn diagnostics(
+    out: &mut dyn Write,
+    format: Format,
+    files: &Files,
+    diagnostics: &[Diagnostic],
+    summary: &Summary,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::rich(out, files, diagnostics, summary),
+        Format::Short => text::short(out, diagnostics, summary),
+        Format::Json => json::write(out, diagnostics, summary),
+        Format::Sarif => sarif::write(out, diagnostics),
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests: the binary as a user runs it.
