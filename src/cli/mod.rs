@@ -46,6 +46,22 @@ pub struct Global {
     /// Root of the governance repository.
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub repo: PathBuf,
+    /// The time to evaluate at, RFC 3339 (`2026-05-01T00:00:00Z`) or a date; default: now.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+impl Global {
+    /// `--now`, or the clock. The only place trustops reads the clock.
+    pub fn now(&self) -> anyhow::Result<jiff::Timestamp> {
+        match &self.now {
+            None => Ok(jiff::Timestamp::now()),
+            Some(text) => text
+                .parse::<crate::model::Expiry>()
+                .map(|e| e.0)
+                .map_err(|_| anyhow::anyhow!("--now `{text}`: expected an RFC 3339 time (2026-05-01T12:00:00Z) or a date (2026-05-01)")),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,7 +94,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
-        Command::Demo(args) => demo::run(&args, &mut out),
+        Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -1,1 +1,151 @@
-//! placeholder
+//! `trustops demo`: a complete demo governance repository with certificates minted relative to
+//! now, for trying trustops in a minute.
+//!
+//! [`create`] writes `DIR/repo` (the declarations of `examples/demo/`, embedded in the binary,
+//! committed to a new Git repository) and `DIR/pki` (a local CA and the certificates the demo
+//! hosts serve: healthy, expiring within days, expired, one with a weak RSA-1024 key and one
+//! that no identity declares). The CLI then runs the pipeline on it.
+
+mod pki;
+
+pub use pki::Planted;
+
+use crate::git;
+use jiff::Timestamp;
+use std::path::{Path, PathBuf};
+
+/// The demo repository's files, embedded from `examples/demo/`.
+const FILES: [(&str, &str); 7] = [
+    (
+        "trustops.yaml",
+        include_str!("../../examples/demo/trustops.yaml"),
+    ),
+    (
+        "owners.yaml",
+        include_str!("../../examples/demo/owners.yaml"),
+    ),
+    (
+        "policies.yaml",
+        include_str!("../../examples/demo/policies.yaml"),
+    ),
+    (
+        "issuers.yaml",
+        include_str!("../../examples/demo/issuers.yaml"),
+    ),
+    (
+        "sources.yaml",
+        include_str!("../../examples/demo/sources.yaml"),
+    ),
+    (
+        "identities.yaml",
+        include_str!("../../examples/demo/identities.yaml"),
+    ),
+    (
+        "exceptions.yaml",
+        include_str!("../../examples/demo/exceptions.yaml"),
+    ),
+];
+
+/// Where and when to build the demo.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Folder to create (must not exist, or be empty).
+    pub dir: PathBuf,
+    /// The time certificates are minted relative to.
+    pub now: Timestamp,
+}
+
+/// What was created.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The governance repository.
+    pub repo: PathBuf,
+    /// The CA and host certificates.
+    pub pki: PathBuf,
+    /// The id of the repository's first commit.
+    pub commit: String,
+    /// The certificates minted, in file order.
+    pub certificates: Vec<Planted>,
+}
+
+/// Why the demo could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The folder exists and is not empty.
+    #[error("{dir} already exists and is not empty; choose another folder or remove it")]
+    NotEmpty {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A certificate could not be minted.
+    #[error("cannot mint the demo certificate {name}")]
+    Mint {
+        /// Which one.
+        name: String,
+        /// The cause.
+        #[source]
+        source: rcgen::Error,
+    },
+    /// The Git repository could not be created.
+    #[error(transparent)]
+    Git(#[from] git::Error),
+}
+
+/// Creates the demo in `options.dir`.
+pub fn create(options: &Options) -> Result<Outcome, Error> {
+    let dir = &options.dir;
+    let non_empty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+    if non_empty {
+        return Err(Error::NotEmpty { dir: dir.clone() });
+    }
+    let repo = dir.join("repo");
+    let pki = dir.join("pki");
+    for (name, text) in FILES {
+        write(&repo.join(name), text.as_bytes(), 0o644)?;
+    }
+    let certificates = pki::mint(&pki, options.now)?;
+    let author = git::Author {
+        name: "trustops demo".into(),
+        email: "demo@trustops.dev".into(),
+        time: options.now.as_second(),
+    };
+    let commit = git::init_with_commit(
+        &repo,
+        "Declare the demo's owners, policies and identities\n",
+        &author,
+    )?;
+    Ok(Outcome {
+        repo,
+        pki,
+        commit,
+        certificates,
+    })
+}
+
+/// Writes `bytes` to `path` with `mode` (on Unix), creating parent folders.
+fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    let fail = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = open.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(fail)
+}
