@@ -1,1 +1,8 @@
-//! Integration tests: the binary as a user runs it.
+//! Integration tests: trustops driven the way a user drives it, from one test binary.
+
+mod cli;
+mod demo;
+mod robustness;
+mod schema;
+mod support;
+mod validate;

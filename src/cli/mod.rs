@@ -29,8 +29,8 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// GitOps for machine identities: declare certificates, keys and secrets in Git, validate,
-/// discover, plan rotations, apply them and keep a signed audit trail.
+/// GitOps for machine identities: owners, policies, certificates, keys and secrets declared as
+/// YAML in a Git repository, checked and kept honest.
 #[derive(Debug, Parser)]
 #[command(name = "trustops", version, max_term_width = 100)]
 struct Cli {

@@ -39,16 +39,28 @@ impl SourceFile {
             .map_or(start + line_end, |(i, _)| start + i)
     }
 
-    /// Byte range of the token starting at `line:column`: up to the end of the line, or to
-    /// the end of the key or scalar when it can tell.
+    /// Byte range of the token starting at `line:column`: a quoted scalar through its closing
+    /// quote, else up to the end of the line, a comment or a `key: `, and inside a flow
+    /// collection (`[a, b]`, `{k: v}`) up to the next `,`, `]` or `}`.
     pub fn token_range(&self, line: u32, column: u32) -> std::ops::Range<usize> {
         let start = self.offset(line, column);
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
         let rest = &self.text[start..];
-        let end = rest
-            .find(['\n', '#'])
-            .unwrap_or(rest.len())
-            .min(rest.find(": ").map_or(usize::MAX, |i| i))
-            .min(rest.find(":\n").map_or(usize::MAX, |i| i));
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        let rest = &rest[..line_end];
+        if let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') {
+            let close = rest[1..].find(quote).map_or(rest.len(), |i| i + 2);
+            return start..start + close;
+        }
+        let in_flow = self.text[line_start..start].contains(['[', '{']);
+        let mut end = rest.find(" #").unwrap_or(rest.len());
+        end = end.min(rest.find(": ").unwrap_or(usize::MAX));
+        if rest.ends_with(':') {
+            end = end.min(rest.len() - 1);
+        }
+        if in_flow {
+            end = end.min(rest.find([',', ']', '}']).unwrap_or(usize::MAX));
+        }
         let token = rest[..end].trim_end();
         start..start + token.len()
     }
@@ -100,5 +112,13 @@ mod tests {
         assert_eq!(f.offset(9, 9), f.text.len());
         assert_eq!(&f.text[f.token_range(2, 1)], "namé");
         assert_eq!(&f.text[f.token_range(2, 7)], "x");
+        let f = SourceFile::new(
+            "b.yaml".into(),
+            "k: [ab, cd]\nq: \"x: y\" # c\nkey:\n".into(),
+        );
+        assert_eq!(&f.text[f.token_range(1, 5)], "ab");
+        assert_eq!(&f.text[f.token_range(1, 9)], "cd");
+        assert_eq!(&f.text[f.token_range(2, 4)], "\"x: y\"");
+        assert_eq!(&f.text[f.token_range(3, 1)], "key");
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Entry points: [`load`] reads a work tree from disk; [`from_inputs`] does the same for files
 //! already in memory (e.g. read from a Git revision). Parsing is streaming, one document at a
-//! time ([`document`]); checks across documents (names, references, cycles, policy sanity) run
+//! time (`document.rs`); checks across documents (names, references, cycles, policy sanity) run
 //! on what parsed, and every problem is collected rather than the first. This module never
 //! writes anything.
 

@@ -25,7 +25,7 @@ pub(super) fn check(
     if is_valid(&name.value) {
         return true;
     }
-    let mut d = Diagnostic::error(Code::InvalidName, format!("invalid name `{}`", name.value))
+    let mut d = Diagnostic::error(Code::InvalidName, format!("invalid name \"{}\"", name.value))
         .field(field)
         .at(path, name.span, "not a lowercase DNS-style name")
         .note("names use a-z, 0-9, `-` and `.`, start and end with a letter or digit, and are at most 253 characters");

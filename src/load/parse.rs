@@ -91,7 +91,7 @@ fn admit(file: &SourceFile, index: usize, raw: RawDocument, outcome: &mut Outcom
         diagnostics.push(
             Diagnostic::error(
                 Code::UnsupportedApiVersion,
-                format!("unsupported apiVersion `{}`", api_version.value),
+                format!("unsupported apiVersion \"{}\"", api_version.value),
             )
             .field("apiVersion")
             .at(path, api_version.span, "this version is not supported")
@@ -105,11 +105,14 @@ fn admit(file: &SourceFile, index: usize, raw: RawDocument, outcome: &mut Outcom
     };
     if Kind::parse(&kind.value).is_none() {
         diagnostics.push(
-            Diagnostic::error(Code::UnknownKind, format!("unknown kind `{}`", kind.value))
-                .field("kind")
-                .at(path, kind.span, "not a trustops kind")
-                .suggest(&kind.value, Kind::ALL.iter().map(|k| k.as_str()))
-                .note("expected one of: Owner, Policy, Issuer, Source, Identity, Exception"),
+            Diagnostic::error(
+                Code::UnknownKind,
+                format!("unknown kind \"{}\"", kind.value),
+            )
+            .field("kind")
+            .at(path, kind.span, "not a trustops kind")
+            .suggest(&kind.value, Kind::ALL.iter().map(|k| k.as_str()))
+            .note("expected one of: Owner, Policy, Issuer, Source, Identity, Exception"),
         );
         return;
     }
@@ -184,7 +187,7 @@ fn insert<S>(
         Some(first) => diagnostics.push(
             Diagnostic::error(
                 Code::DuplicateName,
-                format!("{} `{}` is declared twice", decl.kind.value, decl.name()),
+                format!("{} \"{}\" is declared twice", decl.kind.value, decl.name()),
             )
             .field("metadata.name")
             .at(&decl.origin.path, decl.origin.span, "declared again here")

@@ -38,6 +38,14 @@ pub(super) fn diagnostic(
     };
     let code = classify(&message, structural);
     let mut diagnostic = Diagnostic::error(code, message.clone());
+    // serde names a missing field in the message only; put it in the path too.
+    let missing = (code == Code::MissingField)
+        .then(|| message.split('`').nth(1))
+        .flatten();
+    let field = match (field, missing) {
+        (Some(path), Some(name)) => Some(format!("{path}.{name}")),
+        (field, _) => field,
+    };
     if let Some(field) = field {
         diagnostic = diagnostic.field(field);
     }

@@ -17,7 +17,7 @@ pub enum Format {
     Text,
     /// One line per problem: `path:line:col: severity[code]: message`.
     Short,
-    /// The JSON document described in [`json`](self::json).
+    /// A JSON document: `format_version`, `valid`, `summary` and `diagnostics` (see `render/json.rs`).
     Json,
     /// SARIF 2.1.0, for code-scanning annotations on pull requests.
     Sarif,

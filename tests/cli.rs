@@ -1,0 +1,43 @@
+//! The command line itself: help for every subcommand, exit codes for usage errors.
+
+use crate::support::Test;
+use insta::assert_snapshot;
+
+#[test]
+fn help_for_every_subcommand() {
+    for sub in ["", "validate", "schema", "demo"] {
+        let args: Vec<&str> = [sub, "--help"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let out = Test::new().args(&args).run().status(0);
+        let name = if sub.is_empty() {
+            "help".to_owned()
+        } else {
+            format!("help_{sub}")
+        };
+        insta::with_settings!({filters => vec![(r"trustops \d+\.\d+\.\d+", "trustops [version]")]}, {
+            assert_snapshot!(name, out.stdout);
+        });
+    }
+}
+
+#[test]
+fn usage_errors_exit_1_never_2() {
+    let out = Test::new()
+        .args(&["validate", "--format", "xml"])
+        .run()
+        .status(1);
+    assert!(out.stderr.contains("invalid value 'xml'"), "{}", out.stderr);
+    Test::new().args(&["no-such-command"]).run().status(1);
+    Test::new()
+        .args(&["--now", "soon", "demo", "d"])
+        .run()
+        .status(1);
+}
+
+#[test]
+fn version_is_printed() {
+    let out = Test::new().args(&["--version"]).run().status(0);
+    assert!(out.stdout.starts_with("trustops "), "{}", out.stdout);
+}

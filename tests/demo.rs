@@ -1,0 +1,131 @@
+//! `trustops demo`: a runnable demo repository with freshly minted certificates, checked with
+//! real `git` and `openssl`.
+
+use crate::support::Test;
+use insta::assert_snapshot;
+use std::process::Command;
+
+fn tool(program: &str, args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed: apt-get install {program} ({e})"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {
+    let test = Test::new().args(&["--now", "2026-05-01T12:00:00Z", "demo", "demo"]);
+    let out = test.run().status(0);
+    let stdout = out
+        .stdout
+        .replace(&test.dir.path().display().to_string(), "[tmp]");
+    let commit = regex_free_commit(&stdout);
+    assert_snapshot!(stdout.replace(&commit, "[commit]"));
+
+    let demo = test.dir.path().join("demo");
+    let repo = demo.join("repo");
+    // Real git sees one clean commit holding every declaration, and no private key.
+    let (ok, status) = tool("git", &["status", "--porcelain"], &repo);
+    assert!(ok && status.trim().is_empty(), "git status: {status}");
+    let (ok, files) = tool("git", &["ls-files"], &repo);
+    assert!(ok, "{files}");
+    assert_snapshot!(files, @r"
+    exceptions.yaml
+    identities.yaml
+    issuers.yaml
+    owners.yaml
+    policies.yaml
+    sources.yaml
+    trustops.yaml
+    ");
+    let (ok, fsck) = tool("git", &["fsck", "--strict"], &repo);
+    assert!(ok, "{fsck}");
+
+    // The certificates chain to the demo CA, and their dates are relative to --now.
+    let pki = demo.join("pki");
+    let (ok, verify) = tool(
+        "openssl",
+        &[
+            "verify",
+            "-attime",
+            "1777636800",
+            "-CAfile",
+            "ca/ca.pem",
+            "hosts/web/www.pem",
+            "hosts/payments/ledger.pem",
+        ],
+        &pki,
+    );
+    assert!(ok, "{verify}");
+    let (ok, expired) = tool(
+        "openssl",
+        &[
+            "verify",
+            "-attime",
+            "1777636800",
+            "-CAfile",
+            "ca/ca.pem",
+            "hosts/web/billing.pem",
+        ],
+        &pki,
+    );
+    assert!(!ok && expired.contains("expired"), "{expired}");
+    let (_, text) = tool(
+        "openssl",
+        &["x509", "-in", "hosts/data/analytics.pem", "-noout", "-text"],
+        &pki,
+    );
+    assert!(text.contains("Public-Key: (1024 bit)"), "{text}");
+    let (_, dates) = tool(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            "hosts/payments/ledger.pem",
+            "-noout",
+            "-enddate",
+        ],
+        &pki,
+    );
+    assert_eq!(dates.trim(), "notAfter=May  4 12:00:00 2026 GMT");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(pki.join("hosts/web/www.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let mode = std::fs::metadata(pki.join("ca/ca.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn demo_refuses_a_non_empty_folder() {
+    let out = Test::new()
+        .file("demo/keep.txt", "mine")
+        .args(&["demo", "demo"])
+        .run()
+        .status(1);
+    assert!(
+        out.stderr.contains("already exists and is not empty"),
+        "{}",
+        out.stderr
+    );
+}
+
+fn regex_free_commit(stdout: &str) -> String {
+    let start = stdout.find("(commit ").expect("commit id in output") + "(commit ".len();
+    stdout[start..start + 12].to_owned()
+}
