@@ -1,5 +1,12 @@
 //! Integration tests: trustops driven the way a user drives it, from one test binary.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub,
+    reason = "test helpers fail loudly, and nothing here is a public API"
+)]
+
 mod cli;
 mod demo;
 mod robustness;
