@@ -1,6 +1,6 @@
 //! `rotateWith` and `dependsOn` must form no cycle: rotation groups need an order.
 
-use super::references::credential_target;
+use super::references::split_reference;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::model::Model;
 use std::collections::BTreeMap;
@@ -39,11 +39,8 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ("dependsOn", &credential.depends_on, false),
             ] {
                 for (i, reference) in list.iter().enumerate() {
-                    let Some((who, what)) =
-                        credential_target(model, identity.name(), &reference.value)
-                    else {
-                        continue;
-                    };
+                    // Unresolved links are reported by the reference check; here they are no edge.
+                    let (who, what) = split_reference(identity.name(), &reference.value);
                     let Some(&that) = index.get(&(who.to_owned(), what.to_owned())) else {
                         continue;
                     };
@@ -99,7 +96,7 @@ fn find_cycles(names: &[String], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>)
                     out.push(
                         Diagnostic::error(
                             Code::ReferenceCycle,
-                            format!("rotation links form a cycle: {}", cycle.join(" → ")),
+                            format!("rotation links form a cycle: {}", shorten(&cycle)),
                         )
                         .field(edge.field.clone())
                         .at(&edge.path, edge.span, "this link closes the cycle")
@@ -109,5 +106,97 @@ fn find_cycles(names: &[String], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>)
                 State::Done => {}
             }
         }
+    }
+}
+
+/// The cycle as `a → b → a`, with the middle of a long one elided.
+fn shorten(cycle: &[&str]) -> String {
+    const KEEP: usize = 4;
+    if cycle.len() <= 2 * KEEP + 1 {
+        return cycle.join(" → ");
+    }
+    let hidden = cycle.len() - 2 * KEEP;
+    format!(
+        "{} → … {hidden} more … → {}",
+        cycle[..KEEP].join(" → "),
+        cycle[cycle.len() - KEEP..].join(" → ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+    use crate::load::{Input, from_inputs};
+
+    /// Identities `a` and `b`, each with credentials whose links are given as
+    /// `(identity, credential, rotateWith, dependsOn)`.
+    fn cycles(links: &[(&str, &str, &str, &str)]) -> Vec<String> {
+        let mut text = String::from(
+            "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {trustDomain: token}\n",
+        );
+        for identity in ["a", "b"] {
+            text.push_str(&format!("---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {identity}}}\nspec:\n  policy: p\n  credentials:{}\n", if links.iter().any(|l| l.0 == identity) {{ "" }} else {{ " []" }}));
+            for (_, name, rotate, depends) in links.iter().filter(|l| l.0 == identity) {
+                text.push_str(&format!("    - name: {name}\n      type: secret\n      match: {{secretId: {name}}}\n      rotateWith: [{rotate}]\n      dependsOn: [{depends}]\n"));
+            }
+        }
+        let outcome = from_inputs(vec![Input {
+            path: "t.yaml".into(),
+            bytes: text.into_bytes(),
+        }]);
+        let (cycles, other): (Vec<_>, Vec<_>) = outcome
+            .diagnostics
+            .into_iter()
+            .partition(|d| d.code == Code::ReferenceCycle);
+        assert!(other.is_empty(), "{other:?}");
+        cycles.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn chains_and_diamonds_are_not_cycles() {
+        assert!(
+            cycles(&[
+                ("a", "x", "y, z", ""),
+                ("a", "y", "w", ""),
+                ("a", "z", "w", ""),
+                ("a", "w", "", "")
+            ])
+            .is_empty()
+        );
+        assert!(cycles(&[("a", "x", "b/y", ""), ("b", "y", "", "")]).is_empty());
+    }
+
+    #[test]
+    fn finds_self_direct_and_cross_identity_cycles() {
+        assert_eq!(
+            cycles(&[("a", "x", "x", "")]),
+            ["spec.credentials[0].rotateWith[0]: rotation links form a cycle: a/x → a/x"]
+        );
+        assert_eq!(
+            cycles(&[("a", "x", "b/y", ""), ("b", "y", "a/x", "")]),
+            ["spec.credentials[0].rotateWith[0]: rotation links form a cycle: a/x → b/y → a/x"]
+        );
+        // dependsOn points the other way: x depends on y and y rotates... after x? No order.
+        assert_eq!(cycles(&[("a", "x", "", "y"), ("a", "y", "", "x")]).len(), 1);
+        assert!(
+            cycles(&[("a", "x", "y", ""), ("a", "y", "", "x")]).is_empty(),
+            "the same order said twice is no cycle"
+        );
+    }
+
+    #[test]
+    fn long_chains_do_not_overflow_the_stack() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("c{i}")).collect();
+        let mut links: Vec<(&str, &str, &str, &str)> = Vec::new();
+        for i in 0..names.len() {
+            let next = names.get(i + 1).map_or("c0", String::as_str);
+            links.push(("a", &names[i], next, ""));
+        }
+        assert_eq!(
+            cycles(&links),
+            [
+                "spec.credentials[19999].rotateWith[0]: rotation links form a cycle: a/c0 → a/c1 → a/c2 → a/c3 → … 19993 more … → a/c19997 → a/c19998 → a/c19999 → a/c0"
+            ]
+        );
     }
 }

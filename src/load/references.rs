@@ -3,6 +3,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Identity, Kind, Model, Spanned};
+use std::collections::BTreeSet;
 
 /// Reports every reference that does not resolve, and issuers a policy does not allow.
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
@@ -64,7 +65,8 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         if let (Some(credential), Some(identity)) =
             (&spec.credential, model.identities.get(&name.value))
         {
-            credential_in(identity, credential, path, "spec.credential", out);
+            let names = credential_names(identity);
+            credential_in(identity, &names, credential, path, "spec.credential", out);
         }
     }
 }
@@ -78,6 +80,7 @@ fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnos
     if let Some(policy) = &spec.policy {
         resolve(model, Kind::Policy, policy, path, "spec.policy", out);
     }
+    let local = credential_names(identity);
     for (c, credential) in spec.credentials.iter().enumerate() {
         let at = format!("spec.credentials[{c}]");
         if let Some(policy) = &credential.policy {
@@ -129,46 +132,40 @@ fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnos
                             value: name.to_owned(),
                             span: reference.span,
                         };
-                        credential_in(target, &name, path, &field, out);
+                        credential_in(target, &credential_names(target), &name, path, &field, out);
                     }
-                    None => credential_in(identity, reference, path, &field, out),
+                    None => credential_in(identity, &local, reference, path, &field, out),
                 }
             }
         }
     }
 }
 
-/// The credential a `rotateWith`/`dependsOn` entry of `identity` names, as
-/// `(identity, credential)`, when it resolves.
-pub(super) fn credential_target<'a>(
-    model: &'a Model,
-    identity: &'a str,
-    reference: &'a str,
-) -> Option<(&'a str, &'a str)> {
-    let (other, name) = reference.split_once('/').unwrap_or((identity, reference));
-    let target = model.identities.get(other)?;
-    target
+/// The `(identity, credential)` a `rotateWith`/`dependsOn` entry of `identity` names: `name`
+/// in the same identity, or `other/name`.
+pub(super) fn split_reference<'a>(identity: &'a str, reference: &'a str) -> (&'a str, &'a str) {
+    reference.split_once('/').unwrap_or((identity, reference))
+}
+
+/// The credential names of `identity`, for lookups.
+fn credential_names(identity: &Identity) -> BTreeSet<&str> {
+    identity
         .spec
         .credentials
         .iter()
-        .any(|c| c.name.value == name)
-        .then_some((other, name))
+        .map(|c| c.name.value.as_str())
+        .collect()
 }
 
 fn credential_in(
     identity: &Identity,
+    names: &BTreeSet<&str>,
     name: &Spanned<String>,
     path: &str,
     field: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let names: Vec<&str> = identity
-        .spec
-        .credentials
-        .iter()
-        .map(|c| c.name.value.as_str())
-        .collect();
-    if names.contains(&name.value.as_str()) {
+    if names.contains(name.value.as_str()) {
         return;
     }
     out.push(
@@ -252,4 +249,69 @@ fn not_allowed(
         )
         .note(format!("allowedIssuers: {}", list.join(", "))),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+    use crate::load::{Input, from_inputs};
+
+    const HEAD: &str = "apiVersion: trustops.dev/v1alpha1\n";
+
+    fn problems(docs: &[&str]) -> Vec<(Code, String)> {
+        let text = docs
+            .iter()
+            .map(|d| format!("{HEAD}{d}"))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        let outcome = from_inputs(vec![Input {
+            path: "t.yaml".into(),
+            bytes: text.into_bytes(),
+        }]);
+        outcome
+            .diagnostics
+            .into_iter()
+            .map(|d| (d.code, d.message))
+            .collect()
+    }
+
+    const POLICY: &str = "kind: Policy\nmetadata: {name: p}\nspec:\n  trustDomain: internal-mtls\n  allowedIssuers: [ca]\n";
+    const CA: &str = "kind: Issuer\nmetadata: {name: ca}\nspec:\n  localCa: {certFile: ca.pem, keyEnv: CA_KEY}\n";
+    const OTHER_CA: &str = "kind: Issuer\nmetadata: {name: other}\nspec:\n  localCa: {certFile: o.pem, keyEnv: O_KEY}\n";
+
+    #[test]
+    fn resolving_references_are_silent() {
+        let identity = "kind: Identity\nmetadata: {name: api}\nspec:\n  policy: p\n  credentials:\n    - name: tls\n      type: x509-certificate\n      issuers: [ca]\n      match: {uri: \"spiffe://a/b\"}\n      rotateWith: [db, worker/tls]\n    - name: db\n      type: secret\n      match: {secretId: x}\n";
+        let worker = "kind: Identity\nmetadata: {name: worker}\nspec:\n  policy: p\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {uri: \"spiffe://a/w\"}\n";
+        assert_eq!(problems(&[POLICY, CA, identity, worker]), []);
+    }
+
+    #[test]
+    fn each_kind_of_reference_is_checked() {
+        let identity = "kind: Identity\nmetadata: {name: api}\nspec:\n  owner: nobody\n  policy: p\n  credentials:\n    - name: tls\n      type: x509-certificate\n      issuers: [other, missing-ca]\n      match: {uri: \"spiffe://a/b\", source: nowhere}\n      rotateWith: [worker/tls, ghost/tls]\n";
+        let exception = "kind: Exception\nmetadata: {name: e}\nspec:\n  identity: api\n  credential: tl\n  rule: weak-key\n  reason: r\n  approvedBy: me\n  expires: 2030-01-01\n";
+        let found = problems(&[POLICY, CA, OTHER_CA, identity, exception]);
+        let messages: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "spec.owner: no owner named \"nobody\"",
+                "spec.credentials[0].issuers[0]: issuer \"other\" is not allowed by policy \"p\"",
+                "spec.credentials[0].issuers[1]: no issuer named \"missing-ca\"",
+                "spec.credentials[0].match.source: no source named \"nowhere\"",
+                "spec.credentials[0].rotateWith[0]: no identity named \"worker\"",
+                "spec.credentials[0].rotateWith[1]: no identity named \"ghost\"",
+                "spec.credentials: no credential \"tl\" in identity \"api\" (did you mean \"tls\"?)"
+                    .replace("spec.credentials:", "spec.credential:")
+                    .as_str(),
+            ]
+        );
+        assert_eq!(found[1].0, Code::IssuerNotAllowed);
+        assert!(
+            found
+                .iter()
+                .filter(|(c, _)| *c != Code::IssuerNotAllowed)
+                .all(|(c, _)| *c == Code::UnknownReference)
+        );
+    }
 }

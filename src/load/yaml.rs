@@ -34,6 +34,10 @@ pub(super) fn diagnostic(
 ) -> Diagnostic {
     let (message, structural) = match error.without_snippet() {
         serde_saphyr::Error::Message { msg, .. } => (msg.clone(), true),
+        // Well-formed YAML of the wrong shape (a scalar where a list belongs).
+        other @ serde_saphyr::Error::Unexpected { .. } => {
+            (strip_position(&other.to_string()), true)
+        }
         other => (strip_position(&other.to_string()), false),
     };
     let code = classify(&message, structural);
