@@ -135,7 +135,12 @@ mod tests {
             "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {trustDomain: token}\n",
         );
         for identity in ["a", "b"] {
-            text.push_str(&format!("---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {identity}}}\nspec:\n  policy: p\n  credentials:{}\n", if links.iter().any(|l| l.0 == identity) {{ "" }} else {{ " []" }}));
+            let empty = if links.iter().any(|l| l.0 == identity) {
+                ""
+            } else {
+                " []"
+            };
+            text.push_str(&format!("---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {identity}}}\nspec:\n  policy: p\n  credentials:{empty}\n"));
             for (_, name, rotate, depends) in links.iter().filter(|l| l.0 == identity) {
                 text.push_str(&format!("    - name: {name}\n      type: secret\n      match: {{secretId: {name}}}\n      rotateWith: [{rotate}]\n      dependsOn: [{depends}]\n"));
             }
