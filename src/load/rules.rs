@@ -146,12 +146,10 @@ fn owner_rules(owner: &Owner, out: &mut Vec<Diagnostic>) {
                 "an escalation step names an owner or contacts to tell",
             ));
         }
-        if step.owner.as_ref().is_some_and(|o| o.value == owner.name()) {
+        if let Some(to) = step.owner.as_ref().filter(|o| o.value == owner.name()) {
             out.push(invalid(
                 path,
-                step.owner
-                    .as_ref()
-                    .map_or(&step.after.clone().map_str(), |o| o),
+                to,
                 &format!("{field}.owner"),
                 "an owner cannot escalate to itself",
             ));
@@ -258,7 +256,7 @@ fn policy_rules(policy: &Policy, out: &mut Vec<Diagnostic>) {
         if let Some(v) = value.as_ref().filter(|v| v.value.seconds() == 0) {
             out.push(invalid(
                 path,
-                &v.clone().map_str(),
+                &v.text(),
                 &format!("spec.{field}"),
                 "must be longer than zero",
             ));
@@ -312,7 +310,7 @@ fn policy_rules(policy: &Policy, out: &mut Vec<Diagnostic>) {
         if threshold.value.seconds() == 0 {
             out.push(invalid(
                 path,
-                &threshold.clone().map_str(),
+                &threshold.text(),
                 &format!("spec.notify.beforeExpiry[{i}]"),
                 "must be longer than zero",
             ));
@@ -331,7 +329,7 @@ fn policy_rules(policy: &Policy, out: &mut Vec<Diagnostic>) {
         if window.duration.value.seconds() < 60 {
             out.push(invalid(
                 path,
-                &window.duration.clone().map_str(),
+                &window.duration.text(),
                 &format!("{field}.duration"),
                 "a renewal window must stay open at least 1m",
             ));
@@ -537,16 +535,6 @@ fn is_host_port(s: &str) -> bool {
     let host_ok =
         !host.is_empty() && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
     host_ok && port.parse::<u16>().is_ok_and(|p| p > 0)
-}
-
-impl Spanned<crate::model::Duration> {
-    /// The duration as text, keeping its position (for diagnostics).
-    fn map_str(self) -> Spanned<String> {
-        Spanned {
-            value: self.value.to_string(),
-            span: self.span,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ impl<T> Spanned<T> {
     }
 }
 
+impl<T: std::fmt::Display> Spanned<T> {
+    /// The value as text, at the same position (for messages about it).
+    pub fn text(&self) -> Spanned<String> {
+        Spanned {
+            value: self.value.to_string(),
+            span: self.span,
+        }
+    }
+}
+
 impl<T> std::ops::Deref for Spanned<T> {
     type Target = T;
     fn deref(&self) -> &T {
