@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod demo;
 pub mod diag;
+pub mod discover;
 pub mod git;
 pub mod load;
 pub mod model;

@@ -3,6 +3,7 @@
 //! terminal or uses `anyhow`; no business logic lives here.
 
 mod demo;
+mod discover;
 mod schema;
 mod validate;
 
@@ -68,6 +69,8 @@ impl Global {
 enum Command {
     /// Check every declaration: schema, names, references, cycles and policy sanity.
     Validate(validate::Args),
+    /// Inventory certificates, keys and secrets in the declared sources or given paths.
+    Discover(discover::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -93,6 +96,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let mut out = stdout.lock();
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
+        Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

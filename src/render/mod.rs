@@ -2,9 +2,12 @@
 //! problem, JSON and SARIF 2.1.0. Every format reads the same [`Diagnostic`] fields; nothing
 //! is parsed back from text. Renderers write to the writer they are given and do nothing else.
 
+mod inventory;
 mod json;
 mod sarif;
 mod text;
+
+pub use inventory::table as inventory_table;
 
 use crate::diag::{Diagnostic, Files};
 use std::io::{self, Write};

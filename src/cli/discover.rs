@@ -1,0 +1,122 @@
+//! `trustops discover`: inventory what the declared sources (or given paths) hold.
+
+use super::{Exit, Global};
+use crate::discover::{self, Context};
+use crate::{load, render};
+use anyhow::{Context as _, bail};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Arguments of `discover`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Inventory these folders or files as they are, instead of the repository's sources.
+    #[arg(long, value_name = "PATH")]
+    path: Vec<PathBuf>,
+    /// Only these declared sources (repeatable).
+    #[arg(long, value_name = "NAME")]
+    source: Vec<String>,
+    /// Output format: text (a table) or json (the inventory contract).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let mut options = discover::Options {
+        paths: args.path.clone(),
+        ..discover::Options::default()
+    };
+    let base = if args.path.is_empty() {
+        let loaded = load::load(&load::Options {
+            repo: global.repo.clone(),
+        })
+        .with_context(|| {
+            format!(
+                "cannot read the sources declared in {}",
+                global.repo.display()
+            )
+        })?;
+        if crate::diag::has_errors(&loaded.diagnostics) {
+            let mut err = std::io::stderr().lock();
+            let summary = super::validate::summary(&loaded);
+            render::diagnostics(
+                &mut err,
+                render::Format::Short,
+                &loaded.files,
+                &loaded.diagnostics,
+                &summary,
+            )?;
+            bail!("the declarations are invalid; fix them (trustops validate) or use --path");
+        }
+        for wanted in &args.source {
+            if !loaded.model.sources.contains_key(wanted) {
+                bail!("no source named \"{wanted}\" is declared");
+            }
+        }
+        options.sources = loaded
+            .model
+            .sources
+            .into_iter()
+            .filter(|(name, _)| args.source.is_empty() || args.source.contains(name))
+            .map(|(name, source)| (name, source.spec))
+            .collect();
+        if options.sources.is_empty() {
+            bail!(
+                "no Source is declared in {}; declare one or use --path",
+                global.repo.display()
+            );
+        }
+        global.repo.clone()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    let context = Context {
+        base,
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ..Context::default()
+    };
+    let outcome = with_progress(&context, || discover::discover(&options, &context));
+    match args.format.as_str() {
+        "json" => {
+            serde_json::to_writer_pretty(&mut *out, &outcome.inventory)?;
+            writeln!(out)?;
+        }
+        _ => render::inventory_table(out, &outcome.inventory)?,
+    }
+    Ok(
+        if outcome.sources > 0 && outcome.failed == outcome.sources {
+            Exit::Error
+        } else {
+            Exit::Ok
+        },
+    )
+}
+
+/// Runs `work`, showing a count of files read on stderr when it is a terminal.
+fn with_progress<T>(context: &Context, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let n = context.progress.load(Ordering::Relaxed);
+                #[allow(clippy::print_stderr, reason = "the progress line is for the terminal")]
+                {
+                    eprint!("\rdiscovering: {n} files read");
+                }
+            }
+            #[allow(clippy::print_stderr, reason = "clear the progress line")]
+            {
+                eprint!("\r\x1b[2K");
+            }
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+}

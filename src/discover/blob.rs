@@ -1,0 +1,154 @@
+//! One file's bytes → the certificates and keys in it: PEM (bundles, keys, junk between
+//! blocks), DER certificates and keys, PKCS#7/P7B bundles, OpenSSH private and public keys.
+
+use super::der;
+use super::inventory::{Collector, Credential, Location};
+use super::{keys, pem, x509};
+
+const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+
+/// What a scan saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Seen {
+    /// Certificates or keys (or broken ones, reported as problems).
+    Something,
+    /// Nothing that looks like a certificate or key.
+    Nothing,
+}
+
+/// Scans `bytes` found at `path` by source `source` into `out`.
+pub(super) fn scan(bytes: &[u8], source: &str, path: &str, out: &mut Collector) -> Seen {
+    let mut index = 0;
+    let mut add = |result: Result<Credential, String>, out: &mut Collector| {
+        match result {
+            Ok(mut credential) => {
+                credential
+                    .locations
+                    .push(Location::file(source, path, index));
+                out.add(credential);
+            }
+            Err(message) => out.problem(path, format!("entry {index}: {message}")),
+        }
+        index += 1;
+    };
+    if contains(bytes, b"-----BEGIN ") {
+        for block in pem::blocks(bytes) {
+            let block = match block {
+                Ok(block) => block,
+                Err(message) => {
+                    add(Err(message), out);
+                    continue;
+                }
+            };
+            match block.label.as_str() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                    add(x509::certificate(&block.der), out)
+                }
+                "PKCS7" | "PKCS #7 SIGNED DATA" => match pkcs7_certificates(&block.der) {
+                    Some(certs) => certs
+                        .into_iter()
+                        .for_each(|c| add(x509::certificate(c), out)),
+                    None => add(Err("malformed PKCS#7 bundle".into()), out),
+                },
+                "OPENSSH PRIVATE KEY" => add(
+                    ssh_key::PrivateKey::from_bytes(&block.der)
+                        .map_err(|e| format!("malformed OpenSSH private key: {e}"))
+                        .and_then(|k| keys::openssh_private(&k)),
+                    out,
+                ),
+                label if label.ends_with("PRIVATE KEY") => {
+                    add(keys::private_key(label, &block.der, block.encrypted), out)
+                }
+                // Not credentials: public keys, requests, revocation lists, parameters.
+                "PUBLIC KEY"
+                | "RSA PUBLIC KEY"
+                | "CERTIFICATE REQUEST"
+                | "NEW CERTIFICATE REQUEST"
+                | "X509 CRL"
+                | "DH PARAMETERS"
+                | "EC PARAMETERS" => {}
+                other => add(Err(format!("unknown PEM block {other}")), out),
+            }
+        }
+        return Seen::Something;
+    }
+    if let Some(text) = ssh_public_text(bytes) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            add(keys::openssh_public(line), out);
+        }
+        return Seen::Something;
+    }
+    if bytes.first() != Some(&der::SEQUENCE) || der::read_all(bytes).is_none() {
+        return Seen::Nothing;
+    }
+    if let Ok(credential) = x509::certificate(bytes) {
+        add(Ok(credential), out);
+    } else if let Some(certs) = pkcs7_certificates(bytes) {
+        certs
+            .into_iter()
+            .for_each(|c| add(x509::certificate(c), out));
+    } else if is_pkcs12(bytes) {
+        add(Err("PKCS#12 archives are not inventoried yet; export the certificate with `openssl pkcs12 -nokeys`".into()), out);
+    } else {
+        add(
+            keys::private_key("DER", bytes, false).map_err(|_| {
+                "DER data that is not a certificate, PKCS#7 bundle or private key".to_owned()
+            }),
+            out,
+        );
+    }
+    Seen::Something
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The text of an OpenSSH public key file or `authorized_keys`, when it looks like one.
+fn ssh_public_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let prefixes = ["ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"];
+    prefixes
+        .iter()
+        .any(|p| first.starts_with(p))
+        .then_some(text)
+}
+
+/// The certificates of a PKCS#7 SignedData (a `.p7b`/`.p7c` bundle), or `None` when `bytes`
+/// is not one.
+pub(super) fn pkcs7_certificates(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let info = der::read_all(bytes).filter(|t| t.tag == der::SEQUENCE)?;
+    let mut parts = der::children(info.content);
+    let oid = parts.next().filter(|o| o.tag == der::OID)?;
+    if der::oid_string(oid.content)? != SIGNED_DATA {
+        return None;
+    }
+    let explicit = parts.next().filter(|t| t.tag == 0xa0)?;
+    let signed = der::read_all(explicit.content).filter(|t| t.tag == der::SEQUENCE)?;
+    let certificates = der::children(signed.content).find(|t| t.tag == 0xa0);
+    Some(
+        certificates
+            .map(|set| {
+                der::children(set.content)
+                    .filter(|c| c.tag == der::SEQUENCE)
+                    .map(|c| c.raw)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// PFX: `SEQUENCE { INTEGER 3, ContentInfo, … }`.
+fn is_pkcs12(bytes: &[u8]) -> bool {
+    der::read_all(bytes)
+        .and_then(|seq| der::children(seq.content).next())
+        .is_some_and(|v| v.tag == der::INTEGER && v.content == [3])
+}

@@ -1,0 +1,351 @@
+//! The inventory: what discovery found, deduplicated by fingerprint, with every location. This
+//! is the JSON contract of `trustops discover --format json` and of `plan --inventory`:
+//!
+//! ```json
+//! {"format_version": 1,
+//!  "credentials": [{"kind": "x509-certificate", "sha256": "…", "serial": "1a2b", "subject": "CN=a",
+//!                   "issuer": "CN=ca", "not_before": "2026-01-01T00:00:00Z", "not_after": "…",
+//!                   "dns_names": ["a.example"], "ip_addresses": [], "uris": [],
+//!                   "key_type": "ec", "key_bits": 256, "signature_algorithm": "ecdsa-with-SHA256",
+//!                   "is_ca": false, "public_key_sha256": "…",
+//!                   "locations": [{"source": "hosts", "path": "/etc/ssl/a.pem", "index": 0}]}],
+//!  "diagnostics": [{"location": "/etc/ssl/junk.pem", "message": "…"}]}
+//! ```
+//!
+//! Certificates are keyed by the SHA-256 of their DER; keys by the SHA-256 of their public key
+//! (SubjectPublicKeyInfo DER, or the SSH key blob), so a key pairs with its certificate through
+//! `public_key_sha256`; secrets by the SHA-256 their source reports. No secret value is kept.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// Version of the inventory JSON contract.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Kinds of discovered credential.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialKind {
+    /// An X.509 certificate.
+    #[default]
+    X509Certificate,
+    /// A private key (PKCS#1, PKCS#8, SEC1, PKCS#12 or OpenSSH).
+    PrivateKey,
+    /// An SSH public key.
+    SshPublicKey,
+    /// A secret such as a password.
+    Secret,
+    /// An API key.
+    ApiKey,
+    /// A token.
+    Token,
+}
+
+impl CredentialKind {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::X509Certificate => "x509-certificate",
+            CredentialKind::PrivateKey => "private-key",
+            CredentialKind::SshPublicKey => "ssh-public-key",
+            CredentialKind::Secret => "secret",
+            CredentialKind::ApiKey => "api-key",
+            CredentialKind::Token => "token",
+        }
+    }
+}
+
+/// An instant, written as RFC 3339 UTC with second precision (`2026-05-01T12:00:00Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub Timestamp);
+
+impl Time {
+    /// From seconds since the Unix epoch (clamped to jiff's range).
+    pub fn from_unix(seconds: i64) -> Self {
+        let clamped = seconds.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        Time(Timestamp::from_second(clamped).unwrap_or(Timestamp::UNIX_EPOCH))
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse::<Timestamp>()
+            .map(Time)
+            .map_err(|e| serde::de::Error::custom(format!("invalid time `{text}`: {e}")))
+    }
+}
+
+/// Where a credential was found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Location {
+    /// The Source that found it (its name, or `path` for `discover --path`).
+    pub source: String,
+    /// A file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A TLS endpoint, `host:port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// An object in a store: `namespace/name` for Kubernetes, the store's id for exec plugins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// Position inside the file, chain or object (0-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// Line in the file (secret scanners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Commit the file was seen in (secret scanners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Repository the file belongs to (secret scanners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// What manages this copy, e.g. `cert-manager Certificate prod/web (issuer letsencrypt)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+}
+
+impl Location {
+    /// A location in a file.
+    pub fn file(source: &str, path: &str, index: usize) -> Self {
+        Self {
+            source: source.to_owned(),
+            path: Some(path.to_owned()),
+            index: Some(index),
+            ..Self::default()
+        }
+    }
+
+    /// A short human form: path, endpoint or object, with `#index` when not the first.
+    pub fn display(&self) -> String {
+        let place = self
+            .path
+            .as_deref()
+            .or(self.endpoint.as_deref())
+            .or(self.object.as_deref())
+            .unwrap_or(&self.source);
+        let line = self.line.map(|l| format!(":{l}")).unwrap_or_default();
+        match self.index {
+            Some(i) if i > 0 => format!("{place}{line}#{i}"),
+            _ => format!("{place}{line}"),
+        }
+    }
+}
+
+/// One discovered credential: facts and metadata, never secret material. Fields that do not
+/// apply to a kind are absent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    /// What it is.
+    pub kind: CredentialKind,
+    /// Lowercase hex SHA-256 identifying it (see the module docs).
+    pub sha256: String,
+    /// Certificate serial number, lowercase hex without leading zeros.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// Subject DN, RFC 4514.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Issuer DN, RFC 4514.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Start of validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Time>,
+    /// End of validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<Time>,
+    /// DNS SANs, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_names: Option<Vec<String>>,
+    /// IP SANs, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_addresses: Option<Vec<String>>,
+    /// URI SANs (SPIFFE IDs among them), sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uris: Option<Vec<String>>,
+    /// `rsa`, `ec`, `ed25519`, `ed448` or `dsa`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    /// RSA/DSA modulus bits, or the EC curve size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_bits: Option<u32>,
+    /// EC curve name (`prime256v1`, `secp384r1`, `secp521r1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+    /// Signature algorithm, OpenSSL name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<String>,
+    /// Whether the certificate is a CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_ca: Option<bool>,
+    /// SHA-256 of the public key (SubjectPublicKeyInfo DER; the key blob for SSH keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_sha256: Option<String>,
+    /// OpenSSH-style fingerprint (`SHA256:…`) of SSH keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_fingerprint: Option<String>,
+    /// Encoding of a key: `pkcs1`, `pkcs8`, `sec1`, `openssh`, `pkcs12`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Whether a private key is protected by a passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    /// A secret's id in its store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When a secret was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Time>,
+    /// When a secret was last rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotated: Option<Time>,
+    /// When a secret expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Time>,
+    /// The rule or detector that found a leaked secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// Free-form metadata a plugin reported (never values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// Everywhere it was found.
+    pub locations: Vec<Location>,
+}
+
+/// A file, endpoint or object that could not be read or parsed. Discovery goes on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Problem {
+    /// Where: a path, `host:port`, an object, or a source name.
+    pub location: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The whole discovered state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Credentials, sorted by kind then fingerprint.
+    pub credentials: Vec<Credential>,
+    /// What could not be read.
+    pub diagnostics: Vec<Problem>,
+}
+
+/// Collects credentials, merging duplicates by fingerprint. Each worker thread fills its own;
+/// [`Collector::merge`] joins them.
+#[derive(Debug, Default)]
+pub struct Collector {
+    credentials: BTreeMap<(CredentialKind, String), Credential>,
+    problems: Vec<Problem>,
+}
+
+impl Collector {
+    /// Adds a credential, or its locations to the one already seen with the same fingerprint.
+    pub fn add(&mut self, credential: Credential) {
+        let key = (credential.kind, credential.sha256.clone());
+        match self.credentials.get_mut(&key) {
+            Some(seen) => merge_into(seen, credential),
+            None => {
+                self.credentials.insert(key, credential);
+            }
+        }
+    }
+
+    /// Records something that could not be read.
+    pub fn problem(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            location: location.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Joins another collector into this one.
+    pub fn merge(&mut self, other: Collector) {
+        for (_, credential) in other.credentials {
+            self.add(credential);
+        }
+        self.problems.extend(other.problems);
+    }
+
+    /// Number of distinct credentials so far.
+    pub fn len(&self) -> usize {
+        self.credentials.len()
+    }
+
+    /// True when nothing was collected.
+    pub fn is_empty(&self) -> bool {
+        self.credentials.is_empty()
+    }
+
+    /// The finished inventory, in a stable order.
+    pub fn finish(self) -> Inventory {
+        let mut credentials: Vec<Credential> = self.credentials.into_values().collect();
+        for c in &mut credentials {
+            c.locations.sort();
+            c.locations.dedup();
+        }
+        let mut diagnostics = self.problems;
+        diagnostics.sort();
+        diagnostics.dedup();
+        Inventory {
+            format_version: FORMAT_VERSION,
+            credentials,
+            diagnostics,
+        }
+    }
+}
+
+/// Adds `other`'s locations to `seen`, and fills facts `seen` lacks (a key seen first in a
+/// certificate's company, then on its own, keeps both sides' facts).
+fn merge_into(seen: &mut Credential, other: Credential) {
+    seen.locations.extend(other.locations);
+    seen.encrypted = seen.encrypted.or(other.encrypted);
+    seen.format = seen.format.take().or(other.format);
+    seen.created = seen.created.or(other.created);
+    seen.last_rotated = seen.last_rotated.or(other.last_rotated);
+    seen.expires = seen.expires.or(other.expires);
+    for (k, v) in other.metadata {
+        seen.metadata.entry(k).or_insert(v);
+    }
+}
+
+/// Merges inventories saved elsewhere (one per zone or cluster) into one.
+pub fn merge(inventories: Vec<Inventory>) -> Inventory {
+    let mut all = Collector::default();
+    for inventory in inventories {
+        for credential in inventory.credentials {
+            all.add(credential);
+        }
+        all.problems.extend(inventory.diagnostics);
+    }
+    all.finish()
+}
+
+/// Lowercase hex of SHA-256 over `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

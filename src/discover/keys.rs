@@ -1,0 +1,296 @@
+//! Key facts: algorithm, size and public-key fingerprint from SubjectPublicKeyInfo, private
+//! keys (PKCS#1, PKCS#8, SEC1) and OpenSSH keys. Only public facts leave this module; private
+//! key bytes are read to find the public half and then dropped.
+
+use super::der::{self, Tlv};
+use super::inventory::{Credential, CredentialKind, sha256_hex};
+
+const RSA: &str = "1.2.840.113549.1.1.1";
+const RSA_PSS: &str = "1.2.840.113549.1.1.10";
+const EC: &str = "1.2.840.10045.2.1";
+const ED25519: &str = "1.3.101.112";
+const ED448: &str = "1.3.101.113";
+const DSA: &str = "1.2.840.10040.4.1";
+
+/// Named curves: OID, OpenSSL name, size in bits.
+const CURVES: [(&str, &str, u32); 8] = [
+    ("1.2.840.10045.3.1.7", "prime256v1", 256),
+    ("1.3.132.0.34", "secp384r1", 384),
+    ("1.3.132.0.35", "secp521r1", 521),
+    ("1.3.132.0.33", "secp224r1", 224),
+    ("1.3.132.0.10", "secp256k1", 256),
+    ("1.2.840.10045.3.1.1", "prime192v1", 192),
+    ("1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1", 256),
+    ("1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1", 384),
+];
+
+/// Algorithm, size and curve of a public key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct PublicKeyFacts {
+    pub key_type: Option<String>,
+    pub bits: Option<u32>,
+    pub curve: Option<String>,
+}
+
+/// Facts of a SubjectPublicKeyInfo (DER).
+pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
+    let mut facts = PublicKeyFacts::default();
+    let Some(seq) = der::read_all(spki) else {
+        return facts;
+    };
+    let mut parts = der::children(seq.content);
+    let (Some(alg), Some(key)) = (parts.next(), parts.next()) else {
+        return facts;
+    };
+    let mut alg_parts = der::children(alg.content);
+    let oid = alg_parts
+        .next()
+        .and_then(|o| der::oid_string(o.content))
+        .unwrap_or_default();
+    let params = alg_parts.next();
+    let key_bytes = key.content.get(1..).unwrap_or_default(); // skip the unused-bits byte
+    match oid.as_str() {
+        RSA | RSA_PSS => {
+            facts.key_type = Some("rsa".into());
+            let modulus = der::read_all(key_bytes).and_then(|s| der::children(s.content).next());
+            facts.bits = modulus.map(|n| der::integer_bits(n.content));
+        }
+        EC => {
+            facts.key_type = Some("ec".into());
+            let curve = params.and_then(|p| der::oid_string(p.content));
+            if let Some((_, name, bits)) =
+                CURVES.iter().find(|(o, _, _)| Some(*o) == curve.as_deref())
+            {
+                facts.curve = Some((*name).into());
+                facts.bits = Some(*bits);
+            } else {
+                facts.curve = curve;
+            }
+        }
+        ED25519 => (facts.key_type, facts.bits) = (Some("ed25519".into()), Some(256)),
+        ED448 => (facts.key_type, facts.bits) = (Some("ed448".into()), Some(456)),
+        DSA => {
+            facts.key_type = Some("dsa".into());
+            let p = params.and_then(|p| der::children(p.content).next());
+            facts.bits = p.map(|p| der::integer_bits(p.content));
+        }
+        other => facts.key_type = Some(other.to_owned()),
+    }
+    facts
+}
+
+fn spki(algorithm: &[u8], public_key_bits: &[u8]) -> Vec<u8> {
+    let mut content = der::write(der::SEQUENCE, algorithm);
+    content.extend(der::write(der::BIT_STRING, public_key_bits));
+    der::write(der::SEQUENCE, &content)
+}
+
+fn oid_tlv(dotted: &str) -> Vec<u8> {
+    let parts: Vec<u64> = dotted.split('.').filter_map(|p| p.parse().ok()).collect();
+    let mut body = vec![(parts[0] * 40 + parts[1]) as u8];
+    for &part in &parts[2..] {
+        let mut chunk = vec![(part & 0x7f) as u8];
+        let mut rest = part >> 7;
+        while rest > 0 {
+            chunk.push(((rest & 0x7f) as u8) | 0x80);
+            rest >>= 7;
+        }
+        chunk.reverse();
+        body.extend(chunk);
+    }
+    der::write(der::OID, &body)
+}
+
+/// The SubjectPublicKeyInfo of an RSA key from `RSAPrivateKey` (PKCS#1) DER.
+fn rsa_spki(pkcs1: &[u8]) -> Option<Vec<u8>> {
+    let seq = der::read_all(pkcs1)?;
+    let mut parts = der::children(seq.content);
+    let _version = parts.next()?;
+    let (n, e) = (parts.next()?, parts.next()?);
+    let mut public = n.raw.to_vec();
+    public.extend_from_slice(e.raw);
+    let mut bits = vec![0u8];
+    bits.extend(der::write(der::SEQUENCE, &public));
+    let mut alg = oid_tlv(RSA);
+    alg.extend(der::write(der::NULL, &[]));
+    Some(spki(&alg, &bits))
+}
+
+/// The SubjectPublicKeyInfo of an EC key from `ECPrivateKey` (SEC1) DER; the curve comes from
+/// the key or, inside PKCS#8, from the algorithm parameters.
+fn ec_spki(sec1: &[u8], curve: Option<&Tlv<'_>>) -> Option<Vec<u8>> {
+    let seq = der::read_all(sec1)?;
+    let mut curve_raw = curve.map(|c| c.raw.to_vec());
+    let mut public = None;
+    for part in der::children(seq.content) {
+        match part.tag {
+            0xa0 => {
+                curve_raw = der::read_all(part.content)
+                    .map(|t| t.raw.to_vec())
+                    .or(curve_raw)
+            }
+            0xa1 => {
+                public = der::read_all(part.content)
+                    .filter(|t| t.tag == der::BIT_STRING)
+                    .map(|t| t.content.to_vec())
+            }
+            _ => {}
+        }
+    }
+    let mut alg = oid_tlv(EC);
+    alg.extend(curve_raw?);
+    Some(spki(&alg, &public?))
+}
+
+/// The SubjectPublicKeyInfo of an Ed25519 key from its 32-byte seed.
+fn ed25519_spki(seed: &[u8]) -> Option<Vec<u8>> {
+    use ring::signature::KeyPair;
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed).ok()?;
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(pair.public_key().as_ref());
+    Some(spki(&oid_tlv(ED25519), &bits))
+}
+
+/// A private key credential from a PEM block or DER. `label` is the PEM label (`PRIVATE KEY`,
+/// `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`) or `DER`.
+pub(super) fn private_key(
+    label: &str,
+    der_bytes: &[u8],
+    encrypted: bool,
+) -> Result<Credential, String> {
+    if encrypted || label == "ENCRYPTED PRIVATE KEY" {
+        // Without the passphrase only the container is known; it is identified by a hash of
+        // the encrypted bytes, which reveals nothing.
+        let format = if label == "ENCRYPTED PRIVATE KEY" {
+            "pkcs8"
+        } else {
+            legacy_format(label)
+        };
+        return Ok(key_credential(
+            None,
+            Some(sha256_hex(der_bytes)),
+            format,
+            true,
+        ));
+    }
+    let (spki, format) = match label {
+        "RSA PRIVATE KEY" => (rsa_spki(der_bytes), "pkcs1"),
+        "EC PRIVATE KEY" => (ec_spki(der_bytes, None), "sec1"),
+        "PRIVATE KEY" | "DER" => (pkcs8_spki(der_bytes)?, "pkcs8"),
+        "DSA PRIVATE KEY" => {
+            return Err("DSA private keys are not inventoried; convert to PKCS#8".into());
+        }
+        other => return Err(format!("unsupported key block {other}")),
+    };
+    let spki = spki.ok_or_else(|| format!("malformed {format} private key"))?;
+    Ok(key_credential(Some(&spki), None, format, false))
+}
+
+fn legacy_format(label: &str) -> &'static str {
+    match label {
+        "EC PRIVATE KEY" => "sec1",
+        _ => "pkcs1",
+    }
+}
+
+/// From PKCS#8 `PrivateKeyInfo`: the public key, or `Ok(None)` for algorithms whose public
+/// half cannot be derived here (Ed448 and DSA without an embedded public key).
+fn pkcs8_spki(pkcs8: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let seq = der::read_all(pkcs8).ok_or("not a PKCS#8 private key")?;
+    let mut parts = der::children(seq.content);
+    let _version = parts
+        .next()
+        .filter(|v| v.tag == der::INTEGER)
+        .ok_or("not a PKCS#8 private key")?;
+    let alg = parts
+        .next()
+        .filter(|a| a.tag == der::SEQUENCE)
+        .ok_or("not a PKCS#8 private key")?;
+    let key = parts
+        .next()
+        .filter(|k| k.tag == der::OCTET_STRING)
+        .ok_or("not a PKCS#8 private key")?;
+    let embedded_public = parts.find(|p| p.tag == 0x81).map(|p| p.content.to_vec());
+    let mut alg_parts = der::children(alg.content);
+    let oid = alg_parts
+        .next()
+        .and_then(|o| der::oid_string(o.content))
+        .unwrap_or_default();
+    let params = alg_parts.next();
+    Ok(match oid.as_str() {
+        RSA | RSA_PSS => rsa_spki(key.content),
+        EC => ec_spki(key.content, params.as_ref()),
+        ED25519 => der::read_all(key.content).and_then(|seed| ed25519_spki(seed.content)),
+        ED448 | DSA => embedded_public.map(|p| spki(alg.content, &p)),
+        other => return Err(format!("unsupported private key algorithm {other}")),
+    })
+}
+
+fn key_credential(
+    spki: Option<&[u8]>,
+    fallback_id: Option<String>,
+    format: &str,
+    encrypted: bool,
+) -> Credential {
+    let facts = spki.map(spki_facts).unwrap_or_default();
+    let public = spki.map(sha256_hex);
+    Credential {
+        kind: CredentialKind::PrivateKey,
+        sha256: public.clone().or(fallback_id).unwrap_or_default(),
+        key_type: facts.key_type,
+        key_bits: facts.bits,
+        curve: facts.curve,
+        public_key_sha256: public,
+        format: Some(format.into()),
+        encrypted: Some(encrypted),
+        ..Credential::default()
+    }
+}
+
+/// An OpenSSH private key: its public half is stored in clear, even when the key is encrypted.
+pub(super) fn openssh_private(key: &ssh_key::PrivateKey) -> Result<Credential, String> {
+    let mut credential = ssh_credential(key.public_key(), CredentialKind::PrivateKey)?;
+    credential.format = Some("openssh".into());
+    credential.encrypted = Some(key.is_encrypted());
+    Ok(credential)
+}
+
+/// An OpenSSH public key line (`ssh-ed25519 AAAA… comment`).
+pub(super) fn openssh_public(line: &str) -> Result<Credential, String> {
+    let key = ssh_key::PublicKey::from_openssh(line.trim())
+        .map_err(|e| format!("malformed OpenSSH public key: {e}"))?;
+    ssh_credential(&key, CredentialKind::SshPublicKey)
+}
+
+fn ssh_credential(key: &ssh_key::PublicKey, kind: CredentialKind) -> Result<Credential, String> {
+    use ssh_key::public::KeyData;
+    let blob = key
+        .to_bytes()
+        .map_err(|e| format!("cannot encode SSH key: {e}"))?;
+    let (key_type, bits, curve) = match key.key_data() {
+        KeyData::Rsa(rsa) => ("rsa", Some(der::integer_bits(rsa.n.as_bytes())), None),
+        KeyData::Ed25519(_) => ("ed25519", Some(256), None),
+        KeyData::Ecdsa(ec) => {
+            let (name, bits) = match ec.curve() {
+                ssh_key::EcdsaCurve::NistP256 => ("prime256v1", 256),
+                ssh_key::EcdsaCurve::NistP384 => ("secp384r1", 384),
+                ssh_key::EcdsaCurve::NistP521 => ("secp521r1", 521),
+            };
+            ("ec", Some(bits), Some(name.to_owned()))
+        }
+        KeyData::Dsa(dsa) => ("dsa", Some(der::integer_bits(dsa.p.as_bytes())), None),
+        // Security-key (sk-*) and other rare algorithms: known by fingerprint only.
+        _ => ("other", None, None),
+    };
+    let sha = sha256_hex(&blob);
+    Ok(Credential {
+        kind,
+        sha256: sha.clone(),
+        key_type: Some(key_type.to_owned()),
+        key_bits: bits,
+        curve,
+        public_key_sha256: Some(sha),
+        ssh_fingerprint: Some(key.fingerprint(ssh_key::HashAlg::Sha256).to_string()),
+        ..Credential::default()
+    })
+}

@@ -1,0 +1,118 @@
+//! Discover what really exists: certificates, keys and secrets, with facts and locations,
+//! never secret material.
+//!
+//! Entry point: [`discover`] runs every source (one file each behind the [`Source`] trait) and
+//! merges what they find into one [`Inventory`], deduplicated by fingerprint. A source that
+//! fails becomes a diagnostic and the others still run. Nothing here knows about
+//! declarations beyond the Source specs it is handed.
+
+mod blob;
+mod der;
+mod files;
+mod glob;
+pub mod inventory;
+mod keys;
+mod pem;
+mod x509;
+
+pub use inventory::{
+    Collector, Credential, CredentialKind, Inventory, Location, Problem, Time, merge,
+};
+
+use crate::model::SourceSpec;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+
+/// What every source is given.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Folder relative paths start from (the governance repository root).
+    pub base: PathBuf,
+    /// Worker threads for sources that read many files.
+    pub threads: usize,
+    /// Count of files or endpoints done, for a progress display.
+    pub progress: AtomicUsize,
+}
+
+/// A place credentials are discovered in.
+pub trait Source {
+    /// Everything found. `Err` when the source could not be read at all (its problems still
+    /// go into the inventory); problems with single items go into the collector.
+    fn discover(&self, context: &Context) -> Result<Collector, String>;
+}
+
+/// What to discover.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Declared sources, by name.
+    pub sources: Vec<(String, SourceSpec)>,
+    /// Folders or files to inventory as they are (`discover --path`): every file is looked at,
+    /// and files with no certificate or key are skipped quietly.
+    pub paths: Vec<PathBuf>,
+}
+
+/// The inventory and how many sources could not be read at all.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Everything found.
+    pub inventory: Inventory,
+    /// Sources run.
+    pub sources: usize,
+    /// Sources that could not be read at all.
+    pub failed: usize,
+}
+
+/// Runs every source in `options` and merges the results.
+pub fn discover(options: &Options, context: &Context) -> Outcome {
+    let mut sources: Vec<(String, Box<dyn Source>)> = Vec::new();
+    for path in &options.paths {
+        let files = files::Files {
+            name: "path".into(),
+            include: vec![path.to_string_lossy().into_owned()],
+            exclude: Vec::new(),
+            strict: false,
+        };
+        sources.push(("path".into(), Box::new(files)));
+    }
+    for (name, spec) in &options.sources {
+        sources.push((name.clone(), source_for(name, spec)));
+    }
+    let mut all = Collector::default();
+    let mut failed = 0;
+    for (name, source) in &sources {
+        match source.discover(context) {
+            Ok(found) => all.merge(found),
+            Err(message) => {
+                failed += 1;
+                all.problem(format!("source {name}"), message);
+            }
+        }
+    }
+    Outcome {
+        inventory: all.finish(),
+        sources: sources.len(),
+        failed,
+    }
+}
+
+/// The one place that maps a declared source type to its implementation.
+fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
+    match (
+        &spec.files,
+        &spec.tls,
+        &spec.kubernetes,
+        &spec.exec,
+        &spec.scanner,
+    ) {
+        (Some(files), ..) => Box::new(files::Files::declared(name, files)),
+        _ => Box::new(Unsupported(name.to_owned())),
+    }
+}
+
+struct Unsupported(String);
+
+impl Source for Unsupported {
+    fn discover(&self, _: &Context) -> Result<Collector, String> {
+        Err(format!("source {} has no type this build can read", self.0))
+    }
+}

@@ -1,0 +1,74 @@
+//! PEM blocks in any text: bundles, keys mixed with certificates, junk between blocks.
+
+use base64::Engine;
+
+/// One `-----BEGIN LABEL-----` … `-----END LABEL-----` block.
+#[derive(Debug)]
+pub(super) struct Block {
+    /// The label, e.g. `CERTIFICATE`, `PRIVATE KEY`.
+    pub label: String,
+    /// The decoded body.
+    pub der: Vec<u8>,
+    /// RFC 1421 headers said `Proc-Type: 4,ENCRYPTED` (legacy encrypted PKCS#1/SEC1).
+    pub encrypted: bool,
+}
+
+/// Every PEM block in `bytes`, in order; a block whose body does not decode is an error that
+/// names its label. Text outside blocks is ignored.
+pub(super) fn blocks(bytes: &[u8]) -> Vec<Result<Block, String>> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
+        let label = after[..label_end].trim().to_owned();
+        let body_start = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let Some(end) = body_start.find(&end_marker) else {
+            out.push(Err(format!(
+                "PEM block {label} has no END line (truncated?)"
+            )));
+            break;
+        };
+        let body = &body_start[..end];
+        rest = &body_start[end + end_marker.len()..];
+        let (headers, data) = match body.find("\n\n").or_else(|| body.find("\r\n\r\n")) {
+            Some(i) if body[..i].contains(':') => (&body[..i], &body[i..]),
+            _ => ("", body),
+        };
+        let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+        match base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes()) {
+            Ok(der) if !der.is_empty() => out.push(Ok(Block {
+                label,
+                der,
+                encrypted: headers.contains("ENCRYPTED"),
+            })),
+            Ok(_) => out.push(Err(format!("PEM block {label} is empty"))),
+            Err(e) => out.push(Err(format!("PEM block {label} is not valid base64: {e}"))),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocks;
+
+    #[test]
+    fn finds_blocks_among_junk_and_reports_broken_ones() {
+        let text = "junk\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\nmore junk\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAEC\n-----END RSA PRIVATE KEY-----\n-----BEGIN X-----\n!!!\n-----END X-----\n-----BEGIN CUT";
+        let found = blocks(text.as_bytes());
+        assert_eq!(found.len(), 4);
+        let first = found[0].as_ref().unwrap();
+        assert_eq!(
+            (first.label.as_str(), first.der.as_slice(), first.encrypted),
+            ("CERTIFICATE", &[0u8, 1, 2][..], false)
+        );
+        assert!(found[1].as_ref().unwrap().encrypted);
+        assert!(found[2].is_err());
+        assert!(found[3].is_err());
+    }
+}
