@@ -22,6 +22,7 @@ pub(super) fn blocks(bytes: &[u8]) -> Vec<Result<Block, String>> {
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + "-----BEGIN ".len()..];
         let Some(label_end) = after.find("-----") else {
+            out.push(Err("PEM BEGIN line is cut off (truncated file?)".into()));
             break;
         };
         let label = after[..label_end].trim().to_owned();
