@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System tools the integration tests drive for real: git and openssl verify what trustops
-# writes; python3 with jsonschema and PyYAML checks the published JSON Schemas and SARIF.
+# System tools the integration tests drive for real: git, openssl and ssh-keygen check what
+# trustops reads and writes; the system CA bundle is a corpus; python3 with jsonschema and
+# PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus.
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2
@@ -21,6 +24,10 @@ if ! python3 -c "import jsonschema, yaml" 2>/dev/null; then
   echo "ci/check.sh: installing Python jsonschema and PyYAML" >&2
   python3 -m pip install --quiet jsonschema pyyaml 2>/dev/null \
     || { as_root apt-get update -qq && as_root apt-get install -y -qq python3-jsonschema python3-yaml; }
+fi
+if ! python3 -c "import cryptography_vectors" 2>/dev/null; then
+  echo "ci/check.sh: installing the cryptography-vectors test corpus" >&2
+  python3 -m pip install --quiet cryptography-vectors
 fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"

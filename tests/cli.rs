@@ -5,7 +5,7 @@ use insta::assert_snapshot;
 
 #[test]
 fn help_for_every_subcommand() {
-    for sub in ["", "validate", "schema", "demo"] {
+    for sub in ["", "validate", "discover", "schema", "demo"] {
         let args: Vec<&str> = [sub, "--help"]
             .into_iter()
             .filter(|a| !a.is_empty())

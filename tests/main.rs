@@ -9,6 +9,7 @@
 
 mod cli;
 mod demo;
+mod discover;
 mod robustness;
 mod schema;
 mod support;

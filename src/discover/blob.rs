@@ -85,23 +85,53 @@ pub(super) fn scan(bytes: &[u8], source: &str, path: &str, out: &mut Collector) 
     if bytes.first() != Some(&der::SEQUENCE) || der::read_all(bytes).is_none() {
         return Seen::Nothing;
     }
-    if let Ok(credential) = x509::certificate(bytes) {
-        add(Ok(credential), out);
-    } else if let Some(certs) = pkcs7_certificates(bytes) {
-        certs
-            .into_iter()
-            .for_each(|c| add(x509::certificate(c), out));
-    } else if is_pkcs12(bytes) {
-        add(Err("PKCS#12 archives are not inventoried yet; export the certificate with `openssl pkcs12 -nokeys`".into()), out);
-    } else {
-        add(
-            keys::private_key("DER", bytes, false).map_err(|_| {
-                "DER data that is not a certificate, PKCS#7 bundle or private key".to_owned()
-            }),
-            out,
-        );
+    match x509::certificate(bytes) {
+        Ok(credential) => add(Ok(credential), out),
+        Err(message) if certificate_shaped(bytes) => add(Err(message), out),
+        Err(_) => {
+            if let Some(certs) = pkcs7_certificates(bytes) {
+                certs
+                    .into_iter()
+                    .for_each(|c| add(x509::certificate(c), out));
+            } else if is_pkcs12(bytes) {
+                add(Err("PKCS#12 archives are not inventoried yet; export the certificate with `openssl pkcs12 -nokeys`".into()), out);
+            } else if let Ok(key) = keys::private_key("DER", bytes, false) {
+                add(Ok(key), out);
+            } else {
+                // CRLs, requests, OCSP responses and other DER: not credentials.
+                return Seen::Nothing;
+            }
+        }
     }
     Seen::Something
+}
+
+/// `SEQUENCE { TBSCertificate, AlgorithmIdentifier, BIT STRING }` whose TBS starts like a
+/// certificate's (`[0] version` then a serial, or a v1 serial, algorithm, issuer and validity),
+/// not like a CRL's or a request's.
+fn certificate_shaped(bytes: &[u8]) -> bool {
+    let Some(outer) = der::read_all(bytes) else {
+        return false;
+    };
+    let parts: Vec<_> = der::children(outer.content).map(|t| t.tag).collect();
+    if parts != [der::SEQUENCE, der::SEQUENCE, der::BIT_STRING] {
+        return false;
+    }
+    let Some(tbs) = der::children(outer.content).next() else {
+        return false;
+    };
+    let tags: Vec<u8> = der::children(tbs.content).take(5).map(|t| t.tag).collect();
+    matches!(
+        tags.as_slice(),
+        [0xa0, der::INTEGER, ..]
+            | [
+                der::INTEGER,
+                der::SEQUENCE,
+                der::SEQUENCE,
+                der::SEQUENCE,
+                der::SEQUENCE
+            ]
+    )
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

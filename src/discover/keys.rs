@@ -63,6 +63,11 @@ pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
             {
                 facts.curve = Some((*name).into());
                 facts.bits = Some(*bits);
+            } else if let Some(explicit) = params.filter(|p| p.tag == der::SEQUENCE) {
+                // Explicit curve parameters: the size of the field prime, as OpenSSL reports.
+                let field = der::children(explicit.content).nth(1);
+                let prime = field.and_then(|f| der::children(f.content).nth(1));
+                facts.bits = prime.map(|p| der::integer_bits(p.content));
             } else {
                 facts.curve = curve;
             }

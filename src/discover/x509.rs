@@ -4,11 +4,12 @@
 use super::inventory::{Credential, CredentialKind, Time, hex, sha256_hex};
 use super::keys::spki_facts;
 use x509_parser::asn1_rs::ToDer;
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
+use x509_parser::oid_registry::{OID_X509_EXT_BASIC_CONSTRAINTS, OID_X509_EXT_SUBJECT_ALT_NAME};
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
 
 /// OpenSSL's short names for attribute types; others print as a dotted OID with `#` and the
 /// hex DER of the value, as RFC 4514 says.
-const ATTRIBUTES: [(&str, &str); 24] = [
+const ATTRIBUTES: [(&str, &str); 30] = [
     ("2.5.4.3", "CN"),
     ("2.5.4.6", "C"),
     ("2.5.4.7", "L"),
@@ -33,6 +34,52 @@ const ATTRIBUTES: [(&str, &str); 24] = [
     ("1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL"),
     ("1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"),
     ("1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"),
+    ("1.2.643.3.131.1.1", "INN"),
+    ("1.2.643.100.1", "OGRN"),
+    ("1.2.643.100.3", "SNILS"),
+    ("1.2.643.100.5", "OGRNIP"),
+    ("2.5.4.44", "generationQualifier"),
+    ("2.5.4.45", "x500UniqueIdentifier"),
+];
+
+/// OpenSSL's names for signature algorithms (its long names where `x509 -text` uses them).
+const SIGNATURES: [(&str, &str); 30] = [
+    ("1.2.840.113549.1.1.2", "md2WithRSAEncryption"),
+    ("1.2.840.113549.1.1.4", "md5WithRSAEncryption"),
+    ("1.2.840.113549.1.1.5", "sha1WithRSAEncryption"),
+    ("1.2.840.113549.1.1.14", "sha224WithRSAEncryption"),
+    ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
+    ("1.2.840.113549.1.1.12", "sha384WithRSAEncryption"),
+    ("1.2.840.113549.1.1.13", "sha512WithRSAEncryption"),
+    ("1.2.840.113549.1.1.10", "rsassaPss"),
+    ("1.3.14.3.2.29", "sha1WithRSA"),
+    ("1.2.840.10040.4.3", "dsaWithSHA1"),
+    ("2.16.840.1.101.3.4.3.1", "dsa_with_SHA224"),
+    ("2.16.840.1.101.3.4.3.2", "dsa_with_SHA256"),
+    ("1.2.840.10045.4.1", "ecdsa-with-SHA1"),
+    ("1.2.840.10045.4.3.1", "ecdsa-with-SHA224"),
+    ("1.2.840.10045.4.3.2", "ecdsa-with-SHA256"),
+    ("1.2.840.10045.4.3.3", "ecdsa-with-SHA384"),
+    ("1.2.840.10045.4.3.4", "ecdsa-with-SHA512"),
+    ("2.16.840.1.101.3.4.3.9", "ecdsa_with_SHA3-224"),
+    ("2.16.840.1.101.3.4.3.10", "ecdsa_with_SHA3-256"),
+    ("2.16.840.1.101.3.4.3.11", "ecdsa_with_SHA3-384"),
+    ("2.16.840.1.101.3.4.3.12", "ecdsa_with_SHA3-512"),
+    ("2.16.840.1.101.3.4.3.13", "RSA-SHA3-224"),
+    ("2.16.840.1.101.3.4.3.14", "RSA-SHA3-256"),
+    ("2.16.840.1.101.3.4.3.15", "RSA-SHA3-384"),
+    ("2.16.840.1.101.3.4.3.16", "RSA-SHA3-512"),
+    ("1.3.101.112", "ED25519"),
+    ("1.3.101.113", "ED448"),
+    ("1.2.643.2.2.3", "GOST R 34.11-94 with GOST R 34.10-2001"),
+    (
+        "1.2.643.7.1.1.3.2",
+        "GOST R 34.10-2012 with GOST R 34.11-2012 (256 bit)",
+    ),
+    (
+        "1.2.643.7.1.1.3.3",
+        "GOST R 34.10-2012 with GOST R 34.11-2012 (512 bit)",
+    ),
 ];
 
 /// Facts of one certificate.
@@ -40,19 +87,19 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     let (_, cert) = X509Certificate::from_der(der)
         .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
     let registry = x509_parser::objects::oid_registry();
-    let serial = cert
-        .raw_serial()
-        .iter()
-        .skip_while(|b| **b == 0)
-        .copied()
-        .collect::<Vec<_>>();
-    let serial = match hex(&serial).trim_start_matches('0') {
-        "" => "0".to_owned(),
-        s => s.to_owned(),
-    };
+    let serial = serial_hex(cert.raw_serial());
     let (mut dns, mut ips, mut uris) = (Vec::new(), Vec::new(), Vec::new());
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
+    // The first occurrence of each extension, as OpenSSL reads a certificate that repeats one
+    // (x509-parser refuses duplicates outright).
+    let first = |wanted| {
+        cert.extensions()
+            .iter()
+            .find(|e| e.oid == wanted)
+            .map(|e| e.parsed_extension())
+    };
+    if let Some(ParsedExtension::SubjectAlternativeName(san)) = first(OID_X509_EXT_SUBJECT_ALT_NAME)
+    {
+        for name in &san.general_names {
             match name {
                 GeneralName::DNSName(d) => dns.push((*d).to_owned()),
                 GeneralName::URI(u) => uris.push((*u).to_owned()),
@@ -67,16 +114,14 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     }
     let spki = cert.public_key().raw;
     let key = spki_facts(spki);
-    let sig_oid = &cert.signature_algorithm.algorithm;
+    // The algorithm named inside the signed part, as `openssl x509 -text` shows first; it
+    // equals the outer one in every well-formed certificate.
+    let sig_oid = &cert.tbs_certificate.signature.algorithm;
     let signature = signature_name(
         &sig_oid.to_id_string(),
         registry.get(sig_oid).map(|e| e.sn()),
     );
-    let is_ca = cert
-        .basic_constraints()
-        .ok()
-        .flatten()
-        .is_some_and(|b| b.value.ca);
+    let is_ca = matches!(first(OID_X509_EXT_BASIC_CONSTRAINTS), Some(ParsedExtension::BasicConstraints(b)) if b.ca);
     Ok(Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
@@ -98,13 +143,43 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     })
 }
 
-/// OpenSSL's names where the registry differs.
+/// OpenSSL's name, else the registry's, else the dotted OID.
 fn signature_name(oid: &str, registry: Option<&str>) -> String {
-    match oid {
-        "1.3.101.112" => "ED25519".into(),
-        "1.3.101.113" => "ED448".into(),
-        "1.2.840.113549.1.1.10" => "rsassaPss".into(),
-        _ => registry.map_or_else(|| oid.to_owned(), str::to_owned),
+    SIGNATURES
+        .iter()
+        .find(|(o, _)| *o == oid)
+        .map(|(_, name)| (*name).to_owned())
+        .or_else(|| registry.map(str::to_owned))
+        .unwrap_or_else(|| oid.to_owned())
+}
+
+/// A serial as lowercase hex without leading zeros; negative serials (invalid, but found in
+/// the wild) as `-` and their magnitude, as OpenSSL prints them.
+fn serial_hex(raw: &[u8]) -> String {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    let magnitude: Vec<u8> = if negative {
+        // Two's complement: invert and add one.
+        let mut bytes: Vec<u8> = raw.iter().map(|b| !b).collect();
+        for b in bytes.iter_mut().rev() {
+            let (sum, carry) = b.overflowing_add(1);
+            *b = sum;
+            if !carry {
+                break;
+            }
+        }
+        bytes
+    } else {
+        raw.to_vec()
+    };
+    let digits = hex(&magnitude);
+    let digits = match digits.trim_start_matches('0') {
+        "" => "0",
+        d => d,
+    };
+    if negative {
+        format!("-{digits}")
+    } else {
+        digits.to_owned()
     }
 }
 
@@ -129,11 +204,17 @@ pub(super) fn rfc4514(name: &X509Name<'_>) -> String {
                 .map(|atv| {
                     let oid = atv.attr_type().to_id_string();
                     let value = atv.attr_value();
-                    match ATTRIBUTES.iter().find(|(o, _)| *o == oid) {
-                        Some((_, short)) => {
-                            format!("{short}={}", escape(&decode(value.tag().0, value.data)))
-                        }
-                        None => format!("{oid}=#{}", hex(&value.to_der_vec().unwrap_or_default())),
+                    let name = ATTRIBUTES
+                        .iter()
+                        .find(|(o, _)| *o == oid)
+                        .map_or(oid.as_str(), |(_, n)| n);
+                    let text = value.tag().0;
+                    if ATTRIBUTES.iter().any(|(o, _)| *o == oid) && STRING_TAGS.contains(&text) {
+                        format!("{name}={}", escape(&decode(text, value.data)))
+                    } else {
+                        // RFC 4514 §2.4: the DER of the value in hex (upper case, as OpenSSL).
+                        let der = value.to_der_vec().unwrap_or_default();
+                        format!("{name}=#{}", hex(&der).to_ascii_uppercase())
                     }
                 })
                 .collect::<Vec<_>>()
@@ -142,6 +223,10 @@ pub(super) fn rfc4514(name: &X509Name<'_>) -> String {
         .collect();
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
 }
+
+/// ASN.1 string types printed as text: UTF8, Numeric, Printable, T61, Videotex, IA5, Graphic,
+/// Visible, General, Universal, BMP.
+const STRING_TAGS: [u32; 11] = [12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 30];
 
 /// A directory string's text by its ASN.1 type; T61 and unknown types as Latin-1.
 fn decode(tag: u32, data: &[u8]) -> String {
@@ -188,6 +273,14 @@ fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::escape;
+
+    #[test]
+    fn serials_like_openssl() {
+        use super::serial_hex;
+        assert_eq!(serial_hex(&[0x00, 0x0a, 0x1b]), "a1b");
+        assert_eq!(serial_hex(&[0x00]), "0");
+        assert_eq!(serial_hex(&[0xfb, 0xce, 0x99, 0x6c, 0x13]), "-4316693ed");
+    }
 
     #[test]
     fn escapes_like_openssl() {

@@ -1,0 +1,631 @@
+//! `trustops discover`: facts agree with openssl on certificates nobody here wrote, every key
+//! encoding pairs with its certificate, bundles and junk are handled, secrets never leak.
+
+use crate::support::Test;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+#[track_caller]
+fn openssl(args: &[&str], dir: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed: apt-get install openssl (ci/check.sh does)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn inventory(test: &Test, path: &Path) -> Value {
+    let out = Test::new()
+        .args(&[
+            "discover",
+            "--format",
+            "json",
+            "--path",
+            &path.to_string_lossy(),
+        ])
+        .run()
+        .status(0);
+    let _ = test;
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+/// What openssl says about the (first) certificate in `file`, in the inventory's vocabulary;
+/// `None` when `openssl x509` cannot read it.
+fn openssl_facts(file: &str, dir: &Path) -> Option<serde_json::Map<String, Value>> {
+    let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+    let form = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        "PEM"
+    } else {
+        "DER"
+    };
+    let out = Command::new("openssl")
+        .args([
+            "x509",
+            "-in",
+            file,
+            "-inform",
+            form,
+            "-noout",
+            "-nameopt",
+            "RFC2253,-esc_msb",
+            "-fingerprint",
+            "-sha256",
+            "-serial",
+            "-subject",
+            "-issuer",
+            "-startdate",
+            "-enddate",
+            "-text",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed: apt-get install openssl (ci/check.sh does)");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut facts = serde_json::Map::new();
+    // openssl prints "Bad time value" for dates it cannot read; those are not compared.
+    let date = |v: &str| {
+        let t = jiff::fmt::strtime::parse(
+            "%b %e %H:%M:%S %Y GMT",
+            v.split_whitespace().collect::<Vec<_>>().join(" "),
+        )
+        .ok()?;
+        let zoned = t
+            .to_datetime()
+            .ok()?
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()?;
+        Some(Value::from(
+            zoned.timestamp().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ))
+    };
+    let mut lines = text.lines().peekable();
+    let mut sig_seen = false;
+    while let Some(line) = lines.next() {
+        let t = line.trim();
+        if let Some(v) = t.strip_prefix("sha256 Fingerprint=") {
+            facts.insert("sha256".into(), v.replace(':', "").to_lowercase().into());
+        } else if let Some(v) = t.strip_prefix("serial=") {
+            let v = v.to_lowercase();
+            let (sign, digits) = v.strip_prefix('-').map_or(("", v.as_str()), |d| ("-", d));
+            let digits = digits.trim_start_matches('0');
+            facts.insert(
+                "serial".into(),
+                format!("{sign}{}", if digits.is_empty() { "0" } else { digits }).into(),
+            );
+        } else if let Some(v) = t.strip_prefix("subject=") {
+            facts.insert("subject".into(), v.into());
+        } else if let Some(v) = t.strip_prefix("issuer=") {
+            facts.insert("issuer".into(), v.into());
+        } else if let Some(v) = t.strip_prefix("notBefore=") {
+            if let Some(d) = date(v) {
+                facts.insert("not_before".into(), d);
+            }
+        } else if let Some(v) = t.strip_prefix("notAfter=") {
+            if let Some(d) = date(v) {
+                facts.insert("not_after".into(), d);
+            }
+        } else if let Some(v) = t
+            .strip_prefix("Signature Algorithm: ")
+            .filter(|_| !sig_seen)
+        {
+            sig_seen = true;
+            facts.insert("signature_algorithm".into(), v.into());
+        } else if t.contains("Public-Key: (") {
+            let bits: u64 = t
+                .split('(')
+                .nth(1)
+                .and_then(|b| b.split(' ').next())
+                .and_then(|b| b.parse().ok())
+                .unwrap();
+            facts.insert("key_bits".into(), bits.into());
+        } else if t == "CA:TRUE" || t.starts_with("CA:TRUE,") {
+            facts.insert("is_ca".into(), true.into());
+        } else if t.starts_with("X509v3 Subject Alternative Name") {
+            let sans = lines.next().unwrap_or_default().trim().to_owned();
+            let (mut dns, mut ips) = (Vec::new(), Vec::new());
+            for san in sans.split(", ") {
+                if let Some(d) = san.strip_prefix("DNS:") {
+                    dns.push(d.to_owned());
+                } else if let Some(ip) = san.strip_prefix("IP Address:") {
+                    ips.push(
+                        ip.parse::<std::net::IpAddr>()
+                            .map(|i| i.to_string())
+                            .unwrap_or(ip.to_owned()),
+                    );
+                }
+            }
+            dns.sort();
+            ips.sort();
+            facts.insert("dns_names".into(), dns.into());
+            facts.insert("ip_addresses".into(), ips.into());
+        }
+    }
+    facts.entry("is_ca").or_insert(false.into());
+    Some(facts)
+}
+
+/// Discovers `dir` and checks, for every file `openssl x509` can read (PEM or DER), that our
+/// entry for its certificate has openssl's facts, or that we reported the file as malformed.
+/// Returns how many certificates were compared.
+fn agrees_with_openssl(dir: &Path) -> usize {
+    let found = inventory(&Test::new(), dir);
+    let credentials = found["credentials"].as_array().unwrap();
+    let by_sha: std::collections::BTreeMap<&str, &Value> = credentials
+        .iter()
+        .map(|c| (c["sha256"].as_str().unwrap(), c))
+        .collect();
+    let reported: Vec<&str> = found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["location"].as_str().unwrap())
+        .collect();
+    // One openssl run per file (PEM when it has PEM markers, else DER), on every core.
+    let files: Vec<String> = walk(dir)
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = files.len().div_ceil(threads).max(1);
+    let results: Vec<(String, Option<serde_json::Map<String, Value>>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|f| (f.clone(), openssl_facts(f, dir)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+    let mut compared = 0;
+    for (file, expected) in results {
+        let Some(expected) = expected else { continue };
+        let Some(ours) = by_sha.get(expected["sha256"].as_str().unwrap()) else {
+            assert!(
+                reported.contains(&file.as_str()),
+                "{file}: openssl reads it, trustops neither inventoried nor reported it"
+            );
+            continue;
+        };
+        for (key, value) in &expected {
+            assert_eq!(&ours[key.as_str()], value, "{file}: {key}");
+        }
+        compared += 1;
+    }
+    compared
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn facts_agree_with_openssl_on_the_system_ca_bundle() {
+    let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+    assert!(
+        bundle.exists(),
+        "the Debian CA bundle is needed: apt-get install ca-certificates"
+    );
+    let test = Test::new();
+    let text = std::fs::read_to_string(bundle).unwrap();
+    let mut written = 0;
+    for (i, block) in text
+        .split_inclusive("-----END CERTIFICATE-----")
+        .enumerate()
+    {
+        if let Some(start) = block.find("-----BEGIN CERTIFICATE-----") {
+            std::fs::write(test.dir.path().join(format!("c{i}.pem")), &block[start..]).unwrap();
+            written += 1;
+        }
+    }
+    assert_eq!(agrees_with_openssl(test.dir.path()), written);
+}
+
+/// The x509 folder of PyPI's `cryptography-vectors`: odd encodings, string types, extensions
+/// and broken certificates collected by the pyca project.
+#[test]
+fn facts_agree_with_openssl_on_cryptography_vectors() {
+    let out = Command::new("python3")
+        .args(["-c", "import cryptography_vectors, os; print(os.path.dirname(cryptography_vectors.__file__))"])
+        .output()
+        .expect("python3 is needed");
+    assert!(
+        out.status.success(),
+        "the corpus is needed: python3 -m pip install cryptography-vectors (ci/check.sh does)"
+    );
+    let dir = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("x509");
+    let compared = agrees_with_openssl(&dir);
+    assert!(compared > 400, "compared only {compared} certificates");
+}
+
+#[test]
+fn every_key_encoding_pairs_with_its_certificate() {
+    let test = Test::new();
+    let dir = test.dir.path();
+    let keys = [
+        (
+            "rsa-pkcs1.key",
+            vec!["genrsa", "-traditional", "-out", "rsa-pkcs1.key", "2048"],
+            "rsa",
+            2048,
+            "pkcs1",
+        ),
+        (
+            "rsa-pkcs8.key",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:3072",
+                "-out",
+                "rsa-pkcs8.key",
+            ],
+            "rsa",
+            3072,
+            "pkcs8",
+        ),
+        (
+            "ec-sec1.key",
+            vec![
+                "ecparam",
+                "-genkey",
+                "-name",
+                "secp384r1",
+                "-noout",
+                "-out",
+                "ec-sec1.key",
+            ],
+            "ec",
+            384,
+            "sec1",
+        ),
+        (
+            "ec-pkcs8.key",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "ec-pkcs8.key",
+            ],
+            "ec",
+            256,
+            "pkcs8",
+        ),
+        (
+            "ed25519.key",
+            vec!["genpkey", "-algorithm", "ed25519", "-out", "ed25519.key"],
+            "ed25519",
+            256,
+            "pkcs8",
+        ),
+    ];
+    for (file, args, ..) in &keys {
+        openssl(&args.iter().map(|s| &**s).collect::<Vec<_>>(), dir);
+        let cert = file.replace(".key", ".pem");
+        openssl(
+            &[
+                "req",
+                "-x509",
+                "-key",
+                file,
+                "-out",
+                &cert,
+                "-subj",
+                &format!("/CN={file}"),
+                "-days",
+                "30",
+            ],
+            dir,
+        );
+    }
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-aes256",
+            "-pass",
+            "pass:secret",
+            "-out",
+            "encrypted.key",
+        ],
+        dir,
+    );
+    let found = inventory(&test, dir);
+    let credentials = found["credentials"].as_array().unwrap();
+    for (file, _, key_type, bits, format) in &keys {
+        let key = credentials
+            .iter()
+            .find(|c| {
+                c["kind"] == "private-key"
+                    && c["locations"][0]["path"].as_str().unwrap().ends_with(file)
+            })
+            .unwrap_or_else(|| panic!("{file} not inventoried: {found:#}"));
+        assert_eq!(
+            (
+                key["key_type"].as_str(),
+                key["key_bits"].as_u64(),
+                key["format"].as_str()
+            ),
+            (Some(*key_type), Some(*bits), Some(*format)),
+            "{file}"
+        );
+        // The key's public half is the certificate's: same SubjectPublicKeyInfo hash as openssl's.
+        let spki = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "openssl pkey -in {file} -pubout -outform DER | openssl dgst -sha256 -r"
+            ))
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let expected = String::from_utf8_lossy(&spki.stdout)
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(key["public_key_sha256"], expected.as_str(), "{file}");
+        let cert = credentials
+            .iter()
+            .find(|c| c["subject"] == format!("CN={file}").as_str())
+            .unwrap();
+        assert_eq!(
+            cert["public_key_sha256"], key["public_key_sha256"],
+            "{file} pairs with its certificate"
+        );
+    }
+    let encrypted = credentials
+        .iter()
+        .find(|c| {
+            c["locations"][0]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("encrypted.key")
+        })
+        .unwrap();
+    assert_eq!(
+        (encrypted["kind"].as_str(), encrypted["encrypted"].as_bool()),
+        (Some("private-key"), Some(true))
+    );
+    // No private key material in the output, in any form.
+    let text = found.to_string();
+    for file in ["rsa-pkcs1.key", "ec-sec1.key", "ed25519.key"] {
+        let pem = std::fs::read_to_string(dir.join(file)).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert!(!text.contains(&body[..32]), "{file} leaked");
+    }
+}
+
+#[test]
+fn bundles_der_ssh_keys_and_junk() {
+    let test = Test::new();
+    let dir = test.dir.path();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "a.key",
+            "-out",
+            "a.pem",
+            "-subj",
+            "/CN=a",
+            "-addext",
+            "subjectAltName=DNS:b.example,DNS:a.example,IP:10.0.0.1,URI:spiffe://x/y",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "b.key", "-out", "b.pem",
+            "-subj", "/CN=b",
+        ],
+        dir,
+    );
+    std::fs::write(
+        dir.join("bundle.pem"),
+        std::fs::read_to_string(dir.join("a.pem")).unwrap()
+            + "# a comment between\n"
+            + &std::fs::read_to_string(dir.join("b.pem")).unwrap(),
+    )
+    .unwrap();
+    openssl(
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "bundle.pem",
+            "-out",
+            "bundle.p7b",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "bundle.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "bundle.p7c",
+        ],
+        dir,
+    );
+    openssl(
+        &["x509", "-in", "a.pem", "-outform", "DER", "-out", "a.der"],
+        dir,
+    );
+    let keygen = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "deploy",
+            "-f",
+            "id_ed25519",
+        ])
+        .current_dir(dir)
+        .status();
+    assert!(
+        keygen.is_ok_and(|s| s.success()),
+        "ssh-keygen is needed: apt-get install openssh-client"
+    );
+    std::fs::write(
+        dir.join("truncated.pem"),
+        &std::fs::read_to_string(dir.join("a.pem")).unwrap()[..200],
+    )
+    .unwrap();
+    std::fs::write(dir.join("garbage.der"), [0x30, 0x03, 0x02, 0x01, 0x05]).unwrap();
+    std::fs::write(dir.join("README.txt"), "not a certificate").unwrap();
+    let found = inventory(&test, dir);
+    let credentials = found["credentials"].as_array().unwrap();
+    let a = credentials.iter().find(|c| c["subject"] == "CN=a").unwrap();
+    assert_eq!(
+        a["dns_names"],
+        serde_json::json!(["a.example", "b.example"])
+    );
+    assert_eq!(a["ip_addresses"], serde_json::json!(["10.0.0.1"]));
+    assert_eq!(a["uris"], serde_json::json!(["spiffe://x/y"]));
+    let places: Vec<String> = a["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}#{}",
+                Path::new(l["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy(),
+                l["index"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "a.der#0",
+            "a.pem#0",
+            "bundle.p7b#0",
+            "bundle.p7c#0",
+            "bundle.pem#0"
+        ]
+    );
+    let ssh: Vec<&Value> = credentials
+        .iter()
+        .filter(|c| c["ssh_fingerprint"].is_string())
+        .collect();
+    assert_eq!(ssh.len(), 2, "private and public halves");
+    assert_eq!(ssh[0]["sha256"], ssh[1]["sha256"]);
+    let fingerprint = Command::new("ssh-keygen")
+        .args(["-lf", "id_ed25519.pub"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout)
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert_eq!(ssh[0]["ssh_fingerprint"], fingerprint.as_str());
+    let problems: Vec<String> = found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                Path::new(d["location"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy(),
+                d["message"]
+            )
+        })
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].starts_with("garbage.der") && problems[1].starts_with("truncated.pem"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn declared_sources_report_unreadable_files_and_missing_paths() {
+    let test = Test::new()
+        .file("sources.yaml", "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {name: certs}\nspec:\n  files:\n    paths: [\"certs/*.pem\"]\n---\napiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {name: gone}\nspec:\n  files:\n    paths: [/nonexistent/**/*.pem]\n")
+        .file("certs/empty.pem", "nothing here")
+        .args(&["discover", "--format", "json"])
+        .in_repo();
+    let out = test.run().status(0);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    let problems: Vec<String> = found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["location"].as_str().unwrap().rsplit('/').next().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "empty.pem: no certificate or key found",
+            "source gone: none of its paths exist: /nonexistent"
+        ]
+    );
+    // Only failing sources: exit 1.
+    Test::new()
+        .file("s.yaml", "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {name: gone}\nspec:\n  files:\n    paths: [/nonexistent/*.pem]\n")
+        .args(&["discover"])
+        .in_repo()
+        .run()
+        .status(1);
+}
