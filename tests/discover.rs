@@ -518,7 +518,12 @@ fn bundles_der_ssh_keys_and_junk() {
         &std::fs::read_to_string(dir.join("a.pem")).unwrap()[..200],
     )
     .unwrap();
-    std::fs::write(dir.join("garbage.der"), [0x30, 0x03, 0x02, 0x01, 0x05]).unwrap();
+    // A certificate whose notBefore is not a date: shaped like one, so reported, not skipped.
+    let mut broken = std::fs::read(dir.join("a.der")).unwrap();
+    let at = broken.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
+    broken[at + 2] = b'X';
+    std::fs::write(dir.join("garbage.der"), broken).unwrap();
+    std::fs::write(dir.join("crl-like.der"), [0x30, 0x03, 0x02, 0x01, 0x05]).unwrap();
     std::fs::write(dir.join("README.txt"), "not a certificate").unwrap();
     let found = inventory(&test, dir);
     let credentials = found["credentials"].as_array().unwrap();
