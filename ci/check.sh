@@ -13,12 +13,13 @@ missing=()
 command -v git >/dev/null || missing+=(git)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2
   as_root apt-get update -qq
-  as_root apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}"
 fi
 if ! python3 -c "import jsonschema, yaml" 2>/dev/null; then
   echo "ci/check.sh: installing Python jsonschema and PyYAML" >&2

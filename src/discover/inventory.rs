@@ -96,6 +96,9 @@ pub struct Location {
     /// A TLS endpoint, `host:port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// The server name (SNI) sent to the endpoint, when not its host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
     /// An object in a store: `namespace/name` for Kubernetes, the store's id for exec plugins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,

@@ -13,6 +13,7 @@ mod glob;
 pub mod inventory;
 mod keys;
 mod pem;
+mod tls;
 mod x509;
 
 pub use inventory::{
@@ -105,6 +106,7 @@ fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
         &spec.scanner,
     ) {
         (Some(files), ..) => Box::new(files::Files::declared(name, files)),
+        (_, Some(tls), ..) => Box::new(tls::Tls::declared(name, tls)),
         _ => Box::new(Unsupported(name.to_owned())),
     }
 }

@@ -99,3 +99,77 @@ pub fn python(script: &str, args: &[&str]) -> String {
     assert!(out.status.success(), "python failed:\n{stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A free TCP port on loopback (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real nginx serving TLS on a loopback port, stopped when dropped.
+pub struct Nginx {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Nginx {
+    /// Starts nginx in `dir` with one TLS server per `(server_name, chain_file, key_file)`;
+    /// the first is the default server (the one a client without SNI gets).
+    pub fn start(dir: &Path, servers: &[(&str, &Path, &Path)]) -> Self {
+        let port = free_port();
+        let mut http = String::new();
+        for (i, (name, chain, key)) in servers.iter().enumerate() {
+            let default = if i == 0 { " default_server" } else { "" };
+            http.push_str(&format!(
+                "server {{ listen 127.0.0.1:{port} ssl{default}; server_name {name}; ssl_certificate {}; ssl_certificate_key {}; }}\n",
+                chain.display(),
+                key.display()
+            ));
+        }
+        let d = dir.display();
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log;\nevents {{ worker_connections 64; }}\nhttp {{\naccess_log off;\nclient_body_temp_path {d}/tmp-body;\nproxy_temp_path {d}/tmp-proxy;\nfastcgi_temp_path {d}/tmp-fcgi;\nuwsgi_temp_path {d}/tmp-uwsgi;\nscgi_temp_path {d}/tmp-scgi;\n{http}}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let binary = ["/usr/sbin/nginx", "nginx"]
+            .into_iter()
+            .find(|b| Path::new(b).exists())
+            .unwrap_or("nginx");
+        let child = Command::new(binary)
+            .args([
+                "-p",
+                &d.to_string(),
+                "-c",
+                &format!("{d}/nginx.conf"),
+                "-e",
+                &format!("{d}/nginx-error.log"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "nginx is needed for TLS discovery tests: apt-get install nginx (ci/check.sh does)",
+            );
+        let nginx = Self { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nginx did not start: {}",
+                std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        nginx
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
