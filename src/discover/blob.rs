@@ -16,18 +16,20 @@ pub(super) enum Seen {
     Nothing,
 }
 
-/// Scans `bytes` found at `path` by source `source` into `out`.
-pub(super) fn scan(bytes: &[u8], source: &str, path: &str, out: &mut Collector) -> Seen {
+/// Scans `bytes` found at `place` (a file, or an object; its index is set here) into `out`.
+pub(super) fn scan(bytes: &[u8], place: &Location, out: &mut Collector) -> Seen {
     let mut index = 0;
+    let shown = place.display();
     let mut add = |result: Result<Credential, String>, out: &mut Collector| {
         match result {
             Ok(mut credential) => {
-                credential
-                    .locations
-                    .push(Location::file(source, path, index));
+                credential.locations.push(Location {
+                    index: Some(index),
+                    ..place.clone()
+                });
                 out.add(credential);
             }
-            Err(message) => out.problem(path, format!("entry {index}: {message}")),
+            Err(message) => out.problem(&shown, format!("entry {index}: {message}")),
         }
         index += 1;
     };

@@ -3,7 +3,7 @@
 
 use super::blob::{Seen, scan};
 use super::glob::Glob;
-use super::inventory::Collector;
+use super::inventory::{Collector, Location};
 use super::{Context, Source};
 use crate::model::FilesSource;
 use std::path::{Path, PathBuf};
@@ -153,7 +153,7 @@ fn read_one(path: &Path, source: &str, strict: bool, out: &mut Collector) {
     }
     match std::fs::read(path) {
         Ok(bytes) => {
-            if scan(&bytes, source, &shown, out) == Seen::Nothing && strict {
+            if scan(&bytes, &Location::file(source, &shown, 0), out) == Seen::Nothing && strict {
                 out.problem(&shown, "no certificate or key found");
             }
         }

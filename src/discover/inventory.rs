@@ -132,12 +132,16 @@ impl Location {
 
     /// A short human form: path, endpoint or object, with `#index` when not the first.
     pub fn display(&self) -> String {
-        let place = self
-            .path
-            .as_deref()
-            .or(self.endpoint.as_deref())
-            .or(self.object.as_deref())
-            .unwrap_or(&self.source);
+        let place = match (&self.path, &self.object) {
+            (Some(path), Some(object)) => format!("{path} {object}"),
+            _ => self
+                .path
+                .as_deref()
+                .or(self.endpoint.as_deref())
+                .or(self.object.as_deref())
+                .unwrap_or(&self.source)
+                .to_owned(),
+        };
         let line = self.line.map(|l| format!(":{l}")).unwrap_or_default();
         match self.index {
             Some(i) if i > 0 => format!("{place}{line}#{i}"),

@@ -12,6 +12,7 @@ mod files;
 mod glob;
 pub mod inventory;
 mod keys;
+mod kubernetes;
 mod pem;
 mod tls;
 mod x509;
@@ -107,6 +108,9 @@ fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
     ) {
         (Some(files), ..) => Box::new(files::Files::declared(name, files)),
         (_, Some(tls), ..) => Box::new(tls::Tls::declared(name, tls)),
+        (_, _, Some(kubernetes), ..) => {
+            Box::new(kubernetes::Kubernetes::declared(name, kubernetes))
+        }
         _ => Box::new(Unsupported(name.to_owned())),
     }
 }
