@@ -12,6 +12,7 @@
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
 
 pub mod cli;
+pub mod command;
 pub mod demo;
 pub mod diag;
 pub mod discover;
@@ -19,3 +20,4 @@ pub mod git;
 pub mod load;
 pub mod model;
 pub mod render;
+pub mod schemas;

@@ -14,3 +14,8 @@ mod robustness;
 mod schema;
 mod support;
 mod validate;
+
+/// The first 12 hex digits of a digest.
+fn hex12(bytes: &[u8]) -> String {
+    bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}

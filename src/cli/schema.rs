@@ -1,7 +1,7 @@
 //! `trustops schema`: write (or check) the JSON Schemas in `schemas/`.
 
 use super::Exit;
-use crate::model::schema;
+use crate::schemas as schema;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;

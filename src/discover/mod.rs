@@ -8,6 +8,7 @@
 
 mod blob;
 mod der;
+pub mod exec;
 mod files;
 mod glob;
 pub mod inventory;
@@ -111,6 +112,7 @@ fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
         (_, _, Some(kubernetes), ..) => {
             Box::new(kubernetes::Kubernetes::declared(name, kubernetes))
         }
+        (_, _, _, Some(exec), _) => Box::new(exec::Exec::declared(name, exec)),
         _ => Box::new(Unsupported(name.to_owned())),
     }
 }

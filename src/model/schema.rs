@@ -4,19 +4,9 @@ use super::{
     Declaration, ExceptionSpec, IdentitySpec, IssuerSpec, Kind, OwnerSpec, PolicySpec, RepoConfig,
     SourceSpec,
 };
-use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
-/// The base of schema `$id`s.
-const ID_BASE: &str = "https://trustops.dev/schemas/v1alpha1";
-
-fn schema_for<T: JsonSchema>(file: &str) -> Schema {
-    let mut schema = SchemaSettings::draft07()
-        .into_generator()
-        .into_root_schema_for::<T>();
-    schema.insert("$id".into(), format!("{ID_BASE}/{file}").into());
-    schema
-}
+use crate::schemas::schema_for;
 
 /// Any one trustops document; used for the whole-document schema.
 #[derive(JsonSchema)]
@@ -61,11 +51,4 @@ pub fn all() -> Vec<(String, Schema)> {
         schema_for::<RepoConfig>("trustops-config.schema.json"),
     ));
     out
-}
-
-/// A schema as the bytes written to `schemas/`: pretty JSON with a final newline.
-pub fn to_file_text(schema: &Schema) -> String {
-    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
-    text.push('\n');
-    text
 }

@@ -1,0 +1,34 @@
+//! Every JSON Schema trustops publishes in `schemas/`: the declarations (from [`crate::model`])
+//! and the contracts of plugins (the exec inventory from [`crate::discover`]).
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema};
+
+/// The base of schema `$id`s.
+const ID_BASE: &str = "https://trustops.dev/schemas/v1alpha1";
+
+/// A draft-07 schema for `T` with its `$id`.
+pub(crate) fn schema_for<T: JsonSchema>(file: &str) -> Schema {
+    let mut schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.insert("$id".into(), format!("{ID_BASE}/{file}").into());
+    schema
+}
+
+/// Every published schema as (file name, schema), in a stable order.
+pub fn all() -> Vec<(String, Schema)> {
+    let mut all = crate::model::schema::all();
+    all.push((
+        "exec-inventory.schema.json".into(),
+        schema_for::<crate::discover::exec::ExecInventory>("exec-inventory.schema.json"),
+    ));
+    all
+}
+
+/// A schema as the bytes written to `schemas/`: pretty JSON with a final newline.
+pub fn to_file_text(schema: &Schema) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
