@@ -15,6 +15,7 @@ pub mod inventory;
 mod keys;
 mod kubernetes;
 mod pem;
+mod scanner;
 mod tls;
 mod x509;
 
@@ -113,14 +114,21 @@ fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
             Box::new(kubernetes::Kubernetes::declared(name, kubernetes))
         }
         (_, _, _, Some(exec), _) => Box::new(exec::Exec::declared(name, exec)),
-        _ => Box::new(Unsupported(name.to_owned())),
+        (_, _, _, _, Some(scanner)) => Box::new(scanner::Scanner::declared(name, scanner)),
+        // Validation guarantees exactly one type; this arm is for a model built elsewhere.
+        _ => Box::new(Untyped(name.to_owned())),
     }
 }
 
-struct Unsupported(String);
+/// A source with no type block (rejected by `validate`; kept so discovery never panics on a
+/// model that skipped validation).
+struct Untyped(String);
 
-impl Source for Unsupported {
+impl Source for Untyped {
     fn discover(&self, _: &Context) -> Result<Collector, String> {
-        Err(format!("source {} has no type this build can read", self.0))
+        Err(format!(
+            "source {} configures no type (files, tls, kubernetes, exec or scanner)",
+            self.0
+        ))
     }
 }
