@@ -93,7 +93,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         }
     };
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),

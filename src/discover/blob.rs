@@ -19,7 +19,6 @@ pub(super) enum Seen {
 /// Scans `bytes` found at `place` (a file, or an object; its index is set here) into `out`.
 pub(super) fn scan(bytes: &[u8], place: &Location, out: &mut Collector) -> Seen {
     let mut index = 0;
-    let shown = place.display();
     let mut add = |result: Result<Credential, String>, out: &mut Collector| {
         match result {
             Ok(mut credential) => {
@@ -29,7 +28,7 @@ pub(super) fn scan(bytes: &[u8], place: &Location, out: &mut Collector) -> Seen 
                 });
                 out.add(credential);
             }
-            Err(message) => out.problem(&shown, format!("entry {index}: {message}")),
+            Err(message) => out.problem(place.display(), format!("entry {index}: {message}")),
         }
         index += 1;
     };
@@ -137,7 +136,7 @@ fn certificate_shaped(bytes: &[u8]) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// The text of an OpenSSH public key file or `authorized_keys`, when it looks like one.

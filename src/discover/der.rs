@@ -91,28 +91,23 @@ pub(super) fn write(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Dotted form of an OBJECT IDENTIFIER's content.
+/// Dotted form of an OBJECT IDENTIFIER's content, written straight into one string (this runs
+/// for every attribute of every certificate).
 pub(super) fn oid_string(content: &[u8]) -> Option<String> {
+    use std::fmt::Write;
     let (&first, rest) = content.split_first()?;
-    let mut parts = vec![
-        u64::from(first / 40).min(2),
-        u64::from(first) - 40 * u64::from(first / 40).min(2),
-    ];
+    let top = (first / 40).min(2);
+    let mut out = String::with_capacity(content.len() * 3 + 4);
+    let _ = write!(out, "{top}.{}", u64::from(first) - 40 * u64::from(top));
     let mut value: u64 = 0;
     for b in rest {
         value = value.checked_mul(128)? | u64::from(b & 0x7f);
         if b & 0x80 == 0 {
-            parts.push(value);
+            let _ = write!(out, ".{value}");
             value = 0;
         }
     }
-    Some(
-        parts
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join("."),
-    )
+    Some(out)
 }
 
 /// Bits in an unsigned big-endian INTEGER content (leading zero bytes ignored).

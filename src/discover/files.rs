@@ -12,6 +12,9 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
 use walkdir::WalkDir;
 
+/// Files handed to a worker at once.
+const BATCH: usize = 256;
+
 /// Largest file read; bigger ones are reported, not read.
 const MAX_FILE_BYTES: u64 = 64 << 20;
 
@@ -56,7 +59,9 @@ impl Source for Files {
             return Err(format!("none of its paths exist: {}", roots.join(", ")));
         }
         let workers = context.threads.max(1);
-        let (send, receive) = sync_channel::<PathBuf>(4 * 1024);
+        // Paths go to the workers in batches: one hand-over per 256 files keeps the threads
+        // busy parsing rather than waking each other.
+        let (send, receive) = sync_channel::<Vec<PathBuf>>(64);
         let receive = Mutex::new(receive);
         let mut total = Collector::default();
         std::thread::scope(|scope| {
@@ -66,20 +71,28 @@ impl Source for Files {
                         let mut mine = Collector::default();
                         loop {
                             let next = receive.lock().map(|r| r.recv());
-                            let Ok(Ok(path)) = next else { break };
-                            read_one(&path, &self.name, self.strict, &mut mine);
-                            context.progress.fetch_add(1, Ordering::Relaxed);
+                            let Ok(Ok(batch)) = next else { break };
+                            for path in &batch {
+                                read_one(path, &self.name, self.strict, &mut mine);
+                            }
+                            context.progress.fetch_add(batch.len(), Ordering::Relaxed);
                         }
                         mine
                     })
                 })
                 .collect();
             let mut walk_problems = Collector::default();
+            let mut batch = Vec::with_capacity(BATCH);
             for glob in &include {
                 walk(glob, &exclude, &mut walk_problems, |path| {
-                    send.send(path).is_ok()
+                    batch.push(path);
+                    batch.len() < BATCH
+                        || send
+                            .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                            .is_ok()
                 });
             }
+            let _ = send.send(batch);
             drop(send);
             total.merge(walk_problems);
             for handle in handles {
@@ -137,26 +150,36 @@ fn walk(glob: &Glob, exclude: &[Glob], out: &mut Collector, mut emit: impl FnMut
 }
 
 fn read_one(path: &Path, source: &str, strict: bool, out: &mut Collector) {
+    use std::io::Read;
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_FILE_BYTES {
-        if strict {
-            out.problem(
-                &shown,
-                format!(
-                    "{size} bytes: larger than the {} MiB limit, not read",
-                    MAX_FILE_BYTES >> 20
-                ),
-            );
+    let mut bytes = Vec::new();
+    // One open, an fstat for the size, one read into a buffer of that size (as fs::read does,
+    // without a second lookup of the path).
+    let read = std::fs::File::open(path).and_then(|f| {
+        let size = f.metadata()?.len();
+        if size > MAX_FILE_BYTES {
+            return Ok(size as usize);
         }
-        return;
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => {
+        bytes.reserve_exact(usize::try_from(size).unwrap_or(0) + 1);
+        f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+    });
+    match read {
+        Err(e) => out.problem(&shown, format!("cannot read: {e}")),
+        Ok(n) if n as u64 > MAX_FILE_BYTES => {
+            if strict {
+                out.problem(
+                    &shown,
+                    format!(
+                        "larger than the {} MiB limit, not read",
+                        MAX_FILE_BYTES >> 20
+                    ),
+                );
+            }
+        }
+        Ok(_) => {
             if scan(&bytes, &Location::file(source, &shown, 0), out) == Seen::Nothing && strict {
                 out.problem(&shown, "no certificate or key found");
             }
         }
-        Err(e) => out.problem(&shown, format!("cannot read: {e}")),
     }
 }

@@ -19,6 +19,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Version of the inventory JSON contract.
 pub const FORMAT_VERSION: u32 = 1;
@@ -252,21 +253,26 @@ pub struct Inventory {
 }
 
 /// Collects credentials, merging duplicates by fingerprint. Each worker thread fills its own;
-/// [`Collector::merge`] joins them.
+/// [`Collector::merge`] joins them. Credentials stay where they were first put (a `Vec`,
+/// indexed by fingerprint), so growing and sorting move indexes, not whole credentials.
 #[derive(Debug, Default)]
 pub struct Collector {
-    credentials: BTreeMap<(CredentialKind, String), Credential>,
+    index: HashMap<(CredentialKind, String), usize>,
+    credentials: Vec<Credential>,
     problems: Vec<Problem>,
 }
 
 impl Collector {
     /// Adds a credential, or its locations to the one already seen with the same fingerprint.
     pub fn add(&mut self, credential: Credential) {
-        let key = (credential.kind, credential.sha256.clone());
-        match self.credentials.get_mut(&key) {
-            Some(seen) => merge_into(seen, credential),
-            None => {
-                self.credentials.insert(key, credential);
+        match self
+            .index
+            .entry((credential.kind, credential.sha256.clone()))
+        {
+            Entry::Occupied(seen) => merge_into(&mut self.credentials[*seen.get()], credential),
+            Entry::Vacant(slot) => {
+                slot.insert(self.credentials.len());
+                self.credentials.push(credential);
             }
         }
     }
@@ -280,8 +286,12 @@ impl Collector {
     }
 
     /// Joins another collector into this one.
-    pub fn merge(&mut self, other: Collector) {
-        for (_, credential) in other.credentials {
+    pub fn merge(&mut self, mut other: Collector) {
+        if self.credentials.len() < other.credentials.len() {
+            // Move the smaller into the larger.
+            std::mem::swap(self, &mut other);
+        }
+        for credential in other.credentials {
             self.add(credential);
         }
         self.problems.extend(other.problems);
@@ -297,9 +307,16 @@ impl Collector {
         self.credentials.is_empty()
     }
 
-    /// The finished inventory, in a stable order.
+    /// The finished inventory, in a stable order (kind, then fingerprint).
     pub fn finish(self) -> Inventory {
-        let mut credentials: Vec<Credential> = self.credentials.into_values().collect();
+        let mut order: Vec<usize> = (0..self.credentials.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&self.credentials[a], &self.credentials[b]);
+            (x.kind, &x.sha256).cmp(&(y.kind, &y.sha256))
+        });
+        let mut slots: Vec<Option<Credential>> = self.credentials.into_iter().map(Some).collect();
+        let mut credentials: Vec<Credential> =
+            order.into_iter().filter_map(|i| slots[i].take()).collect();
         for c in &mut credentials {
             c.locations.sort();
             c.locations.dedup();
@@ -349,10 +366,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     out
 }

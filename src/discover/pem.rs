@@ -14,21 +14,25 @@ pub(super) struct Block {
 }
 
 /// Every PEM block in `bytes`, in order; a block whose body does not decode is an error that
-/// names its label. Text outside blocks is ignored.
+/// names its label. Text outside blocks is ignored. Works on bytes: no copy of the file.
 pub(super) fn blocks(bytes: &[u8]) -> Vec<Result<Block, String>> {
-    let text = String::from_utf8_lossy(bytes);
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const DASHES: &[u8] = b"-----";
     let mut out = Vec::new();
-    let mut rest: &str = &text;
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = &rest[start + "-----BEGIN ".len()..];
-        let Some(label_end) = after.find("-----") else {
+    let mut rest = bytes;
+    let mut cleaned = Vec::new();
+    while let Some(start) = memchr::memmem::find(rest, BEGIN) {
+        let after = &rest[start + BEGIN.len()..];
+        let Some(label_end) = memchr::memmem::find(after, DASHES) else {
             out.push(Err("PEM BEGIN line is cut off (truncated file?)".into()));
             break;
         };
-        let label = after[..label_end].trim().to_owned();
-        let body_start = &after[label_end + 5..];
+        let label = String::from_utf8_lossy(&after[..label_end])
+            .trim()
+            .to_owned();
+        let body_start = &after[label_end + DASHES.len()..];
         let end_marker = format!("-----END {label}-----");
-        let Some(end) = body_start.find(&end_marker) else {
+        let Some(end) = memchr::memmem::find(body_start, end_marker.as_bytes()) else {
             out.push(Err(format!(
                 "PEM block {label} has no END line (truncated?)"
             )));
@@ -36,16 +40,20 @@ pub(super) fn blocks(bytes: &[u8]) -> Vec<Result<Block, String>> {
         };
         let body = &body_start[..end];
         rest = &body_start[end + end_marker.len()..];
-        let (headers, data) = match body.find("\n\n").or_else(|| body.find("\r\n\r\n")) {
-            Some(i) if body[..i].contains(':') => (&body[..i], &body[i..]),
-            _ => ("", body),
+        // RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`) end at the first blank line.
+        let blank =
+            memchr::memmem::find(body, b"\n\n").or_else(|| memchr::memmem::find(body, b"\r\n\r\n"));
+        let (headers, data) = match blank {
+            Some(i) if body[..i].contains(&b':') => body.split_at(i),
+            _ => (&b""[..], body),
         };
-        let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-        match base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes()) {
+        cleaned.clear();
+        cleaned.extend(data.iter().filter(|b| !b.is_ascii_whitespace()));
+        match base64::engine::general_purpose::STANDARD.decode(&cleaned) {
             Ok(der) if !der.is_empty() => out.push(Ok(Block {
                 label,
                 der,
-                encrypted: headers.contains("ENCRYPTED"),
+                encrypted: memchr::memmem::find(headers, b"ENCRYPTED").is_some(),
             })),
             Ok(_) => out.push(Err(format!("PEM block {label} is empty"))),
             Err(e) => out.push(Err(format!("PEM block {label} is not valid base64: {e}"))),

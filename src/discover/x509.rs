@@ -117,10 +117,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     // The algorithm named inside the signed part, as `openssl x509 -text` shows first; it
     // equals the outer one in every well-formed certificate.
     let sig_oid = &cert.tbs_certificate.signature.algorithm;
-    let signature = signature_name(
-        &sig_oid.to_id_string(),
-        registry.get(sig_oid).map(|e| e.sn()),
-    );
+    let signature = signature_name(&oid(sig_oid), registry.get(sig_oid).map(|e| e.sn()));
     let is_ca = matches!(first(OID_X509_EXT_BASIC_CONSTRAINTS), Some(ParsedExtension::BasicConstraints(b)) if b.ca);
     Ok(Credential {
         kind: CredentialKind::X509Certificate,
@@ -141,6 +138,11 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         public_key_sha256: Some(sha256_hex(spki)),
         ..Credential::default()
     })
+}
+
+/// The dotted form of an OID.
+fn oid(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
+    super::der::oid_string(oid.as_bytes()).unwrap_or_default()
 }
 
 /// OpenSSL's name, else the registry's, else the dotted OID.
@@ -202,7 +204,7 @@ pub(super) fn rfc4514(name: &X509Name<'_>) -> String {
         .map(|rdn| {
             rdn.iter()
                 .map(|atv| {
-                    let oid = atv.attr_type().to_id_string();
+                    let oid = oid(atv.attr_type());
                     let value = atv.attr_value();
                     let name = ATTRIBUTES
                         .iter()

@@ -1,0 +1,208 @@
+//! Discovery throughput on a generated tree of certificate files, against a baseline measured
+//! in the same run: reading the same files with the same walk and threads, without parsing.
+//!
+//! ```sh
+//! cargo bench --bench discover                 # 100,000 files
+//! cargo bench --bench discover -- --files 20000
+//! ```
+//!
+//! Reports files per second for both, the ratio (target: discovery under 2× the read-only
+//! baseline), the cores used, and discovery's peak RSS (measured in a child process that does
+//! nothing else).
+
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "a benchmark report"
+)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use trustops::discover::{Context, Options, discover};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        return child(Path::new(&args[i + 1]));
+    }
+    let files: usize = args
+        .iter()
+        .position(|a| a == "--files")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(100_000);
+    // `--dir DIR` keeps the tree (generated once) for profiling; default: a temp folder.
+    let temp = tempfile::tempdir().unwrap();
+    let kept = args
+        .iter()
+        .position(|a| a == "--dir")
+        .map(|i| PathBuf::from(&args[i + 1]));
+    let dir = kept.as_deref().unwrap_or(temp.path());
+    if std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none()) {
+        let started = Instant::now();
+        generate(dir, files);
+        println!(
+            "generated {files} certificate files in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    read_only(dir, threads); // warm the page cache, so both sides read from memory
+    let mut baseline = Vec::new();
+    let mut ours = Vec::new();
+    for _ in 0..3 {
+        baseline.push(read_only(dir, threads));
+        ours.push(discover_once(dir, threads, files));
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (base, disc) = (median(&mut baseline), median(&mut ours));
+    let rate = |d: Duration| files as f64 / d.as_secs_f64();
+    println!(
+        "baseline  read only (walk + read, {threads} threads): {:>9.0} files/s  ({:.2}s)",
+        rate(base),
+        base.as_secs_f64()
+    );
+    println!(
+        "trustops  discover  (walk + read + parse):           {:>9.0} files/s  ({:.2}s)",
+        rate(disc),
+        disc.as_secs_f64()
+    );
+    println!(
+        "ratio     discover / read-only: {:.2}x",
+        disc.as_secs_f64() / base.as_secs_f64()
+    );
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--child", &dir.to_string_lossy()])
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Mints `count` distinct certificates (one CA, one leaf key; distinct names and serials) into
+/// 1,000-file folders.
+fn generate(dir: &Path, count: usize) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name = DistinguishedName::new();
+    ca.distinguished_name.push(DnType::CommonName, "bench CA");
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (issuer, leaf_key) = (&issuer, &leaf_key);
+            scope.spawn(move || {
+                for i in (t..count).step_by(threads) {
+                    let name = format!("host-{i}.bench.example");
+                    let mut params = CertificateParams::new(vec![name.clone()]).unwrap();
+                    params.distinguished_name.push(DnType::CommonName, name);
+                    let pem = params.signed_by(leaf_key, issuer).unwrap().pem();
+                    let folder = dir.join(format!("d{:03}", i / 1000));
+                    std::fs::create_dir_all(&folder).unwrap();
+                    std::fs::write(folder.join(format!("c{i}.pem")), pem).unwrap();
+                }
+            });
+        }
+    });
+}
+
+/// The baseline: the same walk, the same reads, the same threads, no parsing.
+fn read_only(dir: &Path, threads: usize) -> Duration {
+    let started = Instant::now();
+    let paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    let total: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(paths.len().div_ceil(threads).max(1))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| std::fs::read(p).map_or(0, |b| std::hint::black_box(b).len()))
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    std::hint::black_box(total);
+    started.elapsed()
+}
+
+fn discover_once(dir: &Path, threads: usize, expected: usize) -> Duration {
+    let started = Instant::now();
+    let options = Options {
+        paths: vec![dir.to_owned()],
+        ..Options::default()
+    };
+    let context = Context {
+        base: dir.to_owned(),
+        threads,
+        ..Context::default()
+    };
+    let outcome = discover(&options, &context);
+    let elapsed = started.elapsed();
+    assert_eq!(
+        outcome.inventory.credentials.len(),
+        expected,
+        "every certificate once"
+    );
+    elapsed
+}
+
+/// In a fresh process: one discovery, then its peak RSS and CPU time from /proc.
+fn child(dir: &Path) {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let options = Options {
+        paths: vec![dir.to_owned()],
+        ..Options::default()
+    };
+    let context = Context {
+        base: dir.to_owned(),
+        threads,
+        ..Context::default()
+    };
+    let outcome = discover(&options, &context);
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ? kB")
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .to_owned();
+    println!(
+        "discover  {} credentials: peak RSS {peak}, {:.2} cores busy (CPU {cpu:.2}s / wall {wall:.2}s)",
+        outcome.inventory.credentials.len(),
+        cpu / wall
+    );
+}
+
+/// User + system CPU seconds of this process (Linux /proc; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
