@@ -4,8 +4,10 @@
 use super::inventory::{Credential, CredentialKind, Time, hex, sha256_hex};
 use super::keys::spki_facts;
 use x509_parser::asn1_rs::ToDer;
+use x509_parser::extensions::{BasicConstraints, SubjectAlternativeName};
+use x509_parser::nom::Parser;
 use x509_parser::oid_registry::{OID_X509_EXT_BASIC_CONSTRAINTS, OID_X509_EXT_SUBJECT_ALT_NAME};
-use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
+use x509_parser::prelude::{FromDer, GeneralName, X509CertificateParser, X509Name};
 
 /// OpenSSL's short names for attribute types; others print as a dotted OID with `#` and the
 /// hex DER of the value, as RFC 4514 says.
@@ -84,9 +86,12 @@ const SIGNATURES: [(&str, &str); 30] = [
 
 /// Facts of one certificate.
 pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
-    let (_, cert) = X509Certificate::from_der(der)
+    // Extensions are parsed only for the two facts needed (SANs, CA flag): deep-parsing all
+    // of them costs more than the rest of the certificate.
+    let (_, cert) = X509CertificateParser::new()
+        .with_deep_parse_extensions(false)
+        .parse(der)
         .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
-    let registry = x509_parser::objects::oid_registry();
     let serial = serial_hex(cert.raw_serial());
     let (mut dns, mut ips, mut uris) = (Vec::new(), Vec::new(), Vec::new());
     // The first occurrence of each extension, as OpenSSL reads a certificate that repeats one
@@ -95,10 +100,11 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         cert.extensions()
             .iter()
             .find(|e| e.oid == wanted)
-            .map(|e| e.parsed_extension())
+            .map(|e| e.value)
     };
-    if let Some(ParsedExtension::SubjectAlternativeName(san)) = first(OID_X509_EXT_SUBJECT_ALT_NAME)
-    {
+    let san =
+        first(OID_X509_EXT_SUBJECT_ALT_NAME).and_then(|v| SubjectAlternativeName::from_der(v).ok());
+    if let Some((_, san)) = san {
         for name in &san.general_names {
             match name {
                 GeneralName::DNSName(d) => dns.push((*d).to_owned()),
@@ -117,8 +123,14 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     // The algorithm named inside the signed part, as `openssl x509 -text` shows first; it
     // equals the outer one in every well-formed certificate.
     let sig_oid = &cert.tbs_certificate.signature.algorithm;
-    let signature = signature_name(&oid(sig_oid), registry.get(sig_oid).map(|e| e.sn()));
-    let is_ca = matches!(first(OID_X509_EXT_BASIC_CONSTRAINTS), Some(ParsedExtension::BasicConstraints(b)) if b.ca);
+    let signature = signature_name(&oid(sig_oid), || {
+        x509_parser::objects::oid_registry()
+            .get(sig_oid)
+            .map(|e| e.sn().to_owned())
+    });
+    let is_ca = first(OID_X509_EXT_BASIC_CONSTRAINTS)
+        .and_then(|v| BasicConstraints::from_der(v).ok())
+        .is_some_and(|(_, b)| b.ca);
     Ok(Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
@@ -146,12 +158,12 @@ fn oid(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
 }
 
 /// OpenSSL's name, else the registry's, else the dotted OID.
-fn signature_name(oid: &str, registry: Option<&str>) -> String {
+fn signature_name(oid: &str, registry: impl FnOnce() -> Option<String>) -> String {
     SIGNATURES
         .iter()
         .find(|(o, _)| *o == oid)
         .map(|(_, name)| (*name).to_owned())
-        .or_else(|| registry.map(str::to_owned))
+        .or_else(registry)
         .unwrap_or_else(|| oid.to_owned())
 }
 
