@@ -1012,3 +1012,113 @@ fn secret_scanner_reports_become_fingerprints_never_values() {
         "a secret leaked into an error"
     );
 }
+
+#[test]
+fn pkcs12_archives_open_with_the_password_the_source_names() {
+    let test = Test::new();
+    let dir = test.dir.path();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=p12.example",
+        ],
+        dir,
+    );
+    std::fs::create_dir(dir.join("store")).unwrap();
+    // OpenSSL 3's default (PBES2, PBKDF2-SHA256, AES-256-CBC) and the legacy one (RC2-40, 3DES).
+    openssl(
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "c.pem",
+            "-passout",
+            "pass:s3cret",
+            "-out",
+            "store/modern.p12",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "pkcs12",
+            "-export",
+            "-legacy",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "c.pem",
+            "-passout",
+            "pass:s3cret",
+            "-out",
+            "store/legacy.pfx",
+        ],
+        dir,
+    );
+    let source = "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {name: keystores}\nspec:\n  files:\n    paths: [\"store/*\"]\n    pkcs12PasswordEnv: KEYSTORE_PASSWORD\n";
+    std::fs::write(dir.join("sources.yaml"), source).unwrap();
+    let repo = dir.to_string_lossy().into_owned();
+    let out = Test::new()
+        .env("KEYSTORE_PASSWORD", "s3cret")
+        .args(&["discover", "--format", "json", "--repo", &repo])
+        .run()
+        .status(0);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(found["diagnostics"], serde_json::json!([]));
+    let credentials = found["credentials"].as_array().unwrap();
+    let cert = credentials
+        .iter()
+        .find(|c| c["kind"] == "x509-certificate")
+        .unwrap();
+    let key = credentials
+        .iter()
+        .find(|c| c["kind"] == "private-key")
+        .unwrap();
+    assert_eq!(cert["subject"], "CN=p12.example");
+    assert_eq!(
+        cert["locations"].as_array().unwrap().len(),
+        2,
+        "the same certificate in both archives"
+    );
+    assert_eq!(
+        (
+            key["key_type"].as_str(),
+            key["key_bits"].as_u64(),
+            key["format"].as_str()
+        ),
+        (Some("ec"), Some(384), Some("pkcs12"))
+    );
+    assert_eq!(
+        key["public_key_sha256"], cert["public_key_sha256"],
+        "the key pairs with its certificate"
+    );
+    // A wrong password: each archive is reported, nothing is guessed, nothing crashes.
+    let out = Test::new()
+        .env("KEYSTORE_PASSWORD", "nope")
+        .args(&["discover", "--format", "json", "--repo", &repo])
+        .run()
+        .status(0);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    let problems = found["diagnostics"].as_array().unwrap();
+    assert!(
+        !problems.is_empty()
+            && problems.iter().all(|p| p["message"]
+                .as_str()
+                .unwrap()
+                .contains("wrong or missing password")),
+        "{problems:?}"
+    );
+}

@@ -15,6 +15,9 @@ pub(super) struct Args {
     /// Inventory these folders or files as they are, instead of the repository's sources.
     #[arg(long, value_name = "PATH")]
     path: Vec<PathBuf>,
+    /// With --path: the environment variable holding the password of PKCS#12 files.
+    #[arg(long, value_name = "VAR")]
+    pkcs12_password_env: Option<String>,
     /// Only these declared sources (repeatable).
     #[arg(long, value_name = "NAME")]
     source: Vec<String>,
@@ -26,6 +29,10 @@ pub(super) struct Args {
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let mut options = discover::Options {
         paths: args.path.clone(),
+        pkcs12_password: args
+            .pkcs12_password_env
+            .as_ref()
+            .and_then(|name| std::env::var(name).ok()),
         ..discover::Options::default()
     };
     let base = if args.path.is_empty() {

@@ -3,7 +3,7 @@
 
 use super::der;
 use super::inventory::{Collector, Credential, Location};
-use super::{keys, pem, x509};
+use super::{keys, pem, pkcs12, x509};
 
 const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 
@@ -17,7 +17,13 @@ pub(super) enum Seen {
 }
 
 /// Scans `bytes` found at `place` (a file, or an object; its index is set here) into `out`.
-pub(super) fn scan(bytes: &[u8], place: &Location, out: &mut Collector) -> Seen {
+/// `password` opens PKCS#12 archives.
+pub(super) fn scan(
+    bytes: &[u8],
+    place: &Location,
+    password: Option<&str>,
+    out: &mut Collector,
+) -> Seen {
     let mut index = 0;
     let mut add = |result: Result<Credential, String>, out: &mut Collector| {
         match result {
@@ -95,7 +101,24 @@ pub(super) fn scan(bytes: &[u8], place: &Location, out: &mut Collector) -> Seen 
                     .into_iter()
                     .for_each(|c| add(x509::certificate(c), out));
             } else if is_pkcs12(bytes) {
-                add(Err("PKCS#12 archives are not inventoried yet; export the certificate with `openssl pkcs12 -nokeys`".into()), out);
+                match pkcs12::open(bytes, password) {
+                    Ok(contents) => {
+                        for cert in &contents.certificates {
+                            add(x509::certificate(cert), out);
+                        }
+                        for key in &contents.keys {
+                            let key = keys::private_key("DER", key, false).map(|mut k| {
+                                k.format = Some("pkcs12".into());
+                                k
+                            });
+                            add(key, out);
+                        }
+                        for problem in contents.problems {
+                            add(Err(problem), out);
+                        }
+                    }
+                    Err(e) => add(Err(e), out),
+                }
             } else if let Ok(key) = keys::private_key("DER", bytes, false) {
                 add(Ok(key), out);
             } else {

@@ -170,7 +170,7 @@ impl Exec {
                 out.problem(place.display(), "x509-certificate without certificate_pem");
                 return;
             };
-            if blob::scan(pem.as_bytes(), &place, out) == blob::Seen::Nothing {
+            if blob::scan(pem.as_bytes(), &place, None, out) == blob::Seen::Nothing {
                 out.problem(place.display(), "certificate_pem holds no certificate");
             }
             return;

@@ -23,6 +23,8 @@ pub(super) struct Files {
     pub name: String,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Password of PKCS#12 archives.
+    pub password: Option<String>,
     /// Report matched files that hold no certificate or key (true for declared sources; false
     /// for `discover --path`, which looks at everything).
     pub strict: bool,
@@ -34,6 +36,10 @@ impl Files {
             name: name.to_owned(),
             include: spec.paths.value.clone(),
             exclude: spec.exclude.clone(),
+            password: spec
+                .pkcs12_password_env
+                .as_ref()
+                .and_then(|name| std::env::var(&name.value).ok()),
             strict: true,
         }
     }
@@ -73,7 +79,13 @@ impl Source for Files {
                             let next = receive.lock().map(|r| r.recv());
                             let Ok(Ok(batch)) = next else { break };
                             for path in &batch {
-                                read_one(path, &self.name, self.strict, &mut mine);
+                                read_one(
+                                    path,
+                                    &self.name,
+                                    self.strict,
+                                    self.password.as_deref(),
+                                    &mut mine,
+                                );
                             }
                             context.progress.fetch_add(batch.len(), Ordering::Relaxed);
                         }
@@ -149,7 +161,7 @@ fn walk(glob: &Glob, exclude: &[Glob], out: &mut Collector, mut emit: impl FnMut
     }
 }
 
-fn read_one(path: &Path, source: &str, strict: bool, out: &mut Collector) {
+fn read_one(path: &Path, source: &str, strict: bool, password: Option<&str>, out: &mut Collector) {
     use std::io::Read;
     let shown = path.display().to_string();
     let mut bytes = Vec::new();
@@ -177,7 +189,9 @@ fn read_one(path: &Path, source: &str, strict: bool, out: &mut Collector) {
             }
         }
         Ok(_) => {
-            if scan(&bytes, &Location::file(source, &shown, 0), out) == Seen::Nothing && strict {
+            if scan(&bytes, &Location::file(source, &shown, 0), password, out) == Seen::Nothing
+                && strict
+            {
                 out.problem(&shown, "no certificate or key found");
             }
         }

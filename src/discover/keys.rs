@@ -181,7 +181,10 @@ pub(super) fn private_key(
     let (spki, format) = match label {
         "RSA PRIVATE KEY" => (rsa_spki(der_bytes), "pkcs1"),
         "EC PRIVATE KEY" => (ec_spki(der_bytes, None), "sec1"),
-        "PRIVATE KEY" | "DER" => (pkcs8_spki(der_bytes)?, "pkcs8"),
+        "PRIVATE KEY" | "DER" => match pkcs8_spki(der_bytes)? {
+            Some(spki) => (Some(spki), "pkcs8"),
+            None => return Ok(underived(der_bytes)),
+        },
         "DSA PRIVATE KEY" => {
             return Err("DSA private keys are not inventoried; convert to PKCS#8".into());
         }
@@ -195,6 +198,26 @@ fn legacy_format(label: &str) -> &'static str {
     match label {
         "EC PRIVATE KEY" => "sec1",
         _ => "pkcs1",
+    }
+}
+
+/// A PKCS#8 key whose public half cannot be derived here (DSA, Ed448 without an embedded
+/// public key): algorithm and size from its parameters, identified by a SHA-256 of its
+/// encoding (which reveals nothing about the key), so it cannot pair with a certificate.
+fn underived(pkcs8: &[u8]) -> Credential {
+    let algorithm = der::read_all(pkcs8).and_then(|seq| der::children(seq.content).nth(1));
+    let facts = algorithm
+        .map(|alg| spki_facts(&spki(alg.content, &[0])))
+        .unwrap_or_default();
+    Credential {
+        kind: CredentialKind::PrivateKey,
+        sha256: sha256_hex(pkcs8),
+        key_type: facts.key_type,
+        key_bits: facts.bits,
+        curve: facts.curve,
+        format: Some("pkcs8".into()),
+        encrypted: Some(false),
+        ..Credential::default()
     }
 }
 

@@ -100,7 +100,7 @@ impl Source for Kubernetes {
                     managed_by: managers.get(&id).cloned(),
                     ..Location::default()
                 };
-                if scan(&bytes, &place, &mut out) == super::blob::Seen::Nothing
+                if scan(&bytes, &place, None, &mut out) == super::blob::Seen::Nothing
                     && typed
                     && !bytes.is_empty()
                 {

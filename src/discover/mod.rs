@@ -15,6 +15,7 @@ pub mod inventory;
 mod keys;
 mod kubernetes;
 mod pem;
+mod pkcs12;
 mod scanner;
 mod tls;
 mod x509;
@@ -53,6 +54,8 @@ pub struct Options {
     /// Folders or files to inventory as they are (`discover --path`): every file is looked at,
     /// and files with no certificate or key are skipped quietly.
     pub paths: Vec<PathBuf>,
+    /// Password for PKCS#12 archives found under `paths`.
+    pub pkcs12_password: Option<String>,
 }
 
 /// The inventory and how many sources could not be read at all.
@@ -74,6 +77,7 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
             name: "path".into(),
             include: vec![path.to_string_lossy().into_owned()],
             exclude: Vec::new(),
+            password: options.pkcs12_password.clone(),
             strict: false,
         };
         sources.push(("path".into(), Box::new(files)));

@@ -12,6 +12,7 @@ pub fn root() -> PathBuf {
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 /// What a run printed and returned.
@@ -26,6 +27,7 @@ impl Test {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -44,6 +46,12 @@ impl Test {
         self.file(&name, text)
     }
 
+    /// Sets an environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|s| s.to_string()));
         self
@@ -60,6 +68,7 @@ impl Test {
             .args(&self.args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run trustops");
         Output {
