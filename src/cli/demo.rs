@@ -1,7 +1,7 @@
 //! `trustops demo`: build the demo repository, run the pipeline on it, and say what it found.
 
 use super::{Exit, Global};
-use crate::{demo, load, render};
+use crate::{demo, discover, load, render};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,7 +69,30 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &summary,
     )?;
     writeln!(out)?;
+    writeln!(
+        out,
+        "Discovering what the declared sources hold (trustops discover --repo {}):",
+        created.repo.display()
+    )?;
+    let options = discover::Options {
+        sources: loaded
+            .model
+            .sources
+            .iter()
+            .map(|(name, s)| (name.clone(), s.spec.clone()))
+            .collect(),
+        ..discover::Options::default()
+    };
+    let context = discover::Context {
+        base: created.repo.clone(),
+        threads: 2,
+        ..discover::Context::default()
+    };
+    let found = discover::discover(&options, &context);
+    render::inventory_table(out, &found.inventory)?;
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
+    writeln!(out, "  trustops discover --repo {}", created.repo.display())?;
     writeln!(out, "  trustops validate --repo {}", created.repo.display())?;
     writeln!(
         out,

@@ -9,14 +9,6 @@ const SUBJECT_WIDTH: usize = 56;
 
 /// Writes `inventory` as a table.
 pub fn table(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
-    let mut rows: Vec<&Credential> = inventory.credentials.iter().collect();
-    rows.sort_by_key(|c| {
-        (
-            c.kind,
-            c.not_after.or(c.expires),
-            c.subject.clone().or(c.id.clone()),
-        )
-    });
     // A key shows the certificate it belongs to.
     let subjects: std::collections::BTreeMap<&str, &str> = inventory
         .credentials
@@ -24,7 +16,15 @@ pub fn table(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
         .filter(|c| c.kind == CredentialKind::X509Certificate)
         .filter_map(|c| Some((c.public_key_sha256.as_deref()?, c.subject.as_deref()?)))
         .collect();
-    let lines: Vec<[String; 5]> = rows.iter().map(|c| row(c, &subjects)).collect();
+    // Rows in the order people scan them: by kind, soonest expiry first, then as displayed
+    // (never by fingerprint, which says nothing to a reader).
+    let mut lines: Vec<(CredentialKind, [String; 5])> = inventory
+        .credentials
+        .iter()
+        .map(|c| (c.kind, row(c, &subjects)))
+        .collect();
+    lines.sort();
+    let lines: Vec<[String; 5]> = lines.into_iter().map(|(_, line)| line).collect();
     let header = ["KIND", "NOT AFTER", "SUBJECT / ID", "KEY", "LOCATION"].map(str::to_owned);
     let mut widths = header.clone().map(|h| h.chars().count());
     for line in &lines {
