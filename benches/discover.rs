@@ -142,16 +142,7 @@ fn read_only(dir: &Path, threads: usize) -> Duration {
 
 fn discover_once(dir: &Path, threads: usize, expected: usize) -> Duration {
     let started = Instant::now();
-    let options = Options {
-        paths: vec![dir.to_owned()],
-        ..Options::default()
-    };
-    let context = Context {
-        base: dir.to_owned(),
-        threads,
-        ..Context::default()
-    };
-    let outcome = discover(&options, &context);
+    let outcome = discover_path(dir, threads);
     let elapsed = started.elapsed();
     assert_eq!(
         outcome.inventory.credentials.len(),
@@ -161,11 +152,8 @@ fn discover_once(dir: &Path, threads: usize, expected: usize) -> Duration {
     elapsed
 }
 
-/// In a fresh process: one discovery, then its peak RSS and CPU time from /proc.
-fn child(dir: &Path) {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let cpu_before = cpu_seconds();
-    let started = Instant::now();
+/// `trustops discover --path DIR`, as a library call.
+fn discover_path(dir: &Path, threads: usize) -> trustops::discover::Outcome {
     let options = Options {
         paths: vec![dir.to_owned()],
         ..Options::default()
@@ -175,7 +163,15 @@ fn child(dir: &Path) {
         threads,
         ..Context::default()
     };
-    let outcome = discover(&options, &context);
+    discover(&options, &context)
+}
+
+/// In a fresh process: one discovery, then its peak RSS and CPU time from /proc.
+fn child(dir: &Path) {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let outcome = discover_path(dir, threads);
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -21,6 +21,22 @@ fn openssl(args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The diagnostics of an inventory as `file-name: message` lines.
+fn problems(found: &Value) -> Vec<String> {
+    found["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["location"].as_str().unwrap().rsplit('/').next().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn inventory(test: &Test, path: &Path) -> Value {
     let out = Test::new()
         .args(&[
@@ -576,21 +592,7 @@ fn bundles_der_ssh_keys_and_junk() {
         .unwrap()
         .to_owned();
     assert_eq!(ssh[0]["ssh_fingerprint"], fingerprint.as_str());
-    let problems: Vec<String> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}",
-                Path::new(d["location"].as_str().unwrap())
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy(),
-                d["message"]
-            )
-        })
-        .collect();
+    let problems = problems(&found);
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems[0].starts_with("garbage.der") && problems[1].starts_with("truncated.pem"),
@@ -607,18 +609,7 @@ fn declared_sources_report_unreadable_files_and_missing_paths() {
         .in_repo();
     let out = test.run().status(0);
     let found: Value = serde_json::from_str(&out.stdout).unwrap();
-    let problems: Vec<String> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{}: {}",
-                d["location"].as_str().unwrap().rsplit('/').next().unwrap(),
-                d["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let problems = problems(&found);
     assert_eq!(
         problems,
         [
@@ -720,12 +711,7 @@ fn tls_endpoints_record_the_served_chain_without_verifying_it() {
         expired["not_after"], "2026-04-29T00:00:00Z",
         "expired chains are recorded as served"
     );
-    let problems: Vec<String> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| format!("{} {}", d["location"], d["message"]))
-        .collect();
+    let problems = problems(&found);
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems
@@ -804,18 +790,7 @@ fn kubernetes_tls_secrets_and_cert_manager_certificates() {
             "ec key @ web/www-tls:tls.key #0 cert-manager Certificate web/www (issuer letsencrypt)",
         ]
     );
-    let problems: Vec<String> = found["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{}: {}",
-                d["location"].as_str().unwrap().rsplit('/').next().unwrap(),
-                d["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let problems = problems(&found);
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
         problems

@@ -110,6 +110,16 @@ pub(super) fn oid_string(content: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// An AlgorithmIdentifier's content: its OID (dotted, empty when missing) and parameters.
+pub(super) fn algorithm(content: &[u8]) -> (String, Option<Tlv<'_>>) {
+    let mut parts = children(content);
+    let oid = parts
+        .next()
+        .and_then(|o| oid_string(o.content))
+        .unwrap_or_default();
+    (oid, parts.next())
+}
+
 /// Bits in an unsigned big-endian INTEGER content (leading zero bytes ignored).
 pub(super) fn integer_bits(content: &[u8]) -> u32 {
     let trimmed: &[u8] = {

@@ -42,12 +42,7 @@ pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
     let (Some(alg), Some(key)) = (parts.next(), parts.next()) else {
         return facts;
     };
-    let mut alg_parts = der::children(alg.content);
-    let oid = alg_parts
-        .next()
-        .and_then(|o| der::oid_string(o.content))
-        .unwrap_or_default();
-    let params = alg_parts.next();
+    let (oid, params) = der::algorithm(alg.content);
     let key_bytes = key.content.get(1..).unwrap_or_default(); // skip the unused-bits byte
     match oid.as_str() {
         RSA | RSA_PSS => {
@@ -239,12 +234,7 @@ fn pkcs8_spki(pkcs8: &[u8]) -> Result<Option<Vec<u8>>, String> {
         .filter(|k| k.tag == der::OCTET_STRING)
         .ok_or("not a PKCS#8 private key")?;
     let embedded_public = parts.find(|p| p.tag == 0x81).map(|p| p.content.to_vec());
-    let mut alg_parts = der::children(alg.content);
-    let oid = alg_parts
-        .next()
-        .and_then(|o| der::oid_string(o.content))
-        .unwrap_or_default();
-    let params = alg_parts.next();
+    let (oid, params) = der::algorithm(alg.content);
     Ok(match oid.as_str() {
         RSA | RSA_PSS => rsa_spki(key.content),
         EC => ec_spki(key.content, params.as_ref()),

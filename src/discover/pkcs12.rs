@@ -166,12 +166,8 @@ fn read_bags(bags: &[u8], password: &str, contents: &mut Contents) {
 
 /// Decrypts with the scheme an AlgorithmIdentifier (its content) names.
 fn decrypt(algorithm: &[u8], data: &[u8], password: &str) -> Result<Vec<u8>, String> {
-    let mut fields = der::children(algorithm);
-    let oid = fields
-        .next()
-        .and_then(|o| der::oid_string(o.content))
-        .unwrap_or_default();
-    let params = fields.next().ok_or("encryption parameters missing")?;
+    let (oid, params) = der::algorithm(algorithm);
+    let params = params.ok_or("encryption parameters missing")?;
     let wrong = || {
         "cannot decrypt: wrong or missing password (pkcs12PasswordEnv on the Source; --pkcs12-password-env with --path) or a damaged file".to_owned()
     };
