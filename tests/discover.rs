@@ -1097,3 +1097,93 @@ fn pkcs12_archives_open_with_the_password_the_source_names() {
         "{problems:?}"
     );
 }
+
+/// No panic on any input: every truncation and many bit flips of a certificate, a key, a
+/// PKCS#7 bundle and a PKCS#12 archive, in PEM and DER, discovered in one run.
+#[test]
+fn mutated_certificates_keys_and_archives_never_crash_discovery() {
+    let test = Test::new();
+    let dir = test.dir.path();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=m",
+            "-addext",
+            "subjectAltName=DNS:m.example,IP:10.1.2.3",
+        ],
+        dir,
+    );
+    openssl(
+        &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.der"],
+        dir,
+    );
+    openssl(
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "c.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "c.p7b",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-passout", "pass:pw", "-out",
+            "c.p12",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-in", "k.pem", "-outform", "DER", "-out", "k.der",
+        ],
+        dir,
+    );
+    let mutants = dir.join("mutants");
+    std::fs::create_dir(&mutants).unwrap();
+    let mut count = 0;
+    for original in ["c.pem", "c.der", "c.p7b", "c.p12", "k.pem", "k.der"] {
+        let bytes = std::fs::read(dir.join(original)).unwrap();
+        let step = (bytes.len() / 60).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            std::fs::write(mutants.join(format!("{original}.cut{cut}")), &bytes[..cut]).unwrap();
+            let mut flipped = bytes.clone();
+            flipped[cut] ^= 0x5a;
+            std::fs::write(mutants.join(format!("{original}.flip{cut}")), flipped).unwrap();
+            count += 2;
+        }
+    }
+    let out = Test::new()
+        .env("P12", "pw")
+        .args(&[
+            "discover",
+            "--format",
+            "json",
+            "--pkcs12-password-env",
+            "P12",
+            "--path",
+            &mutants.to_string_lossy(),
+        ])
+        .run()
+        .status(0);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    let seen = found["credentials"].as_array().unwrap().len()
+        + found["diagnostics"].as_array().unwrap().len();
+    assert!(count > 600 && seen > 100, "{count} mutants, {seen} results");
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
