@@ -1,5 +1,6 @@
 //! Every JSON Schema trustops publishes in `schemas/`: the declarations (from [`crate::model`])
-//! and the contracts of plugins (the exec inventory from [`crate::discover`]).
+//! and the data contracts: the inventory `discover --format json` prints, and the exec
+//! inventory plugins print (both from [`crate::discover`]).
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
@@ -19,6 +20,10 @@ pub(crate) fn schema_for<T: JsonSchema>(file: &str) -> Schema {
 /// Every published schema as (file name, schema), in a stable order.
 pub fn all() -> Vec<(String, Schema)> {
     let mut all = crate::model::schema::all();
+    all.push((
+        "inventory.schema.json".into(),
+        schema_for::<crate::discover::Inventory>("inventory.schema.json"),
+    ));
     all.push((
         "exec-inventory.schema.json".into(),
         schema_for::<crate::discover::exec::ExecInventory>("exec-inventory.schema.json"),

@@ -1187,3 +1187,26 @@ fn mutated_certificates_keys_and_archives_never_crash_discovery() {
     assert!(count > 600 && seen > 100, "{count} mutants, {seen} results");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
+
+#[test]
+fn discover_json_follows_the_published_inventory_schema() {
+    let test = Test::new().args(&["--now", "2026-05-01T00:00:00Z", "demo", "demo"]);
+    test.run().status(0);
+    let out = Test::new()
+        .args(&[
+            "discover",
+            "--format",
+            "json",
+            "--repo",
+            &test.dir.path().join("demo/repo").to_string_lossy(),
+        ])
+        .run()
+        .status(0);
+    let file = test.dir.path().join("inventory.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let schema = crate::support::root().join("schemas/inventory.schema.json");
+    crate::support::python(
+        "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+        &[&file.to_string_lossy(), &schema.to_string_lossy()],
+    );
+}

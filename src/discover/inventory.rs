@@ -17,6 +17,7 @@
 //! `public_key_sha256`; secrets by the SHA-256 their source reports. No secret value is kept.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::collections::hash_map::{Entry, HashMap};
@@ -26,7 +27,18 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Kinds of discovered credential.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum CredentialKind {
@@ -87,7 +99,9 @@ impl<'de> Deserialize<'de> for Time {
 }
 
 /// Where a credential was found.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Location {
     /// The Source that found it (its name, or `path` for `discover --path`).
     pub source: String,
@@ -153,7 +167,7 @@ impl Location {
 
 /// One discovered credential: facts and metadata, never secret material. Fields that do not
 /// apply to a kind are absent.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Credential {
     /// What it is.
     pub kind: CredentialKind,
@@ -233,7 +247,7 @@ pub struct Credential {
 }
 
 /// A file, endpoint or object that could not be read or parsed. Discovery goes on.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Problem {
     /// Where: a path, `host:port`, an object, or a source name.
     pub location: String,
@@ -242,7 +256,7 @@ pub struct Problem {
 }
 
 /// The whole discovered state.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Inventory {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,
