@@ -67,6 +67,19 @@ pub enum Error {
     },
 }
 
+/// An error and its causes on one line (`cannot start x: No such file or directory`), for
+/// messages that end up in diagnostics rather than on stderr.
+pub fn describe(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 /// Runs `options.argv` to completion or timeout.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
     let (program, args) = options.argv.split_first().ok_or(Error::Empty)?;

@@ -119,7 +119,7 @@ impl Source for Exec {
             timeout: self.timeout,
             max_output: MAX_OUTPUT,
         };
-        let outcome = command::run(&options).map_err(|e| e.to_string())?;
+        let outcome = command::run(&options).map_err(|e| command::describe(&e))?;
         if outcome.code != Some(0) {
             // Only the first line of stderr: a plugin's diagnostics, kept short.
             let said = String::from_utf8_lossy(&outcome.stderr);

@@ -96,9 +96,16 @@ impl Source for Tls {
             }
         }
         if reached == 0 && !self.endpoints.is_empty() {
+            // The source failed as a whole: say why for each endpoint in its one message.
+            let reasons: Vec<String> = all
+                .finish()
+                .diagnostics
+                .into_iter()
+                .map(|p| format!("{}: {}", p.location, p.message))
+                .collect();
             return Err(format!(
-                "no endpoint could be reached ({} tried)",
-                self.endpoints.len()
+                "no endpoint could be reached ({})",
+                reasons.join("; ")
             ));
         }
         Ok(all)

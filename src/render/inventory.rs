@@ -32,7 +32,11 @@ pub fn table(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for line in std::iter::once(&header).chain(&lines) {
+    // No header over an empty table.
+    for line in std::iter::once(&header)
+        .filter(|_| !lines.is_empty())
+        .chain(&lines)
+    {
         let cells: Vec<String> = line
             .iter()
             .zip(widths)
