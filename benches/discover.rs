@@ -179,9 +179,8 @@ fn discover_path(dir: &Path, threads: usize) -> trustops::discover::Outcome {
         ..Options::default()
     };
     let context = Context {
-        base: dir.to_owned(),
         threads,
-        ..Context::default()
+        ..Context::new(dir.to_owned())
     };
     discover(&options, &context)
 }

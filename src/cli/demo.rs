@@ -75,19 +75,10 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         created.repo.display()
     )?;
     let options = discover::Options {
-        sources: loaded
-            .model
-            .sources
-            .iter()
-            .map(|(name, s)| (name.clone(), s.spec.clone()))
-            .collect(),
+        sources: super::discover::declared(&loaded.model, &[]),
         ..discover::Options::default()
     };
-    let context = discover::Context {
-        base: created.repo.clone(),
-        threads: 2,
-        ..discover::Context::default()
-    };
+    let context = discover::Context::new(created.repo.clone());
     let found = discover::discover(&options, &context);
     render::inventory_table(out, &found.inventory)?;
     writeln!(out)?;

@@ -62,13 +62,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
                 bail!("no source named \"{wanted}\" is declared");
             }
         }
-        options.sources = loaded
-            .model
-            .sources
-            .into_iter()
-            .filter(|(name, _)| args.source.is_empty() || args.source.contains(name))
-            .map(|(name, source)| (name, source.spec))
-            .collect();
+        options.sources = declared(&loaded.model, &args.source);
         if options.sources.is_empty() {
             bail!(
                 "no Source is declared in {}; declare one or use --path",
@@ -79,11 +73,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     } else {
         std::env::current_dir().unwrap_or_default()
     };
-    let context = Context {
-        base,
-        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-        ..Context::default()
-    };
+    let context = Context::new(base);
     let outcome = with_progress(&context, || discover::discover(&options, &context));
     match args.format.as_str() {
         "json" => {
@@ -99,6 +89,19 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             Exit::Ok
         },
     )
+}
+
+/// The model's Sources as discovery takes them: all, or those named in `only`.
+pub(super) fn declared(
+    model: &crate::model::Model,
+    only: &[String],
+) -> Vec<(String, crate::model::SourceSpec)> {
+    model
+        .sources
+        .iter()
+        .filter(|(name, _)| only.is_empty() || only.contains(name))
+        .map(|(name, source)| (name.clone(), source.spec.clone()))
+        .collect()
 }
 
 /// Runs `work`, showing a count of files read on stderr when it is a terminal.

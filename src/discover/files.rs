@@ -2,7 +2,7 @@
 //! file in memory per worker).
 
 use super::blob::{Seen, scan};
-use super::glob::Glob;
+use super::glob::{self, Glob};
 use super::inventory::{Collector, Location};
 use super::{Context, Source};
 use crate::model::FilesSource;
@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
-use walkdir::WalkDir;
 
 /// Files handed to a worker at once.
 const BATCH: usize = 256;
@@ -96,7 +95,7 @@ impl Source for Files {
             let mut walk_problems = Collector::default();
             let mut batch = Vec::with_capacity(BATCH);
             for glob in &include {
-                walk(glob, &exclude, &mut walk_problems, |path| {
+                glob::walk(glob, &exclude, &mut walk_problems, |path| {
                     batch.push(path);
                     batch.len() < BATCH
                         || send
@@ -115,49 +114,6 @@ impl Source for Files {
             }
         });
         Ok(total)
-    }
-}
-
-/// Walks one pattern, calling `emit` for each matching file until it returns false.
-fn walk(glob: &Glob, exclude: &[Glob], out: &mut Collector, mut emit: impl FnMut(PathBuf) -> bool) {
-    if !glob.root.exists() {
-        return;
-    }
-    if glob.is_literal() && glob.root.is_file() {
-        emit(glob.root.clone());
-        return;
-    }
-    let excluded = |path: &Path| {
-        exclude.iter().any(|x| {
-            path.strip_prefix(&x.root)
-                .is_ok_and(|rel| x.is_literal() || x.matches(&rel.to_string_lossy()))
-        })
-    };
-    for entry in WalkDir::new(&glob.root)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let place = e.path().map_or_else(
-                    || glob.root.display().to_string(),
-                    |p| p.display().to_string(),
-                );
-                out.problem(place, format!("cannot list: {e}"));
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() || excluded(entry.path()) {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(&glob.root)
-            .unwrap_or(entry.path());
-        if (glob.is_literal() || glob.matches(&rel.to_string_lossy())) && !emit(entry.into_path()) {
-            return;
-        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Glob patterns for file sources: `*` and `?` within a path component, `[abc]`/`[a-z]`/`[!x]`
 //! classes, and `**` for any number of folders. Relative patterns start at a base folder.
 
+use super::inventory::Collector;
 use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
 
 /// A compiled pattern: the folder to walk, and the components to match below it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +55,55 @@ impl Glob {
     pub(super) fn matches(&self, relative: &str) -> bool {
         let names: Vec<&str> = relative.split('/').filter(|p| !p.is_empty()).collect();
         match_parts(&self.parts, &names)
+    }
+}
+
+/// Walks one pattern, calling `emit` for each matching file (not under an `exclude` pattern)
+/// until it returns false; folders that cannot be listed are problems in `out`.
+pub(super) fn walk(
+    glob: &Glob,
+    exclude: &[Glob],
+    out: &mut Collector,
+    mut emit: impl FnMut(PathBuf) -> bool,
+) {
+    if !glob.root.exists() {
+        return;
+    }
+    if glob.is_literal() && glob.root.is_file() {
+        emit(glob.root.clone());
+        return;
+    }
+    let excluded = |path: &Path| {
+        exclude.iter().any(|x| {
+            path.strip_prefix(&x.root)
+                .is_ok_and(|rel| x.is_literal() || x.matches(&rel.to_string_lossy()))
+        })
+    };
+    for entry in WalkDir::new(&glob.root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let place = e.path().map_or_else(
+                    || glob.root.display().to_string(),
+                    |p| p.display().to_string(),
+                );
+                out.problem(place, format!("cannot list: {e}"));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || excluded(entry.path()) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(&glob.root)
+            .unwrap_or(entry.path());
+        if (glob.is_literal() || glob.matches(&rel.to_string_lossy())) && !emit(entry.into_path()) {
+            return;
+        }
     }
 }
 

@@ -4,14 +4,13 @@
 //! resources say which of those secrets they manage.
 
 use super::blob::scan;
-use super::glob::Glob;
+use super::glob::{self, Glob};
 use super::inventory::{Collector, Location};
 use super::{Context, Source};
 use crate::model::KubernetesSource;
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use walkdir::WalkDir;
 
 /// Keys of a TLS secret that hold certificates or keys.
 const KEYS: [&str; 3] = ["tls.crt", "ca.crt", "tls.key"];
@@ -35,29 +34,19 @@ impl Source for Kubernetes {
     fn discover(&self, context: &Context) -> Result<Collector, String> {
         let mut out = Collector::default();
         let mut objects = Vec::new();
-        let mut files = 0;
+        let mut paths = Vec::new();
         for pattern in &self.manifests {
-            let glob = Glob::new(&context.base, pattern);
-            for entry in WalkDir::new(&glob.root)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-            {
-                let rel = entry
-                    .path()
-                    .strip_prefix(&glob.root)
-                    .unwrap_or(entry.path());
-                if !entry.file_type().is_file()
-                    || !(glob.is_literal() || glob.matches(&rel.to_string_lossy()))
-                {
-                    continue;
-                }
-                files += 1;
-                let path = entry.path().display().to_string();
-                match std::fs::read(entry.path()) {
-                    Ok(bytes) => read_manifests(&bytes, &path, &mut objects, &mut out),
-                    Err(e) => out.problem(&path, format!("cannot read: {e}")),
-                }
+            glob::walk(&Glob::new(&context.base, pattern), &[], &mut out, |path| {
+                paths.push(path);
+                true
+            });
+        }
+        let files = paths.len();
+        for path in paths {
+            let shown = path.display().to_string();
+            match std::fs::read(&path) {
+                Ok(bytes) => read_manifests(&bytes, &shown, &mut objects, &mut out),
+                Err(e) => out.problem(&shown, format!("cannot read: {e}")),
             }
         }
         if files == 0 {

@@ -39,6 +39,17 @@ pub struct Context {
     pub progress: AtomicUsize,
 }
 
+impl Context {
+    /// A context for `base`, with a worker per core.
+    pub fn new(base: PathBuf) -> Self {
+        Self {
+            base,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            progress: AtomicUsize::new(0),
+        }
+    }
+}
+
 /// A place credentials are discovered in.
 pub trait Source {
     /// Everything found. `Err` when the source could not be read at all (its problems still
