@@ -43,9 +43,14 @@ pub(super) fn open(pfx: &[u8], password: Option<&str>) -> Result<Contents, Strin
     let auth_safe = parts.next().ok_or_else(malformed)?;
     let safe = content_of(auth_safe.content, DATA)
         .ok_or("PKCS#12 archives signed with public keys are not supported")?;
+    let password = password.unwrap_or("");
+    // The MAC says whether the password is right before anything is decrypted: a wrong key
+    // can decrypt to well-padded garbage (1 time in 256 with RC2-40).
+    if let Some(mac) = parts.next() {
+        check_mac(mac.content, &safe, password)?;
+    }
     let safe = der::read_all(&safe).ok_or_else(malformed)?;
     let mut contents = Contents::default();
-    let password = password.unwrap_or("");
     for info in der::children(safe.content) {
         let mut fields = der::children(info.content);
         let kind = fields
@@ -164,6 +169,37 @@ fn read_bags(bags: &[u8], password: &str, contents: &mut Contents) {
     }
 }
 
+/// Checks `MacData { DigestInfo { algorithm, digest }, macSalt, iterations }` over the
+/// authenticated content (RFC 7292 §4 and appendix B, HMAC keyed by the PKCS#12 KDF).
+fn check_mac(mac_data: &[u8], content: &[u8], password: &str) -> Result<(), String> {
+    let malformed = || "malformed PKCS#12 MAC".to_owned();
+    let mut fields = der::children(mac_data);
+    let digest_info = fields.next().ok_or_else(malformed)?;
+    let salt = fields
+        .next()
+        .filter(|s| s.tag == der::OCTET_STRING)
+        .ok_or_else(malformed)?
+        .content;
+    let iterations = fields.next().map_or(Ok(1), |i| integer(i.content))?;
+    let mut info = der::children(digest_info.content);
+    let (oid, _) = der::algorithm(info.next().ok_or_else(malformed)?.content);
+    let expected = info.next().ok_or_else(malformed)?.content;
+    let (digest, hmac) = match oid.as_str() {
+        "1.3.14.3.2.26" => (
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        ),
+        "2.16.840.1.101.3.4.2.1" => (&ring::digest::SHA256, ring::hmac::HMAC_SHA256),
+        "2.16.840.1.101.3.4.2.2" => (&ring::digest::SHA384, ring::hmac::HMAC_SHA384),
+        "2.16.840.1.101.3.4.2.3" => (&ring::digest::SHA512, ring::hmac::HMAC_SHA512),
+        other => return Err(format!("unsupported PKCS#12 MAC digest {other}")),
+    };
+    let key = pkcs12_kdf(digest, password, salt, iterations, 3, digest.output_len());
+    ring::hmac::verify(&ring::hmac::Key::new(hmac, &key), content, expected).map_err(|_| {
+        "wrong or missing password (pkcs12PasswordEnv on the Source; --pkcs12-password-env with --path): the archive's MAC does not match".to_owned()
+    })
+}
+
 /// Decrypts with the scheme an AlgorithmIdentifier (its content) names.
 fn decrypt(algorithm: &[u8], data: &[u8], password: &str) -> Result<Vec<u8>, String> {
     let (oid, params) = der::algorithm(algorithm);
@@ -177,16 +213,44 @@ fn decrypt(algorithm: &[u8], data: &[u8], password: &str) -> Result<Vec<u8>, Str
             let salt = p.next().ok_or("PBE salt missing")?.content;
             let iterations = integer(p.next().ok_or("PBE iterations missing")?.content)?;
             if oid == PBE_SHA1_RC2_40 {
-                let key = pkcs12_kdf(password, salt, iterations, 1, 5);
-                let iv = pkcs12_kdf(password, salt, iterations, 2, 8);
+                let key = pkcs12_kdf(
+                    &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                    password,
+                    salt,
+                    iterations,
+                    1,
+                    5,
+                );
+                let iv = pkcs12_kdf(
+                    &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                    password,
+                    salt,
+                    iterations,
+                    2,
+                    8,
+                );
                 let cipher = rc2::Rc2::new_with_eff_key_len(&key, 40);
                 cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(cipher, &iv)
                     .map_err(|_| wrong())?
                     .decrypt_padded_vec_mut::<Pkcs7>(data)
                     .map_err(|_| wrong())
             } else {
-                let key = pkcs12_kdf(password, salt, iterations, 1, 24);
-                let iv = pkcs12_kdf(password, salt, iterations, 2, 8);
+                let key = pkcs12_kdf(
+                    &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                    password,
+                    salt,
+                    iterations,
+                    1,
+                    24,
+                );
+                let iv = pkcs12_kdf(
+                    &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                    password,
+                    salt,
+                    iterations,
+                    2,
+                    8,
+                );
                 cbc_decrypt::<des::TdesEde3>(&key, &iv, data).ok_or_else(wrong)
             }
         }
@@ -274,14 +338,18 @@ fn integer(content: &[u8]) -> Result<u32, String> {
         .ok_or_else(|| "iteration count out of range".into())
 }
 
-/// RFC 7292 appendix B.2 key derivation with SHA-1 (u = 20, v = 64).
-fn pkcs12_kdf(password: &str, salt: &[u8], iterations: u32, id: u8, length: usize) -> Vec<u8> {
-    const V: usize = 64;
-    let sha1 = |data: &[u8]| {
-        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
-            .as_ref()
-            .to_vec()
-    };
+/// RFC 7292 appendix B.2 key derivation (SHA-1 for the legacy ciphers; the MAC's digest for
+/// the MAC key).
+fn pkcs12_kdf(
+    digest: &'static ring::digest::Algorithm,
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+    id: u8,
+    length: usize,
+) -> Vec<u8> {
+    let v = digest.block_len();
+    let hash = |data: &[u8]| ring::digest::digest(digest, data).as_ref().to_vec();
     // The password as a BMPString with a terminating zero (an empty password is just the zero).
     let mut pass: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
     pass.extend([0, 0]);
@@ -289,21 +357,21 @@ fn pkcs12_kdf(password: &str, salt: &[u8], iterations: u32, id: u8, length: usiz
         if src.is_empty() {
             return Vec::new();
         }
-        let len = V * src.len().div_ceil(V);
+        let len = v * src.len().div_ceil(v);
         src.iter().copied().cycle().take(len).collect()
     };
     let mut i: Vec<u8> = fill(salt);
     i.extend(fill(&pass));
-    let d = vec![id; V];
+    let d = vec![id; v];
     let mut out = Vec::with_capacity(length);
     while out.len() < length {
-        let mut a = sha1(&[d.as_slice(), i.as_slice()].concat());
+        let mut a = hash(&[d.as_slice(), i.as_slice()].concat());
         for _ in 1..iterations {
-            a = sha1(&a);
+            a = hash(&a);
         }
         out.extend_from_slice(&a);
-        let b: Vec<u8> = a.iter().copied().cycle().take(V).collect();
-        for block in i.chunks_mut(V) {
+        let b: Vec<u8> = a.iter().copied().cycle().take(v).collect();
+        for block in i.chunks_mut(v) {
             // block = (block + b + 1) mod 2^(8V)
             let mut carry = 1u16;
             for (x, y) in block.iter_mut().zip(&b).rev() {
