@@ -19,5 +19,7 @@ pub mod discover;
 pub mod git;
 pub mod load;
 pub mod model;
+pub mod plan;
+pub mod reconcile;
 pub mod render;
 pub mod schemas;

@@ -1,6 +1,7 @@
 //! Every JSON Schema trustops publishes in `schemas/`: the declarations (from [`crate::model`])
 //! and the data contracts: the inventory `discover --format json` prints, and the exec
-//! inventory plugins print (both from [`crate::discover`]).
+//! inventory plugins print (both from [`crate::discover`]), and the plan `plan --format json`
+//! prints and `apply` reads (from [`crate::plan`]).
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
@@ -27,6 +28,10 @@ pub fn all() -> Vec<(String, Schema)> {
     all.push((
         "exec-inventory.schema.json".into(),
         schema_for::<crate::discover::exec::ExecInventory>("exec-inventory.schema.json"),
+    ));
+    all.push((
+        "plan.schema.json".into(),
+        schema_for::<crate::plan::Plan>("plan.schema.json"),
     ));
     all
 }

@@ -5,7 +5,7 @@ use crate::discover::{self, Context};
 use crate::{load, render};
 use anyhow::{Context as _, bail};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -27,54 +27,21 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let mut options = discover::Options {
-        paths: args.path.clone(),
-        pkcs12_password: args
-            .pkcs12_password_env
-            .as_ref()
-            .and_then(|name| std::env::var(name).ok()),
-        ..discover::Options::default()
-    };
-    let base = if args.path.is_empty() {
-        let loaded = load::load(&load::Options {
-            repo: global.repo.clone(),
-        })
-        .with_context(|| {
-            format!(
-                "cannot read the sources declared in {}",
-                global.repo.display()
-            )
-        })?;
-        if crate::diag::has_errors(&loaded.diagnostics) {
-            let mut err = std::io::stderr().lock();
-            let summary = super::validate::summary(&loaded);
-            render::diagnostics(
-                &mut err,
-                render::Format::Short,
-                &loaded.files,
-                &loaded.diagnostics,
-                &summary,
-            )?;
-            bail!("the declarations are invalid; fix them (trustops validate) or use --path");
-        }
-        for wanted in &args.source {
-            if !loaded.model.sources.contains_key(wanted) {
-                bail!("no source named \"{wanted}\" is declared");
-            }
-        }
-        options.sources = declared(&loaded.model, &args.source);
-        if options.sources.is_empty() {
-            bail!(
-                "no Source is declared in {}; declare one or use --path",
-                global.repo.display()
-            );
-        }
-        global.repo.clone()
+    let outcome = if args.path.is_empty() {
+        let loaded = load_valid(global)?;
+        discover_sources(&loaded.model, &args.source, &global.repo)?
     } else {
-        std::env::current_dir().unwrap_or_default()
+        let options = discover::Options {
+            paths: args.path.clone(),
+            pkcs12_password: args
+                .pkcs12_password_env
+                .as_ref()
+                .and_then(|name| std::env::var(name).ok()),
+            ..discover::Options::default()
+        };
+        let context = Context::new(std::env::current_dir().unwrap_or_default());
+        with_progress(&context, || discover::discover(&options, &context))
     };
-    let context = Context::new(base);
-    let outcome = with_progress(&context, || discover::discover(&options, &context));
     match args.format.as_str() {
         "json" => {
             serde_json::to_writer_pretty(&mut *out, &outcome.inventory)?;
@@ -89,6 +56,57 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             Exit::Ok
         },
     )
+}
+
+/// Loads the repository; invalid declarations are printed (one line each) on stderr and
+/// stop the command.
+pub(super) fn load_valid(global: &Global) -> anyhow::Result<load::Outcome> {
+    let loaded = load::load(&load::Options {
+        repo: global.repo.clone(),
+    })
+    .with_context(|| format!("cannot read the declarations in {}", global.repo.display()))?;
+    if crate::diag::has_errors(&loaded.diagnostics) {
+        let mut err = std::io::stderr().lock();
+        let summary = super::validate::summary(&loaded);
+        render::diagnostics(
+            &mut err,
+            render::Format::Short,
+            &loaded.files,
+            &loaded.diagnostics,
+            &summary,
+        )?;
+        bail!(
+            "the declarations are invalid; fix them first (trustops validate shows each problem)"
+        );
+    }
+    Ok(loaded)
+}
+
+/// Runs the declared sources (all, or those named in `only`), relative to `base`.
+pub(super) fn discover_sources(
+    model: &crate::model::Model,
+    only: &[String],
+    base: &Path,
+) -> anyhow::Result<discover::Outcome> {
+    for wanted in only {
+        if !model.sources.contains_key(wanted) {
+            bail!("no source named \"{wanted}\" is declared");
+        }
+    }
+    let options = discover::Options {
+        sources: declared(model, only),
+        ..discover::Options::default()
+    };
+    if options.sources.is_empty() {
+        bail!(
+            "no Source is declared in {}; declare one, or use --path (discover) or --inventory (plan)",
+            base.display()
+        );
+    }
+    let context = Context::new(base.to_owned());
+    Ok(with_progress(&context, || {
+        discover::discover(&options, &context)
+    }))
 }
 
 /// The model's Sources as discovery takes them: all, or those named in `only`.

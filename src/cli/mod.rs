@@ -4,6 +4,7 @@
 
 mod demo;
 mod discover;
+mod plan;
 mod schema;
 mod validate;
 
@@ -50,9 +51,24 @@ pub struct Global {
     /// The time to evaluate at, RFC 3339 (`2026-05-01T00:00:00Z`) or a date; default: now.
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
+    /// Colours: auto (when stdout is a terminal and NO_COLOR is unset), always or never.
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
 }
 
 impl Global {
+    /// Whether to colour what goes to stdout.
+    pub fn color_stdout(&self) -> bool {
+        match self.color.as_str() {
+            "always" => true,
+            "never" => false,
+            _ => {
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+
     /// `--now`, or the clock. The only place trustops reads the clock.
     pub fn now(&self) -> anyhow::Result<jiff::Timestamp> {
         match &self.now {
@@ -71,6 +87,8 @@ enum Command {
     Validate(validate::Args),
     /// Inventory certificates, keys and secrets in the declared sources or given paths.
     Discover(discover::Args),
+    /// Compare declared and discovered state: findings, and the actions that fix them.
+    Plan(plan::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -97,6 +115,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let result = match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
+        Command::Plan(args) => plan::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

@@ -7,7 +7,7 @@ use walkdir::WalkDir;
 
 /// A compiled pattern: the folder to walk, and the components to match below it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Glob {
+pub struct Glob {
     /// The longest leading part without wildcards.
     pub root: PathBuf,
     parts: Vec<String>,
@@ -19,7 +19,7 @@ fn is_wild(part: &str) -> bool {
 
 impl Glob {
     /// Compiles `pattern`; relative patterns are taken from `base`.
-    pub(super) fn new(base: &Path, pattern: &str) -> Self {
+    pub fn new(base: &Path, pattern: &str) -> Self {
         let full = if Path::new(pattern).is_absolute() {
             PathBuf::from(pattern)
         } else {
@@ -47,14 +47,34 @@ impl Glob {
     }
 
     /// True when the pattern names one file or folder (no wildcard).
-    pub(super) fn is_literal(&self) -> bool {
+    pub fn is_literal(&self) -> bool {
         self.parts.is_empty()
     }
 
     /// True when `relative` (below [`Glob::root`], `/`-separated) matches.
-    pub(super) fn matches(&self, relative: &str) -> bool {
+    pub fn matches(&self, relative: &str) -> bool {
         let names: Vec<&str> = relative.split('/').filter(|p| !p.is_empty()).collect();
         match_parts(&self.parts, &names)
+    }
+}
+
+impl Glob {
+    /// True when `path` (as discovery reports it: absolute, `/`-separated) is the literal
+    /// path or lies below the root and matches.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let root = self.root.to_string_lossy();
+        let root = root.trim_end_matches('/');
+        if self.is_literal() {
+            return path == root;
+        }
+        path.strip_prefix(root)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| self.matches(rest))
+    }
+
+    /// The root as text: every matching path starts with it.
+    pub fn prefix(&self) -> String {
+        self.root.to_string_lossy().into_owned()
     }
 }
 

@@ -72,7 +72,7 @@ impl CredentialKind {
 }
 
 /// An instant, written as RFC 3339 UTC with second precision (`2026-05-01T12:00:00Z`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Time(pub Timestamp);
 
 impl Time {

@@ -20,8 +20,9 @@ mod scanner;
 mod tls;
 mod x509;
 
+pub use glob::Glob;
 pub use inventory::{
-    Collector, Credential, CredentialKind, Inventory, Location, Problem, Time, merge,
+    Collector, Credential, CredentialKind, Inventory, Location, Problem, Time, merge, sha256_hex,
 };
 
 use crate::model::SourceSpec;

@@ -40,6 +40,13 @@ pub enum Error {
     },
 }
 
+/// The commit checked out in the repository containing `dir` (found upwards, as `git` does),
+/// or `None` when `dir` is in no repository or it has no commit yet.
+pub fn head_commit(dir: &Path) -> Option<String> {
+    let repo = gix::discover(dir).ok()?;
+    repo.head_id().ok().map(|id| id.detach().to_string())
+}
+
 /// Creates a Git repository in `dir` (which holds the files already) and commits every file
 /// in it, except `.git`, as the first commit on the default branch. Also writes the index,
 /// so `git status` is clean. Returns the commit id.

@@ -1,8 +1,8 @@
 //! `rotateWith` and `dependsOn` must form no cycle: rotation groups need an order.
 
-use super::references::split_reference;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::model::Model;
+use crate::model::split_reference;
 use std::collections::BTreeMap;
 
 /// One link: from → to means `from` rotates before `to`.

@@ -141,12 +141,6 @@ fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnos
     }
 }
 
-/// The `(identity, credential)` a `rotateWith`/`dependsOn` entry of `identity` names: `name`
-/// in the same identity, or `other/name`.
-pub(super) fn split_reference<'a>(identity: &'a str, reference: &'a str) -> (&'a str, &'a str) {
-    reference.split_once('/').unwrap_or((identity, reference))
-}
-
 /// The credential names of `identity`, for lookups.
 fn credential_names(identity: &Identity) -> BTreeSet<&str> {
     identity

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 
 macro_rules! finding_codes {
-    ($($variant:ident = $name:literal : $description:literal, owasp [$($owasp:literal),*], nist [$($nist:literal),*];)*) => {
+    ($($variant:ident = $name:literal, $severity:ident : $description:literal, owasp [$($owasp:literal),*], nist [$($nist:literal),*];)*) => {
         /// A kind of finding: one condition, one stable kebab-case name.
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum FindingCode {
@@ -29,6 +29,11 @@ macro_rules! finding_codes {
                 match self { $(FindingCode::$variant => $description,)* }
             }
 
+            /// How serious the condition is, before any exception.
+            pub fn severity(self) -> Severity {
+                match self { $(FindingCode::$variant => Severity::$severity,)* }
+            }
+
             /// OWASP Non-Human Identities Top 10 (2025) entries it evidences.
             pub fn owasp_nhi(self) -> &'static [&'static str] {
                 match self { $(FindingCode::$variant => &[$($owasp),*],)* }
@@ -48,36 +53,85 @@ macro_rules! finding_codes {
 }
 
 finding_codes! {
-    Unmanaged = "unmanaged": "A discovered credential that no identity declares: nobody owns it.",
+    Unmanaged = "unmanaged", High: "A discovered credential that no identity declares: nobody owns it.",
         owasp ["NHI1:2025 Improper Offboarding"], nist ["ID.AM-02", "PR.AA-01"];
-    Missing = "missing": "A declared credential that discovery did not find.",
+    Missing = "missing", High: "A declared credential that discovery did not find.",
         owasp ["NHI1:2025 Improper Offboarding"], nist ["ID.AM-02"];
-    Expired = "expired": "A certificate past its notAfter, or a secret past its expiry.",
+    Expired = "expired", Critical: "A certificate past its notAfter, or a secret past its expiry.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01", "PR.DS-02"];
-    RenewalDue = "renewal-due": "A certificate inside its renewBefore window.",
+    RenewalDue = "renewal-due", Medium: "A certificate inside its renewBefore window.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
-    ValidityExceedsPolicy = "validity-exceeds-policy": "A certificate's lifetime is longer than the policy's maxValidity.",
+    ValidityExceedsPolicy = "validity-exceeds-policy", Medium: "A certificate's lifetime is longer than the policy's maxValidity.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01", "GV.PO-01"];
-    WeakKey = "weak-key": "A key algorithm or size the policy does not allow.",
+    WeakKey = "weak-key", High: "A key algorithm or size the policy does not allow.",
         owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
-    ForbiddenSignatureAlgorithm = "forbidden-signature-algorithm": "A certificate signed with an algorithm the policy forbids.",
+    ForbiddenSignatureAlgorithm = "forbidden-signature-algorithm", High: "A certificate signed with an algorithm the policy forbids.",
         owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
-    IssuerNotAllowed = "issuer-not-allowed": "A certificate from an issuer the policy does not allow.",
+    IssuerNotAllowed = "issuer-not-allowed", High: "A certificate from an issuer the policy does not allow.",
         owasp ["NHI3:2025 Vulnerable Third-Party NHI"], nist ["GV.SC-05", "PR.AA-01"];
-    OwnerMissing = "owner-missing": "An identity with no owner, or an owner nobody can reach.",
+    OwnerMissing = "owner-missing", Medium: "An identity with no owner, or an owner nobody can reach.",
         owasp ["NHI1:2025 Improper Offboarding"], nist ["GV.RR-02", "ID.AM-02"];
-    SecretTooOld = "secret-too-old": "A secret, key or token older than the policy's maxAge.",
+    SecretTooOld = "secret-too-old", Medium: "A secret, key or token older than the policy's maxAge.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
-    Drift = "drift": "A credential whose SANs, subject, issuer or key type differ from its declaration.",
+    Drift = "drift", Medium: "A credential whose SANs, subject, issuer or key type differ from its declaration.",
         owasp ["NHI6:2025 Insecure Cloud Deployment Configurations"], nist ["PR.PS-01", "DE.CM-09"];
-    ExceptionExpired = "exception-expired": "An exception past its expiry date; it no longer suppresses anything.",
+    ExceptionExpired = "exception-expired", Medium: "An exception past its expiry date; it no longer suppresses anything.",
         owasp [], nist ["GV.RM-04", "ID.RA-07"];
-    DependentsOutOfSync = "dependents-out-of-sync": "A dependent secret older than the certificate it rotates with.",
+    DependentsOutOfSync = "dependents-out-of-sync", High: "A dependent secret older than the certificate it rotates with.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
-    SharedCredential = "shared-credential": "One credential used by several identities.",
+    SharedCredential = "shared-credential", Medium: "One credential used by several identities.",
         owasp ["NHI9:2025 NHI Reuse"], nist ["PR.AA-01", "PR.AA-05"];
-    OrphanPrivateKey = "orphan-private-key": "A private key with no certificate, or found outside the credential's declared locations.",
+    OrphanPrivateKey = "orphan-private-key", High: "A private key with no certificate, or found outside the credential's declared locations.",
         owasp ["NHI2:2025 Secret Leakage"], nist ["PR.DS-01"];
+}
+
+/// How serious a finding is. SARIF maps critical and high to `error`, medium to `warning`,
+/// low to `note`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Breaks something now (an expired certificate).
+    Critical,
+    /// A real risk to fix soon.
+    High,
+    /// Needs attention within the normal cycle.
+    Medium,
+    /// Informational.
+    #[default]
+    Low,
+}
+
+impl Severity {
+    /// All severities, most serious first.
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
 }
 
 impl std::fmt::Display for FindingCode {

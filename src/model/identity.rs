@@ -74,6 +74,12 @@ pub struct Credential {
     pub depends_on: Vec<Spanned<String>>,
 }
 
+/// The `(identity, credential)` a `rotateWith`/`dependsOn` entry of `identity` names: `name`
+/// in the same identity, or `other/name`.
+pub fn split_reference<'a>(identity: &'a str, reference: &'a str) -> (&'a str, &'a str) {
+    reference.split_once('/').unwrap_or((identity, reference))
+}
+
 /// Credential types.
 #[derive(
     Clone,

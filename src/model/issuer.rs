@@ -13,6 +13,13 @@ pub struct IssuerSpec {
     /// What this issuer is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Subject DNs (RFC 4514, as `trustops discover` prints them) of the CA certificates that
+    /// sign for this issuer, so a discovered certificate can be traced to it, e.g.
+    /// `CN=R11,O=Let's Encrypt,C=US`. For `localCa` the subject of `certFile` is added
+    /// automatically. Certificates are checked against `allowedIssuers` only when every
+    /// allowed issuer's subjects are known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_subjects: Vec<String>,
     /// A CA whose certificate and key are files on the machine running trustops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_ca: Option<LocalCa>,

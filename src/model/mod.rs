@@ -31,8 +31,8 @@ pub use config::{RepoConfig, config_file_name};
 pub use declaration::{API_VERSION, Declaration, Kind, KindSpec, Metadata, Origin};
 pub use duration::Duration;
 pub use exception::{ExceptionSpec, Expiry};
-pub use finding_code::FindingCode;
-pub use identity::{Credential, CredentialType, Deploy, IdentitySpec, Match};
+pub use finding_code::{FindingCode, Severity};
+pub use identity::{Credential, CredentialType, Deploy, IdentitySpec, Match, split_reference};
 pub use issuer::{Acme, Cfssl, ExecIssuer, Http01, IssuerKind, IssuerSpec, LocalCa};
 pub use owner::{Contact, EscalationStep, OwnerSpec, OwnerType};
 pub use policy::{

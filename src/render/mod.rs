@@ -4,6 +4,7 @@
 
 mod inventory;
 mod json;
+pub mod plan;
 mod sarif;
 mod text;
 

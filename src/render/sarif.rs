@@ -24,6 +24,15 @@ pub(super) fn write(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Resu
         })
         .collect();
     let results: Vec<Value> = diagnostics.iter().map(result).collect();
+    document(out, rules, results)
+}
+
+/// Writes a SARIF log with one run of trustops, its `rules` and `results`.
+pub(super) fn document(
+    out: &mut dyn Write,
+    rules: Vec<Value>,
+    results: Vec<Value>,
+) -> io::Result<()> {
     let document = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -74,16 +83,40 @@ fn message(d: &Diagnostic) -> String {
 }
 
 fn location(label: &Label, id: Option<usize>) -> Value {
-    let mut physical = json!({
-        "artifactLocation": {"uri": label.path, "uriBaseId": "%SRCROOT%"},
+    let mut location = json!({
+        "physicalLocation": physical_location(&label.path, label.span.line, label.span.column),
+        "message": {"text": label.message},
     });
-    if label.span.line > 0 {
-        physical["region"] =
-            json!({"startLine": label.span.line, "startColumn": label.span.column.max(1)});
-    }
-    let mut location = json!({"physicalLocation": physical, "message": {"text": label.message}});
     if let Some(id) = id {
         location["id"] = json!(id);
     }
     location
+}
+
+/// A `physicalLocation`: `path` relative to the repository root (`%SRCROOT%`), or an absolute
+/// path as a `file://` URI; a region when the line is known.
+pub(super) fn physical_location(path: &str, line: u32, column: u32) -> Value {
+    let artifact = if path.starts_with('/') {
+        json!({"uri": format!("file://{}", uri_path(path))})
+    } else {
+        json!({"uri": uri_path(path), "uriBaseId": "%SRCROOT%"})
+    };
+    let mut physical = json!({"artifactLocation": artifact});
+    if line > 0 {
+        physical["region"] = json!({"startLine": line, "startColumn": column.max(1)});
+    }
+    physical
+}
+
+/// Percent-encodes what a URI path cannot hold (spaces, `%`, `#`, `?`, non-ASCII).
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~:@!$&'()*+,;=".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -1,0 +1,187 @@
+//! `trustops plan`: discover (or read saved inventories), reconcile, plan, and print or save
+//! the plan.
+
+use super::{Exit, Global};
+use crate::discover::{self, CredentialKind, Inventory};
+use crate::render::plan::{self as render_plan, Format};
+use crate::{plan, reconcile, render};
+use anyhow::{Context as _, bail};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Plan against inventories saved by `discover --format json` (one per zone, host group or
+    /// cluster; repeatable) instead of discovering live. They are merged by fingerprint.
+    #[arg(long, value_name = "FILE")]
+    inventory: Vec<PathBuf>,
+    /// Discover only these declared sources (repeatable).
+    #[arg(long, value_name = "NAME", conflicts_with = "inventory")]
+    source: Vec<String>,
+    /// Output format: text (a summary), markdown (a PR comment), json (the plan) or sarif
+    /// (findings for code scanning).
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif"])]
+    format: String,
+    /// Write the plan file that `apply` takes (JSON) to FILE as well.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Markdown template (minijinja) replacing the default PR comment.
+    #[arg(long, value_name = "FILE")]
+    template: Option<PathBuf>,
+    /// Exit 2 when actions are pending, 0 when there are none, 1 on errors (Terraform's
+    /// convention).
+    #[arg(long)]
+    detailed_exitcode: bool,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let now = global.now()?;
+    let template = match &args.template {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the template {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let loaded = super::discover::load_valid(global)?;
+    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let inventory = if args.inventory.is_empty() {
+        super::discover::discover_sources(&loaded.model, &args.source, &base)?.inventory
+    } else {
+        read_inventories(&args.inventory)?
+    };
+    let issuer_subjects = issuer_subjects(&loaded.model, &base);
+    let input = reconcile::Input {
+        model: &loaded.model,
+        inventory: &inventory,
+        now,
+        base: &base,
+        issuer_subjects: &issuer_subjects,
+    };
+    let reconciled = reconcile::reconcile(&input);
+    let options = plan::Options {
+        inputs: plan::Inputs {
+            declarations_commit: crate::git::head_commit(&base),
+            declarations_sha256: plan::file::declarations_sha256(&loaded.files),
+            inventory_sha256: plan::file::inventory_sha256(&inventory),
+            inventories: args
+                .inventory
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        },
+        ..plan::Options::default()
+    };
+    let planned = plan::plan(&input, &reconciled, &options);
+    if let Some(path) = &args.out {
+        write_atomically(path, &plan::file::to_json(&planned))
+            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+    }
+    let format = match args.format.as_str() {
+        "markdown" => Format::Markdown,
+        "json" => Format::Json,
+        "sarif" => Format::Sarif,
+        _ => Format::Text,
+    };
+    let render_options = render_plan::Options {
+        color: global.color_stdout(),
+        template,
+    };
+    render::plan::write(out, format, &planned, &render_options)?;
+    Ok(if planned.errored {
+        Exit::Error
+    } else if args.detailed_exitcode && !planned.actions.is_empty() {
+        Exit::Pending
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Reads and merges saved inventories; any unreadable one stops the plan.
+fn read_inventories(paths: &[PathBuf]) -> anyhow::Result<Inventory> {
+    let mut all = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the inventory {}", path.display()))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let inventory: Inventory = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let inner = e.inner();
+            anyhow::anyhow!(
+                "{}:{}:{}: not an inventory from `trustops discover --format json`: {}: {inner}",
+                path.display(),
+                inner.line(),
+                inner.column(),
+                e.path()
+            )
+        })?;
+        if inventory.format_version != discover::inventory::FORMAT_VERSION {
+            bail!(
+                "{}: inventory format_version {} is not supported (this trustops reads {})",
+                path.display(),
+                inventory.format_version,
+                discover::inventory::FORMAT_VERSION
+            );
+        }
+        all.push(inventory);
+    }
+    Ok(discover::merge(all))
+}
+
+/// Subjects of each issuer's CA certificates: its `caSubjects`, and a local CA's certificate
+/// file. A CA file that cannot be read is reported on stderr; the issuer then counts as
+/// unknown (its certificates are not checked against `allowedIssuers`).
+fn issuer_subjects(model: &crate::model::Model, base: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (name, issuer) in &model.issuers {
+        let mut subjects = issuer.spec.ca_subjects.clone();
+        if let Some(ca) = &issuer.spec.local_ca {
+            let path = reconcile::resolve(base, &ca.cert_file.value);
+            let found = discover::discover(
+                &discover::Options {
+                    paths: vec![path.clone()],
+                    ..discover::Options::default()
+                },
+                &discover::Context::new(base.to_owned()),
+            );
+            let certificates: Vec<String> = found
+                .inventory
+                .credentials
+                .iter()
+                .filter(|c| c.kind == CredentialKind::X509Certificate)
+                .filter_map(|c| c.subject.clone())
+                .collect();
+            if certificates.is_empty() {
+                #[allow(clippy::print_stderr, reason = "a warning for the person running plan")]
+                {
+                    eprintln!(
+                        "warning: issuer {name}: no CA certificate in {}; its certificates are not checked against allowedIssuers",
+                        path.display()
+                    );
+                }
+            }
+            subjects.extend(certificates);
+        }
+        out.insert(name.clone(), subjects);
+    }
+    out
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a reader
+/// never sees half a plan.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "plan".into(), |n| n.to_string_lossy().into_owned());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}

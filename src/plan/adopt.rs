@@ -1,0 +1,268 @@
+//! Adoption: for each unmanaged credential, a ready-to-commit Identity declaration with a
+//! best guess of its owner — the owner of declared credentials found in the same folder or
+//! Kubernetes namespace, else a folder or namespace named like an owner, else an `owner` or
+//! `team` label reported by the source.
+
+use super::{Action, ActionKind, Context};
+use crate::discover::{Credential, CredentialKind};
+use crate::model::{API_VERSION, Approval, FindingCode};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Plans an adopt action per unmanaged credential whose finding is not waived.
+pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
+    let neighbours = neighbours(cx);
+    let mut names: BTreeSet<String> = cx.input.model.identities.keys().cloned().collect();
+    for &i in &cx.rec.unmanaged {
+        let c = &cx.input.inventory.credentials[i];
+        let Some(finding) = cx.rec.findings.iter().find(|f| {
+            f.code == FindingCode::Unmanaged && f.fingerprint.as_deref() == Some(&c.sha256)
+        }) else {
+            continue;
+        };
+        if finding.suppressed.is_some() {
+            continue;
+        }
+        let guess = guess_owner(cx, c, &neighbours);
+        let name = unique(&mut names, &slug(&title(c)));
+        let yaml = declaration(c, &name, guess.as_ref());
+        let why = guess.as_ref().map_or_else(
+            || "owner unknown".to_owned(),
+            |g| format!("owner {} guessed from {}", g.owner, g.why),
+        );
+        out.push(Action {
+            id: format!("adopt:{}", &c.sha256[..c.sha256.len().min(16)]),
+            kind: ActionKind::Adopt,
+            owner: guess.as_ref().map(|g| g.owner.clone()),
+            fingerprint: Some(c.sha256.clone()),
+            summary: format!("declare {} as identity {name} ({why})", title(c)),
+            reasons: vec![finding.id.clone()],
+            approval: Approval::Manual,
+            yaml: Some(yaml),
+            ..Action::default()
+        });
+    }
+}
+
+/// An owner guess and what it rests on.
+struct Guess {
+    owner: String,
+    policy: Option<String>,
+    why: String,
+}
+
+/// Folders and namespaces → `(owner, policy)` of the declared credentials found there.
+fn neighbours(cx: &Context<'_>) -> BTreeMap<String, BTreeMap<(String, Option<String>), usize>> {
+    let mut map: BTreeMap<String, BTreeMap<(String, Option<String>), usize>> = BTreeMap::new();
+    for s in &cx.rec.statuses {
+        let Some(owner) = cx.owner_of(&s.identity) else {
+            continue;
+        };
+        for &i in s.current.iter().chain(&s.superseded) {
+            for place in places(&cx.input.inventory.credentials[i]) {
+                *map.entry(place)
+                    .or_default()
+                    .entry((owner.clone(), s.policy.clone()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    map
+}
+
+/// The folders and namespaces a credential was found in.
+fn places(c: &Credential) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in &c.locations {
+        if let Some(dir) = l
+            .path
+            .as_deref()
+            .and_then(|p| p.rsplit_once('/'))
+            .map(|(d, _)| d)
+        {
+            out.push(format!("dir:{dir}"));
+        }
+        if let Some((ns, _)) = l.object.as_deref().and_then(|o| o.split_once('/')) {
+            out.push(format!("ns:{ns}"));
+        }
+    }
+    out
+}
+
+fn guess_owner(
+    cx: &Context<'_>,
+    c: &Credential,
+    neighbours: &BTreeMap<String, BTreeMap<(String, Option<String>), usize>>,
+) -> Option<Guess> {
+    for place in places(c) {
+        if let Some(((owner, policy), _)) = neighbours
+            .get(&place)
+            .and_then(|m| m.iter().max_by_key(|(_, n)| **n))
+        {
+            let (kind, at) = place.split_once(':').unwrap_or(("", &place));
+            let kind = if kind == "ns" { "namespace" } else { "folder" };
+            return Some(Guess {
+                owner: owner.clone(),
+                policy: policy.clone(),
+                why: format!("the declared credentials in {kind} {at}"),
+            });
+        }
+    }
+    let owners = &cx.input.model.owners;
+    for place in places(c) {
+        let (_, at) = place.split_once(':').unwrap_or(("", &place));
+        if let Some(part) = at.rsplit('/').find(|p| owners.contains_key(*p)) {
+            return Some(Guess {
+                owner: part.to_owned(),
+                policy: None,
+                why: format!("the folder or namespace name in {at}"),
+            });
+        }
+    }
+    ["owner", "team"].iter().find_map(|key| {
+        let value = c.metadata.get(*key)?;
+        owners.contains_key(value).then(|| Guess {
+            owner: value.clone(),
+            policy: None,
+            why: format!("its {key} label"),
+        })
+    })
+}
+
+/// What people call it: a DNS name, the subject CN, the store id, or the fingerprint.
+fn title(c: &Credential) -> String {
+    c.dns_names
+        .iter()
+        .flatten()
+        .next()
+        .cloned()
+        .or_else(|| c.uris.iter().flatten().next().cloned())
+        .or_else(|| c.subject.as_deref().and_then(crate::reconcile::common_name))
+        .or_else(|| c.id.clone())
+        .unwrap_or_else(|| c.sha256.chars().take(12).collect())
+}
+
+/// A declaration name: lowercase letters, digits, `-` and `.`.
+fn slug(text: &str) -> String {
+    let text = text.rsplit("://").next().unwrap_or(text);
+    let mut out = String::new();
+    for ch in text.chars() {
+        let ch = ch.to_ascii_lowercase();
+        if ch.is_ascii_alphanumeric() || ch == '.' {
+            out.push(ch);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches(['-', '.']).replace('.', "-");
+    if out.is_empty() {
+        "adopted".to_owned()
+    } else {
+        out.chars().take(60).collect()
+    }
+}
+
+fn unique(taken: &mut BTreeSet<String>, base: &str) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// A YAML scalar: plain when that is unambiguous, else double-quoted (JSON escapes are YAML).
+fn scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+            .contains(&text.to_ascii_lowercase().as_str());
+    if plain {
+        text.to_owned()
+    } else {
+        serde_json::to_string(text).unwrap_or_default()
+    }
+}
+
+fn list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| scalar(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The Identity declaration for `c`.
+fn declaration(c: &Credential, name: &str, guess: Option<&Guess>) -> String {
+    let (credential, kind) = match c.kind {
+        CredentialKind::X509Certificate => ("tls", "x509-certificate"),
+        CredentialKind::PrivateKey => ("key", "private-key"),
+        CredentialKind::SshPublicKey => ("ssh", "ssh-key"),
+        CredentialKind::Secret => ("secret", "secret"),
+        CredentialKind::ApiKey => ("api-key", "api-key"),
+        CredentialKind::Token => ("token", "token"),
+    };
+    let mut y = String::new();
+    let found = c.locations.first().map(|l| l.display()).unwrap_or_default();
+    y.push_str(&format!(
+        "# Adopted from `trustops plan`: found in {found}.\n"
+    ));
+    match guess {
+        Some(g) => y.push_str(&format!("# Owner guessed from {}: check it.\n", g.why)),
+        None => y.push_str("# No owner could be guessed: add `owner:` before committing.\n"),
+    }
+    y.push_str(&format!(
+        "apiVersion: {API_VERSION}\nkind: Identity\nmetadata:\n  name: {name}\nspec:\n"
+    ));
+    if let Some(g) = guess {
+        y.push_str(&format!("  owner: {}\n", scalar(&g.owner)));
+        if let Some(policy) = &g.policy {
+            y.push_str(&format!("  policy: {}\n", scalar(policy)));
+        }
+    }
+    let uris: Vec<String> = c.uris.iter().flatten().cloned().collect();
+    if let Some(workload) = uris.first() {
+        y.push_str(&format!("  workload: {}\n", scalar(workload)));
+    }
+    y.push_str(&format!(
+        "  credentials:\n    - name: {credential}\n      type: {kind}\n      match:\n"
+    ));
+    let dns: Vec<String> = c.dns_names.iter().flatten().cloned().collect();
+    if let Some(uri) = uris.first() {
+        y.push_str(&format!("        uri: {}\n", scalar(uri)));
+    } else if !dns.is_empty() {
+        y.push_str(&format!("        dnsNames: {}\n", list(&dns)));
+    } else if let Some(id) = &c.id {
+        y.push_str(&format!("        secretId: {}\n", scalar(id)));
+    } else if let Some(subject) = c
+        .subject
+        .as_deref()
+        .filter(|_| c.kind == CredentialKind::X509Certificate)
+    {
+        y.push_str(&format!("        subject: {}\n", scalar(subject)));
+    } else {
+        y.push_str(&format!(
+            "        fingerprint: {}\n",
+            scalar(&format!("sha256:{}", c.sha256))
+        ));
+    }
+    if let Some(source) = c
+        .locations
+        .first()
+        .map(|l| &l.source)
+        .filter(|s| *s != "path")
+    {
+        y.push_str(&format!("        source: {}\n", scalar(source)));
+    }
+    if !dns.is_empty() && c.kind == CredentialKind::X509Certificate {
+        y.push_str(&format!("      dnsNames: {}\n", list(&dns)));
+    }
+    y
+}

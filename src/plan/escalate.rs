@@ -1,0 +1,133 @@
+//! Escalations: once a credential's time left crosses a `notify.beforeExpiry` threshold, its
+//! owner is told; each step of the owner's escalation ladder whose delay has passed since the
+//! first notice adds its contacts. The first notice comes from the audit trail when one was
+//! recorded ([`super::Options::first_notices`]), else from when the widest threshold was
+//! crossed, so every runner computes the same ladder. Replaced credentials are not notified:
+//! only the current one counts.
+
+use super::{Action, ActionKind, Context, Notice, Recipient};
+use crate::discover::Time;
+use crate::model::{Approval, Contact, Duration, FindingCode, Notify};
+use crate::reconcile::human;
+use jiff::Timestamp;
+
+/// Plans an escalate action per credential inside its notification thresholds.
+pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
+    let now = cx.input.now;
+    let default_notify = Notify::default();
+    for s in &cx.rec.statuses {
+        let Some(i) = s.current else { continue };
+        let c = &cx.input.inventory.credentials[i];
+        let Some(expires) = c.not_after.or(c.expires).map(|t| t.0) else {
+            continue;
+        };
+        let notify = cx.policy(s).map_or(&default_notify, |p| &p.spec.notify);
+        let thresholds: Vec<Duration> = notify.before_expiry.iter().map(|d| d.value).collect();
+        let Some(widest) = thresholds.iter().max().copied() else {
+            continue;
+        };
+        let left = expires.as_second() - now.as_second();
+        if left > secs(widest) {
+            continue;
+        }
+        let tightest = thresholds
+            .iter()
+            .filter(|t| left <= secs(**t))
+            .min()
+            .copied()
+            .unwrap_or(widest);
+        let target = format!("{}/{}", s.identity, s.credential);
+        let first = cx
+            .options
+            .first_notices
+            .get(&target)
+            .copied()
+            .unwrap_or_else(|| {
+                Timestamp::from_second(expires.as_second() - secs(widest)).unwrap_or(expires)
+            });
+        let owner = cx.owner_of(&s.identity);
+        let recipients = recipients(cx, owner.as_deref(), now.as_second() - first.as_second());
+        if recipients.is_empty() {
+            continue; // owner-missing says it: there is nobody to tell.
+        }
+        let reasons = cx
+            .findings_of(&target)
+            .iter()
+            .filter(|f| matches!(f.code, FindingCode::Expired | FindingCode::RenewalDue))
+            .map(|f| f.id.clone())
+            .collect();
+        let steps = recipients.iter().map(|r| r.step).max().unwrap_or(0);
+        let when = if left <= 0 {
+            format!("expired {} ago", human(left))
+        } else {
+            format!("{} left", human(left))
+        };
+        let ladder = if steps > 0 {
+            format!(", escalated to step {steps}")
+        } else {
+            String::new()
+        };
+        out.push(Action {
+            id: format!("escalate:{target}"),
+            kind: ActionKind::Escalate,
+            owner,
+            identity: Some(s.identity.clone()),
+            credential: Some(s.credential.clone()),
+            summary: format!("tell the owner: {target} {when} (threshold {tightest}{ladder})"),
+            reasons,
+            approval: Approval::Auto,
+            notice: Some(Notice {
+                expires: Time(expires),
+                seconds_left: left,
+                threshold: tightest.to_string(),
+                first_notice: Time(first),
+                recipients,
+            }),
+            ..Action::default()
+        });
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.seconds()).unwrap_or(i64::MAX)
+}
+
+/// The owner's contacts, then those of every ladder step reached `elapsed` seconds after the
+/// first notice.
+fn recipients(cx: &Context<'_>, owner: Option<&str>, elapsed: i64) -> Vec<Recipient> {
+    let owners = &cx.input.model.owners;
+    let Some(declared) = owner.and_then(|o| owners.get(o)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Recipient> = declared
+        .spec
+        .contacts
+        .iter()
+        .map(|c| recipient(0, owner, c))
+        .collect();
+    for (n, step) in declared.spec.escalation.iter().enumerate() {
+        if secs(step.after.value) > elapsed {
+            continue;
+        }
+        if let Some(next) = &step.owner {
+            let contacts = owners.get(&next.value).map(|o| o.spec.contacts.as_slice());
+            for c in contacts.unwrap_or_default() {
+                out.push(recipient(n + 1, Some(&next.value), c));
+            }
+        }
+        for c in &step.contacts {
+            out.push(recipient(n + 1, owner, c));
+        }
+    }
+    out
+}
+
+fn recipient(step: usize, owner: Option<&str>, c: &Contact) -> Recipient {
+    Recipient {
+        step,
+        owner: owner.map(str::to_owned),
+        name: c.name.clone(),
+        email: c.email.as_ref().map(|e| e.value.clone()),
+        webhook_env: c.webhook_env.as_ref().map(|e| e.value.clone()),
+    }
+}

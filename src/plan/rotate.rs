@@ -1,0 +1,394 @@
+//! Rotation groups: a credential that must be replaced rotates together with everything
+//! linked to it by `rotateWith`/`dependsOn`, in dependency order — issue new, deploy, then the
+//! dependents, verify by rediscovery, revoke the old certificate — at the next renewal window
+//! unless it expires first. Replaced certificates that are still valid get revoke actions.
+
+use super::review::Reviews;
+use super::{Action, ActionKind, Context, Step, StepKind};
+use crate::discover::{CredentialKind, Time};
+use crate::model::{Approval, CredentialType, FindingCode, split_reference};
+use crate::reconcile::{Finding, Status};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Findings a new credential fixes.
+const TRIGGERS: [FindingCode; 10] = [
+    FindingCode::Expired,
+    FindingCode::RenewalDue,
+    FindingCode::ValidityExceedsPolicy,
+    FindingCode::WeakKey,
+    FindingCode::ForbiddenSignatureAlgorithm,
+    FindingCode::IssuerNotAllowed,
+    FindingCode::Drift,
+    FindingCode::SecretTooOld,
+    FindingCode::DependentsOutOfSync,
+    FindingCode::Missing,
+];
+
+/// Plans one rotate action per linked group with a trigger; groups that cannot rotate on
+/// their own (no issuer, nowhere to deploy) become reviews.
+pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Reviews) {
+    let statuses = &cx.rec.statuses;
+    let by_name: HashMap<(&str, &str), usize> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.identity.as_str(), s.credential.as_str()), i))
+        .collect();
+    let links = links(cx, &by_name);
+    let mut root: Vec<usize> = (0..statuses.len()).collect();
+    for &(a, b) in &links {
+        let (ra, rb) = (find(&mut root, a), find(&mut root, b));
+        root[ra.max(rb)] = ra.min(rb);
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for s in 0..statuses.len() {
+        let r = find(&mut root, s);
+        groups.entry(r).or_default().push(s);
+    }
+    for members in groups.values() {
+        let triggers: Vec<&Finding> = members
+            .iter()
+            .flat_map(|&m| cx.findings_of(&target(&statuses[m])))
+            .copied()
+            .filter(|f| TRIGGERS.contains(&f.code))
+            .collect();
+        if triggers.is_empty() {
+            continue;
+        }
+        let ordered = topological(members, &links);
+        let blocked: Vec<String> = ordered
+            .iter()
+            .filter_map(|&m| blocker(cx, &statuses[m]))
+            .collect();
+        if blocked.is_empty() {
+            out.push(group(cx, &ordered, &triggers));
+        } else {
+            for f in &triggers {
+                reviews.add(
+                    f,
+                    &format!("cannot rotate automatically: {}", blocked.join("; ")),
+                );
+            }
+        }
+    }
+}
+
+fn target(s: &Status) -> String {
+    format!("{}/{}", s.identity, s.credential)
+}
+
+fn find(root: &mut [usize], mut x: usize) -> usize {
+    while root[x] != x {
+        root[x] = root[root[x]];
+        x = root[x];
+    }
+    x
+}
+
+/// Directed links `(first, then)`: `rotateWith` (this, then the linked one), `dependsOn`
+/// (the linked one, then this).
+fn links(cx: &Context<'_>, by_name: &HashMap<(&str, &str), usize>) -> Vec<(usize, usize)> {
+    let mut links = Vec::new();
+    for (i, s) in cx.rec.statuses.iter().enumerate() {
+        let Some((_, spec)) = cx.spec(s) else {
+            continue;
+        };
+        let resolve = |r: &str| by_name.get(&split_reference(&s.identity, r)).copied();
+        for r in &spec.rotate_with {
+            links.extend(resolve(&r.value).map(|j| (i, j)));
+        }
+        for r in &spec.depends_on {
+            links.extend(resolve(&r.value).map(|j| (j, i)));
+        }
+    }
+    links
+}
+
+/// Members in dependency order (Kahn; ties in declaration order). Cycles are rejected by
+/// `validate`; any leftover members are appended rather than dropped.
+fn topological(members: &[usize], links: &[(usize, usize)]) -> Vec<usize> {
+    let set: BTreeSet<usize> = members.iter().copied().collect();
+    let edges: Vec<(usize, usize)> = links
+        .iter()
+        .copied()
+        .filter(|(a, b)| set.contains(a) && set.contains(b))
+        .collect();
+    let mut incoming: BTreeMap<usize, usize> = set.iter().map(|&m| (m, 0)).collect();
+    for (_, b) in &edges {
+        *incoming.entry(*b).or_default() += 1;
+    }
+    let mut ready: BTreeSet<usize> = incoming
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(m, _)| *m)
+        .collect();
+    let mut order = Vec::with_capacity(members.len());
+    while let Some(m) = ready.pop_first() {
+        order.push(m);
+        for (_, b) in edges.iter().filter(|(a, _)| *a == m) {
+            if let Some(n) = incoming.get_mut(b) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(*b);
+                }
+            }
+        }
+    }
+    for m in members {
+        if !order.contains(m) {
+            order.push(*m);
+        }
+    }
+    order
+}
+
+/// The issuers a credential is issued by: its own list, else its policy's.
+pub(super) fn issuers(cx: &Context<'_>, s: &Status) -> Vec<String> {
+    let own = cx.spec(s).map(|(_, c)| &c.issuers);
+    match own {
+        Some(list) if !list.is_empty() => list.iter().map(|i| i.value.clone()).collect(),
+        _ => cx
+            .policy(s)
+            .map(|p| p.spec.issuers.iter().map(|i| i.value.clone()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Why a credential cannot be rotated without a person, if it cannot.
+fn blocker(cx: &Context<'_>, s: &Status) -> Option<String> {
+    let (_, spec) = cx.spec(s)?;
+    if issuers(cx, s).is_empty() {
+        return Some(format!("{} has no issuer", target(s)));
+    }
+    let stored_by_issuer = matches!(
+        spec.credential_type.value,
+        CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token
+    );
+    (spec.deploy.is_empty() && !stored_by_issuer)
+        .then(|| format!("{} declares no deploy target", target(s)))
+}
+
+/// The rotate action of one group.
+fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
+    let statuses = &cx.rec.statuses;
+    let mut steps = Vec::new();
+    let mut verify = Vec::new();
+    let mut revoke = Vec::new();
+    let mut approval = Approval::Auto;
+    for &m in ordered {
+        let s = &statuses[m];
+        let t = target(s);
+        let policy = cx.policy(s);
+        if policy.is_some_and(|p| p.spec.approval == Approval::Manual) {
+            approval = Approval::Manual;
+        }
+        steps.push(Step {
+            step: StepKind::Issue,
+            target: t.clone(),
+            issuers: issuers(cx, s),
+            ..Step::default()
+        });
+        let deploy = cx
+            .spec(s)
+            .map(|(_, c)| c.deploy.as_slice())
+            .unwrap_or_default();
+        if !deploy.is_empty() {
+            let files: Vec<String> = deploy
+                .iter()
+                .flat_map(|d| [&d.cert_file, &d.key_file])
+                .flatten()
+                .map(|f| f.value.clone())
+                .collect();
+            steps.push(Step {
+                step: StepKind::Deploy,
+                target: t.clone(),
+                files: files.clone(),
+                reload: deploy.iter().filter_map(|d| d.reload.clone()).collect(),
+                ..Step::default()
+            });
+            verify.push(Step {
+                step: StepKind::Verify,
+                target: t.clone(),
+                files,
+                ..Step::default()
+            });
+        }
+        if let Some(step) = revoke_step(cx, s) {
+            revoke.push(step);
+        }
+    }
+    steps.extend(verify);
+    steps.extend(revoke);
+    let codes: BTreeSet<&str> = triggers.iter().map(|f| f.code.as_str()).collect();
+    let first = &statuses[ordered[0]];
+    let lead = triggers
+        .first()
+        .and_then(|f| f.identity.clone())
+        .unwrap_or_else(|| first.identity.clone());
+    let verb = if triggers.iter().all(|f| f.code == FindingCode::Missing) {
+        "issue"
+    } else {
+        "rotate"
+    };
+    let names: Vec<String> = ordered.iter().map(|&m| target(&statuses[m])).collect();
+    let (not_before, schedule) = schedule(cx, ordered, triggers);
+    Action {
+        id: format!("rotate:{}", target(first)),
+        kind: ActionKind::Rotate,
+        owner: cx.owner_of(&lead),
+        identity: Some(first.identity.clone()),
+        credential: Some(first.credential.clone()),
+        summary: format!(
+            "{verb} {} ({})",
+            names.join(" → "),
+            codes.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        reasons: triggers.iter().map(|f| f.id.clone()).collect(),
+        approval,
+        not_before,
+        schedule,
+        steps,
+        ..Action::default()
+    }
+}
+
+/// Revoking the certificate a rotation replaces: when it is still valid, its issuer is known,
+/// and the policy says `revokeOnRotate` (the default).
+fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
+    let i = s.current?;
+    let c = &cx.input.inventory.credentials[i];
+    let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
+    let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
+    let issuer = cx.rec.issued_by.get(&i)?.first()?;
+    (wanted && valid && c.kind == CredentialKind::X509Certificate).then(|| Step {
+        step: StepKind::Revoke,
+        target: target(s),
+        issuers: vec![issuer.clone()],
+        fingerprint: Some(c.sha256.clone()),
+        serial: c.serial.clone(),
+        ..Step::default()
+    })
+}
+
+/// When the group may run: now, or the next start of its policies' renewal windows — unless
+/// a credential is expired, missing, or expires before that window opens.
+fn schedule(
+    cx: &Context<'_>,
+    ordered: &[usize],
+    triggers: &[&Finding],
+) -> (Option<Time>, Option<String>) {
+    let now = cx.input.now;
+    if triggers
+        .iter()
+        .any(|f| matches!(f.code, FindingCode::Expired | FindingCode::Missing))
+    {
+        return (None, None);
+    }
+    let statuses = &cx.rec.statuses;
+    let mut next: Option<(Timestamp, &str)> = None;
+    for &m in ordered {
+        let Some(policy) = cx.policy(&statuses[m]) else {
+            return (None, None);
+        };
+        let windows = &policy.spec.renewal_windows;
+        if windows.is_empty() {
+            return (None, None);
+        }
+        for w in windows {
+            let tz = jiff::tz::TimeZone::get(&w.time_zone.value).unwrap_or(jiff::tz::TimeZone::UTC);
+            if w.schedule
+                .value
+                .open_window(now, w.duration.value.seconds(), &tz)
+                .is_some()
+            {
+                return (None, None);
+            }
+            if let Some(start) = w.schedule.value.next_start(now, &tz)
+                && next.is_none_or(|(t, _)| start < t)
+            {
+                next = Some((start, policy.name()));
+            }
+        }
+    }
+    let Some((start, policy)) = next else {
+        return (
+            None,
+            Some("no renewal window ever opens; running now".into()),
+        );
+    };
+    let expires = ordered
+        .iter()
+        .filter_map(|&m| statuses[m].current)
+        .filter_map(|i| cx.input.inventory.credentials[i].not_after)
+        .map(|t| t.0)
+        .min();
+    let at = start.strftime("%Y-%m-%d %H:%M UTC");
+    match expires {
+        Some(expires) if expires <= start => (
+            None,
+            Some(format!(
+                "outside the renewal windows, but it expires ({}) before the next one opens ({at})",
+                expires.strftime("%Y-%m-%d %H:%M UTC")
+            )),
+        ),
+        _ => (
+            Some(Time(start)),
+            Some(format!(
+                "waits for the next renewal window of {policy}, at {at}"
+            )),
+        ),
+    }
+}
+
+/// Revoke actions for replaced certificates still valid. A person approves each: the old
+/// certificate may still be in use where it was found.
+pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Reviews) {
+    let mut seen = BTreeSet::new();
+    for s in &cx.rec.statuses {
+        if cx.policy(s).is_some_and(|p| !p.spec.revoke_on_rotate) {
+            continue;
+        }
+        for &i in &s.superseded {
+            let c = &cx.input.inventory.credentials[i];
+            let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
+            if c.kind != CredentialKind::X509Certificate || !valid || !seen.insert(&c.sha256) {
+                continue;
+            }
+            let places: Vec<String> = c.locations.iter().map(|l| l.display()).collect();
+            let summary = format!(
+                "revoke the replaced certificate of {} (serial {}), still valid and found in {}",
+                target(s),
+                c.serial.as_deref().unwrap_or("?"),
+                places.join(", ")
+            );
+            let Some(issuer) = cx.rec.issued_by.get(&i).and_then(|v| v.first()) else {
+                reviews.add_unowned(
+                    &format!("review:{}", &c.sha256[..c.sha256.len().min(16)]),
+                    cx.owner_of(&s.identity),
+                    Some(s),
+                    &format!("{summary}; its issuer is not declared, so revoke it by hand"),
+                );
+                continue;
+            };
+            out.push(Action {
+                id: format!("revoke:{}", &c.sha256[..c.sha256.len().min(16)]),
+                kind: ActionKind::Revoke,
+                owner: cx.owner_of(&s.identity),
+                identity: Some(s.identity.clone()),
+                credential: Some(s.credential.clone()),
+                fingerprint: Some(c.sha256.clone()),
+                summary,
+                approval: Approval::Manual,
+                steps: vec![Step {
+                    step: StepKind::Revoke,
+                    target: target(s),
+                    issuers: vec![issuer.clone()],
+                    fingerprint: Some(c.sha256.clone()),
+                    serial: c.serial.clone(),
+                    ..Step::default()
+                }],
+                ..Action::default()
+            });
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Certificate checks: expired, renewal due, lifetime over policy, weak key, forbidden
+//! signature algorithm, issuer not allowed.
+
+use super::{Context, day, human};
+use crate::discover::{Credential, CredentialKind};
+use crate::model::{FindingCode, KeyType, Policy};
+use crate::reconcile::finding::Finding;
+use crate::reconcile::renewal;
+
+/// Checks the current credential `c` of declared credential `d`.
+pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Finding>) {
+    let i = cx.matches[d].current.unwrap_or_default();
+    let now = cx.input.now;
+    let policy = cx.declared[d].policy;
+    if let Some(finding) = weak_key(cx, d, i, c, policy) {
+        out.push(finding);
+    }
+    if c.kind != CredentialKind::X509Certificate {
+        return;
+    }
+    let (Some(nb), Some(na)) = (c.not_before, c.not_after) else {
+        return;
+    };
+    let left = na.0.as_second() - now.as_second();
+    if left <= 0 {
+        out.push(
+            cx.about_found(
+                d,
+                i,
+                FindingCode::Expired,
+                format!("certificate expired {} ago ({})", human(left), day(na.0)),
+            )
+            .with("not_after", na.0),
+        );
+    } else {
+        let spec = policy.map(|p| &p.spec);
+        let renew_before = spec.and_then(|s| s.renew_before.as_ref().map(|r| r.value));
+        let due = renewal::due_at(nb.0, na.0, renew_before);
+        if due <= now {
+            let rule = renew_before.map_or_else(
+                || "one third of the lifetime (default)".to_owned(),
+                |r| match r {
+                    crate::model::RenewBefore::Duration(d) => format!("{d} before expiry"),
+                    crate::model::RenewBefore::Percent(p) => format!("{p}% of the lifetime"),
+                },
+            );
+            out.push(
+                cx.about_found(
+                    d,
+                    i,
+                    FindingCode::RenewalDue,
+                    format!(
+                        "renewal due since {}: {} left before expiry ({})",
+                        day(due),
+                        human(left),
+                        day(na.0)
+                    ),
+                )
+                .with("not_after", na.0)
+                .with("renewal_due", due)
+                .with("renew_before", rule),
+            );
+        }
+    }
+    let Some(policy) = policy else { return };
+    if let Some(max) = &policy.spec.max_validity {
+        let lifetime = na.0.as_second() - nb.0.as_second();
+        // notAfter is inclusive, so a 90-day certificate may last 90 days and one second.
+        let allowed = i64::try_from(max.value.seconds())
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        if lifetime > allowed {
+            out.push(
+                cx.about_found(
+                    d,
+                    i,
+                    FindingCode::ValidityExceedsPolicy,
+                    format!(
+                        "valid for {}, longer than {} allows ({})",
+                        human(lifetime),
+                        policy.name(),
+                        max.value
+                    ),
+                )
+                .with("not_before", nb.0)
+                .with("not_after", na.0)
+                .with("max_validity", max.value),
+            );
+        }
+    }
+    if let Some(algorithm) = &c.signature_algorithm {
+        let forbidden = &policy.spec.forbidden_signature_algorithms;
+        if forbidden
+            .iter()
+            .any(|f| f.value.eq_ignore_ascii_case(algorithm))
+        {
+            out.push(
+                cx.about_found(
+                    d,
+                    i,
+                    FindingCode::ForbiddenSignatureAlgorithm,
+                    format!("signed with {algorithm}, which {} forbids", policy.name()),
+                )
+                .with("signature_algorithm", algorithm),
+            );
+        }
+    }
+    if let Some(finding) = issuer(cx, d, i, c, policy) {
+        out.push(finding);
+    }
+}
+
+/// A key whose algorithm is not in the policy's `keyAlgorithms`, or is smaller than allowed.
+fn weak_key(
+    cx: &Context<'_>,
+    d: usize,
+    i: usize,
+    c: &Credential,
+    policy: Option<&Policy>,
+) -> Option<Finding> {
+    let policy = policy?;
+    let allowed = &policy.spec.key_algorithms;
+    let key_type = c.key_type.as_deref()?;
+    if allowed.is_empty() {
+        return None;
+    }
+    let bits = c.key_bits.unwrap_or(0);
+    let fits = allowed.iter().any(|a| {
+        name(a.key_type.value) == key_type && a.min_size.as_ref().is_none_or(|m| bits >= m.value)
+    });
+    if fits {
+        return None;
+    }
+    let wanted: Vec<String> = allowed
+        .iter()
+        .map(|a| match &a.min_size {
+            Some(m) => format!("{} >= {}", name(a.key_type.value), m.value),
+            None => name(a.key_type.value).to_owned(),
+        })
+        .collect();
+    Some(
+        cx.about_found(
+            d,
+            i,
+            FindingCode::WeakKey,
+            format!(
+                "{key_type} {bits}-bit key; {} allows {}",
+                policy.name(),
+                wanted.join(", ")
+            ),
+        )
+        .with("key_type", key_type)
+        .with("key_bits", bits)
+        .with("allowed", wanted.join(", ")),
+    )
+}
+
+fn name(t: KeyType) -> &'static str {
+    match t {
+        KeyType::Rsa => "rsa",
+        KeyType::Ec => "ec",
+        KeyType::Ed25519 => "ed25519",
+        KeyType::Ed448 => "ed448",
+        KeyType::Dsa => "dsa",
+    }
+}
+
+/// The policy's allowed issuers: `allowedIssuers`, else its `issuers` and the credential's.
+pub(super) fn allowed_issuers<'a>(cx: &Context<'a>, d: usize, policy: &'a Policy) -> Vec<&'a str> {
+    let spec = &policy.spec;
+    if !spec.allowed_issuers.is_empty() {
+        return spec
+            .allowed_issuers
+            .iter()
+            .map(|s| s.value.as_str())
+            .collect();
+    }
+    let mut all: Vec<&str> = spec.issuers.iter().map(|s| s.value.as_str()).collect();
+    for own in &cx.declared[d].credential.issuers {
+        if !all.contains(&own.value.as_str()) {
+            all.push(&own.value);
+        }
+    }
+    all
+}
+
+/// A certificate whose issuer DN belongs to no allowed issuer. Checked only when the CA
+/// subjects of every allowed issuer are known (a local CA's certificate, or `caSubjects`).
+fn issuer(
+    cx: &Context<'_>,
+    d: usize,
+    i: usize,
+    c: &Credential,
+    policy: &Policy,
+) -> Option<Finding> {
+    let dn = c.issuer.as_deref()?;
+    let allowed = allowed_issuers(cx, d, policy);
+    if allowed.is_empty() || !allowed.iter().all(|a| cx.knows_issuer(a)) {
+        return None;
+    }
+    let by = cx.issuers_named(dn);
+    if by.iter().any(|b| allowed.contains(b)) {
+        return None;
+    }
+    let whom = match by.first() {
+        Some(name) => format!("issuer {name} ({dn})"),
+        None if c.subject.as_deref() == Some(dn) => format!("itself ({dn}, self-signed)"),
+        None => format!("{dn}, which is no declared issuer"),
+    };
+    Some(
+        cx.about_found(
+            d,
+            i,
+            FindingCode::IssuerNotAllowed,
+            format!(
+                "issued by {whom}; {} allows {}",
+                policy.name(),
+                allowed.join(", ")
+            ),
+        )
+        .with("issuer", dn)
+        .with("allowed", allowed.join(", ")),
+    )
+}

@@ -1,0 +1,237 @@
+//! Ownership: identities nobody answers for, declared credentials nobody found, discovered
+//! credentials nobody declared (unmanaged), one credential claimed by several identities, and
+//! private keys with no certificate or outside the places their credential declares.
+
+use super::{Context, found_at};
+use crate::discover::{Credential, CredentialKind};
+use crate::model::FindingCode;
+use crate::reconcile::finding::{Declared, Finding};
+use crate::reconcile::resolve;
+use std::collections::BTreeSet;
+
+/// `owner-missing`: an identity without an owner, or whose owner has no contact at all.
+pub(super) fn owners(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let model = cx.input.model;
+    for identity in model.identities.values() {
+        let message = match &identity.spec.owner {
+            None => "no owner is declared; nobody answers for its credentials".to_owned(),
+            Some(owner) => match model.owners.get(&owner.value) {
+                Some(o) if o.spec.contacts.is_empty() && o.spec.escalation.is_empty() => {
+                    format!(
+                        "owner {} has no contacts and no escalation: nobody can be told",
+                        owner.value
+                    )
+                }
+                Some(_) => continue,
+                None => format!("owner {} is not declared", owner.value),
+            },
+        };
+        let mut f = Finding::new(FindingCode::OwnerMissing, message);
+        f.identity = Some(identity.name().to_owned());
+        f.owner = identity.spec.owner.as_ref().map(|o| o.value.clone());
+        let span = identity
+            .spec
+            .owner
+            .as_ref()
+            .map_or(identity.origin.span, |o| o.span);
+        f.declared = Some(Declared {
+            path: identity.origin.path.clone(),
+            line: span.line,
+            column: span.column,
+        });
+        out.push(f);
+    }
+}
+
+/// `missing`: declared credential `d` matched nothing.
+pub(super) fn missing(cx: &Context<'_>, d: usize, out: &mut Vec<Finding>) {
+    let rule = &cx.declared[d].credential.match_rule.value;
+    let mut f = cx.about(
+        d,
+        FindingCode::Missing,
+        "no discovered credential matches its match rule",
+    );
+    if let Some(source) = &rule.source {
+        let failed = format!("source {}", source.value);
+        if cx
+            .input
+            .inventory
+            .diagnostics
+            .iter()
+            .any(|p| p.location == failed)
+        {
+            f.message = format!(
+                "not found, but source {} could not be read: it may exist",
+                source.value
+            );
+        }
+        f = f.with("source", &source.value);
+    }
+    out.push(f);
+}
+
+/// `orphan-private-key`: the current certificate's private key found outside the key files
+/// its credential declares.
+pub(super) fn key_locations(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Finding>) {
+    let declared: BTreeSet<String> = cx.declared[d]
+        .credential
+        .deploy
+        .iter()
+        .filter_map(|t| t.key_file.as_ref())
+        .map(|k| {
+            resolve(cx.input.base, &k.value)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let (Some(public_key), false) = (c.public_key_sha256.as_deref(), declared.is_empty()) else {
+        return;
+    };
+    for &k in cx.index.by_sha256.get(public_key).into_iter().flatten() {
+        let key = cx.credential(k);
+        if key.kind != CredentialKind::PrivateKey {
+            continue;
+        }
+        for location in &key.locations {
+            if location
+                .path
+                .as_ref()
+                .is_some_and(|p| !declared.contains(p))
+            {
+                let mut f = cx.about(
+                    d,
+                    FindingCode::OrphanPrivateKey,
+                    format!(
+                        "its private key is also in {}, outside the declared key files",
+                        location.display()
+                    ),
+                );
+                f.fingerprint = Some(key.sha256.clone());
+                f.location = Some(location.display());
+                out.push(f.with("declared_key_files", join(&declared)));
+            }
+        }
+    }
+}
+
+fn join(set: &BTreeSet<String>) -> String {
+    set.iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `shared-credential`: one discovered credential matched by several identities; each of
+/// them gets a finding naming the others.
+pub(super) fn shared(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (&i, claimed_by) in cx.claims {
+        let identities: BTreeSet<&str> = claimed_by
+            .iter()
+            .map(|&d| cx.declared[d].identity.name())
+            .collect();
+        if identities.len() < 2 {
+            continue;
+        }
+        let mut seen = BTreeSet::new();
+        for &d in claimed_by {
+            let me = cx.declared[d].identity.name();
+            if !seen.insert(me) {
+                continue;
+            }
+            let others: Vec<&str> = identities.iter().copied().filter(|o| *o != me).collect();
+            out.push(
+                cx.about_found(
+                    d,
+                    i,
+                    FindingCode::SharedCredential,
+                    format!("also used by {}", others.join(", ")),
+                )
+                .with(
+                    "identities",
+                    identities.iter().copied().collect::<Vec<_>>().join(", "),
+                ),
+            );
+        }
+    }
+}
+
+/// `unmanaged` and key-only `orphan-private-key`: discovered credentials nobody claims.
+/// Private keys of certificates belong to them; CA certificates that sign others are chain
+/// members, not identities. Returns the unmanaged positions.
+pub(super) fn unclaimed(cx: &Context<'_>, out: &mut Vec<Finding>) -> Vec<usize> {
+    let mut unmanaged = Vec::new();
+    let inventory = &cx.input.inventory.credentials;
+    for (i, c) in inventory.iter().enumerate() {
+        if cx.claims.contains_key(&i) {
+            continue;
+        }
+        let twins = cx
+            .index
+            .by_sha256
+            .get(c.sha256.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let openssh = c.format.as_deref() == Some("openssh");
+        // An SSH key pair: the public half speaks for it when present.
+        let ssh_pair = c.kind == CredentialKind::PrivateKey
+            && openssh
+            && twins
+                .iter()
+                .any(|&t| t != i && inventory[t].kind == CredentialKind::SshPublicKey);
+        if ssh_pair {
+            continue;
+        }
+        match c.kind {
+            CredentialKind::PrivateKey if !openssh => {
+                if cx.index.certificates_by_key.contains_key(c.sha256.as_str()) {
+                    continue;
+                }
+                let f = Finding::new(
+                    FindingCode::OrphanPrivateKey,
+                    format!(
+                        "a {} private key with no certificate, declared by no identity",
+                        describe_key(c)
+                    ),
+                );
+                out.push(found_at(f, c));
+                continue;
+            }
+            CredentialKind::X509Certificate if c.is_ca == Some(true) => {
+                let subject = c.subject.as_deref().unwrap_or_default();
+                if cx.index.issuers_seen.contains(subject) || !cx.issuers_named(subject).is_empty()
+                {
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let what = match c.kind {
+            CredentialKind::X509Certificate => format!(
+                "certificate {}",
+                c.subject.as_deref().unwrap_or("with an empty subject")
+            ),
+            kind => match (&c.id, &c.subject) {
+                (Some(id), _) => format!("{} {id}", kind.as_str()),
+                (None, Some(s)) => format!("{} of {s}", kind.as_str()),
+                (None, None) => kind.as_str().to_owned(),
+            },
+        };
+        let mut f = Finding::new(
+            FindingCode::Unmanaged,
+            format!("{what} is declared by no identity"),
+        );
+        if let Some(na) = c.not_after.or(c.expires) {
+            f = f.with("not_after", na.0);
+        }
+        out.push(found_at(f, c));
+        unmanaged.push(i);
+    }
+    unmanaged
+}
+
+fn describe_key(c: &Credential) -> String {
+    match (&c.key_type, c.key_bits) {
+        (Some(t), Some(b)) => format!("{t} {b}-bit"),
+        (Some(t), None) => t.clone(),
+        _ => "unrecognised".to_owned(),
+    }
+}

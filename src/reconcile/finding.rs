@@ -1,0 +1,112 @@
+//! A finding: one condition, about one identity, credential or discovered credential, with
+//! the evidence behind it and the exception that suppresses it, if any.
+
+use crate::model::{FindingCode, Severity};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Something wrong with the declared or discovered state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Unique within a plan and stable across plans of the same state:
+    /// `code:identity/credential`, `code:identity`, or `code:` and a fingerprint prefix.
+    pub id: String,
+    /// The condition.
+    pub code: FindingCode,
+    /// How serious it is.
+    pub severity: Severity,
+    /// The identity concerned, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The identity's credential concerned, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+    /// The identity's owner (or the best guess for an unmanaged credential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// SHA-256 of the discovered credential concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Where the discovered credential was found (a path, endpoint or object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The declaration concerned: file and line in the governance repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Declared>,
+    /// One sentence for people.
+    pub message: String,
+    /// The facts behind it (`not_after`, `key_bits`, `expected`, ...), never secret values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, String>,
+    /// OWASP NHI Top 10 and NIST CSF 2.0 references of the code.
+    pub references: References,
+    /// The active exception that waives it; a suppressed finding causes no action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+/// A position in the governance repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Declared {
+    /// File, relative to the repository root.
+    pub path: String,
+    /// 1-based line (0 when unknown).
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+}
+
+/// Framework references.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct References {
+    /// OWASP Non-Human Identities Top 10 (2025) entries.
+    pub owasp_nhi: Vec<String>,
+    /// NIST Cybersecurity Framework 2.0 subcategories.
+    pub nist_csf: Vec<String>,
+}
+
+/// Which exception waived a finding.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Suppression {
+    /// The Exception's name.
+    pub exception: String,
+    /// Why the risk was accepted.
+    pub reason: String,
+    /// Who accepted it.
+    pub approved_by: String,
+    /// When the waiver ends (RFC 3339).
+    pub expires: String,
+}
+
+impl Finding {
+    /// A finding of `code` with its severity and references filled in.
+    pub fn new(code: FindingCode, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            references: References {
+                owasp_nhi: code.owasp_nhi().iter().map(|s| (*s).to_owned()).collect(),
+                nist_csf: code.nist_csf().iter().map(|s| (*s).to_owned()).collect(),
+            },
+            ..Finding::default()
+        }
+    }
+
+    /// Adds one piece of evidence.
+    pub fn with(mut self, key: &str, value: impl ToString) -> Self {
+        self.evidence.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    /// `identity/credential`, `identity`, or the fingerprint: what the finding is about.
+    pub fn target(&self) -> String {
+        match (&self.identity, &self.credential, &self.fingerprint) {
+            (Some(i), Some(c), _) => format!("{i}/{c}"),
+            (Some(i), None, _) => i.clone(),
+            (None, _, Some(f)) => f.chars().take(12).collect(),
+            (None, _, None) => String::new(),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Match declared credentials to discovered ones: each declared credential gets its current
+//! credential (the newest valid one), its superseded ones, and every discovered credential
+//! learns who claims it. Candidates come from the [`Index`] by the most selective rule; every
+//! rule set must then hold.
+
+use super::index::Index;
+use crate::discover::{Credential, CredentialKind, Glob, Inventory};
+use crate::model::{self, CredentialType, Identity, Match, Policy};
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One declared credential with what it refers to.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Declared<'a> {
+    pub identity: &'a Identity,
+    pub credential: &'a model::Credential,
+    pub policy: Option<&'a Policy>,
+}
+
+impl Declared<'_> {
+    /// `identity/credential`.
+    pub(super) fn target(&self) -> String {
+        format!("{}/{}", self.identity.name(), self.credential.name.value)
+    }
+}
+
+/// Every declared credential, in identity-name then declaration order.
+pub(super) fn declared(model: &model::Model) -> Vec<Declared<'_>> {
+    let mut all = Vec::with_capacity(model.credential_count());
+    for identity in model.identities.values() {
+        for credential in &identity.spec.credentials {
+            let policy = credential
+                .policy
+                .as_ref()
+                .or(identity.spec.policy.as_ref())
+                .and_then(|name| model.policies.get(&name.value));
+            all.push(Declared {
+                identity,
+                credential,
+                policy,
+            });
+        }
+    }
+    all
+}
+
+/// What one declared credential matched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Matched {
+    /// The credential in use: the newest valid certificate, the newest secret.
+    pub current: Option<usize>,
+    /// Other discovered forms of the same key (an SSH public key and its private key).
+    pub copies: Vec<usize>,
+    /// Older credentials that also match (renewed certificates still lying around).
+    pub superseded: Vec<usize>,
+}
+
+/// Matches every declared credential; returns the matches (in `declared` order) and, for each
+/// claimed inventory position, the declared credentials that claim it.
+pub(super) fn match_all(
+    declared: &[Declared<'_>],
+    inventory: &Inventory,
+    index: &Index<'_>,
+    base: &Path,
+    now: Timestamp,
+) -> (Vec<Matched>, HashMap<usize, Vec<usize>>) {
+    let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut matches = Vec::with_capacity(declared.len());
+    for (d, decl) in declared.iter().enumerate() {
+        let rule = &decl.credential.match_rule.value;
+        let wanted = decl.credential.credential_type.value;
+        let location = rule.location.as_deref().map(|l| Glob::new(base, l));
+        let found: Vec<usize> = candidates(rule, location.as_ref(), index)
+            .into_iter()
+            .filter(|&i| {
+                let c = &inventory.credentials[i];
+                kind_fits(wanted, c) && holds(rule, location.as_ref(), c)
+            })
+            .collect();
+        for &i in &found {
+            claims.entry(i).or_default().push(d);
+        }
+        matches.push(split(found, &inventory.credentials, now));
+    }
+    (matches, claims)
+}
+
+/// Candidate positions: the shortest list among the indexed rules.
+fn candidates(rule: &Match, location: Option<&Glob>, index: &Index<'_>) -> Vec<usize> {
+    fn get<'m>(map: &'m HashMap<&str, Vec<usize>>, key: &str) -> &'m [usize] {
+        map.get(key).map_or(&[], Vec::as_slice)
+    }
+    let mut lists: Vec<&[usize]> = Vec::new();
+    if let Some(fp) = &rule.fingerprint {
+        lists.push(get(&index.by_sha256, &normalize_fingerprint(&fp.value)));
+    }
+    if let Some(id) = &rule.secret_id {
+        lists.push(get(&index.by_secret_id, id));
+    }
+    if let Some(uri) = &rule.uri {
+        lists.push(get(&index.by_uri, uri));
+    }
+    for name in &rule.dns_names {
+        lists.push(
+            index
+                .by_dns
+                .get(&name.to_ascii_lowercase())
+                .map_or(&[], Vec::as_slice),
+        );
+    }
+    if let Some(subject) = &rule.subject {
+        lists.push(get(&index.by_subject, subject));
+    }
+    if let Some(issuer) = &rule.issuer {
+        lists.push(get(&index.by_issuer, issuer));
+    }
+    if let Some(source) = &rule.source {
+        lists.push(get(&index.by_source, &source.value));
+    }
+    if let Some(shortest) = lists.into_iter().min_by_key(|l| l.len()) {
+        return shortest.to_vec();
+    }
+    match (location, rule.location.as_deref()) {
+        (Some(glob), Some(place)) => {
+            let mut found: Vec<usize> = index.under(&glob.prefix()).collect();
+            found.extend(get(&index.by_place, place));
+            found.sort_unstable();
+            found.dedup();
+            found
+        }
+        // An empty rule (rejected by validate) matches nothing rather than everything.
+        _ => Vec::new(),
+    }
+}
+
+/// A fingerprint as the inventory writes it: lowercase hex, no `sha256:` prefix or colons.
+pub(super) fn normalize_fingerprint(text: &str) -> String {
+    let text = text.trim();
+    let text = text
+        .strip_prefix("sha256:")
+        .or_else(|| text.strip_prefix("SHA256:"))
+        .unwrap_or(text);
+    text.chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether a discovered credential can be the declared type.
+fn kind_fits(wanted: CredentialType, c: &Credential) -> bool {
+    match wanted {
+        CredentialType::X509Certificate => c.kind == CredentialKind::X509Certificate,
+        CredentialType::PrivateKey => c.kind == CredentialKind::PrivateKey,
+        CredentialType::SshKey => {
+            c.kind == CredentialKind::SshPublicKey
+                || (c.kind == CredentialKind::PrivateKey && c.format.as_deref() == Some("openssh"))
+        }
+        // Stores and scanners disagree on what to call a value; the declaration decides.
+        CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token => matches!(
+            c.kind,
+            CredentialKind::Secret | CredentialKind::ApiKey | CredentialKind::Token
+        ),
+    }
+}
+
+/// Whether every rule that is set holds for `c`.
+fn holds(rule: &Match, location: Option<&Glob>, c: &Credential) -> bool {
+    let has = |list: &Option<Vec<String>>, want: &str| {
+        list.iter().flatten().any(|v| v.eq_ignore_ascii_case(want))
+    };
+    rule.uri
+        .as_deref()
+        .is_none_or(|u| c.uris.iter().flatten().any(|v| v == u))
+        && rule.dns_names.iter().all(|n| has(&c.dns_names, n))
+        && rule.subject.as_deref().is_none_or(|s| {
+            c.subject
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(s))
+        })
+        && rule.issuer.as_deref().is_none_or(|s| {
+            c.issuer
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(s))
+        })
+        && rule
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| c.sha256 == normalize_fingerprint(&f.value))
+        && rule
+            .source
+            .as_ref()
+            .is_none_or(|s| c.locations.iter().any(|l| l.source == s.value))
+        && rule
+            .secret_id
+            .as_deref()
+            .is_none_or(|s| c.id.as_deref() == Some(s))
+        && match (location, rule.location.as_deref()) {
+            (Some(glob), Some(place)) => c.locations.iter().any(|l| {
+                l.endpoint.as_deref() == Some(place)
+                    || l.object.as_deref() == Some(place)
+                    || l.path.as_deref().is_some_and(|p| glob.matches_path(p))
+            }),
+            _ => true,
+        }
+}
+
+/// Picks the current credential among matches; the rest are copies of it or superseded.
+fn split(found: Vec<usize>, all: &[Credential], now: Timestamp) -> Matched {
+    let Some(&current) = found.iter().max_by_key(|&&i| freshness(&all[i], now)) else {
+        return Matched::default();
+    };
+    let key = |c: &Credential| {
+        c.public_key_sha256
+            .clone()
+            .unwrap_or_else(|| c.sha256.clone())
+    };
+    let current_key = key(&all[current]);
+    let mut matched = Matched {
+        current: Some(current),
+        ..Matched::default()
+    };
+    for i in found.into_iter().filter(|&i| i != current) {
+        let same_key = all[i].kind != CredentialKind::X509Certificate
+            && all[current].kind != CredentialKind::X509Certificate
+            && key(&all[i]) == current_key;
+        if same_key {
+            matched.copies.push(i);
+        } else {
+            matched.superseded.push(i);
+        }
+    }
+    matched
+}
+
+/// Orders matches: valid certificates first, then the newest (notBefore, then notAfter);
+/// secrets by when they were last rotated.
+fn freshness(c: &Credential, now: Timestamp) -> (bool, Option<Timestamp>, Option<Timestamp>, &str) {
+    let valid = match (c.not_before, c.not_after) {
+        (Some(nb), Some(na)) => nb.0 <= now && now < na.0,
+        _ => true,
+    };
+    let born = c.not_before.or(c.last_rotated).or(c.created).map(|t| t.0);
+    (valid, born, c.not_after.map(|t| t.0), &c.sha256)
+}

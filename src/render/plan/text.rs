@@ -1,0 +1,219 @@
+//! The terminal summary: what was compared, findings by severity, then actions grouped by
+//! owner with a sign per kind (`~` rotate, `-` revoke, `!` escalate, `+` adopt, `?` review),
+//! and a closing count line, as `terraform plan` ends with "Plan: 1 to add, ...".
+
+use super::{by_owner, plural, steps, target};
+use crate::model::{Approval, Severity};
+use crate::plan::{ActionKind, Plan};
+use std::io::{self, Write};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+
+struct Paint(bool);
+
+impl Paint {
+    fn on(&self, style: &str, text: &str) -> String {
+        if self.0 {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn severity_style(s: Severity) -> String {
+    match s {
+        Severity::Critical => format!("{BOLD}{RED}"),
+        Severity::High => RED.to_owned(),
+        Severity::Medium => YELLOW.to_owned(),
+        Severity::Low => DIM.to_owned(),
+    }
+}
+
+fn sign(kind: ActionKind) -> (&'static str, &'static str) {
+    match kind {
+        ActionKind::Rotate => ("~", YELLOW),
+        ActionKind::Revoke => ("-", RED),
+        ActionKind::Escalate => ("!", RED),
+        ActionKind::Adopt => ("+", GREEN),
+        ActionKind::Review => ("?", CYAN),
+    }
+}
+
+pub(super) fn write(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result<()> {
+    let paint = Paint(color);
+    let s = &plan.summary;
+    let now = plan.generated_at.0;
+    writeln!(
+        out,
+        "{} at {} ({})",
+        paint.on(BOLD, "trustops plan"),
+        now.strftime("%Y-%m-%d %H:%M UTC"),
+        plan.id
+    )?;
+    writeln!(
+        out,
+        "Declared {} identit{} with {} credential{}; discovered {}: {} matched, {} missing, {} unmanaged.",
+        s.identities,
+        if s.identities == 1 { "y" } else { "ies" },
+        s.declared,
+        plural(s.declared),
+        s.discovered,
+        s.matched,
+        s.missing,
+        s.unmanaged
+    )?;
+    if plan.errored {
+        writeln!(
+            out,
+            "{} some sources could not be read; findings may be incomplete:",
+            paint.on(&format!("{BOLD}{RED}"), "Warning:")
+        )?;
+        for p in plan
+            .problems
+            .iter()
+            .filter(|p| p.location.starts_with("source "))
+        {
+            writeln!(out, "  {}: {}", p.location, p.message)?;
+        }
+    }
+    writeln!(out)?;
+    let f = &s.findings;
+    writeln!(
+        out,
+        "{} {} critical, {} high, {} medium, {} low{}",
+        paint.on(BOLD, "Findings:"),
+        f.critical,
+        f.high,
+        f.medium,
+        f.low,
+        if s.suppressed > 0 {
+            format!(" ({} suppressed by exceptions)", s.suppressed)
+        } else {
+            String::new()
+        }
+    )?;
+    let width = plan
+        .findings
+        .iter()
+        .map(|f| f.target().len())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    for finding in plan.findings.iter().filter(|f| f.suppressed.is_none()) {
+        let level = format!("{:<8}", finding.severity.as_str());
+        writeln!(
+            out,
+            "  {} {:<29} {:<width$}  {}",
+            paint.on(&severity_style(finding.severity), &level),
+            finding.code.as_str(),
+            finding.target(),
+            finding.message
+        )?;
+    }
+    for finding in plan.findings.iter().filter(|f| f.suppressed.is_some()) {
+        if let Some(by) = &finding.suppressed {
+            let line = format!(
+                "  waived   {:<29} {:<width$}  by exception {} until {}",
+                finding.code.as_str(),
+                finding.target(),
+                by.exception,
+                by.expires.get(..10).unwrap_or(&by.expires)
+            );
+            writeln!(out, "{}", paint.on(DIM, &line))?;
+        }
+    }
+    writeln!(out)?;
+    if plan.actions.is_empty() {
+        writeln!(
+            out,
+            "{} the discovered state matches the declarations.",
+            paint.on(&format!("{BOLD}{GREEN}"), "No changes.")
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "{}", paint.on(BOLD, "Actions, by owner:"))?;
+    for group in by_owner(plan).iter().filter(|g| !g.actions.is_empty()) {
+        writeln!(out)?;
+        writeln!(out, "{}", paint.on(BOLD, &group.name))?;
+        for a in &group.actions {
+            let (mark, style) = sign(a.kind);
+            writeln!(
+                out,
+                "  {} {:<9}{:<28} {}",
+                paint.on(style, mark),
+                a.kind.as_str(),
+                target(a),
+                a.summary
+            )?;
+            if a.kind == ActionKind::Rotate {
+                writeln!(out, "      {}", paint.on(DIM, &steps(a)))?;
+            }
+            if let Some(notice) = &a.notice {
+                let who: Vec<String> = notice
+                    .recipients
+                    .iter()
+                    .map(|r| {
+                        let how = r
+                            .email
+                            .clone()
+                            .or_else(|| r.webhook_env.as_ref().map(|e| format!("webhook ${e}")))
+                            .unwrap_or_default();
+                        if r.step > 0 {
+                            format!("{how} (step {})", r.step)
+                        } else {
+                            how
+                        }
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "      {}",
+                    paint.on(DIM, &format!("to {}", who.join(", ")))
+                )?;
+            }
+            if let Some(when) = &a.schedule {
+                writeln!(out, "      {}", paint.on(DIM, when))?;
+            }
+            if a.approval == Approval::Manual && a.kind != ActionKind::Review {
+                let how = if a.kind == ActionKind::Adopt {
+                    "commit the declaration below to adopt it".to_owned()
+                } else {
+                    format!("needs approval: trustops apply --approve {}", a.id)
+                };
+                writeln!(out, "      {}", paint.on(YELLOW, &how))?;
+            }
+            if let Some(yaml) = &a.yaml {
+                for line in yaml.lines() {
+                    writeln!(out, "      {}", paint.on(GREEN, line))?;
+                }
+            }
+        }
+    }
+    let c = &s.actions;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {} to rotate, {} to revoke, {} to escalate, {} to adopt, {} to review{}.",
+        paint.on(BOLD, "Plan:"),
+        c.rotate,
+        c.revoke,
+        c.escalate,
+        c.adopt,
+        c.review,
+        if s.deferred > 0 {
+            format!(
+                " ({} wait for a window, an approver or a person)",
+                s.deferred
+            )
+        } else {
+            String::new()
+        }
+    )
+}
