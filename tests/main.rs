@@ -10,6 +10,7 @@
 mod cli;
 mod demo;
 mod discover;
+mod plan;
 mod robustness;
 mod schema;
 mod support;

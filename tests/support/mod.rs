@@ -46,9 +46,32 @@ impl Test {
         self.file(&name, text)
     }
 
+    /// Copies every file under `from` (a folder of the repository) into the temp folder.
+    pub fn copy_dir(mut self, from: &Path) -> Self {
+        for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let rel = entry
+                    .path()
+                    .strip_prefix(from)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                self = self.file(&rel, std::fs::read(entry.path()).unwrap());
+            }
+        }
+        self
+    }
+
     /// Sets an environment variable for the run.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Replaces the arguments of the next run.
+    pub fn reset_args(mut self) -> Self {
+        self.args.clear();
         self
     }
 

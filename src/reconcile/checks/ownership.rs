@@ -188,7 +188,7 @@ pub(super) fn unclaimed(cx: &Context<'_>, out: &mut Vec<Finding>) -> Vec<usize> 
                 let f = Finding::new(
                     FindingCode::OrphanPrivateKey,
                     format!(
-                        "a {} private key with no certificate, declared by no identity",
+                        "private key ({}) with no certificate, declared by no identity",
                         describe_key(c)
                     ),
                 );

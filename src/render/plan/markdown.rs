@@ -12,7 +12,6 @@ pub const DEFAULT_TEMPLATE: &str = include_str!("default.md.j2");
 pub(super) fn write(out: &mut dyn Write, plan: &Plan, template: Option<&str>) -> io::Result<()> {
     let mut env = minijinja::Environment::new();
     let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(true)
         .keep_trailing_newline(true)
         .build()
         .map_err(|e| io::Error::other(format!("markdown template: {e:#}")))?;

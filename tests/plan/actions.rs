@@ -1,0 +1,260 @@
+//! Actions: rotation groups in dependency order, renewal windows, approval, revocation of
+//! replaced certificates, the escalation ladder over time, adoption and review.
+
+use super::{NOW, action, fixture, plan_json};
+use serde_json::Value;
+
+fn steps(a: &Value) -> Vec<String> {
+    a["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["step"].as_str().unwrap(),
+                s["target"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_rotation_group_issues_deploys_rotates_dependents_verifies_then_revokes() {
+    let plan = plan_json(fixture(), NOW);
+    let group = action(&plan, "rotate:db-svc/tls");
+    assert_eq!(
+        steps(group),
+        [
+            "issue db-svc/tls",
+            "deploy db-svc/tls",
+            "issue db-svc/password",
+            "verify db-svc/tls",
+            "revoke db-svc/tls",
+        ]
+    );
+    assert_eq!(group["steps"][0]["issuers"][0], "ca-one");
+    assert_eq!(group["steps"][2]["issuers"][0], "vault");
+    assert_eq!(
+        group["steps"][1]["files"],
+        serde_json::json!(["/srv/hosts/db-svc.pem", "/srv/hosts/db-svc.key"])
+    );
+    assert_eq!(group["steps"][4]["serial"], "1010");
+    assert_eq!(
+        group["reasons"][0],
+        "dependents-out-of-sync:db-svc/password"
+    );
+    assert!(
+        !plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "rotate:db-svc/password"),
+        "the dependent rotates inside its group, not on its own"
+    );
+}
+
+#[test]
+fn an_expired_certificate_is_not_revoked_and_a_missing_one_is_issued() {
+    let plan = plan_json(fixture(), NOW);
+    let expired = action(&plan, "rotate:expired-svc/tls");
+    assert!(!steps(expired).iter().any(|s| s.starts_with("revoke")));
+    let missing = action(&plan, "rotate:missing-svc/tls");
+    assert!(
+        missing["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("issue missing-svc/tls")
+    );
+}
+
+#[test]
+fn a_rotation_due_outside_the_renewal_windows_waits_for_the_next_one() {
+    let plan = plan_json(fixture(), NOW); // a Monday
+    let waiting = action(&plan, "rotate:window-svc/tls");
+    assert_eq!(waiting["not_before"], "2026-06-06T02:00:00Z"); // Saturday 02:00
+    assert!(waiting["schedule"].as_str().unwrap().contains("windowed"));
+    assert!(action(&plan, "rotate:due-svc/tls")["not_before"].is_null());
+    // Inside the window it runs now.
+    let open = plan_json(fixture(), "2026-06-06T03:00:00Z");
+    assert!(action(&open, "rotate:window-svc/tls")["not_before"].is_null());
+    // When the certificate expires before the next window opens, it runs now too.
+    let late = plan_json(fixture(), "2026-06-22T12:00:00Z");
+    let urgent = action(&late, "rotate:window-svc/tls");
+    assert!(urgent["not_before"].is_null(), "{urgent:#}");
+    assert!(urgent["schedule"].as_str().unwrap().contains("expires"));
+}
+
+#[test]
+fn manual_policies_need_an_approver_and_revocations_of_replaced_certificates_too() {
+    let plan = plan_json(fixture(), NOW);
+    assert_eq!(action(&plan, "rotate:manual-svc/tls")["approval"], "manual");
+    assert_eq!(action(&plan, "rotate:due-svc/tls")["approval"], "auto");
+    let revoke = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "revoke")
+        .unwrap();
+    assert_eq!(revoke["identity"], "healthy");
+    assert_eq!(revoke["approval"], "manual");
+    assert_eq!(revoke["steps"][0]["issuers"][0], "ca-one");
+    assert!(
+        revoke["summary"]
+            .as_str()
+            .unwrap()
+            .contains("/srv/backup/healthy-old.pem")
+    );
+    assert_eq!(plan["complete"], false, "actions wait for people");
+}
+
+fn recipients(plan: &Value, id: &str) -> Vec<String> {
+    action(plan, id)["notice"]["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["step"],
+                r["email"].as_str().or(r["webhook_env"].as_str()).unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn escalation_follows_the_owners_ladder_as_time_passes() {
+    // due-svc expires 2026-06-20; the 30-day threshold was crossed on 2026-05-21; team-a
+    // escalates to security after 3 days.
+    let early = plan_json(fixture(), "2026-05-19T00:00:00Z");
+    assert!(
+        !early["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "escalate:due-svc/tls"),
+        "nobody is told before the first threshold"
+    );
+    let first = plan_json(fixture(), "2026-05-22T00:00:00Z");
+    assert_eq!(
+        recipients(&first, "escalate:due-svc/tls"),
+        ["0 team-a@test.example"]
+    );
+    assert_eq!(
+        action(&first, "escalate:due-svc/tls")["notice"]["threshold"],
+        "30d"
+    );
+    let later = plan_json(fixture(), "2026-05-25T00:00:00Z");
+    assert_eq!(
+        recipients(&later, "escalate:due-svc/tls"),
+        [
+            "0 team-a@test.example",
+            "1 security@test.example",
+            "1 SECURITY_WEBHOOK_URL"
+        ]
+    );
+    let close = plan_json(fixture(), "2026-06-10T00:00:00Z");
+    assert_eq!(
+        action(&close, "escalate:due-svc/tls")["notice"]["threshold"],
+        "15d"
+    );
+}
+
+#[test]
+fn a_replaced_credential_is_no_longer_notified() {
+    // healthy's replaced certificate expires 2026-06-30, inside the 30-day threshold; only the
+    // current one (2026-07-30) counts.
+    let plan = plan_json(fixture(), NOW);
+    assert!(
+        !plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "escalate:healthy/tls")
+    );
+}
+
+#[test]
+fn an_adopted_declaration_validates_and_then_matches() {
+    let plan = plan_json(fixture(), NOW);
+    let adopt = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "adopt")
+        .unwrap();
+    assert_eq!(
+        adopt["owner"], "team-a",
+        "guessed from the declared certificates beside it"
+    );
+    let yaml = adopt["yaml"].as_str().unwrap();
+    assert!(yaml.contains("owner: team-a"), "{yaml}");
+    let test = fixture().file("adopted.yaml", yaml);
+    let test = test.reset_args().args(&["validate", "--format", "short"]);
+    let out = test.run().status(0);
+    assert!(
+        out.stdout.contains("0 errors, 0 warnings"),
+        "{}",
+        out.stdout
+    );
+    let after = plan_json(test, NOW);
+    assert!(
+        !after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "unmanaged"),
+        "the adopted certificate is managed now"
+    );
+}
+
+#[test]
+fn what_needs_a_person_becomes_a_review() {
+    let plan = plan_json(fixture(), NOW);
+    let shared = action(&plan, "review:shared-a/tls");
+    assert_eq!(shared["reasons"][0], "shared-credential:shared-a/tls");
+    let owner = action(&plan, "review:unowned-svc");
+    assert!(owner["owner"].is_null());
+    assert!(owner["summary"].as_str().unwrap().contains("owner"));
+    let stray = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "review" && a["fingerprint"].is_string())
+        .unwrap();
+    assert!(
+        stray["summary"]
+            .as_str()
+            .unwrap()
+            .contains("/srv/hosts/stray.key")
+    );
+}
+
+#[test]
+fn a_rotation_that_cannot_run_alone_is_a_review() {
+    // Without deploy targets nothing can put a new certificate in place.
+    let identities = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/plan/identities.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "\n      deploy: [{certFile: /srv/hosts/due-svc.pem, keyFile: /srv/hosts/due-svc.key}]",
+        "",
+    );
+    let plan = plan_json(fixture().file("identities.yaml", identities), NOW);
+    let review = action(&plan, "review:due-svc/tls");
+    assert!(
+        review["summary"]
+            .as_str()
+            .unwrap()
+            .contains("due-svc/tls declares no deploy target")
+    );
+    assert!(
+        !plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "rotate:due-svc/tls")
+    );
+}

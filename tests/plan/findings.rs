@@ -1,0 +1,290 @@
+//! Every finding code: the fixture produces it, and an Exception waives exactly that finding
+//! (the plan names the exception, and no action cites the finding any more).
+
+use super::{NOW, finding, fixture, plan_json, target};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// What a waiver names.
+enum By {
+    /// `identity` and optionally one credential.
+    Identity(&'static str, Option<&'static str>),
+    /// The fingerprint of the discovered credential.
+    Fingerprint,
+}
+
+fn exception(code: &str, by: &By, found: &Value) -> String {
+    let target = match by {
+        By::Identity(identity, Some(credential)) => {
+            format!("identity: {identity}\n  credential: {credential}")
+        }
+        By::Identity(identity, None) => format!("identity: {identity}"),
+        By::Fingerprint => format!(
+            "fingerprint: \"sha256:{}\"",
+            found["fingerprint"].as_str().unwrap()
+        ),
+    };
+    format!(
+        "apiVersion: trustops.dev/v1alpha1\nkind: Exception\nmetadata: {{name: waiver}}\nspec:\n  {target}\n  rule: {code}\n  reason: Accepted for the test.\n  approvedBy: ciso@test.example\n  expires: 2026-12-31\n"
+    )
+}
+
+fn active(plan: &Value) -> usize {
+    plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .count()
+}
+
+#[track_caller]
+fn produced_and_waived(code: &str, target_name: &str, by: By) {
+    let plan = plan_json(fixture(), NOW);
+    let found = finding(&plan, code, target_name);
+    assert!(found["suppressed"].is_null(), "{found:#}");
+    assert!(!found["message"].as_str().unwrap().is_empty());
+    assert!(
+        !found["references"]["nist_csf"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{found:#}"
+    );
+    let id = found["id"].as_str().unwrap().to_owned();
+
+    let waived = plan_json(
+        fixture().file("waiver.yaml", exception(code, &by, found)),
+        NOW,
+    );
+    let again = finding(&waived, code, target_name);
+    assert_eq!(again["suppressed"]["exception"], "waiver", "{again:#}");
+    assert_eq!(again["suppressed"]["approved_by"], "ciso@test.example");
+    assert_eq!(
+        active(&waived),
+        active(&plan) - 1,
+        "it waives exactly one finding"
+    );
+    for a in waived["actions"].as_array().unwrap() {
+        assert!(
+            !a["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r == id.as_str()),
+            "action {} still cites the waived {id}",
+            a["id"]
+        );
+    }
+}
+
+#[test]
+fn the_fixture_produces_every_finding_code() {
+    let plan = plan_json(fixture(), NOW);
+    let codes: BTreeSet<&str> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    let all: BTreeSet<&str> = trustops::model::FindingCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(codes, all);
+}
+
+#[test]
+fn unmanaged() {
+    produced_and_waived("unmanaged", "5f175d4c9744", By::Fingerprint);
+}
+
+#[test]
+fn missing() {
+    produced_and_waived(
+        "missing",
+        "missing-svc/tls",
+        By::Identity("missing-svc", None),
+    );
+}
+
+#[test]
+fn expired() {
+    produced_and_waived(
+        "expired",
+        "expired-svc/tls",
+        By::Identity("expired-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn renewal_due() {
+    produced_and_waived(
+        "renewal-due",
+        "due-svc/tls",
+        By::Identity("due-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn validity_exceeds_policy() {
+    produced_and_waived(
+        "validity-exceeds-policy",
+        "long-svc/tls",
+        By::Identity("long-svc", None),
+    );
+}
+
+#[test]
+fn weak_key() {
+    // The fixture's own exception for this finding expired, so it is reported; a new one waives it.
+    produced_and_waived(
+        "weak-key",
+        "weak-svc/tls",
+        By::Identity("weak-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn forbidden_signature_algorithm() {
+    produced_and_waived(
+        "forbidden-signature-algorithm",
+        "sha1-svc/tls",
+        By::Identity("sha1-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn issuer_not_allowed() {
+    produced_and_waived(
+        "issuer-not-allowed",
+        "rogue-issuer-svc/tls",
+        By::Identity("rogue-issuer-svc", None),
+    );
+}
+
+#[test]
+fn owner_missing() {
+    produced_and_waived(
+        "owner-missing",
+        "unowned-svc",
+        By::Identity("unowned-svc", None),
+    );
+}
+
+#[test]
+fn secret_too_old() {
+    produced_and_waived(
+        "secret-too-old",
+        "api/key",
+        By::Identity("api", Some("key")),
+    );
+}
+
+#[test]
+fn drift() {
+    produced_and_waived(
+        "drift",
+        "drift-svc/tls",
+        By::Identity("drift-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn exception_expired() {
+    produced_and_waived(
+        "exception-expired",
+        "weak-svc/tls",
+        By::Identity("weak-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn dependents_out_of_sync() {
+    produced_and_waived(
+        "dependents-out-of-sync",
+        "db-svc/password",
+        By::Identity("db-svc", Some("password")),
+    );
+}
+
+#[test]
+fn shared_credential() {
+    produced_and_waived(
+        "shared-credential",
+        "shared-a/tls",
+        By::Identity("shared-a", Some("tls")),
+    );
+}
+
+#[test]
+fn orphan_private_key_without_certificate() {
+    produced_and_waived("orphan-private-key", "96b93935b66c", By::Fingerprint);
+}
+
+#[test]
+fn orphan_private_key_outside_declared_key_files() {
+    produced_and_waived(
+        "orphan-private-key",
+        "keycopy-svc/tls",
+        By::Identity("keycopy-svc", Some("tls")),
+    );
+}
+
+#[test]
+fn findings_carry_evidence_and_point_at_the_declaration() {
+    let plan = plan_json(fixture(), NOW);
+    let expired = finding(&plan, "expired", "expired-svc/tls");
+    assert_eq!(expired["severity"], "critical");
+    assert_eq!(expired["evidence"]["not_after"], "2026-05-20T00:00:00Z");
+    assert_eq!(expired["location"], "/srv/hosts/expired-svc.pem");
+    assert_eq!(expired["declared"]["path"], "identities.yaml");
+    assert!(expired["declared"]["line"].as_u64().unwrap() > 0);
+    assert_eq!(expired["owner"], "team-a");
+    let drift = finding(&plan, "drift", "drift-svc/tls");
+    assert_eq!(
+        drift["evidence"]["dns_names"],
+        "lacks www.drift-svc.test; carries undeclared extra.test"
+    );
+    let weak = finding(&plan, "weak-key", "weak-svc/tls");
+    assert_eq!(weak["evidence"]["key_bits"], "1024");
+    assert!(
+        weak["references"]["owasp_nhi"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("NHI4")
+    );
+    // The CA certificate in the chain files signs the others: it is no unmanaged identity.
+    let unmanaged: Vec<String> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unmanaged")
+        .map(target)
+        .collect();
+    assert_eq!(unmanaged, ["5f175d4c9744"]);
+}
+
+#[test]
+fn the_newest_valid_certificate_is_current_and_older_ones_are_superseded() {
+    let plan = plan_json(fixture(), NOW);
+    let healthy = plan["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identity"] == "healthy")
+        .unwrap();
+    assert_eq!(healthy["current"]["not_after"], "2026-07-30T00:00:00Z");
+    assert_eq!(
+        healthy["superseded"][0]["locations"][0],
+        "/srv/backup/healthy-old.pem"
+    );
+    assert!(
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["identity"] != "healthy"),
+        "superseded certificates are reported, not findings"
+    );
+}

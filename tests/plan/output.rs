@@ -1,0 +1,167 @@
+//! What people and machines read: text, Markdown, JSON and SARIF snapshots, schema checks,
+//! colours, templates, the plan file and exit codes.
+
+use super::{NOW, fixture, run_plan};
+use crate::support::{python, root};
+use insta::{assert_json_snapshot, assert_snapshot};
+use serde_json::Value;
+
+#[test]
+fn text_summary() {
+    let (_, out) = run_plan(fixture(), NOW, &[]);
+    assert_snapshot!(out.status(0).stdout);
+}
+
+#[test]
+fn markdown_comment() {
+    let (_, out) = run_plan(fixture(), NOW, &["--format", "markdown"]);
+    assert_snapshot!(out.status(0).stdout);
+}
+
+#[test]
+fn json_plan() {
+    let (test, out) = run_plan(fixture(), NOW, &["--format", "json"]);
+    let plan: Value = serde_json::from_str(&out.status(0).stdout).unwrap();
+    assert_json_snapshot!(plan);
+    let file = test.dir.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+    python(
+        "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+        &[
+            &file.to_string_lossy(),
+            &root().join("schemas/plan.schema.json").to_string_lossy(),
+        ],
+    );
+}
+
+#[test]
+fn sarif_results_validate_against_the_sarif_schema() {
+    let (test, out) = run_plan(fixture(), NOW, &["--format", "sarif"]);
+    let out = out.status(0);
+    let sarif: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_json_snapshot!(sarif["runs"][0]["results"]);
+    let file = test.dir.path().join("plan.sarif");
+    std::fs::write(&file, &out.stdout).unwrap();
+    python(
+        "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+        &[
+            &file.to_string_lossy(),
+            &root()
+                .join("tests/fixtures/sarif-schema-2.1.0.json")
+                .to_string_lossy(),
+        ],
+    );
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let expired = results.iter().find(|r| r["ruleId"] == "expired").unwrap();
+    let location = &expired["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "identities.yaml");
+    assert!(location["region"]["startLine"].as_u64().unwrap() > 1);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), trustops::model::FindingCode::ALL.len());
+}
+
+#[test]
+fn waived_findings_are_sarif_suppressions() {
+    let waiver = "apiVersion: trustops.dev/v1alpha1\nkind: Exception\nmetadata: {name: waiver}\nspec:\n  identity: long-svc\n  rule: validity-exceeds-policy\n  reason: Vendor appliance.\n  approvedBy: ciso@test.example\n  expires: 2026-12-31\n";
+    let (_, out) = run_plan(
+        fixture().file("waiver.yaml", waiver),
+        NOW,
+        &["--format", "sarif"],
+    );
+    let sarif: Value = serde_json::from_str(&out.status(0).stdout).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "validity-exceeds-policy")
+        .unwrap();
+    assert_eq!(result["suppressions"][0]["kind"], "external");
+    assert!(
+        result["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("exception waiver")
+    );
+}
+
+#[test]
+fn colours_only_when_asked_or_on_a_terminal() {
+    let (_, plain) = run_plan(fixture(), NOW, &[]);
+    assert!(!plain.status(0).stdout.contains('\x1b'));
+    let (_, coloured) = run_plan(fixture(), NOW, &["--color", "always"]);
+    let coloured = coloured.status(0).stdout;
+    assert!(coloured.contains("\x1b[1m\x1b[31mcritical"), "{coloured}");
+}
+
+#[test]
+fn a_custom_template_renders_the_comment() {
+    let template = "{{ plan.summary.actions.rotate }} rotations for {{ owners | map(attribute='name') | join(', ') }}\n{% for a in plan.actions if a.kind == 'adopt' %}{{ a | target }}{% endfor %}\n";
+    let test = fixture().file("comment.md.j2", template);
+    let (_, out) = run_plan(
+        test,
+        NOW,
+        &["--format", "markdown", "--template", "comment.md.j2"],
+    );
+    assert_eq!(
+        out.status(0).stdout,
+        "12 rotations for team-a, unowned\nsha256:5f175d4c9744\n"
+    );
+    let broken = fixture().file("comment.md.j2", "{% for %}");
+    let (_, out) = run_plan(
+        broken,
+        NOW,
+        &["--format", "markdown", "--template", "comment.md.j2"],
+    );
+    assert!(out.status(1).stderr.contains("markdown template"));
+}
+
+#[test]
+fn out_writes_the_plan_file_apply_takes() {
+    let (test, out) = run_plan(fixture(), NOW, &["--out", "plan.json", "--format", "json"]);
+    let printed: Value = serde_json::from_str(&out.status(0).stdout).unwrap();
+    let written = std::fs::read(test.dir.path().join("plan.json")).unwrap();
+    let plan = trustops::plan::file::read(&written).unwrap();
+    assert_eq!(serde_json::to_value(&plan).unwrap(), printed);
+    assert!(plan.id.starts_with("plan-"));
+    assert_eq!(plan.digest.len(), 64);
+    assert_eq!(plan.inputs.declarations_sha256.len(), 64);
+    assert_eq!(plan.inputs.inventory_sha256.len(), 64);
+    let leftovers: Vec<_> = std::fs::read_dir(test.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn detailed_exitcode_is_two_with_actions_and_zero_without() {
+    let (_, out) = run_plan(fixture(), NOW, &["--detailed-exitcode"]);
+    out.status(2);
+    // Only a healthy identity: nothing to do.
+    let healthy = "apiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: healthy}\nspec:\n  owner: team-a\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [healthy.test], source: hosts}\n      dnsNames: [healthy.test]\n      deploy: [{certFile: /srv/hosts/healthy.pem, keyFile: /srv/hosts/healthy.key}]\n";
+    let inventory: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/plan/inventory.json")).unwrap(),
+    )
+    .unwrap();
+    let only: Vec<&Value> = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let path = c["locations"][0]["path"].as_str().unwrap_or("");
+            path == "/srv/hosts/healthy.pem" || path == "/srv/hosts/healthy.key"
+        })
+        .collect();
+    let inventory =
+        serde_json::json!({"format_version": 1, "credentials": only, "diagnostics": []});
+    let test = fixture()
+        .file("identities.yaml", healthy)
+        .file("exceptions.yaml", "")
+        .file("inventory.json", inventory.to_string());
+    let (_, out) = run_plan(test, NOW, &["--detailed-exitcode"]);
+    let out = out.status(0);
+    assert!(out.stdout.contains("No changes."), "{}", out.stdout);
+}
