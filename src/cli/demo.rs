@@ -21,6 +21,8 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         now,
     };
     let created = demo::create(&options).context("cannot create the demo")?;
+    let repo = std::path::absolute(&created.repo).unwrap_or_else(|_| created.repo.clone());
+    let shown = created.repo.display();
     let short = &created.commit[..created.commit.len().min(12)];
     writeln!(
         out,
@@ -38,28 +40,23 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     writeln!(out)?;
     writeln!(
         out,
-        "Certificates minted relative to {}:",
+        "Planted relative to {}:",
         now.strftime("%Y-%m-%d %H:%M UTC")
     )?;
     for cert in &created.certificates {
+        let expiry = cert.not_after.map_or_else(
+            || "-".to_owned(),
+            |t| format!("notAfter {}", t.strftime("%Y-%m-%d")),
+        );
         writeln!(
             out,
-            "  pki/{:<34} {:<26} notAfter {}  {}",
-            cert.file,
-            cert.dns_name,
-            cert.not_after.strftime("%Y-%m-%d"),
-            cert.condition
+            "  pki/{:<34} {:<26} {:<19} {}",
+            cert.file, cert.dns_name, expiry, cert.condition
         )?;
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "Validating the declarations (trustops validate --repo {}):",
-        created.repo.display()
-    )?;
-    let loaded = load::load(&load::Options {
-        repo: created.repo.clone(),
-    })?;
+    writeln!(out, "1. Validate the declarations (trustops validate):")?;
+    let loaded = load::load(&load::Options { repo: repo.clone() })?;
     let summary = super::validate::summary(&loaded);
     render::diagnostics(
         out,
@@ -68,32 +65,45 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &loaded.diagnostics,
         &summary,
     )?;
+    if crate::diag::has_errors(&loaded.diagnostics) {
+        return Ok(Exit::Error);
+    }
     writeln!(out)?;
     writeln!(
         out,
-        "Discovering what the declared sources hold (trustops discover --repo {}):",
-        created.repo.display()
+        "2. Discover what the declared sources hold (trustops discover):"
     )?;
     let options = discover::Options {
         sources: super::discover::declared(&loaded.model, &[]),
         ..discover::Options::default()
     };
-    let context = discover::Context::new(created.repo.clone());
+    let context = discover::Context::new(repo.clone());
     let found = discover::discover(&options, &context);
     render::inventory_table(out, &found.inventory)?;
     writeln!(out)?;
-    writeln!(out, "Try next:")?;
-    writeln!(out, "  trustops discover --repo {}", created.repo.display())?;
-    writeln!(out, "  trustops validate --repo {}", created.repo.display())?;
     writeln!(
         out,
-        "  trustops validate --repo {} --format sarif",
-        created.repo.display()
+        "3. Plan: compare the two and say what to do (trustops plan):"
     )?;
-    writeln!(out, "  git -C {} log --stat", created.repo.display())?;
-    Ok(if crate::diag::has_errors(&loaded.diagnostics) {
-        Exit::Error
-    } else {
-        Exit::Ok
-    })
+    writeln!(out)?;
+    let planned = super::plan::build(&loaded, &found.inventory, &repo, now, Vec::new());
+    let render_options = render::plan::Options {
+        color: global.color_stdout(),
+        template: None,
+    };
+    render::plan::write(out, render::plan::Format::Text, &planned, &render_options)?;
+    writeln!(out)?;
+    writeln!(out, "Try next:")?;
+    writeln!(out, "  trustops plan --repo {shown} --format markdown")?;
+    writeln!(
+        out,
+        "  trustops plan --repo {shown} --out plan.json --detailed-exitcode"
+    )?;
+    writeln!(
+        out,
+        "  trustops discover --repo {shown} --format json > inventory.json"
+    )?;
+    writeln!(out, "  trustops validate --repo {shown} --format sarif")?;
+    writeln!(out, "  git -C {shown} log --stat")?;
+    Ok(Exit::Ok)
 }

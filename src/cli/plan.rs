@@ -52,29 +52,12 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     } else {
         read_inventories(&args.inventory)?
     };
-    let issuer_subjects = issuer_subjects(&loaded.model, &base);
-    let input = reconcile::Input {
-        model: &loaded.model,
-        inventory: &inventory,
-        now,
-        base: &base,
-        issuer_subjects: &issuer_subjects,
-    };
-    let reconciled = reconcile::reconcile(&input);
-    let options = plan::Options {
-        inputs: plan::Inputs {
-            declarations_commit: crate::git::head_commit(&base),
-            declarations_sha256: plan::file::declarations_sha256(&loaded.files),
-            inventory_sha256: plan::file::inventory_sha256(&inventory),
-            inventories: args
-                .inventory
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-        },
-        ..plan::Options::default()
-    };
-    let planned = plan::plan(&input, &reconciled, &options);
+    let inventories = args
+        .inventory
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let planned = build(&loaded, &inventory, &base, now, inventories);
     if let Some(path) = &args.out {
         write_atomically(path, &plan::file::to_json(&planned))
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
@@ -97,6 +80,35 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     } else {
         Exit::Ok
     })
+}
+
+/// Reconciles `inventory` with the loaded declarations at `now` and plans.
+pub(super) fn build(
+    loaded: &crate::load::Outcome,
+    inventory: &Inventory,
+    base: &Path,
+    now: jiff::Timestamp,
+    inventories: Vec<String>,
+) -> plan::Plan {
+    let issuer_subjects = issuer_subjects(&loaded.model, base);
+    let input = reconcile::Input {
+        model: &loaded.model,
+        inventory,
+        now,
+        base,
+        issuer_subjects: &issuer_subjects,
+    };
+    let reconciled = reconcile::reconcile(&input);
+    let options = plan::Options {
+        inputs: plan::Inputs {
+            declarations_commit: crate::git::head_commit(base),
+            declarations_sha256: plan::file::declarations_sha256(&loaded.files),
+            inventory_sha256: plan::file::inventory_sha256(inventory),
+            inventories,
+        },
+        ..plan::Options::default()
+    };
+    plan::plan(&input, &reconciled, &options)
 }
 
 /// Reads and merges saved inventories; any unreadable one stops the plan.

@@ -15,8 +15,8 @@ pub struct Planted {
     pub file: String,
     /// Its DNS name.
     pub dns_name: String,
-    /// Its notAfter.
-    pub not_after: Timestamp,
+    /// Its notAfter (none for a key).
+    pub not_after: Option<Timestamp>,
     /// What it is there to show ("healthy", "expires in 3 days", ...).
     pub condition: &'static str,
 }
@@ -32,6 +32,8 @@ enum Key {
 struct Host {
     file: &'static str,
     dns: &'static str,
+    /// More DNS names than the identity declares (drift).
+    extra_dns: &'static [&'static str],
     spiffe: Option<&'static str>,
     /// notBefore, days before now.
     issued: i64,
@@ -47,6 +49,7 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/payments/payments-api.pem",
         dns: "payments-api.payments.svc",
+        extra_dns: &[],
         spiffe: Some("spiffe://demo.trustops.dev/ns/payments/sa/payments-api"),
         issued: 2,
         expires: 28,
@@ -57,6 +60,7 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/payments/ledger.pem",
         dns: "ledger.payments.svc",
+        extra_dns: &[],
         spiffe: Some("spiffe://demo.trustops.dev/ns/payments/sa/ledger"),
         issued: 27,
         expires: 3,
@@ -67,16 +71,18 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/web/www.pem",
         dns: "www.demo.example",
+        extra_dns: &["www2.demo.example"],
         spiffe: None,
         issued: 30,
         expires: 60,
         key: Key::Ec,
         rogue: false,
-        condition: "healthy",
+        condition: "drift: carries www2.demo.example, which is not declared",
     },
     Host {
         file: "hosts/web/checkout.pem",
         dns: "checkout.demo.example",
+        extra_dns: &[],
         spiffe: None,
         issued: 85,
         expires: 5,
@@ -87,6 +93,7 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/web/billing.pem",
         dns: "billing.demo.example",
+        extra_dns: &[],
         spiffe: None,
         issued: 92,
         expires: -2,
@@ -97,6 +104,7 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/data/analytics.pem",
         dns: "analytics.demo.example",
+        extra_dns: &[],
         spiffe: None,
         issued: 10,
         expires: 80,
@@ -107,6 +115,7 @@ const HOSTS: [Host; 7] = [
     Host {
         file: "hosts/shadow-it/grafana.pem",
         dns: "grafana.demo.example",
+        extra_dns: &[],
         spiffe: None,
         issued: 100,
         expires: 265,
@@ -174,8 +183,9 @@ pub(super) fn mint(pki: &Path, now: Timestamp) -> Result<Vec<Planted>, Error> {
 
     let mut planted = Vec::new();
     for host in &HOSTS {
-        let mut params =
-            CertificateParams::new(vec![host.dns.to_owned()]).map_err(mint_err(host.dns))?;
+        let names = std::iter::once(host.dns).chain(host.extra_dns.iter().copied());
+        let mut params = CertificateParams::new(names.map(str::to_owned).collect::<Vec<_>>())
+            .map_err(mint_err(host.dns))?;
         params.distinguished_name = name(host.dns);
         if let Some(uri) = host.spiffe {
             let uri = uri.try_into().map_err(mint_err(host.dns))?;
@@ -205,12 +215,28 @@ pub(super) fn mint(pki: &Path, now: Timestamp) -> Result<Vec<Planted>, Error> {
         planted.push(Planted {
             file: host.file.to_owned(),
             dns_name: host.dns.to_owned(),
-            not_after: shift(now, host.expires),
+            not_after: Some(shift(now, host.expires)),
             condition: host.condition,
         });
     }
+    // A key left behind with no certificate: a finding of its own.
+    let stray = KeyPair::generate().map_err(mint_err("stray key"))?;
+    write(
+        &pki.join(STRAY_KEY),
+        stray.serialize_pem().as_bytes(),
+        0o600,
+    )?;
+    planted.push(Planted {
+        file: STRAY_KEY.to_owned(),
+        dns_name: String::new(),
+        not_after: None,
+        condition: "a private key with no certificate",
+    });
     Ok(planted)
 }
+
+/// Where the demo leaves a key with no certificate.
+const STRAY_KEY: &str = "hosts/web/old-www.key";
 
 fn name(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
