@@ -108,7 +108,7 @@ pub(super) fn build(
         },
         ..plan::Options::default()
     };
-    plan::plan(&input, &reconciled, &options)
+    plan::plan(&input, reconciled, &options)
 }
 
 /// Reads and merges saved inventories; any unreadable one stops the plan.

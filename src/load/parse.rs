@@ -9,6 +9,15 @@ use std::collections::BTreeMap;
 /// Parses `input` document by document into `outcome`.
 pub(super) fn file(input: Input, outcome: &mut Outcome) {
     let Input { path, bytes } = input;
+    if bytes.len() > yaml::MAX_FILE_BYTES {
+        let message = format!(
+            "is {} bytes, larger than the {} MiB limit for a declaration file; split it",
+            bytes.len(),
+            yaml::MAX_FILE_BYTES >> 20
+        );
+        unreadable(&SourceFile::new(path, String::new()), &message, outcome);
+        return;
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) if !text.contains('\0') => text,
         Ok(text) => {

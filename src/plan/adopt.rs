@@ -12,11 +12,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
     let neighbours = neighbours(cx);
     let mut names: BTreeSet<String> = cx.input.model.identities.keys().cloned().collect();
+    let findings: std::collections::HashMap<&str, &crate::reconcile::Finding> = cx
+        .rec
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::Unmanaged)
+        .filter_map(|f| Some((f.fingerprint.as_deref()?, f)))
+        .collect();
     for &i in &cx.rec.unmanaged {
         let c = &cx.input.inventory.credentials[i];
-        let Some(finding) = cx.rec.findings.iter().find(|f| {
-            f.code == FindingCode::Unmanaged && f.fingerprint.as_deref() == Some(&c.sha256)
-        }) else {
+        let Some(finding) = findings.get(c.sha256.as_str()) else {
             continue;
         };
         if finding.suppressed.is_some() {

@@ -1,8 +1,8 @@
 //! The plan file: digests of the inputs, the plan's own digest, and reading a plan back.
 //!
-//! The digest is SHA-256 over the plan's canonical JSON (object keys sorted, no whitespace)
-//! without the `digest` field, so re-indenting a plan keeps it valid while editing any value
-//! — or truncating the file — does not.
+//! The digest is SHA-256 over the plan's compact JSON without the `digest` field, written the
+//! way trustops writes it (fields in contract order, maps sorted): reading a re-indented plan
+//! back gives the same digest, while editing any value — or truncating the file — does not.
 
 use super::{FORMAT_VERSION, Plan};
 use crate::diag::Files;
@@ -81,51 +81,51 @@ pub(super) fn plan_id(plan: &Plan) -> String {
     format!("plan-{}", &sha256_hex(basis.as_bytes())[..16])
 }
 
-/// The digest of `plan` (its `digest` field is ignored).
+/// The digest of `plan` (its `digest` field is ignored): SHA-256 of its compact JSON, the
+/// fields in contract order and every map sorted, so any reformatting of the file reads back
+/// to the same digest.
 pub fn digest(plan: &Plan) -> String {
-    match serde_json::to_value(plan) {
-        Ok(value) => digest_of(value),
-        Err(_) => String::new(),
+    use sha2::Digest;
+    struct Hashing(sha2::Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
+    let mut hashing = Hashing(sha2::Sha256::new());
+    let unsigned = Unsigned(plan);
+    if serde_json::to_writer(&mut hashing, &unsigned).is_err() {
+        return String::new();
+    }
+    crate::discover::inventory::hex(&hashing.0.finalize())
 }
 
-fn digest_of(mut value: Value) -> String {
-    if let Value::Object(map) = &mut value {
-        map.remove("digest");
-    }
-    let mut bytes = Vec::new();
-    canonical(&value, &mut bytes);
-    sha256_hex(&bytes)
-}
+/// A plan serialized with an empty `digest`, without copying it.
+struct Unsigned<'a>(&'a Plan);
 
-/// Compact JSON with object keys sorted, whatever map type serde_json was built with.
-fn canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            out.push(b'{');
-            for (n, key) in keys.into_iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(Value::String(key.clone()).to_string().as_bytes());
-                out.push(b':');
-                canonical(&map[key], out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                canonical(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
+impl serde::Serialize for Unsigned<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let p = self.0;
+        let mut st = s.serialize_struct("Plan", 15)?;
+        st.serialize_field("format_version", &p.format_version)?;
+        st.serialize_field("id", &p.id)?;
+        st.serialize_field("generated_at", &p.generated_at)?;
+        st.serialize_field("trustops_version", &p.trustops_version)?;
+        st.serialize_field("inputs", &p.inputs)?;
+        st.serialize_field("applyable", &p.applyable)?;
+        st.serialize_field("complete", &p.complete)?;
+        st.serialize_field("errored", &p.errored)?;
+        st.serialize_field("summary", &p.summary)?;
+        st.serialize_field("credentials", &p.credentials)?;
+        st.serialize_field("findings", &p.findings)?;
+        st.serialize_field("actions", &p.actions)?;
+        st.serialize_field("problems", &p.problems)?;
+        st.end()
     }
 }
 
@@ -138,34 +138,47 @@ pub fn to_json(plan: &Plan) -> Vec<u8> {
 
 /// Reads a plan file: JSON, the contract, a known `format_version`, a matching digest.
 pub fn read(bytes: &[u8]) -> Result<Plan, Error> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::Json {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format_version: Option<Value>,
+    }
+    let json_error = |e: serde_json::Error| Error::Json {
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
-    })?;
-    let version = value
-        .get("format_version")
-        .ok_or_else(|| Error::Contract("no format_version field".into()))?;
-    match version.as_u64() {
-        Some(v) if v == u64::from(FORMAT_VERSION) => {}
-        Some(v) => return Err(Error::Version(v)),
-        None => return Err(Error::Contract("format_version is not a number".into())),
+    };
+    let version: Version = serde_json::from_slice(bytes).map_err(json_error)?;
+    match version.format_version.as_ref().map(Value::as_u64) {
+        None => return Err(Error::Contract("no format_version field".into())),
+        Some(Some(v)) if v == u64::from(FORMAT_VERSION) => {}
+        Some(Some(v)) => return Err(Error::Version(v)),
+        Some(None) => return Err(Error::Contract("format_version is not a number".into())),
     }
-    let recorded = value
-        .get("digest")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Contract("no digest field".into()))?;
-    if digest_of(value.clone()) != recorded {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let plan: Plan = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| Error::Contract(format!("{}: {}", e.path(), e.inner())))?;
+    if plan.digest.is_empty() {
+        return Err(Error::Contract("no digest".into()));
+    }
+    if digest(&plan) != plan.digest {
         return Err(Error::Digest);
     }
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| Error::Contract(format!("{}: {}", e.path(), e.inner())))
+    Ok(plan)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_covers_every_field_but_itself() {
+        let plan = Plan {
+            digest: "x".into(),
+            ..Plan::default()
+        };
+        let mut all = serde_json::to_value(&plan).unwrap();
+        all.as_object_mut().unwrap().remove("digest");
+        assert_eq!(serde_json::to_value(Unsigned(&plan)).unwrap(), all);
+    }
 
     #[test]
     fn digest_survives_reformatting_but_not_edits() {
@@ -192,5 +205,7 @@ mod tests {
             .replace("\"format_version\": 1", "\"format_version\": 9");
         assert!(matches!(read(future.as_bytes()), Err(Error::Version(9))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(Error::Contract(_))));
+        let unsigned = String::from_utf8(to_json(&plan)).unwrap().replace(&plan.digest, "");
+        assert!(matches!(read(unsigned.as_bytes()), Err(Error::Contract(_))));
     }
 }

@@ -82,8 +82,17 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Plans the actions that fix `rec`'s findings.
-pub fn plan(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
+/// Plans the actions that fix `rec`'s findings; the plan keeps them.
+pub fn plan(input: &reconcile::Input<'_>, rec: Reconciliation, options: &Options) -> Plan {
+    let mut plan = with_findings_of(input, &rec, options);
+    plan.findings = rec.findings;
+    plan.id = file::plan_id(&plan);
+    plan.digest = file::digest(&plan);
+    plan
+}
+
+/// The plan, without the findings (moved in by [`plan`], not copied).
+fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
     let mut active: HashMap<String, Vec<&Finding>> = HashMap::new();
     for f in rec.findings.iter().filter(|f| f.suppressed.is_none()) {
         if f.identity.is_some() {
@@ -195,7 +204,7 @@ fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
                 ActionKind::Rotate | ActionKind::Revoke | ActionKind::Escalate
             )
         });
-    let mut plan = Plan {
+    Plan {
         format_version: FORMAT_VERSION,
         id: String::new(),
         generated_at: Time(input.now),
@@ -206,12 +215,9 @@ fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
         errored,
         summary,
         credentials,
-        findings: rec.findings.clone(),
+        findings: Vec::new(),
         actions,
         problems: input.inventory.diagnostics.clone(),
         digest: String::new(),
-    };
-    plan.id = file::plan_id(&plan);
-    plan.digest = file::digest(&plan);
-    plan
+    }
 }

@@ -104,14 +104,14 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
 
 /// Gives every finding a unique id and sorts: most serious first, then by code and target.
 fn finish(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.severity, a.code, a.target(), &a.fingerprint, &a.location).cmp(&(
-            b.severity,
-            b.code,
-            b.target(),
-            &b.fingerprint,
-            &b.location,
-        ))
+    findings.sort_by_cached_key(|f| {
+        (
+            f.severity,
+            f.code,
+            f.target(),
+            f.fingerprint.clone(),
+            f.location.clone(),
+        )
     });
     let mut seen: HashMap<String, usize> = HashMap::new();
     for f in findings.iter_mut() {
