@@ -19,6 +19,7 @@ pub mod discover;
 pub mod git;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod plan;
 pub mod reconcile;
 pub mod render;

@@ -6,45 +6,63 @@
 use super::{Action, ActionKind, Context};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::{API_VERSION, Approval, FindingCode};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Plans an adopt action per unmanaged credential whose finding is not waived.
+/// Plans an adopt action per unmanaged credential whose finding is not waived. Names are
+/// chosen in order (they must be unique); the declarations are written on every core.
 pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
     let neighbours = neighbours(cx);
-    let mut names: BTreeSet<String> = cx.input.model.identities.keys().cloned().collect();
-    let findings: std::collections::HashMap<&str, &crate::reconcile::Finding> = cx
+    let mut names: HashSet<String> = cx.input.model.identities.keys().cloned().collect();
+    let findings: HashMap<&str, &crate::reconcile::Finding> = cx
         .rec
         .findings
         .iter()
         .filter(|f| f.code == FindingCode::Unmanaged)
         .filter_map(|f| Some((f.fingerprint.as_deref()?, f)))
         .collect();
+    let mut todo = Vec::new();
     for &i in &cx.rec.unmanaged {
         let c = &cx.input.inventory.credentials[i];
         let Some(finding) = findings.get(c.sha256.as_str()) else {
             continue;
         };
-        if finding.suppressed.is_some() {
-            continue;
+        if finding.suppressed.is_none() {
+            let name = unique(&mut names, &slug(&title(c)));
+            todo.push((c, *finding, name));
         }
-        let guess = guess_owner(cx, c, &neighbours);
-        let name = unique(&mut names, &slug(&title(c)));
-        let yaml = declaration(c, &name, guess.as_ref());
-        let why = guess.as_ref().map_or_else(
-            || "owner unknown".to_owned(),
-            |g| format!("owner {} guessed from {}", g.owner, g.why),
-        );
-        out.push(Action {
-            id: format!("adopt:{}", &c.sha256[..c.sha256.len().min(16)]),
-            kind: ActionKind::Adopt,
-            owner: guess.as_ref().map(|g| g.owner.clone()),
-            fingerprint: Some(c.sha256.clone()),
-            summary: format!("declare {} as identity {name} ({why})", title(c)),
-            reasons: vec![finding.id.clone()],
-            approval: Approval::Manual,
-            yaml: Some(yaml),
-            ..Action::default()
-        });
+    }
+    let parts = crate::parallel::ranges(todo.len(), |range| {
+        todo[range]
+            .iter()
+            .map(|(c, finding, name)| adopt(cx, c, finding, name, &neighbours))
+            .collect::<Vec<_>>()
+    });
+    out.extend(parts.into_iter().flatten());
+}
+
+fn adopt(
+    cx: &Context<'_>,
+    c: &Credential,
+    finding: &crate::reconcile::Finding,
+    name: &str,
+    neighbours: &Neighbours<'_>,
+) -> Action {
+    let guess = guess_owner(cx, c, neighbours);
+    let yaml = declaration(c, name, guess.as_ref());
+    let why = guess.as_ref().map_or_else(
+        || "owner unknown".to_owned(),
+        |g| format!("owner {} guessed from {}", g.owner, g.why),
+    );
+    Action {
+        id: format!("adopt:{}", &c.sha256[..c.sha256.len().min(16)]),
+        kind: ActionKind::Adopt,
+        owner: guess.as_ref().map(|g| g.owner.clone()),
+        fingerprint: Some(c.sha256.clone()),
+        summary: format!("declare {} as identity {name} ({why})", title(c)),
+        reasons: vec![finding.id.clone()],
+        approval: Approval::Manual,
+        yaml: Some(yaml),
+        ..Action::default()
     }
 }
 
@@ -55,18 +73,40 @@ struct Guess {
     why: String,
 }
 
-/// Folders and namespaces → `(owner, policy)` of the declared credentials found there.
-fn neighbours(cx: &Context<'_>) -> BTreeMap<String, BTreeMap<(String, Option<String>), usize>> {
-    let mut map: BTreeMap<String, BTreeMap<(String, Option<String>), usize>> = BTreeMap::new();
+/// A folder (`Dir`) or Kubernetes namespace (`Ns`) a credential was found in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Place<'a> {
+    Dir(&'a str),
+    Ns(&'a str),
+}
+
+impl<'a> Place<'a> {
+    fn name(self) -> &'a str {
+        match self {
+            Place::Dir(p) | Place::Ns(p) => p,
+        }
+    }
+}
+
+/// Places → `(owner, policy)` of the declared credentials found there, with counts.
+type Neighbours<'a> = HashMap<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>;
+
+fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
+    let mut map: Neighbours<'a> = HashMap::new();
+    let model = cx.input.model;
     for s in &cx.rec.statuses {
-        let Some(owner) = cx.owner_of(&s.identity) else {
+        let Some(owner) = model
+            .identities
+            .get(&s.identity)
+            .and_then(|i| i.spec.owner.as_ref())
+        else {
             continue;
         };
         for &i in s.current.iter().chain(&s.superseded) {
             for place in places(&cx.input.inventory.credentials[i]) {
                 *map.entry(place)
                     .or_default()
-                    .entry((owner.clone(), s.policy.clone()))
+                    .entry((owner.value.as_str(), s.policy.as_deref()))
                     .or_default() += 1;
             }
         }
@@ -75,46 +115,42 @@ fn neighbours(cx: &Context<'_>) -> BTreeMap<String, BTreeMap<(String, Option<Str
 }
 
 /// The folders and namespaces a credential was found in.
-fn places(c: &Credential) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in &c.locations {
-        if let Some(dir) = l
+fn places(c: &Credential) -> impl Iterator<Item = Place<'_>> {
+    c.locations.iter().flat_map(|l| {
+        let dir = l
             .path
             .as_deref()
             .and_then(|p| p.rsplit_once('/'))
-            .map(|(d, _)| d)
-        {
-            out.push(format!("dir:{dir}"));
-        }
-        if let Some((ns, _)) = l.object.as_deref().and_then(|o| o.split_once('/')) {
-            out.push(format!("ns:{ns}"));
-        }
-    }
-    out
+            .map(|(d, _)| Place::Dir(d));
+        let ns = l
+            .object
+            .as_deref()
+            .and_then(|o| o.split_once('/'))
+            .map(|(ns, _)| Place::Ns(ns));
+        dir.into_iter().chain(ns)
+    })
 }
 
-fn guess_owner(
-    cx: &Context<'_>,
-    c: &Credential,
-    neighbours: &BTreeMap<String, BTreeMap<(String, Option<String>), usize>>,
-) -> Option<Guess> {
+fn guess_owner(cx: &Context<'_>, c: &Credential, neighbours: &Neighbours<'_>) -> Option<Guess> {
     for place in places(c) {
         if let Some(((owner, policy), _)) = neighbours
             .get(&place)
             .and_then(|m| m.iter().max_by_key(|(_, n)| **n))
         {
-            let (kind, at) = place.split_once(':').unwrap_or(("", &place));
-            let kind = if kind == "ns" { "namespace" } else { "folder" };
+            let kind = match place {
+                Place::Dir(_) => "folder",
+                Place::Ns(_) => "namespace",
+            };
             return Some(Guess {
-                owner: owner.clone(),
-                policy: policy.clone(),
-                why: format!("the declared credentials in {kind} {at}"),
+                owner: (*owner).to_owned(),
+                policy: policy.map(str::to_owned),
+                why: format!("the declared credentials in {kind} {}", place.name()),
             });
         }
     }
     let owners = &cx.input.model.owners;
     for place in places(c) {
-        let (_, at) = place.split_once(':').unwrap_or(("", &place));
+        let at = place.name();
         if let Some(part) = at.rsplit('/').find(|p| owners.contains_key(*p)) {
             return Some(Guess {
                 owner: part.to_owned(),
@@ -166,7 +202,7 @@ fn slug(text: &str) -> String {
     }
 }
 
-fn unique(taken: &mut BTreeSet<String>, base: &str) -> String {
+fn unique(taken: &mut HashSet<String>, base: &str) -> String {
     let mut name = base.to_owned();
     let mut n = 2;
     while taken.contains(&name) {

@@ -51,7 +51,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
             continue; // owner-missing says it: there is nobody to tell.
         }
         let reasons = cx
-            .findings_of(&target)
+            .findings_of(s)
             .iter()
             .filter(|f| matches!(f.code, FindingCode::Expired | FindingCode::RenewalDue))
             .map(|f| f.id.clone())

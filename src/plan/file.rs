@@ -205,7 +205,9 @@ mod tests {
             .replace("\"format_version\": 1", "\"format_version\": 9");
         assert!(matches!(read(future.as_bytes()), Err(Error::Version(9))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(Error::Contract(_))));
-        let unsigned = String::from_utf8(to_json(&plan)).unwrap().replace(&plan.digest, "");
+        let unsigned = String::from_utf8(to_json(&plan))
+            .unwrap()
+            .replace(&plan.digest, "");
         assert!(matches!(read(unsigned.as_bytes()), Err(Error::Contract(_))));
     }
 }

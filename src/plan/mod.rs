@@ -40,8 +40,8 @@ struct Context<'a> {
     input: &'a reconcile::Input<'a>,
     rec: &'a Reconciliation,
     options: &'a Options,
-    /// Unsuppressed findings by `identity/credential`.
-    active: HashMap<String, Vec<&'a Finding>>,
+    /// Unsuppressed findings by `(identity, credential)`.
+    active: HashMap<(&'a str, &'a str), Vec<&'a Finding>>,
 }
 
 impl<'a> Context<'a> {
@@ -76,9 +76,11 @@ impl<'a> Context<'a> {
             .map(|o| o.value.clone())
     }
 
-    /// Unsuppressed findings about `identity/credential`.
-    fn findings_of(&self, target: &str) -> &[&'a Finding] {
-        self.active.get(target).map_or(&[], Vec::as_slice)
+    /// Unsuppressed findings about a declared credential.
+    fn findings_of<'s>(&'s self, s: &'a Status) -> &'s [&'a Finding] {
+        self.active
+            .get(&(s.identity.as_str(), s.credential.as_str()))
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -93,10 +95,14 @@ pub fn plan(input: &reconcile::Input<'_>, rec: Reconciliation, options: &Options
 
 /// The plan, without the findings (moved in by [`plan`], not copied).
 fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
-    let mut active: HashMap<String, Vec<&Finding>> = HashMap::new();
+    let mut active: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();
     for f in rec.findings.iter().filter(|f| f.suppressed.is_none()) {
         if f.identity.is_some() {
-            active.entry(f.target()).or_default().push(f);
+            let key = (
+                f.identity.as_deref().unwrap_or_default(),
+                f.credential.as_deref().unwrap_or_default(),
+            );
+            active.entry(key).or_default().push(f);
         }
     }
     let cx = Context {
@@ -130,30 +136,32 @@ fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
     let input = cx.input;
     let rec = cx.rec;
     let inventory = &input.inventory.credentials;
-    let credentials: Vec<CredentialState> = rec
-        .statuses
-        .iter()
-        .map(|s| {
-            let policy = cx.policy(s);
-            CredentialState {
-                identity: s.identity.clone(),
-                credential: s.credential.clone(),
-                credential_type: cx
-                    .spec(s)
-                    .map(|(_, c)| c.credential_type.value.as_str().to_owned())
-                    .unwrap_or_default(),
-                owner: cx.owner_of(&s.identity),
-                policy: s.policy.clone(),
-                trust_domain: policy.map(|p| p.spec.trust_domain.value.clone()),
-                current: s.current.map(|i| Facts::of(&inventory[i])),
-                superseded: s
-                    .superseded
-                    .iter()
-                    .map(|&i| Facts::of(&inventory[i]))
-                    .collect(),
-            }
-        })
-        .collect();
+    let parts = crate::parallel::ranges(rec.statuses.len(), |range| {
+        rec.statuses[range]
+            .iter()
+            .map(|s| {
+                let policy = cx.policy(s);
+                CredentialState {
+                    identity: s.identity.clone(),
+                    credential: s.credential.clone(),
+                    credential_type: cx
+                        .spec(s)
+                        .map(|(_, c)| c.credential_type.value.as_str().to_owned())
+                        .unwrap_or_default(),
+                    owner: cx.owner_of(&s.identity),
+                    policy: s.policy.clone(),
+                    trust_domain: policy.map(|p| p.spec.trust_domain.value.clone()),
+                    current: s.current.map(|i| Facts::of(&inventory[i])),
+                    superseded: s
+                        .superseded
+                        .iter()
+                        .map(|&i| Facts::of(&inventory[i]))
+                        .collect(),
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    let credentials: Vec<CredentialState> = parts.into_iter().flatten().collect();
     let mut severities = SeverityCounts::default();
     let mut suppressed = 0;
     for f in &rec.findings {

@@ -40,6 +40,10 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
         let (ra, rb) = (find(&mut root, a), find(&mut root, b));
         root[ra.max(rb)] = ra.min(rb);
     }
+    let mut next: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &(a, b) in &links {
+        next.entry(a).or_default().push(b);
+    }
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for s in 0..statuses.len() {
         let r = find(&mut root, s);
@@ -48,14 +52,14 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
     for members in groups.values() {
         let triggers: Vec<&Finding> = members
             .iter()
-            .flat_map(|&m| cx.findings_of(&target(&statuses[m])))
+            .flat_map(|&m| cx.findings_of(&statuses[m]))
             .copied()
             .filter(|f| TRIGGERS.contains(&f.code))
             .collect();
         if triggers.is_empty() {
             continue;
         }
-        let ordered = topological(members, &links);
+        let ordered = topological(members, &next);
         let blocked: Vec<String> = ordered
             .iter()
             .filter_map(|&m| blocker(cx, &statuses[m]))
@@ -104,18 +108,21 @@ fn links(cx: &Context<'_>, by_name: &HashMap<(&str, &str), usize>) -> Vec<(usize
     links
 }
 
-/// Members in dependency order (Kahn; ties in declaration order). Cycles are rejected by
-/// `validate`; any leftover members are appended rather than dropped.
-fn topological(members: &[usize], links: &[(usize, usize)]) -> Vec<usize> {
+/// Members in dependency order (Kahn; ties in declaration order). `next` holds each
+/// status's outgoing links. Cycles are rejected by `validate`; any leftover members are
+/// appended rather than dropped.
+fn topological(members: &[usize], next: &HashMap<usize, Vec<usize>>) -> Vec<usize> {
     let set: BTreeSet<usize> = members.iter().copied().collect();
-    let edges: Vec<(usize, usize)> = links
-        .iter()
-        .copied()
-        .filter(|(a, b)| set.contains(a) && set.contains(b))
-        .collect();
     let mut incoming: BTreeMap<usize, usize> = set.iter().map(|&m| (m, 0)).collect();
-    for (_, b) in &edges {
-        *incoming.entry(*b).or_default() += 1;
+    for m in members {
+        for b in next
+            .get(m)
+            .into_iter()
+            .flatten()
+            .filter(|b| set.contains(b))
+        {
+            *incoming.entry(*b).or_default() += 1;
+        }
     }
     let mut ready: BTreeSet<usize> = incoming
         .iter()
@@ -123,9 +130,11 @@ fn topological(members: &[usize], links: &[(usize, usize)]) -> Vec<usize> {
         .map(|(m, _)| *m)
         .collect();
     let mut order = Vec::with_capacity(members.len());
+    let mut placed = BTreeSet::new();
     while let Some(m) = ready.pop_first() {
         order.push(m);
-        for (_, b) in edges.iter().filter(|(a, _)| *a == m) {
+        placed.insert(m);
+        for b in next.get(&m).into_iter().flatten() {
             if let Some(n) = incoming.get_mut(b) {
                 *n -= 1;
                 if *n == 0 {
@@ -134,11 +143,7 @@ fn topological(members: &[usize], links: &[(usize, usize)]) -> Vec<usize> {
             }
         }
     }
-    for m in members {
-        if !order.contains(m) {
-            order.push(*m);
-        }
-    }
+    order.extend(members.iter().filter(|m| !placed.contains(*m)));
     order
 }
 
@@ -259,7 +264,7 @@ fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
     let c = &cx.input.inventory.credentials[i];
     let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
     let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
-    let issuer = cx.rec.issued_by.get(&i)?.first()?;
+    let issuer = cx.rec.issuers.of(c).first()?;
     (wanted && valid && c.kind == CredentialKind::X509Certificate).then(|| Step {
         step: StepKind::Revoke,
         target: target(s),
@@ -361,7 +366,7 @@ pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut
                 c.serial.as_deref().unwrap_or("?"),
                 places.join(", ")
             );
-            let Some(issuer) = cx.rec.issued_by.get(&i).and_then(|v| v.first()) else {
+            let Some(issuer) = cx.rec.issuers.of(c).first() else {
                 reviews.add_unowned(
                     &format!("review:{}", &c.sha256[..c.sha256.len().min(16)]),
                     cx.owner_of(&s.identity),

@@ -1,86 +1,262 @@
 //! Indexes over the inventory, so each declared credential finds its candidates by its most
 //! selective rule instead of scanning everything: matching stays O(declared + discovered).
+//! Only the indexes some declared rule needs are built ([`Needs`]).
 
-use crate::discover::{Credential, Inventory};
+use super::matching::Declared;
+use crate::discover::{CredentialKind, Inventory};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// Positions in `Inventory::credentials`, by the facts match rules name.
-#[derive(Debug, Default)]
-pub(super) struct Index<'a> {
-    pub by_sha256: HashMap<&'a str, Vec<usize>>,
-    pub by_uri: HashMap<&'a str, Vec<usize>>,
-    /// Lowercased DNS names.
-    pub by_dns: HashMap<String, Vec<usize>>,
-    pub by_subject: HashMap<&'a str, Vec<usize>>,
-    pub by_issuer: HashMap<&'a str, Vec<usize>>,
-    pub by_secret_id: HashMap<&'a str, Vec<usize>>,
-    pub by_source: HashMap<&'a str, Vec<usize>>,
-    /// File paths, sorted, so a glob's literal prefix is a range.
-    pub by_path: BTreeMap<&'a str, Vec<usize>>,
-    /// Endpoints (`host:port`) and store objects (`namespace/name`).
-    pub by_place: HashMap<&'a str, Vec<usize>>,
-    /// Certificates by the SHA-256 of their public key, to pair keys with them.
-    pub certificates_by_key: HashMap<&'a str, Vec<usize>>,
-    /// Issuer DNs of discovered certificates: a CA certificate named here sits in a chain.
-    pub issuers_seen: HashSet<&'a str>,
+/// Which indexes the declarations use.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Needs {
+    uri: bool,
+    dns: bool,
+    subject: bool,
+    issuer: bool,
+    secret_id: bool,
+    /// A rule with `source` and no other indexed field: the source's list is the candidates.
+    source: bool,
+    /// A rule with only `location`: file paths must be range-searchable.
+    location: bool,
+    /// Each declared credential's deploy key files, resolved (in `declared` order).
+    pub key_files: Vec<Vec<String>>,
 }
 
-fn add<'a>(map: &mut HashMap<&'a str, Vec<usize>>, key: &'a str, i: usize) {
-    let list = map.entry(key).or_default();
-    if list.last() != Some(&i) {
-        list.push(i);
+impl Needs {
+    pub(super) fn of(declared: &[Declared<'_>], base: &std::path::Path) -> Self {
+        let mut needs = Needs::default();
+        for d in declared {
+            let rule = &d.credential.match_rule.value;
+            needs.uri |= rule.uri.is_some();
+            needs.dns |= !rule.dns_names.is_empty();
+            needs.subject |= rule.subject.is_some();
+            needs.issuer |= rule.issuer.is_some();
+            needs.secret_id |= rule.secret_id.is_some();
+            let indexed = rule.uri.is_some()
+                || !rule.dns_names.is_empty()
+                || rule.subject.is_some()
+                || rule.issuer.is_some()
+                || rule.secret_id.is_some()
+                || rule.fingerprint.is_some();
+            needs.source |= rule.source.is_some() && !indexed;
+            needs.location |= rule.location.is_some() && !indexed && rule.source.is_none();
+            let keys = d
+                .credential
+                .deploy
+                .iter()
+                .filter_map(|t| t.key_file.as_ref());
+            needs.key_files.push(
+                keys.map(|k| {
+                    super::resolve(base, &k.value)
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect(),
+            );
+        }
+        needs
     }
 }
 
-impl<'a> Index<'a> {
-    pub(super) fn new(inventory: &'a Inventory) -> Self {
-        let mut index = Index::default();
-        for (i, c) in inventory.credentials.iter().enumerate() {
-            index.insert(i, c);
-        }
-        index
-    }
+/// Hashes hex digests (already uniformly random) by their first 16 characters: far cheaper
+/// than SipHash over 64 characters, and only used for maps keyed by SHA-256 hex.
+#[derive(Default)]
+pub(super) struct DigestHasher(u64);
 
-    fn insert(&mut self, i: usize, c: &'a Credential) {
-        add(&mut self.by_sha256, &c.sha256, i);
-        for uri in c.uris.iter().flatten() {
-            add(&mut self.by_uri, uri, i);
+impl Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(2) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
-        for name in c.dns_names.iter().flatten() {
-            let list = self.by_dns.entry(name.to_ascii_lowercase()).or_default();
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
-        }
-        if let Some(subject) = &c.subject {
-            add(&mut self.by_subject, subject, i);
-        }
-        if let Some(issuer) = &c.issuer {
-            add(&mut self.by_issuer, issuer, i);
-            if c.subject.as_deref() != Some(issuer) {
-                self.issuers_seen.insert(issuer);
-            }
-        }
-        if let Some(id) = &c.id {
-            add(&mut self.by_secret_id, id, i);
-        }
-        if c.kind == crate::discover::CredentialKind::X509Certificate
-            && let Some(key) = &c.public_key_sha256
-        {
-            add(&mut self.certificates_by_key, key, i);
-        }
-        for location in &c.locations {
-            add(&mut self.by_source, &location.source, i);
-            if let Some(path) = &location.path {
-                let list = self.by_path.entry(path).or_default();
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Inventory positions under one key: most keys (fingerprints, DNS names) have one, so it is
+/// kept inline rather than in a one-element `Vec`.
+#[derive(Clone, Debug)]
+pub(super) enum Positions {
+    /// One position.
+    One([usize; 1]),
+    /// Several, in inventory order.
+    Many(Vec<usize>),
+}
+
+impl Positions {
+    pub(super) fn push(&mut self, i: usize) {
+        match self {
+            Positions::One([first]) if *first != i => *self = Positions::Many(vec![*first, i]),
+            Positions::One(_) => {}
+            Positions::Many(list) => {
                 if list.last() != Some(&i) {
                     list.push(i);
                 }
             }
-            for place in [&location.endpoint, &location.object].into_iter().flatten() {
-                add(&mut self.by_place, place, i);
+        }
+    }
+
+    /// The positions.
+    pub(super) fn as_slice(&self) -> &[usize] {
+        match self {
+            Positions::One(one) => one,
+            Positions::Many(list) => list,
+        }
+    }
+}
+
+type ByDigest<'a> = HashMap<&'a str, Positions, BuildHasherDefault<DigestHasher>>;
+type ByText<'a> = HashMap<&'a str, Positions>;
+
+/// Positions in `Inventory::credentials`, by the facts match rules name.
+#[derive(Debug, Default)]
+pub(super) struct Index<'a> {
+    pub by_sha256: ByDigest<'a>,
+    pub by_uri: ByText<'a>,
+    /// Lowercased DNS names (borrowed when already lowercase, as nearly all are).
+    pub by_dns: HashMap<std::borrow::Cow<'a, str>, Positions>,
+    pub by_subject: ByText<'a>,
+    pub by_issuer: ByText<'a>,
+    pub by_secret_id: ByText<'a>,
+    pub by_source: ByText<'a>,
+    /// File paths, sorted, so a glob's literal prefix is a range (location-only rules), and
+    /// the declared files that are checked.
+    pub by_path: BTreeMap<&'a str, Positions>,
+    /// Endpoints (`host:port`) and store objects (`namespace/name`).
+    pub by_place: ByText<'a>,
+    /// Public keys (SHA-256) that some certificate carries, to pair keys with them.
+    pub certified_keys: HashSet<&'a str, BuildHasherDefault<DigestHasher>>,
+    /// Issuer DNs of discovered certificates: a CA certificate named here sits in a chain.
+    pub issuers_seen: HashSet<&'a str>,
+}
+
+fn add<K, S>(map: &mut HashMap<K, Positions, S>, key: K, i: usize)
+where
+    K: std::hash::Hash + Eq,
+    S: std::hash::BuildHasher,
+{
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut seen) => seen.get_mut().push(i),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(Positions::One([i]));
+        }
+    }
+}
+
+/// `name` lowercased, borrowed when it already is.
+fn lower(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+impl<'a> Index<'a> {
+    /// Builds the indexes `needs` asks for, the fingerprint ones and the others at once.
+    pub(super) fn new(inventory: &'a Inventory, needs: &Needs) -> Self {
+        let (mut index, by_facts) = crate::parallel::join(
+            || Self::by_digest(inventory),
+            || Self::by_facts(inventory, needs),
+        );
+        index.by_uri = by_facts.by_uri;
+        index.by_dns = by_facts.by_dns;
+        index.by_subject = by_facts.by_subject;
+        index.by_issuer = by_facts.by_issuer;
+        index.by_secret_id = by_facts.by_secret_id;
+        index.by_source = by_facts.by_source;
+        index.by_path = by_facts.by_path;
+        index.by_place = by_facts.by_place;
+        index
+    }
+
+    /// Fingerprints, certified public keys, and the issuers seen.
+    fn by_digest(inventory: &'a Inventory) -> Self {
+        let mut index = Index::default();
+        index.by_sha256.reserve(inventory.credentials.len());
+        let mut last_issuer: Option<&str> = None;
+        for (i, c) in inventory.credentials.iter().enumerate() {
+            add(&mut index.by_sha256, c.sha256.as_str(), i);
+            if let Some(issuer) = c.issuer.as_deref()
+                && c.subject.as_deref() != Some(issuer)
+                && last_issuer != Some(issuer)
+            {
+                index.issuers_seen.insert(issuer);
+                last_issuer = Some(issuer);
+            }
+            if c.kind == CredentialKind::X509Certificate
+                && let Some(key) = &c.public_key_sha256
+            {
+                index.certified_keys.insert(key);
             }
         }
+        index
+    }
+
+    /// The facts match rules name, as far as `needs` asks.
+    fn by_facts(inventory: &'a Inventory, needs: &Needs) -> Self {
+        let mut index = Index::default();
+        let checked: HashSet<&str> = needs
+            .key_files
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for (i, c) in inventory.credentials.iter().enumerate() {
+            if needs.uri {
+                for uri in c.uris.iter().flatten() {
+                    add(&mut index.by_uri, uri.as_str(), i);
+                }
+            }
+            if needs.dns {
+                for name in c.dns_names.iter().flatten() {
+                    add(&mut index.by_dns, lower(name), i);
+                }
+            }
+            if needs.subject
+                && let Some(subject) = &c.subject
+            {
+                add(&mut index.by_subject, subject.as_str(), i);
+            }
+            if needs.issuer
+                && let Some(issuer) = &c.issuer
+            {
+                add(&mut index.by_issuer, issuer.as_str(), i);
+            }
+            if needs.secret_id
+                && let Some(id) = &c.id
+            {
+                add(&mut index.by_secret_id, id.as_str(), i);
+            }
+            for location in &c.locations {
+                if needs.source {
+                    add(&mut index.by_source, location.source.as_str(), i);
+                }
+                if let Some(path) = &location.path
+                    && (needs.location || checked.contains(path.as_str()))
+                {
+                    match index.by_path.entry(path) {
+                        std::collections::btree_map::Entry::Occupied(mut seen) => {
+                            seen.get_mut().push(i);
+                        }
+                        std::collections::btree_map::Entry::Vacant(slot) => {
+                            slot.insert(Positions::One([i]));
+                        }
+                    }
+                }
+                if needs.location {
+                    for place in [&location.endpoint, &location.object].into_iter().flatten() {
+                        add(&mut index.by_place, place.as_str(), i);
+                    }
+                }
+            }
+        }
+        index
     }
 
     /// Credentials with a file path starting with `prefix`.
@@ -92,6 +268,6 @@ impl<'a> Index<'a> {
                 std::ops::Bound::Unbounded,
             ))
             .take_while(move |(path, _)| path.starts_with(owned.as_str()))
-            .flat_map(|(_, list)| list.iter().copied())
+            .flat_map(|(_, list)| list.as_slice().iter().copied())
     }
 }

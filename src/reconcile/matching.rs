@@ -3,7 +3,7 @@
 //! learns who claims it. Candidates come from the [`Index`] by the most selective rule; every
 //! rule set must then hold.
 
-use super::index::Index;
+use super::index::{Index, Positions};
 use crate::discover::{Credential, CredentialKind, Glob, Inventory};
 use crate::model::{self, CredentialType, Identity, Match, Policy};
 use jiff::Timestamp;
@@ -45,6 +45,26 @@ pub(super) fn declared(model: &model::Model) -> Vec<Declared<'_>> {
     all
 }
 
+/// For each inventory position, the declared credentials (positions in `declared`) that
+/// match it: one slot per discovered credential, no map.
+#[derive(Debug, Default)]
+pub(super) struct Claims(Vec<Option<Positions>>);
+
+impl Claims {
+    /// Whether any declared credential matches position `i`.
+    pub(super) fn is_claimed(&self, i: usize) -> bool {
+        self.0.get(i).is_some_and(Option::is_some)
+    }
+
+    /// Every claimed position with its claimants.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (usize, &[usize])> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.as_ref()?.as_slice())))
+    }
+}
+
 /// What one declared credential matched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Matched {
@@ -64,32 +84,48 @@ pub(super) fn match_all(
     index: &Index<'_>,
     base: &Path,
     now: Timestamp,
-) -> (Vec<Matched>, HashMap<usize, Vec<usize>>) {
-    let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut matches = Vec::with_capacity(declared.len());
-    for (d, decl) in declared.iter().enumerate() {
-        let rule = &decl.credential.match_rule.value;
-        let wanted = decl.credential.credential_type.value;
-        let location = rule.location.as_deref().map(|l| Glob::new(base, l));
-        let found: Vec<usize> = candidates(rule, location.as_ref(), index)
-            .into_iter()
-            .filter(|&i| {
-                let c = &inventory.credentials[i];
-                kind_fits(wanted, c) && holds(rule, location.as_ref(), c)
-            })
-            .collect();
-        for &i in &found {
-            claims.entry(i).or_default().push(d);
+) -> (Vec<Matched>, Claims) {
+    let parts = crate::parallel::ranges(declared.len(), |range| {
+        let mut matches = Vec::with_capacity(range.len());
+        let mut pairs = Vec::new();
+        for d in range {
+            let decl = &declared[d];
+            let rule = &decl.credential.match_rule.value;
+            let wanted = decl.credential.credential_type.value;
+            let location = rule.location.as_deref().map(|l| Glob::new(base, l));
+            let found: Vec<usize> = candidates(rule, location.as_ref(), index)
+                .into_iter()
+                .filter(|&i| {
+                    let c = &inventory.credentials[i];
+                    kind_fits(wanted, c) && holds(rule, location.as_ref(), c)
+                })
+                .collect();
+            pairs.extend(found.iter().map(|&i| (i, d)));
+            matches.push(split(found, &inventory.credentials, now));
         }
-        matches.push(split(found, &inventory.credentials, now));
+        (matches, pairs)
+    });
+    let mut claims = Claims(vec![None; inventory.credentials.len()]);
+    let mut matches = Vec::with_capacity(declared.len());
+    for (part, pairs) in parts {
+        matches.extend(part);
+        for (i, d) in pairs {
+            match &mut claims.0[i] {
+                Some(by) => by.push(d),
+                slot => *slot = Some(Positions::One([d])),
+            }
+        }
     }
     (matches, claims)
 }
 
 /// Candidate positions: the shortest list among the indexed rules.
 fn candidates(rule: &Match, location: Option<&Glob>, index: &Index<'_>) -> Vec<usize> {
-    fn get<'m>(map: &'m HashMap<&str, Vec<usize>>, key: &str) -> &'m [usize] {
-        map.get(key).map_or(&[], Vec::as_slice)
+    fn get<'m, S: std::hash::BuildHasher>(
+        map: &'m HashMap<&str, Positions, S>,
+        key: &str,
+    ) -> &'m [usize] {
+        map.get(key).map_or(&[], Positions::as_slice)
     }
     let mut lists: Vec<&[usize]> = Vec::new();
     if let Some(fp) = &rule.fingerprint {
@@ -105,8 +141,8 @@ fn candidates(rule: &Match, location: Option<&Glob>, index: &Index<'_>) -> Vec<u
         lists.push(
             index
                 .by_dns
-                .get(&name.to_ascii_lowercase())
-                .map_or(&[], Vec::as_slice),
+                .get(name.to_ascii_lowercase().as_str())
+                .map_or(&[], Positions::as_slice),
         );
     }
     if let Some(subject) = &rule.subject {
@@ -115,12 +151,13 @@ fn candidates(rule: &Match, location: Option<&Glob>, index: &Index<'_>) -> Vec<u
     if let Some(issuer) = &rule.issuer {
         lists.push(get(&index.by_issuer, issuer));
     }
-    if let Some(source) = &rule.source {
+    if let (Some(source), true) = (&rule.source, lists.is_empty()) {
         lists.push(get(&index.by_source, &source.value));
     }
     if let Some(shortest) = lists.into_iter().min_by_key(|l| l.len()) {
         return shortest.to_vec();
     }
+    // Only a location (with no source: a source list would have been returned above).
     match (location, rule.location.as_deref()) {
         (Some(glob), Some(place)) => {
             let mut found: Vec<usize> = index.under(&glob.prefix()).collect();
@@ -210,11 +247,9 @@ fn split(found: Vec<usize>, all: &[Credential], now: Timestamp) -> Matched {
     let Some(&current) = found.iter().max_by_key(|&&i| freshness(&all[i], now)) else {
         return Matched::default();
     };
-    let key = |c: &Credential| {
-        c.public_key_sha256
-            .clone()
-            .unwrap_or_else(|| c.sha256.clone())
-    };
+    fn key(c: &Credential) -> &str {
+        c.public_key_sha256.as_deref().unwrap_or(&c.sha256)
+    }
     let current_key = key(&all[current]);
     let mut matched = Matched {
         current: Some(current),

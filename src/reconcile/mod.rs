@@ -63,8 +63,8 @@ pub struct Reconciliation {
     pub statuses: Vec<Status>,
     /// Inventory positions of credentials no identity declares (the candidates for adoption).
     pub unmanaged: Vec<usize>,
-    /// For each matched inventory position, the declared issuer names that could have issued it.
-    pub issued_by: HashMap<usize, Vec<String>>,
+    /// The declared issuers by the subjects of their CA certificates.
+    pub issuers: Issuers,
     /// Every finding, suppressed ones included, most serious first.
     pub findings: Vec<Finding>,
 }
@@ -72,10 +72,20 @@ pub struct Reconciliation {
 /// Compares `input.model` with `input.inventory` at `input.now`.
 pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     let declared = matching::declared(input.model);
-    let index = index::Index::new(input.inventory);
+    let needs = index::Needs::of(&declared, input.base);
+    let index = index::Index::new(input.inventory, &needs);
     let (matches, claims) =
         matching::match_all(&declared, input.inventory, &index, input.base, input.now);
-    let context = checks::Context::new(input, &index, &declared, &matches, &claims);
+    let issuers = Issuers::new(input.issuer_subjects);
+    let context = checks::Context::new(
+        input,
+        &index,
+        &declared,
+        &matches,
+        &claims,
+        &issuers,
+        &needs.key_files,
+    );
     let mut findings = Vec::new();
     let unmanaged = context.run(&mut findings);
     exceptions::expired(input, &mut findings);
@@ -93,31 +103,78 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
             policy: d.policy.map(|p| p.name().to_owned()),
         })
         .collect();
-    let issued_by = context.issued_by_matched();
     Reconciliation {
         statuses,
         unmanaged,
-        issued_by,
+        issuers,
         findings,
     }
 }
 
+/// Declared issuers, found by the subject DN of their CA certificates.
+#[derive(Clone, Debug, Default)]
+pub struct Issuers(HashMap<String, Vec<String>>);
+
+impl Issuers {
+    /// From each issuer's CA subjects (see [`Input::issuer_subjects`]).
+    pub fn new(subjects: &BTreeMap<String, Vec<String>>) -> Self {
+        let mut by_subject: HashMap<String, Vec<String>> = HashMap::new();
+        for (issuer, dns) in subjects {
+            for dn in dns {
+                by_subject
+                    .entry(dn.to_ascii_lowercase())
+                    .or_default()
+                    .push(issuer.clone());
+            }
+        }
+        Issuers(by_subject)
+    }
+
+    /// The declared issuers whose CA certificates carry `dn` as subject.
+    pub fn named(&self, dn: &str) -> &[String] {
+        self.0
+            .get(&dn.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The declared issuers that could have issued certificate `c`.
+    pub fn of(&self, c: &crate::discover::Credential) -> &[String] {
+        match (&c.kind, &c.issuer) {
+            (crate::discover::CredentialKind::X509Certificate, Some(dn)) => self.named(dn),
+            _ => &[],
+        }
+    }
+}
+
+/// What a finding is about, for ordering: its identity, else its fingerprint.
+fn who(f: &Finding) -> Option<&str> {
+    f.identity.as_deref().or(f.fingerprint.as_deref())
+}
+
 /// Gives every finding a unique id and sorts: most serious first, then by code and target.
 fn finish(findings: &mut [Finding]) {
-    findings.sort_by_cached_key(|f| {
-        (
-            f.severity,
-            f.code,
-            f.target(),
-            f.fingerprint.clone(),
-            f.location.clone(),
-        )
+    findings.sort_by(|a, b| {
+        (a.severity, a.code)
+            .cmp(&(b.severity, b.code))
+            .then_with(|| who(a).cmp(&who(b)))
+            .then_with(|| a.credential.cmp(&b.credential))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+            .then_with(|| a.location.cmp(&b.location))
     });
+    for f in findings.iter_mut().filter(|f| f.id.is_empty()) {
+        f.id = format!("{}:{}", f.code, f.target());
+    }
+    let mut count: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+    for f in findings.iter() {
+        *count.entry(f.id.as_str()).or_default() += 1;
+    }
+    let repeated: std::collections::HashSet<String> = count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id.to_owned())
+        .collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for f in findings.iter_mut() {
-        if f.id.is_empty() {
-            f.id = format!("{}:{}", f.code, f.target());
-        }
+    for f in findings.iter_mut().filter(|f| repeated.contains(&f.id)) {
         let n = seen.entry(f.id.clone()).or_insert(0);
         *n += 1;
         if *n > 1 {

@@ -199,7 +199,7 @@ fn issuer(
         return None;
     }
     let by = cx.issuers_named(dn);
-    if by.iter().any(|b| allowed.contains(b)) {
+    if by.iter().any(|b| allowed.contains(&b.as_str())) {
         return None;
     }
     let whom = match by.first() {

@@ -6,7 +6,6 @@ use super::{Context, certificate};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::{CredentialType, FindingCode};
 use crate::reconcile::finding::Finding;
-use crate::reconcile::resolve;
 use std::collections::BTreeSet;
 
 /// Checks the current certificate `c` of declared credential `d`; one finding lists every
@@ -20,26 +19,16 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         return;
     }
     let mut differences: Vec<(&str, String)> = Vec::new();
-    let lower = |list: &Option<Vec<String>>| -> BTreeSet<String> {
-        list.iter()
-            .flatten()
-            .map(|s| s.to_ascii_lowercase())
-            .collect()
-    };
     if !spec.dns_names.is_empty() {
-        let want: BTreeSet<String> = spec
-            .dns_names
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
-        compare("dns_names", &want, &lower(&c.dns_names), &mut differences);
+        let want: Vec<&str> = spec.dns_names.iter().map(String::as_str).collect();
+        compare("dns_names", &want, c.dns_names.as_deref(), &mut differences);
     }
     if !spec.ip_addresses.is_empty() {
-        let want: BTreeSet<String> = spec.ip_addresses.iter().map(|s| s.value.clone()).collect();
+        let want: Vec<&str> = spec.ip_addresses.iter().map(|s| s.value.as_str()).collect();
         compare(
             "ip_addresses",
             &want,
-            &lower(&c.ip_addresses),
+            c.ip_addresses.as_deref(),
             &mut differences,
         );
     }
@@ -94,23 +83,36 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     out.push(f);
 }
 
+/// Declared against discovered names, case-insensitively; lists are short, so no sets.
 fn compare(
     field: &'static str,
-    want: &BTreeSet<String>,
-    have: &BTreeSet<String>,
+    want: &[&str],
+    have: Option<&[String]>,
     out: &mut Vec<(&'static str, String)>,
 ) {
-    let missing: Vec<&String> = want.difference(have).collect();
-    let extra: Vec<&String> = have.difference(want).collect();
+    let have = have.unwrap_or_default();
+    let missing: Vec<&str> = want
+        .iter()
+        .copied()
+        .filter(|w| !have.iter().any(|h| h.eq_ignore_ascii_case(w)))
+        .collect();
+    let extra: Vec<&str> = have
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !want.iter().any(|w| w.eq_ignore_ascii_case(h)))
+        .collect();
     if !missing.is_empty() {
-        out.push((field, format!("lacks {}", join(missing.into_iter()))));
+        out.push((field, format!("lacks {}", sorted(missing))));
     }
     if !extra.is_empty() {
-        out.push((
-            field,
-            format!("carries undeclared {}", join(extra.into_iter())),
-        ));
+        out.push((field, format!("carries undeclared {}", sorted(extra))));
     }
+}
+
+fn sorted(mut names: Vec<&str>) -> String {
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a String>) -> String {
@@ -164,8 +166,8 @@ fn issuer(cx: &Context<'_>, d: usize, c: &Credential) -> Option<String> {
             .collect()
     };
     let allowed = certificate::allowed_issuers(cx, d, policy);
-    let is_allowed = by.iter().any(|b| allowed.contains(b));
-    (!own.is_empty() && is_allowed && !by.iter().any(|b| own.contains(b))).then(|| {
+    let is_allowed = by.iter().any(|b| allowed.contains(&b.as_str()));
+    (!own.is_empty() && is_allowed && !by.iter().any(|b| own.contains(&b.as_str()))).then(|| {
         format!(
             "issued by {}, declared issuers are {}",
             by.join(", "),
@@ -180,13 +182,9 @@ fn key_mismatch(cx: &Context<'_>, d: usize, c: &Credential) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for deploy in &cx.declared[d].credential.deploy {
-        let Some(key_file) = &deploy.key_file else {
-            continue;
-        };
-        let path = resolve(cx.input.base, &key_file.value);
-        let path = path.to_string_lossy();
-        for &k in cx.index.by_path.get(path.as_ref()).into_iter().flatten() {
+    for path in &cx.key_files[d] {
+        let found = cx.index.by_path.get(path.as_str());
+        for &k in found.map_or(&[][..], |p| p.as_slice()) {
             let key = cx.credential(k);
             if key.kind == CredentialKind::PrivateKey && key.sha256 != public_key {
                 out.push(format!(

@@ -12,8 +12,8 @@ mod secret;
 use super::Input;
 use super::finding::{Declared as At, Finding};
 use super::index::Index;
-use super::matching::{Declared, Matched};
-use crate::discover::{Credential, CredentialKind};
+use super::matching::{Claims, Declared, Matched};
+use crate::discover::Credential;
 use crate::model::FindingCode;
 use std::collections::HashMap;
 
@@ -24,9 +24,11 @@ pub(super) struct Context<'a> {
     pub declared: &'a [Declared<'a>],
     pub matches: &'a [Matched],
     /// Inventory position → declared credentials that match it.
-    pub claims: &'a HashMap<usize, Vec<usize>>,
-    /// Lowercased CA subject DN → declared issuers behind it.
-    issuers_by_subject: HashMap<String, Vec<&'a str>>,
+    pub claims: &'a Claims,
+    /// Declared issuers by CA subject.
+    issuers: &'a super::Issuers,
+    /// Each declared credential's deploy key files, resolved.
+    pub key_files: &'a [Vec<String>],
     /// `(identity, credential)` → position in `declared`.
     pub by_name: HashMap<(&'a str, &'a str), usize>,
 }
@@ -37,17 +39,10 @@ impl<'a> Context<'a> {
         index: &'a Index<'a>,
         declared: &'a [Declared<'a>],
         matches: &'a [Matched],
-        claims: &'a HashMap<usize, Vec<usize>>,
+        claims: &'a Claims,
+        issuers: &'a super::Issuers,
+        key_files: &'a [Vec<String>],
     ) -> Self {
-        let mut issuers_by_subject: HashMap<String, Vec<&str>> = HashMap::new();
-        for (issuer, subjects) in input.issuer_subjects {
-            for subject in subjects {
-                issuers_by_subject
-                    .entry(subject.to_ascii_lowercase())
-                    .or_default()
-                    .push(issuer);
-            }
-        }
         let by_name = declared
             .iter()
             .enumerate()
@@ -59,29 +54,51 @@ impl<'a> Context<'a> {
             declared,
             matches,
             claims,
-            issuers_by_subject,
+            issuers,
+            key_files,
             by_name,
         }
     }
 
-    /// Runs every check; returns the inventory positions of unmanaged credentials.
+    /// Runs every check; returns the inventory positions of unmanaged credentials. The loops
+    /// over declared and discovered credentials run on every core.
     pub(super) fn run(&self, out: &mut Vec<Finding>) -> Vec<usize> {
         ownership::owners(self, out);
-        for (d, matched) in self.matches.iter().enumerate() {
-            match matched.current {
-                None => ownership::missing(self, d, out),
-                Some(i) => {
-                    let c = self.credential(i);
-                    certificate::check(self, d, c, out);
-                    secret::check(self, d, c, out);
-                    drift::check(self, d, c, out);
-                    ownership::key_locations(self, d, c, out);
-                }
+        let per_declared = crate::parallel::ranges(self.matches.len(), |range| {
+            let mut found = Vec::new();
+            for d in range {
+                self.declared_credential(d, &mut found);
             }
-            links::check(self, d, out);
-        }
+            found
+        });
+        out.extend(per_declared.into_iter().flatten());
         ownership::shared(self, out);
-        ownership::unclaimed(self, out)
+        let total = self.input.inventory.credentials.len();
+        let mut unmanaged = Vec::new();
+        for (found, positions) in crate::parallel::ranges(total, |range| {
+            let mut found = Vec::new();
+            let positions = ownership::unclaimed(self, range, &mut found);
+            (found, positions)
+        }) {
+            out.extend(found);
+            unmanaged.extend(positions);
+        }
+        unmanaged
+    }
+
+    /// The checks of declared credential `d`.
+    fn declared_credential(&self, d: usize, out: &mut Vec<Finding>) {
+        match self.matches[d].current {
+            None => ownership::missing(self, d, out),
+            Some(i) => {
+                let c = self.credential(i);
+                certificate::check(self, d, c, out);
+                secret::check(self, d, c, out);
+                drift::check(self, d, c, out);
+                ownership::key_locations(self, d, c, out);
+            }
+        }
+        links::check(self, d, out);
     }
 
     /// The inventory entry at `i`.
@@ -90,10 +107,8 @@ impl<'a> Context<'a> {
     }
 
     /// The declared issuers whose CA certificates carry `dn` as subject.
-    pub(super) fn issuers_named(&self, dn: &str) -> &[&'a str] {
-        self.issuers_by_subject
-            .get(&dn.to_ascii_lowercase())
-            .map_or(&[], Vec::as_slice)
+    pub(super) fn issuers_named(&self, dn: &str) -> &'a [String] {
+        self.issuers.named(dn)
     }
 
     /// Whether the CA subjects of `issuer` are known.
@@ -102,23 +117,6 @@ impl<'a> Context<'a> {
             .issuer_subjects
             .get(issuer)
             .is_some_and(|s| !s.is_empty())
-    }
-
-    /// For each matched certificate, the declared issuers that could have issued it.
-    pub(super) fn issued_by_matched(&self) -> HashMap<usize, Vec<String>> {
-        let mut out = HashMap::new();
-        for &i in self.claims.keys() {
-            let c = self.credential(i);
-            if c.kind == CredentialKind::X509Certificate
-                && let Some(dn) = &c.issuer
-            {
-                let names = self.issuers_named(dn);
-                if !names.is_empty() {
-                    out.insert(i, names.iter().map(|s| (*s).to_owned()).collect());
-                }
-            }
-        }
-        out
     }
 
     /// A finding about declared credential `d`.

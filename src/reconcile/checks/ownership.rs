@@ -6,7 +6,6 @@ use super::{Context, found_at};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::FindingCode;
 use crate::reconcile::finding::{Declared, Finding};
-use crate::reconcile::resolve;
 use std::collections::BTreeSet;
 
 /// `owner-missing`: an identity without an owner, or whose owner has no contact at all.
@@ -73,21 +72,16 @@ pub(super) fn missing(cx: &Context<'_>, d: usize, out: &mut Vec<Finding>) {
 /// `orphan-private-key`: the current certificate's private key found outside the key files
 /// its credential declares.
 pub(super) fn key_locations(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Finding>) {
-    let declared: BTreeSet<String> = cx.declared[d]
-        .credential
-        .deploy
-        .iter()
-        .filter_map(|t| t.key_file.as_ref())
-        .map(|k| {
-            resolve(cx.input.base, &k.value)
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let declared: BTreeSet<&str> = cx.key_files[d].iter().map(String::as_str).collect();
     let (Some(public_key), false) = (c.public_key_sha256.as_deref(), declared.is_empty()) else {
         return;
     };
-    for &k in cx.index.by_sha256.get(public_key).into_iter().flatten() {
+    for &k in cx
+        .index
+        .by_sha256
+        .get(public_key)
+        .map_or(&[][..], |p| p.as_slice())
+    {
         let key = cx.credential(k);
         if key.kind != CredentialKind::PrivateKey {
             continue;
@@ -95,7 +89,7 @@ pub(super) fn key_locations(cx: &Context<'_>, d: usize, c: &Credential, out: &mu
         for location in &key.locations {
             if location
                 .path
-                .as_ref()
+                .as_deref()
                 .is_some_and(|p| !declared.contains(p))
             {
                 let mut f = cx.about(
@@ -114,17 +108,14 @@ pub(super) fn key_locations(cx: &Context<'_>, d: usize, c: &Credential, out: &mu
     }
 }
 
-fn join(set: &BTreeSet<String>) -> String {
-    set.iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
+fn join(set: &BTreeSet<&str>) -> String {
+    set.iter().copied().collect::<Vec<_>>().join(", ")
 }
 
 /// `shared-credential`: one discovered credential matched by several identities; each of
 /// them gets a finding naming the others.
 pub(super) fn shared(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for (&i, claimed_by) in cx.claims {
+    for (i, claimed_by) in cx.claims.iter() {
         let identities: BTreeSet<&str> = claimed_by
             .iter()
             .map(|&d| cx.declared[d].identity.name())
@@ -157,19 +148,24 @@ pub(super) fn shared(cx: &Context<'_>, out: &mut Vec<Finding>) {
 
 /// `unmanaged` and key-only `orphan-private-key`: discovered credentials nobody claims.
 /// Private keys of certificates belong to them; CA certificates that sign others are chain
-/// members, not identities. Returns the unmanaged positions.
-pub(super) fn unclaimed(cx: &Context<'_>, out: &mut Vec<Finding>) -> Vec<usize> {
+/// members, not identities. Looks at positions in `range`; returns the unmanaged ones.
+pub(super) fn unclaimed(
+    cx: &Context<'_>,
+    range: std::ops::Range<usize>,
+    out: &mut Vec<Finding>,
+) -> Vec<usize> {
     let mut unmanaged = Vec::new();
     let inventory = &cx.input.inventory.credentials;
-    for (i, c) in inventory.iter().enumerate() {
-        if cx.claims.contains_key(&i) {
+    for i in range {
+        let c = &inventory[i];
+        if cx.claims.is_claimed(i) {
             continue;
         }
         let twins = cx
             .index
             .by_sha256
             .get(c.sha256.as_str())
-            .map_or(&[][..], Vec::as_slice);
+            .map_or(&[][..], |p| p.as_slice());
         let openssh = c.format.as_deref() == Some("openssh");
         // An SSH key pair: the public half speaks for it when present.
         let ssh_pair = c.kind == CredentialKind::PrivateKey
@@ -182,7 +178,7 @@ pub(super) fn unclaimed(cx: &Context<'_>, out: &mut Vec<Finding>) -> Vec<usize> 
         }
         match c.kind {
             CredentialKind::PrivateKey if !openssh => {
-                if cx.index.certificates_by_key.contains_key(c.sha256.as_str()) {
+                if cx.index.certified_keys.contains(c.sha256.as_str()) {
                     continue;
                 }
                 let f = Finding::new(

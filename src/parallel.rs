@@ -1,0 +1,62 @@
+//! Splitting one stage's work over the machine's cores with scoped threads: no pool, no
+//! global state, the results in input order. Stages stay plain functions; this only makes
+//! their loops over hundreds of thousands of credentials use every core.
+
+use std::ops::Range;
+
+/// Below this many items a single thread is faster than starting others.
+const MIN_PER_THREAD: usize = 4_096;
+
+/// Runs `work` on contiguous parts of `0..len`, one per core, and returns the results in
+/// order.
+pub fn ranges<T: Send>(len: usize, work: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = cores.min(len / MIN_PER_THREAD).max(1);
+    if parts == 1 {
+        return vec![work(0..len)];
+    }
+    let size = len.div_ceil(parts);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..parts)
+            .map(|p| {
+                let range = (p * size).min(len)..((p + 1) * size).min(len);
+                scope.spawn(move || work(range))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Runs `a` and `b` at the same time.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(a);
+        let second = b();
+        (
+            first
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            second,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn covers_every_item_once_in_order() {
+        for len in [0, 1, 5000, 100_003] {
+            let parts = super::ranges(len, |r| r.collect::<Vec<_>>());
+            let all: Vec<usize> = parts.into_iter().flatten().collect();
+            assert_eq!(all, (0..len).collect::<Vec<_>>());
+        }
+        assert_eq!(super::join(|| 1, || 2), (1, 2));
+    }
+}
