@@ -142,8 +142,9 @@ fn read_inventories(paths: &[PathBuf]) -> anyhow::Result<Inventory> {
 }
 
 /// Subjects of each issuer's CA certificates: its `caSubjects`, and a local CA's certificate
-/// file. A CA file that cannot be read is reported on stderr; the issuer then counts as
-/// unknown (its certificates are not checked against `allowedIssuers`).
+/// file. A CA file that cannot be read, for an issuer without `caSubjects`, is reported on
+/// stderr; the issuer then counts as unknown (its certificates are not checked against
+/// `allowedIssuers`).
 fn issuer_subjects(model: &crate::model::Model, base: &Path) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (name, issuer) in &model.issuers {
@@ -164,7 +165,7 @@ fn issuer_subjects(model: &crate::model::Model, base: &Path) -> BTreeMap<String,
                 .filter(|c| c.kind == CredentialKind::X509Certificate)
                 .filter_map(|c| c.subject.clone())
                 .collect();
-            if certificates.is_empty() {
+            if certificates.is_empty() && subjects.is_empty() {
                 #[allow(clippy::print_stderr, reason = "a warning for the person running plan")]
                 {
                     eprintln!(

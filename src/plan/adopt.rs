@@ -127,7 +127,8 @@ fn places(c: &Credential) -> impl Iterator<Item = Place<'_>> {
             .as_deref()
             .and_then(|o| o.split_once('/'))
             .map(|(ns, _)| Place::Ns(ns));
-        dir.into_iter().chain(ns)
+        // A namespace says more about ownership than the manifest file that listed it.
+        ns.into_iter().chain(dir)
     })
 }
 

@@ -5,7 +5,7 @@
 
 use super::review::Reviews;
 use super::{Action, ActionKind, Context, Step, StepKind};
-use crate::discover::{CredentialKind, Time};
+use crate::discover::{Credential, CredentialKind, Time};
 use crate::model::{Approval, CredentialType, FindingCode, split_reference};
 use crate::reconcile::{Finding, Status};
 use jiff::Timestamp;
@@ -264,7 +264,7 @@ fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
     let c = &cx.input.inventory.credentials[i];
     let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
     let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
-    let issuer = cx.rec.issuers.of(c).first()?;
+    let issuer = revoking_issuer(cx, s, c)?;
     (wanted && valid && c.kind == CredentialKind::X509Certificate).then(|| Step {
         step: StepKind::Revoke,
         target: target(s),
@@ -273,6 +273,16 @@ fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
         serial: c.serial.clone(),
         ..Step::default()
     })
+}
+
+/// The declared issuer to revoke `c` through: among those whose CA signed it, the first the
+/// credential is issued by, else the first by name.
+fn revoking_issuer<'c>(cx: &'c Context<'_>, s: &Status, c: &Credential) -> Option<&'c String> {
+    let candidates = cx.rec.issuers.of(c);
+    issuers(cx, s)
+        .iter()
+        .find_map(|own| candidates.iter().find(|c| *c == own))
+        .or_else(|| candidates.first())
 }
 
 /// When the group may run: now, or the next start of its policies' renewal windows — unless
@@ -366,7 +376,7 @@ pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut
                 c.serial.as_deref().unwrap_or("?"),
                 places.join(", ")
             );
-            let Some(issuer) = cx.rec.issuers.of(c).first() else {
+            let Some(issuer) = revoking_issuer(cx, s, c) else {
                 reviews.add_unowned(
                     &format!("review:{}", &c.sha256[..c.sha256.len().min(16)]),
                     cx.owner_of(&s.identity),

@@ -151,3 +151,69 @@ fn invalid_declarations_stop_the_plan_with_their_diagnostics() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn the_acme_corp_example_plans_from_the_inventories_of_three_zones() {
+    let example = root().join("examples/acme-corp");
+    let zones: Vec<String> = ["web-hosts", "prod-cluster", "vault"]
+        .iter()
+        .map(|z| {
+            example
+                .join(format!("inventories/{z}.json"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    for zone in &zones {
+        crate::support::python(
+            "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+            &[
+                zone,
+                &root()
+                    .join("schemas/inventory.schema.json")
+                    .to_string_lossy(),
+            ],
+        );
+    }
+    let repo = example.display().to_string();
+    let mut args = vec![
+        "plan",
+        "--repo",
+        &repo,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ];
+    for zone in &zones {
+        args.extend(["--inventory", zone.as_str()]);
+    }
+    let out = crate::support::Test::new().args(&args).run().status(2);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        plan["summary"]["missing"], 0,
+        "every declared credential is found in some zone"
+    );
+    assert_eq!(plan["summary"]["unmanaged"], 3);
+    finding(&plan, "exception-expired", "partner-gateway/tls");
+    finding(&plan, "expired", "checkout-web/tls");
+    finding(
+        &plan,
+        "dependents-out-of-sync",
+        "payments-api/stripe-api-key",
+    );
+    let revoke = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "rotate:kafka-broker/mtls")
+        .unwrap();
+    let last = revoke["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["step"], "revoke");
+    assert_eq!(
+        last["issuers"][0], "internal-ca",
+        "revoked through the credential's own issuer"
+    );
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
