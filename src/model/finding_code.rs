@@ -179,8 +179,8 @@ mod tests {
         let docs = include_str!("../../docs/findings.md");
         for code in FindingCode::ALL {
             assert!(
-                docs.contains(&format!("`{code}`")),
-                "{code} missing from docs/findings.md"
+                docs.contains(&format!("| `{code}` | {} |", code.severity().as_str())),
+                "{code} or its severity missing from docs/findings.md"
             );
             assert!(
                 !code.nist_csf().is_empty(),
