@@ -114,3 +114,94 @@ fn a_broken_document_does_not_hide_the_next_one() {
     assert_eq!(codes(&outcome), [Code::UnknownField, Code::DuplicateName]);
     assert_eq!(outcome.model.owners.len(), 1);
 }
+
+/// Every way an inventory file from elsewhere can be odd: reconcile, plan and every renderer
+/// take it without panicking.
+#[test]
+fn plan_survives_hostile_inventories() {
+    use serde_json::{Value, json};
+    let repo = root().join("tests/fixtures/plan");
+    let loaded = trustops::load::load(&trustops::load::Options { repo: repo.clone() }).unwrap();
+    let text = std::fs::read_to_string(repo.join("inventory.json")).unwrap();
+    let base: Value = serde_json::from_str(&text).unwrap();
+    let strings = [
+        json!(""),
+        json!("é".repeat(40)),
+        json!("/"),
+        json!("x".repeat(10_000)),
+    ];
+    let times = [
+        json!("9999-12-30T00:00:00Z"),
+        json!("-009999-01-03T00:00:00Z"),
+    ];
+    let mut variants: Vec<Value> = Vec::new();
+    let count = base["credentials"].as_array().unwrap().len();
+    for field in [
+        "sha256",
+        "subject",
+        "issuer",
+        "serial",
+        "public_key_sha256",
+        "id",
+        "signature_algorithm",
+    ] {
+        for value in &strings {
+            let mut v = base.clone();
+            for c in v["credentials"].as_array_mut().unwrap() {
+                c[field] = value.clone();
+            }
+            variants.push(v);
+        }
+    }
+    for field in [
+        "not_before",
+        "not_after",
+        "last_rotated",
+        "created",
+        "expires",
+    ] {
+        for value in &times {
+            let mut v = base.clone();
+            for c in v["credentials"].as_array_mut().unwrap() {
+                c[field] = value.clone();
+            }
+            variants.push(v);
+        }
+    }
+    let mut v = base.clone();
+    for c in v["credentials"].as_array_mut().unwrap() {
+        c["locations"] = json!([]);
+        c["dns_names"] = json!(["", "UPPER.TEST", "é.test"]);
+        c["key_bits"] = json!(u32::MAX);
+    }
+    variants.push(v);
+    let mut v = base.clone();
+    for c in v["credentials"].as_array_mut().unwrap() {
+        c["kind"] = json!("private-key");
+    }
+    variants.push(v);
+    let subjects = std::collections::BTreeMap::new();
+    for (n, variant) in variants.iter().enumerate() {
+        let inventory: trustops::discover::Inventory =
+            serde_json::from_value(variant.clone()).unwrap();
+        assert_eq!(inventory.credentials.len(), count);
+        let inventory = trustops::discover::merge(vec![inventory]);
+        let input = trustops::reconcile::Input {
+            model: &loaded.model,
+            inventory: &inventory,
+            now: "2026-06-01T00:00:00Z".parse().unwrap(),
+            base: &repo,
+            issuer_subjects: &subjects,
+        };
+        let reconciled = trustops::reconcile::reconcile(&input);
+        let plan = trustops::plan::plan(&input, reconciled, &Default::default());
+        use trustops::render::plan::{Format, Options, write};
+        for format in [Format::Text, Format::Markdown, Format::Json, Format::Sarif] {
+            let mut out = Vec::new();
+            write(&mut out, format, &plan, &Options::default())
+                .unwrap_or_else(|e| panic!("variant {n}, {format:?}: {e}"));
+        }
+        let written = trustops::plan::file::to_json(&plan);
+        assert!(trustops::plan::file::read(&written).is_ok(), "variant {n}");
+    }
+}

@@ -85,6 +85,12 @@ impl Time {
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Before year 0 strftime's `%Y` is not RFC 3339; jiff's own form (`-000001-…`) is,
+        // and it reads back.
+        const YEAR_ZERO: i64 = -62_167_219_200;
+        if self.0.as_second() < YEAR_ZERO {
+            return s.collect_str(&self.0);
+        }
         s.collect_str(&self.0.strftime("%Y-%m-%dT%H:%M:%SZ"))
     }
 }
@@ -370,6 +376,16 @@ pub fn merge(inventories: Vec<Inventory>) -> Inventory {
         all.problems.extend(inventory.diagnostics);
     }
     all.finish()
+}
+
+/// The first `n` characters of a fingerprint, for ids and display (safe on any text an
+/// inventory file may hold).
+pub fn short(fingerprint: &str, n: usize) -> &str {
+    let end = fingerprint
+        .char_indices()
+        .nth(n)
+        .map_or(fingerprint.len(), |(i, _)| i);
+    &fingerprint[..end]
 }
 
 /// Lowercase hex of SHA-256 over `bytes`.

@@ -23,6 +23,7 @@ mod x509;
 pub use glob::Glob;
 pub use inventory::{
     Collector, Credential, CredentialKind, Inventory, Location, Problem, Time, merge, sha256_hex,
+    short,
 };
 
 use crate::model::SourceSpec;

@@ -54,7 +54,7 @@ fn adopt(
         |g| format!("owner {} guessed from {}", g.owner, g.why),
     );
     Action {
-        id: format!("adopt:{}", &c.sha256[..c.sha256.len().min(16)]),
+        id: format!("adopt:{}", crate::discover::short(&c.sha256, 16)),
         kind: ActionKind::Adopt,
         owner: guess.as_ref().map(|g| g.owner.clone()),
         fingerprint: Some(c.sha256.clone()),

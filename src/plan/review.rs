@@ -30,7 +30,7 @@ impl Reviews {
                 "review:{}",
                 f.fingerprint
                     .as_deref()
-                    .map_or("", |s| &s[..s.len().min(16)])
+                    .map_or("", |s| crate::discover::short(s, 16))
             ),
         };
         let action = self.entry(&id, f.owner.clone());

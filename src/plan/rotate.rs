@@ -378,7 +378,7 @@ pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut
             );
             let Some(issuer) = revoking_issuer(cx, s, c) else {
                 reviews.add_unowned(
-                    &format!("review:{}", &c.sha256[..c.sha256.len().min(16)]),
+                    &format!("review:{}", crate::discover::short(&c.sha256, 16)),
                     cx.owner_of(&s.identity),
                     Some(s),
                     &format!("{summary}; its issuer is not declared, so revoke it by hand"),
@@ -386,7 +386,7 @@ pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut
                 continue;
             };
             out.push(Action {
-                id: format!("revoke:{}", &c.sha256[..c.sha256.len().min(16)]),
+                id: format!("revoke:{}", crate::discover::short(&c.sha256, 16)),
                 kind: ActionKind::Revoke,
                 owner: cx.owner_of(&s.identity),
                 identity: Some(s.identity.clone()),

@@ -90,7 +90,7 @@ fn target(a: &Action) -> String {
     match (&a.identity, &a.credential, &a.fingerprint) {
         (Some(i), Some(c), _) => format!("{i}/{c}"),
         (Some(i), None, _) => i.clone(),
-        (None, _, Some(f)) => format!("sha256:{}", &f[..f.len().min(12)]),
+        (None, _, Some(f)) => format!("sha256:{}", crate::discover::short(f, 12)),
         _ => String::new(),
     }
 }
