@@ -12,6 +12,7 @@ mod document;
 mod escalate;
 pub mod file;
 mod review;
+mod revoke;
 mod rotate;
 
 pub use action::{Action, ActionKind, Notice, Recipient, Step, StepKind};
@@ -19,8 +20,7 @@ pub use document::{
     ActionCounts, CredentialState, FORMAT_VERSION, Facts, Inputs, Plan, SeverityCounts, Summary,
 };
 
-use crate::discover::Time;
-use crate::model::{self, FindingCode, Identity, Policy, Severity};
+use crate::model::{self, Identity, Policy};
 use crate::reconcile::{self, Finding, Reconciliation, Status};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
@@ -114,13 +114,13 @@ fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options:
     let mut actions = Vec::new();
     let mut reviews = review::Reviews::default();
     rotate::plan(&cx, &mut actions, &mut reviews);
-    rotate::revocations(&cx, &mut actions, &mut reviews);
+    revoke::plan(&cx, &mut actions, &mut reviews);
     escalate::plan(&cx, &mut actions);
     adopt::plan(&cx, &mut actions);
     reviews.findings(&cx);
     actions.extend(reviews.finish());
     order(&mut actions, input.now);
-    assemble(&cx, actions)
+    document::assemble(&cx, actions)
 }
 
 /// Plan order: what runs now before what waits, rotations first, then by id (rotation groups
@@ -130,102 +130,4 @@ fn order(actions: &mut [Action], now: Timestamp) {
         let key = |x: &Action| (x.kind, x.not_before.map(|t| t.0).filter(|t| *t > now));
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
     });
-}
-
-fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
-    let input = cx.input;
-    let rec = cx.rec;
-    let inventory = &input.inventory.credentials;
-    let parts = crate::parallel::ranges(rec.statuses.len(), |range| {
-        rec.statuses[range]
-            .iter()
-            .map(|s| {
-                let policy = cx.policy(s);
-                CredentialState {
-                    identity: s.identity.clone(),
-                    credential: s.credential.clone(),
-                    credential_type: cx
-                        .spec(s)
-                        .map(|(_, c)| c.credential_type.value.as_str().to_owned())
-                        .unwrap_or_default(),
-                    owner: cx.owner_of(&s.identity),
-                    policy: s.policy.clone(),
-                    trust_domain: policy.map(|p| p.spec.trust_domain.value.clone()),
-                    current: s.current.map(|i| Facts::of(&inventory[i])),
-                    superseded: s
-                        .superseded
-                        .iter()
-                        .map(|&i| Facts::of(&inventory[i]))
-                        .collect(),
-                }
-            })
-            .collect::<Vec<_>>()
-    });
-    let credentials: Vec<CredentialState> = parts.into_iter().flatten().collect();
-    let mut severities = SeverityCounts::default();
-    let mut suppressed = 0;
-    for f in &rec.findings {
-        if f.suppressed.is_some() {
-            suppressed += 1;
-            continue;
-        }
-        *match f.severity {
-            Severity::Critical => &mut severities.critical,
-            Severity::High => &mut severities.high,
-            Severity::Medium => &mut severities.medium,
-            Severity::Low => &mut severities.low,
-        } += 1;
-    }
-    let mut counts = ActionCounts::default();
-    for a in &actions {
-        *match a.kind {
-            ActionKind::Rotate => &mut counts.rotate,
-            ActionKind::Revoke => &mut counts.revoke,
-            ActionKind::Escalate => &mut counts.escalate,
-            ActionKind::Adopt => &mut counts.adopt,
-            ActionKind::Review => &mut counts.review,
-        } += 1;
-    }
-    let errored = !file::failed_sources(input.inventory).is_empty();
-    let deferred = actions.iter().filter(|a| a.deferred(input.now)).count();
-    let matched = rec.statuses.iter().filter(|s| s.current.is_some()).count();
-    let summary = Summary {
-        identities: input.model.identities.len(),
-        declared: rec.statuses.len(),
-        discovered: inventory.len(),
-        matched,
-        missing: rec.statuses.len() - matched,
-        unmanaged: rec
-            .findings
-            .iter()
-            .filter(|f| f.code == FindingCode::Unmanaged)
-            .count(),
-        findings: severities,
-        suppressed,
-        actions: counts,
-        deferred,
-    };
-    let applyable = !errored
-        && actions.iter().any(|a| {
-            matches!(
-                a.kind,
-                ActionKind::Rotate | ActionKind::Revoke | ActionKind::Escalate
-            )
-        });
-    Plan {
-        format_version: FORMAT_VERSION,
-        id: String::new(),
-        generated_at: Time(input.now),
-        trustops_version: env!("CARGO_PKG_VERSION").to_owned(),
-        inputs: cx.options.inputs.clone(),
-        applyable,
-        complete: !errored && deferred == 0,
-        errored,
-        summary,
-        credentials,
-        findings: Vec::new(),
-        actions,
-        problems: input.inventory.diagnostics.clone(),
-        digest: String::new(),
-    }
 }

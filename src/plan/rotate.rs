@@ -1,11 +1,11 @@
 //! Rotation groups: a credential that must be replaced rotates together with everything
 //! linked to it by `rotateWith`/`dependsOn`, in dependency order — issue new, deploy, then the
 //! dependents, verify by rediscovery, revoke the old certificate — at the next renewal window
-//! unless it expires first. Replaced certificates that are still valid get revoke actions.
+//! unless it expires first.
 
 use super::review::Reviews;
 use super::{Action, ActionKind, Context, Step, StepKind};
-use crate::discover::{Credential, CredentialKind, Time};
+use crate::discover::Time;
 use crate::model::{Approval, CredentialType, FindingCode, split_reference};
 use crate::reconcile::{Finding, Status};
 use jiff::Timestamp;
@@ -77,7 +77,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
     }
 }
 
-fn target(s: &Status) -> String {
+pub(super) fn target(s: &Status) -> String {
     format!("{}/{}", s.identity, s.credential)
 }
 
@@ -218,7 +218,7 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
                 ..Step::default()
             });
         }
-        if let Some(step) = revoke_step(cx, s) {
+        if let Some(step) = super::revoke::revoke_step(cx, s) {
             revoke.push(step);
         }
     }
@@ -255,34 +255,6 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
         steps,
         ..Action::default()
     }
-}
-
-/// Revoking the certificate a rotation replaces: when it is still valid, its issuer is known,
-/// and the policy says `revokeOnRotate` (the default).
-fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
-    let i = s.current?;
-    let c = &cx.input.inventory.credentials[i];
-    let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
-    let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
-    let issuer = revoking_issuer(cx, s, c)?;
-    (wanted && valid && c.kind == CredentialKind::X509Certificate).then(|| Step {
-        step: StepKind::Revoke,
-        target: target(s),
-        issuers: vec![issuer.clone()],
-        fingerprint: Some(c.sha256.clone()),
-        serial: c.serial.clone(),
-        ..Step::default()
-    })
-}
-
-/// The declared issuer to revoke `c` through: among those whose CA signed it, the first the
-/// credential is issued by, else the first by name.
-fn revoking_issuer<'c>(cx: &'c Context<'_>, s: &Status, c: &Credential) -> Option<&'c String> {
-    let candidates = cx.rec.issuers.of(c);
-    issuers(cx, s)
-        .iter()
-        .find_map(|own| candidates.iter().find(|c| *c == own))
-        .or_else(|| candidates.first())
 }
 
 /// When the group may run: now, or the next start of its policies' renewal windows — unless
@@ -352,58 +324,5 @@ fn schedule(
                 "waits for the next renewal window of {policy}, at {at}"
             )),
         ),
-    }
-}
-
-/// Revoke actions for replaced certificates still valid. A person approves each: the old
-/// certificate may still be in use where it was found.
-pub(super) fn revocations(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Reviews) {
-    let mut seen = BTreeSet::new();
-    for s in &cx.rec.statuses {
-        if cx.policy(s).is_some_and(|p| !p.spec.revoke_on_rotate) {
-            continue;
-        }
-        for &i in &s.superseded {
-            let c = &cx.input.inventory.credentials[i];
-            let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
-            if c.kind != CredentialKind::X509Certificate || !valid || !seen.insert(&c.sha256) {
-                continue;
-            }
-            let places: Vec<String> = c.locations.iter().map(|l| l.display()).collect();
-            let summary = format!(
-                "revoke the replaced certificate of {} (serial {}), still valid and found in {}",
-                target(s),
-                c.serial.as_deref().unwrap_or("?"),
-                places.join(", ")
-            );
-            let Some(issuer) = revoking_issuer(cx, s, c) else {
-                reviews.add_unowned(
-                    &format!("review:{}", crate::discover::short(&c.sha256, 16)),
-                    cx.owner_of(&s.identity),
-                    Some(s),
-                    &format!("{summary}; its issuer is not declared, so revoke it by hand"),
-                );
-                continue;
-            };
-            out.push(Action {
-                id: format!("revoke:{}", crate::discover::short(&c.sha256, 16)),
-                kind: ActionKind::Revoke,
-                owner: cx.owner_of(&s.identity),
-                identity: Some(s.identity.clone()),
-                credential: Some(s.credential.clone()),
-                fingerprint: Some(c.sha256.clone()),
-                summary,
-                approval: Approval::Manual,
-                steps: vec![Step {
-                    step: StepKind::Revoke,
-                    target: target(s),
-                    issuers: vec![issuer.clone()],
-                    fingerprint: Some(c.sha256.clone()),
-                    serial: c.serial.clone(),
-                    ..Step::default()
-                }],
-                ..Action::default()
-            });
-        }
     }
 }

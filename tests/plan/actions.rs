@@ -1,7 +1,7 @@
 //! Actions: rotation groups in dependency order, renewal windows, approval, revocation of
 //! replaced certificates, the escalation ladder over time, adoption and review.
 
-use super::{NOW, action, fixture, plan_json};
+use super::{NOW, action, first_action, fixture, has_action, plan_json};
 use serde_json::Value;
 
 fn steps(a: &Value) -> Vec<String> {
@@ -45,11 +45,7 @@ fn a_rotation_group_issues_deploys_rotates_dependents_verifies_then_revokes() {
         "dependents-out-of-sync:db-svc/password"
     );
     assert!(
-        !plan["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == "rotate:db-svc/password"),
+        !has_action(&plan, "rotate:db-svc/password"),
         "the dependent rotates inside its group, not on its own"
     );
 }
@@ -90,12 +86,7 @@ fn manual_policies_need_an_approver_and_revocations_of_replaced_certificates_too
     let plan = plan_json(fixture(), NOW);
     assert_eq!(action(&plan, "rotate:manual-svc/tls")["approval"], "manual");
     assert_eq!(action(&plan, "rotate:due-svc/tls")["approval"], "auto");
-    let revoke = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "revoke")
-        .unwrap();
+    let revoke = first_action(&plan, |a| a["kind"] == "revoke");
     assert_eq!(revoke["identity"], "healthy");
     assert_eq!(revoke["approval"], "manual");
     assert_eq!(revoke["steps"][0]["issuers"][0], "ca-one");
@@ -129,11 +120,7 @@ fn escalation_follows_the_owners_ladder_as_time_passes() {
     // escalates to security after 3 days.
     let early = plan_json(fixture(), "2026-05-19T00:00:00Z");
     assert!(
-        !early["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == "escalate:due-svc/tls"),
+        !has_action(&early, "escalate:due-svc/tls"),
         "nobody is told before the first threshold"
     );
     let first = plan_json(fixture(), "2026-05-22T00:00:00Z");
@@ -166,24 +153,13 @@ fn a_replaced_credential_is_no_longer_notified() {
     // healthy's replaced certificate expires 2026-06-30, inside the 30-day threshold; only the
     // current one (2026-07-30) counts.
     let plan = plan_json(fixture(), NOW);
-    assert!(
-        !plan["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == "escalate:healthy/tls")
-    );
+    assert!(!has_action(&plan, "escalate:healthy/tls"));
 }
 
 #[test]
 fn an_adopted_declaration_validates_and_then_matches() {
     let plan = plan_json(fixture(), NOW);
-    let adopt = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "adopt")
-        .unwrap();
+    let adopt = first_action(&plan, |a| a["kind"] == "adopt");
     assert_eq!(
         adopt["owner"], "team-a",
         "guessed from the declared certificates beside it"
@@ -217,12 +193,9 @@ fn what_needs_a_person_becomes_a_review() {
     let owner = action(&plan, "review:unowned-svc");
     assert!(owner["owner"].is_null());
     assert!(owner["summary"].as_str().unwrap().contains("owner"));
-    let stray = plan["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["kind"] == "review" && a["fingerprint"].is_string())
-        .unwrap();
+    let stray = first_action(&plan, |a| {
+        a["kind"] == "review" && a["fingerprint"].is_string()
+    });
     assert!(
         stray["summary"]
             .as_str()
@@ -250,11 +223,5 @@ fn a_rotation_that_cannot_run_alone_is_a_review() {
             .unwrap()
             .contains("due-svc/tls declares no deploy target")
     );
-    assert!(
-        !plan["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == "rotate:due-svc/tls")
-    );
+    assert!(!has_action(&plan, "rotate:due-svc/tls"));
 }

@@ -75,3 +75,23 @@ pub fn action<'a>(plan: &'a Value, id: &str) -> &'a Value {
         panic!("no action {id}; actions: {ids:?}")
     })
 }
+
+/// Whether the plan has an action with `id`.
+pub fn has_action(plan: &Value, id: &str) -> bool {
+    plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == id)
+}
+
+/// The first action for which `pick` holds.
+#[track_caller]
+pub fn first_action(plan: &Value, pick: impl Fn(&Value) -> bool) -> &Value {
+    plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| pick(a))
+        .expect("a matching action")
+}
