@@ -17,9 +17,6 @@ pub(super) struct Args {
     /// cluster; repeatable) instead of discovering live. They are merged by fingerprint.
     #[arg(long, value_name = "FILE")]
     inventory: Vec<PathBuf>,
-    /// Discover only these declared sources (repeatable).
-    #[arg(long, value_name = "NAME", conflicts_with = "inventory")]
-    source: Vec<String>,
     /// Output format: text (a summary), markdown (a PR comment), json (the plan) or sarif
     /// (findings for code scanning).
     #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif"])]
@@ -48,7 +45,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let loaded = super::discover::load_valid(global)?;
     let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let inventory = if args.inventory.is_empty() {
-        super::discover::discover_sources(&loaded.model, &args.source, &base)?.inventory
+        super::discover::discover_sources(&loaded.model, &[], &base)?.inventory
     } else {
         read_inventories(&args.inventory)?
     };
