@@ -2,9 +2,9 @@
 //!
 //! Entry point: [`plan`], a pure function of reconcile's input and result plus [`Options`]
 //! (input digests, first notices already sent): rotation groups in dependency order
-//! ([`rotate`]), revocations of replaced certificates, escalations along owners' ladders
-//! ([`escalate`]), adoptions of unmanaged credentials ([`adopt`]) and reviews for what needs
-//! a person ([`review`]). [`file`] holds the digests and reads plan files back.
+//! (`rotate.rs`), revocations of replaced certificates, escalations along owners' ladders
+//! (`escalate.rs`), adoptions of unmanaged credentials (`adopt.rs`) and reviews for what needs
+//! a person (`review.rs`). `file.rs` holds the digests and reads plan files back.
 
 mod action;
 mod adopt;

@@ -3,8 +3,8 @@
 //!
 //! Entry point: [`reconcile`], a pure function of its [`Input`] (the model, the inventory, the
 //! time and the subjects of the declared issuers' CA certificates): no I/O, no clock. It
-//! matches each declared credential to discovered ones through indexes ([`index`]), evaluates
-//! the policies ([`checks`]), and applies active exceptions ([`exceptions`]). Ordering the
+//! matches each declared credential to discovered ones through indexes (`index.rs`), evaluates
+//! the policies (`checks.rs`), and applies active exceptions (`exceptions.rs`). Ordering the
 //! work that fixes the findings is [`crate::plan`]'s job.
 
 mod checks;

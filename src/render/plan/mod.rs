@@ -1,6 +1,6 @@
-//! Plans for people and machines: a terminal summary like `terraform plan` ([`text`]), a pull
-//! request comment from a minijinja template users can replace ([`markdown`]), the plan JSON
-//! ([`crate::plan::file::to_json`]) and SARIF 2.1.0 results for code scanning ([`sarif`]).
+//! Plans for people and machines: a terminal summary like `terraform plan` (`text.rs`), a pull
+//! request comment from a minijinja template users can replace (`markdown.rs`), the plan JSON
+//! ([`crate::plan::file::to_json`]) and SARIF 2.1.0 results for code scanning (`sarif.rs`).
 
 mod markdown;
 mod sarif;
