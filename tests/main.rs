@@ -10,6 +10,7 @@
 mod cli;
 mod demo;
 mod discover;
+mod git;
 mod plan;
 mod robustness;
 mod schema;

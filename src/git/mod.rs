@@ -1,9 +1,16 @@
 //! Git: the only module that writes repositories. Everything goes through gix in-process; no
 //! `git` binary is needed.
 //!
-//! Entry point so far: [`init_with_commit`] creates a repository holding a folder's files in one
-//! commit (used by `trustops demo`). Signed audit commits and reading revisions build on the
-//! same calls.
+//! Entry points so far: [`init_with_commit`] creates a repository holding a folder's files in
+//! one commit (used by `trustops demo`); [`commit`] adds files as one commit on a branch, signed
+//! in-process with an SSH key ([`Signer`]), without touching the work tree or the index, and
+//! moves the branch compare-and-swap. Reading revisions builds on the same calls.
+
+mod commit;
+mod sign;
+
+pub use commit::{Change, Written, commit};
+pub use sign::Signer;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +37,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The signing key cannot be used.
+    #[error("signing key: {0}")]
+    Key(String),
     /// gix failed.
     #[error("git operation failed in {repo}: {message}")]
     Git {

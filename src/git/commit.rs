@@ -1,0 +1,123 @@
+//! Writing files as one commit on a branch, signed in-process, without touching the work tree
+//! or the index; the branch moves compare-and-swap, so two writers cannot both win.
+
+use super::{Author, Error, Signer};
+use gix::refs::transaction::PreviousValue;
+use std::path::Path;
+
+/// Files to add (or replace) in one commit on a branch.
+#[derive(Debug)]
+pub struct Change<'a> {
+    /// The full ref name, e.g. `refs/heads/trustops-audit`; created when missing.
+    pub branch: &'a str,
+    /// `(path in the repository, content)`.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The commit message.
+    pub message: &'a str,
+    /// Author and committer.
+    pub author: &'a Author,
+    /// Signs the commit (SSHSIG in a `gpgsig` header) when given.
+    pub signer: Option<&'a Signer>,
+}
+
+/// The commit written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// Its id.
+    pub commit: String,
+    /// The branch tip it was built on, if the branch existed.
+    pub parent: Option<String>,
+}
+
+/// How often a commit is rebuilt on a branch that moved while it was being written.
+const ATTEMPTS: usize = 5;
+
+/// Writes `change` as one commit on its branch in the repository at `dir`. When the branch
+/// moves meanwhile (another writer), the commit is rebuilt on the new tip: its files are new
+/// paths, so nothing conflicts. Fails when the branch keeps moving.
+pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    for _ in 0..ATTEMPTS {
+        let tip = tip(&repo, change.branch).map_err(|e| fail(&e))?;
+        let base = match tip {
+            Some(id) => repo
+                .find_object(id)
+                .and_then(|o| Ok(o.peel_to_commit()?.tree_id()?.detach()))
+                .map_err(|e| fail(&e))?,
+            None => repo.empty_tree().id,
+        };
+        let mut editor = repo.edit_tree(base).map_err(|e| fail(&e))?;
+        for (path, bytes) in &change.files {
+            let blob = repo.write_blob(bytes).map_err(|e| fail(&e))?.detach();
+            editor
+                .upsert(path.as_str(), gix::object::tree::EntryKind::Blob, blob)
+                .map_err(|e| fail(&e))?;
+        }
+        let tree = editor.write().map_err(|e| fail(&e))?.detach();
+        let signature = gix::actor::Signature {
+            name: change.author.name.as_str().into(),
+            email: change.author.email.as_str().into(),
+            time: gix::date::Time::new(change.author.time, 0),
+        };
+        let mut object = gix::objs::Commit {
+            tree,
+            parents: tip.into_iter().collect(),
+            author: signature.clone(),
+            committer: signature,
+            encoding: None,
+            message: change.message.into(),
+            extra_headers: Vec::new(),
+        };
+        if let Some(signer) = change.signer {
+            let mut payload = Vec::new();
+            gix::objs::WriteTo::write_to(&object, &mut payload).map_err(|e| fail(&e))?;
+            let armored = signer.sign(&payload)?;
+            object
+                .extra_headers
+                .push(("gpgsig".into(), armored.trim_end().into()));
+        }
+        let id = repo.write_object(&object).map_err(|e| fail(&e))?.detach();
+        let expected = match tip {
+            Some(old) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(old)),
+            None => PreviousValue::MustNotExist,
+        };
+        let summary = change.message.lines().next().unwrap_or("trustops");
+        match repo.reference(change.branch, id, expected, summary) {
+            Ok(_) => {
+                return Ok(Written {
+                    commit: id.to_string(),
+                    parent: tip.map(|t| t.to_string()),
+                });
+            }
+            Err(e) => {
+                // Moved meanwhile: rebuild on the new tip. Anything else is an error.
+                let now = self::tip(&repo, change.branch).map_err(|e| fail(&e))?;
+                if now == tip {
+                    return Err(fail(&e));
+                }
+            }
+        }
+    }
+    Err(Error::Git {
+        repo: dir.to_owned(),
+        message: format!(
+            "{} kept moving while the commit was written ({ATTEMPTS} attempts); try again",
+            change.branch
+        ),
+    })
+}
+
+/// The commit a branch points at, if it exists.
+fn tip(
+    repo: &gix::Repository,
+    branch: &str,
+) -> Result<Option<gix::ObjectId>, Box<dyn std::error::Error + Send + Sync>> {
+    match repo.try_find_reference(branch)? {
+        Some(mut reference) => Ok(Some(reference.peel_to_id()?.detach())),
+        None => Ok(None),
+    }
+}

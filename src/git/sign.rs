@@ -1,0 +1,58 @@
+//! Signing commits in-process with an SSH key (SSHSIG, namespace `git`), the format
+//! `git verify-commit` checks with `gpg.format=ssh` and an `allowed_signers` file.
+
+use super::Error;
+
+/// An SSH private key that signs commits. The key never leaves this value: it is not
+/// printed (`Debug` shows the public key only), logged or written anywhere.
+pub struct Signer {
+    key: ssh_key::PrivateKey,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.public_line())
+    }
+}
+
+impl Signer {
+    /// Reads an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`), decrypting it with
+    /// `passphrase` when it is protected.
+    pub fn from_openssh(text: &str, passphrase: Option<&str>) -> Result<Self, Error> {
+        let key = ssh_key::PrivateKey::from_openssh(text.trim())
+            .map_err(|e| Error::Key(format!("not an OpenSSH private key: {e}")))?;
+        let key = if key.is_encrypted() {
+            let passphrase = passphrase.ok_or_else(|| {
+                Error::Key("the signing key is protected by a passphrase; none was given".into())
+            })?;
+            key.decrypt(passphrase)
+                .map_err(|_| Error::Key("the passphrase does not decrypt the signing key".into()))?
+        } else {
+            key
+        };
+        Ok(Signer { key })
+    }
+
+    /// The public key as an `allowed_signers` / `authorized_keys` line: `ssh-ed25519 AAAA…`.
+    pub fn public_line(&self) -> String {
+        self.key
+            .public_key()
+            .to_openssh()
+            .unwrap_or_else(|_| "(unprintable key)".into())
+    }
+
+    /// The SHA-256 fingerprint, as `ssh-keygen -l` prints it (`SHA256:…`).
+    pub fn fingerprint(&self) -> String {
+        self.key
+            .public_key()
+            .fingerprint(ssh_key::HashAlg::Sha256)
+            .to_string()
+    }
+
+    /// An armored SSHSIG signature of `payload` in namespace `git`.
+    pub fn sign(&self, payload: &[u8]) -> Result<String, Error> {
+        ssh_key::SshSig::sign(&self.key, "git", ssh_key::HashAlg::Sha512, payload)
+            .and_then(|sig| sig.to_pem(ssh_key::LineEnding::LF))
+            .map_err(|e| Error::Key(format!("cannot sign: {e}")))
+    }
+}
