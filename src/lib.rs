@@ -11,6 +11,7 @@
 //! problem as a [`diag::Diagnostic`]; [`render`] prints diagnostics for people and machines;
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
 
+pub mod apply;
 pub mod cli;
 pub mod command;
 pub mod demo;

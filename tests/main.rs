@@ -7,6 +7,7 @@
     reason = "test helpers fail loudly, and nothing here is a public API"
 )]
 
+mod apply;
 mod cli;
 mod demo;
 mod discover;

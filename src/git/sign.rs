@@ -16,7 +16,7 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// Reads an OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`), decrypting it with
+    /// Reads an OpenSSH private key (as `ssh-keygen` writes it), decrypting it with
     /// `passphrase` when it is protected.
     pub fn from_openssh(text: &str, passphrase: Option<&str>) -> Result<Self, Error> {
         let key = ssh_key::PrivateKey::from_openssh(text.trim())

@@ -1,0 +1,135 @@
+//! Issuers: where new credentials come from, one file per kind behind the [`Issuer`] trait.
+//!
+//! The trait is rcgen's `SigningKey` idea applied to CAs: the smallest operation a local CA,
+//! an ACME server, a CFSSL API and an exec plugin can all do — turn a [`Request`] into an
+//! [`Issued`] credential. Private keys never reach an issuer: certificate requests carry the
+//! public key and a CSR made where the key was generated (the deploy side).
+
+mod local_ca;
+
+pub use local_ca::LocalCa;
+
+use crate::model::{IssuerSpec, Spanned};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Public-key algorithms trustops generates keys for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    /// ECDSA on P-256.
+    EcP256,
+    /// ECDSA on P-384.
+    EcP384,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl KeyAlgorithm {
+    /// rcgen's algorithm for keys of this kind.
+    pub fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+        }
+    }
+}
+
+/// A certificate to issue.
+#[derive(Clone, Debug)]
+pub struct CertificateRequest {
+    /// `identity/credential`, for messages and records.
+    pub target: String,
+    /// Subject common name.
+    pub common_name: Option<String>,
+    /// DNS SANs.
+    pub dns_names: Vec<String>,
+    /// IP SANs.
+    pub ip_addresses: Vec<std::net::IpAddr>,
+    /// URI SANs: the workload identity (SPIFFE ID) first.
+    pub uris: Vec<String>,
+    /// Start of validity.
+    pub not_before: Timestamp,
+    /// End of validity.
+    pub not_after: Timestamp,
+    /// The subject's public key as rcgen holds it (the raw key, not SPKI).
+    pub public_key: Vec<u8>,
+    /// Its algorithm.
+    pub key_algorithm: KeyAlgorithm,
+    /// A PKCS#10 request signed by the subject key, PEM, for issuers that want one.
+    pub csr_pem: String,
+}
+
+/// A secret, API key or token to rotate.
+#[derive(Clone, Debug)]
+pub struct SecretRequest {
+    /// The identity.
+    pub identity: String,
+    /// The credential's name.
+    pub credential: String,
+    /// `secret`, `api-key` or `token`.
+    pub credential_type: String,
+    /// The identity's workload URI, if declared.
+    pub workload: Option<String>,
+}
+
+/// What to issue.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// A certificate for a key generated where it is deployed.
+    Certificate(CertificateRequest),
+    /// A new secret value, stored by the issuer itself.
+    Secret(SecretRequest),
+}
+
+/// What an issuer returns. Never a secret value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Issued {
+    /// The certificate chain, leaf first, PEM.
+    Certificate {
+        /// Leaf, then intermediates.
+        chain_pem: String,
+    },
+    /// Where the new secret value was stored, and facts about it.
+    Secret {
+        /// A reference to the new value (e.g. `vault:secret/payments/db#v7`).
+        reference: String,
+        /// Metadata the issuer reported (version, expiry, ...).
+        metadata: BTreeMap<String, String>,
+    },
+}
+
+/// Something that issues credentials.
+pub trait Issuer {
+    /// Issues what `request` asks for. `Err` says why, in one line, without secrets.
+    fn issue(&self, request: &Request) -> Result<Issued, String>;
+}
+
+/// The issuer declared as `spec`, with paths resolved against `base`. The one place that maps
+/// a declared issuer type to its implementation.
+pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Issuer>, String> {
+    if let Some(ca) = &spec.local_ca {
+        let key = match (&ca.key_file, &ca.key_env) {
+            (Some(file), _) => read(base, file)?,
+            (None, Some(var)) => std::env::var(&var.value).map_err(|_| {
+                format!(
+                    "issuer {name}: environment variable {} is not set",
+                    var.value
+                )
+            })?,
+            (None, None) => return Err(format!("issuer {name}: localCa needs keyFile or keyEnv")),
+        };
+        let cert = read(base, &ca.cert_file)?;
+        return LocalCa::new(&cert, &key).map(|ca| Box::new(ca) as Box<dyn Issuer>);
+    }
+    Err(format!(
+        "issuer {name}: this release issues through localCa only (acme, cfssl and exec come next)"
+    ))
+}
+
+/// Reads a declared file, resolved against `base`.
+fn read(base: &Path, file: &Spanned<String>) -> Result<String, String> {
+    let path = crate::reconcile::resolve(base, &file.value);
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
