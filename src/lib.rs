@@ -12,6 +12,7 @@
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
 
 pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod command;
 pub mod demo;

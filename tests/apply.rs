@@ -191,3 +191,394 @@ fn declared_modes_apply_and_bad_ones_are_refused() {
     let err = LocalCa::new("junk", &ca_key).err().unwrap();
     assert!(err.contains("CA certificate"), "{err}");
 }
+
+mod end_to_end {
+    //! `plan --out` → `apply` on the demo repository, checked with real git and rediscovery.
+
+    use crate::support::Test;
+    use serde_json::Value;
+    use std::path::Path;
+    use std::process::Command;
+
+    const NOW: &str = "2026-05-01T12:00:00Z";
+
+    fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String) {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} is needed (ci/check.sh installs it): {e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// The demo repository with an allowed signer committed, and the signing key beside it.
+    fn demo() -> Test {
+        let test = Test::new().args(&["--now", NOW, "demo", "demo"]);
+        test.run().status(0);
+        let repo = test.dir.path().join("demo/repo");
+        let key = test.dir.path().join("audit-key");
+        let (ok, text) = run(
+            &repo,
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "audit@demo",
+                "-f",
+                &key.display().to_string(),
+            ],
+        );
+        assert!(ok, "{text}");
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        std::fs::write(
+            repo.join("allowed_signers"),
+            format!("audit@demo namespaces=\"git\" {public}"),
+        )
+        .unwrap();
+        for args in [
+            &["add", "allowed_signers"][..],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "allow the audit key",
+            ],
+        ] {
+            let (ok, text) = run(&repo, "git", args);
+            assert!(ok, "{text}");
+        }
+        test
+    }
+
+    fn trustops(test: &Test, args: &[&str]) -> crate::support::Output {
+        let repo = test.dir.path().join("demo/repo").display().to_string();
+        let mut all = vec!["--repo", repo.as_str(), "--now", NOW];
+        all.extend_from_slice(args);
+        Test::new().args(&all).run()
+    }
+
+    fn plan_json(test: &Test) -> Value {
+        serde_json::from_str(
+            &trustops(test, &["plan", "--format", "json"])
+                .status(0)
+                .stdout,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn apply_rotates_deploys_verifies_and_writes_a_signed_audit_commit() {
+        let test = demo();
+        let dir = test.dir.path();
+        let repo = dir.join("demo/repo");
+        let plan_file = dir.join("plan.json").display().to_string();
+        let key = dir.join("audit-key").display().to_string();
+        trustops(&test, &["plan", "--out", &plan_file]).status(0);
+
+        let out = trustops(
+            &test,
+            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
+        )
+        .status(0);
+        for rotated in [
+            "ledger/mtls",
+            "checkout/tls",
+            "legacy-billing/tls",
+            "www/tls",
+            "reports/tls",
+        ] {
+            assert!(
+                out.stdout.contains(&format!("applied rotate:{rotated}")),
+                "{rotated}:\n{}",
+                out.stdout
+            );
+        }
+        assert!(out.stdout.contains("verify-commit"), "{}", out.stdout);
+
+        // Stock git accepts the signed audit commit; the work tree and index are untouched.
+        let (ok, text) = run(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                "gpg.ssh.allowedSignersFile=allowed_signers",
+                "verify-commit",
+                "trustops-audit",
+            ],
+        );
+        assert!(
+            ok && text.contains("Good \"git\" signature for audit@demo"),
+            "{text}"
+        );
+        let (ok, text) = run(&repo, "git", &["fsck", "--strict"]);
+        assert!(ok, "{text}");
+        let (_, status) = run(&repo, "git", &["status", "--porcelain"]);
+        assert!(status.trim().is_empty(), "{status}");
+        let (_, files) = run(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit", "audit/"],
+        );
+        assert!(
+            files
+                .lines()
+                .any(|f| f.ends_with("rotate-ledger-mtls.yaml")),
+            "{files}"
+        );
+        let (_, record) = run(
+            &repo,
+            "git",
+            &[
+                "show",
+                &format!(
+                    "trustops-audit:{}",
+                    files
+                        .lines()
+                        .find(|f| f.ends_with("rotate-ledger-mtls.yaml"))
+                        .unwrap()
+                ),
+            ],
+        );
+        for field in [
+            "owner: payments",
+            "policy: internal-mtls",
+            "issuer: demo-ca",
+            "outcome: applied",
+            "old_sha256:",
+            "new_sha256:",
+        ] {
+            assert!(record.contains(field), "{field}:\n{record}");
+        }
+        assert!(!record.contains("PRIVATE"), "no key material in records");
+
+        // Rediscovery: the new certificates chain to the CA, carry the workload, keys are 0600.
+        let pki = dir.join("demo/pki");
+        let (ok, text) = run(
+            &pki,
+            "openssl",
+            &[
+                "verify",
+                "-attime",
+                "1777636800",
+                "-CAfile",
+                "ca/ca.pem",
+                "hosts/payments/ledger.pem",
+            ],
+        );
+        assert!(ok, "{text}");
+        let (_, sans) = run(
+            &pki,
+            "openssl",
+            &[
+                "x509",
+                "-in",
+                "hosts/payments/ledger.pem",
+                "-noout",
+                "-ext",
+                "subjectAltName",
+            ],
+        );
+        assert!(
+            sans.contains("URI:spiffe://demo.trustops.dev/ns/payments/sa/ledger"),
+            "{sans}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(pki.join("hosts/payments/ledger.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+
+        // A new plan has nothing left to rotate.
+        let after = plan_json(&test);
+        let rotations: Vec<&Value> = after["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "rotate")
+            .collect();
+        assert!(rotations.is_empty(), "{rotations:#?}");
+
+        // The same plan never applies twice.
+        let again = trustops(
+            &test,
+            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
+        )
+        .status(1);
+        assert!(
+            again.stderr.contains("was already applied"),
+            "{}",
+            again.stderr
+        );
+
+        // A key nobody allowed does not verify.
+        let stranger = dir.join("stranger");
+        run(
+            dir,
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                &stranger.display().to_string(),
+            ],
+        );
+        let public = std::fs::read_to_string(stranger.with_extension("pub")).unwrap();
+        std::fs::write(
+            dir.join("other_signers"),
+            format!("audit@demo namespaces=\"git\" {public}"),
+        )
+        .unwrap();
+        let other = format!(
+            "gpg.ssh.allowedSignersFile={}",
+            dir.join("other_signers").display()
+        );
+        let (ok, _) = run(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                &other,
+                "verify-commit",
+                "trustops-audit",
+            ],
+        );
+        assert!(!ok);
+    }
+
+    #[test]
+    fn stale_edited_unsigned_and_unconfirmed_applies_are_refused_and_do_nothing() {
+        let test = demo();
+        let dir = test.dir.path();
+        let repo = dir.join("demo/repo");
+        let plan_file = dir.join("plan.json").display().to_string();
+        let key = dir.join("audit-key").display().to_string();
+        trustops(&test, &["plan", "--out", &plan_file]).status(0);
+        let before = std::fs::read(dir.join("demo/pki/hosts/payments/ledger.pem")).unwrap();
+
+        let out = trustops(&test, &["apply", &plan_file, "--signing-key", &key]).status(1);
+        assert!(
+            out.stderr.contains("no terminal to confirm on"),
+            "{}",
+            out.stderr
+        );
+        let out = trustops(&test, &["apply", &plan_file, "--auto-approve"]).status(1);
+        assert!(
+            out.stderr.contains("audit commits are signed"),
+            "{}",
+            out.stderr
+        );
+
+        let text = std::fs::read_to_string(&plan_file).unwrap();
+        let edited = dir.join("edited.json");
+        std::fs::write(
+            &edited,
+            text.replacen("\"approval\": \"auto\"", "\"approval\": \"manual\"", 1),
+        )
+        .unwrap();
+        let out = trustops(
+            &test,
+            &[
+                "apply",
+                &edited.display().to_string(),
+                "--auto-approve",
+                "--signing-key",
+                &key,
+            ],
+        )
+        .status(1);
+        assert!(
+            out.stderr.contains("modified after it was written"),
+            "{}",
+            out.stderr
+        );
+        let truncated = dir.join("truncated.json");
+        std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+        let out = trustops(
+            &test,
+            &[
+                "apply",
+                &truncated.display().to_string(),
+                "--auto-approve",
+                "--signing-key",
+                &key,
+            ],
+        )
+        .status(1);
+        assert!(out.stderr.contains("not a plan file"), "{}", out.stderr);
+        let future = dir.join("future.json");
+        std::fs::write(
+            &future,
+            text.replacen("\"format_version\": 1", "\"format_version\": 2", 1),
+        )
+        .unwrap();
+        let out = trustops(
+            &test,
+            &[
+                "apply",
+                &future.display().to_string(),
+                "--auto-approve",
+                "--signing-key",
+                &key,
+            ],
+        )
+        .status(1);
+        assert!(
+            out.stderr.contains("format_version 2 is not supported"),
+            "{}",
+            out.stderr
+        );
+
+        // The declarations change after the plan: stale.
+        let owners = repo.join("owners.yaml");
+        let mut yaml = std::fs::read_to_string(&owners).unwrap();
+        yaml.push_str("# reviewed\n");
+        std::fs::write(&owners, yaml).unwrap();
+        let out = trustops(
+            &test,
+            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
+        )
+        .status(1);
+        assert!(
+            out.stderr
+                .contains("the plan is stale: the declarations changed"),
+            "{}",
+            out.stderr
+        );
+
+        assert_eq!(
+            std::fs::read(dir.join("demo/pki/hosts/payments/ledger.pem")).unwrap(),
+            before,
+            "nothing was deployed"
+        );
+        let (ok, _) = run(
+            &repo,
+            "git",
+            &["rev-parse", "--verify", "-q", "trustops-audit"],
+        );
+        assert!(!ok, "nothing was committed");
+    }
+}

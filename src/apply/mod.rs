@@ -1,9 +1,283 @@
-//! Apply: carry out a plan's actions through issuers, deploy what they issue, and record
-//! what was done. Only this module touches issuers.
+//! Apply: carry out a saved plan's actions through issuers, deploy what they issue, verify it
+//! by rediscovery, and write one signed audit commit. Only this module touches issuers.
 //!
-//! Built so far: the issuers (`issuers/`, behind one trait) and the deploy side (`deploy.rs`:
-//! keys generated where they are deployed, files written atomically with their modes). The
-//! engine that runs rotation groups from a plan file builds on them.
+//! Entry point: [`apply`]. It takes the lock (`journal.rs`), refuses a plan already in the
+//! audit trail, and runs each action the plan allows now and the approver approved: rotation
+//! groups step by step (`rotation.rs`), each step journaled before the next starts, so a killed
+//! apply resumes where it stopped. A failing group stops, keeps the old credential deployed and
+//! is recorded; the others go on. Refusing stale or edited plans is the caller's job before
+//! this (it holds the current inputs). Issuers live in `issuers/`, the deploy side in
+//! `deploy.rs`.
 
 pub mod deploy;
 pub mod issuers;
+pub mod journal;
+mod rotation;
+
+use crate::audit::{self, Change, Outcome as Ended, Record};
+use crate::discover::Time;
+use crate::git::{self, Author, Signer};
+use crate::model::{Approval, Model};
+use crate::plan::{ActionKind, Plan};
+use jiff::Timestamp;
+use std::path::{Path, PathBuf};
+
+/// How to apply.
+#[derive(Debug)]
+pub struct Options<'a> {
+    /// The governance repository (its work tree).
+    pub repo: PathBuf,
+    /// The declarations, loaded and valid.
+    pub model: &'a Model,
+    /// The instant of this apply.
+    pub now: Timestamp,
+    /// Ids of `approval: manual` actions a person approved (`--approve`).
+    pub approved: Vec<String>,
+    /// Who approved the apply (a CI actor or the local Git identity).
+    pub approver: String,
+    /// The ref audit commits go to, e.g. `refs/heads/trustops-audit`.
+    pub branch: String,
+    /// Author and committer of the audit commit.
+    pub author: Author,
+    /// The key that signs the audit commit.
+    pub signer: Option<&'a Signer>,
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// One record per action (applied, failed or skipped), in plan order.
+    pub records: Vec<Record>,
+    /// The audit commit.
+    pub commit: Option<String>,
+    /// Whether an interrupted apply of the same plan was resumed.
+    pub resumed: bool,
+}
+
+impl Outcome {
+    /// Records that failed.
+    pub fn failed(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.outcome == Ended::Failed)
+            .count()
+    }
+}
+
+/// Why an apply could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The plan is already in the audit trail.
+    #[error(
+        "plan {plan} was already applied ({file} on {branch}); run trustops plan for a new one"
+    )]
+    AlreadyApplied {
+        /// The plan.
+        plan: String,
+        /// A record of it.
+        file: String,
+        /// The audit branch.
+        branch: String,
+    },
+    /// The lock or the journal failed.
+    #[error(transparent)]
+    Journal(#[from] journal::Error),
+    /// Git failed (nothing was committed; the journal keeps the records for a retry).
+    #[error(transparent)]
+    Git(#[from] git::Error),
+}
+
+/// What the steps of one apply share.
+pub(crate) struct Run<'a> {
+    model: &'a Model,
+    base: &'a Path,
+    now: Timestamp,
+    plan: &'a Plan,
+    journal: journal::Journal,
+}
+
+impl Run<'_> {
+    /// The change record of `target`, with the facts of the credential it replaces.
+    fn old(&self, target: &str) -> Change {
+        let current = self
+            .plan
+            .credentials
+            .iter()
+            .find(|c| format!("{}/{}", c.identity, c.credential) == target)
+            .and_then(|c| c.current.as_ref());
+        Change {
+            target: target.to_owned(),
+            old_sha256: current.map(|f| f.sha256.clone()),
+            old_serial: current.and_then(|f| f.serial.clone()),
+            old_not_after: current.and_then(|f| f.not_after),
+            ..Change::default()
+        }
+    }
+}
+
+/// Carries out `plan` as `options` say.
+pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
+    let git_dir = git::git_dir(&options.repo)?;
+    let _lock = journal::Lock::take(&git_dir, options.now)?;
+    refuse_applied(&options.repo, &options.branch, &plan.id)?;
+    let journal = journal::Journal::open(&git_dir, &plan.id)?;
+    let resumed = journal.is_resuming();
+    let mut run = Run {
+        model: options.model,
+        base: &options.repo,
+        now: options.now,
+        plan,
+        journal,
+    };
+    let mut records = Vec::new();
+    for action in &plan.actions {
+        if let Some(done) = run.journal.record(&action.id) {
+            records.push(done.clone());
+            continue;
+        }
+        let mut record = Record {
+            format_version: audit::FORMAT_VERSION,
+            plan: plan.id.clone(),
+            action: action.id.clone(),
+            kind: action.kind.as_str().to_owned(),
+            identity: action.identity.clone(),
+            credential: action.credential.clone(),
+            owner: action.owner.clone(),
+            policy: policy_of(plan, action),
+            declarations_commit: plan.inputs.declarations_commit.clone(),
+            approver: options.approver.clone(),
+            started: Time(options.now),
+            finished: Time(options.now),
+            ..Record::default()
+        };
+        match why_not(options, action) {
+            Some(reason) => {
+                record.outcome = Ended::Skipped;
+                record.error = Some(reason);
+            }
+            None => {
+                let (steps, changes, error) = rotation::run(&mut run, action);
+                record.steps = steps;
+                record.changes = changes;
+                record.outcome = if error.is_some() {
+                    Ended::Failed
+                } else {
+                    Ended::Applied
+                };
+                record.error = error;
+            }
+        }
+        run.journal.append(journal::Entry {
+            action: action.id.clone(),
+            step: None,
+            event: None,
+            at: Time(options.now),
+            record: Some(record.clone()),
+        })?;
+        records.push(record);
+    }
+    let folder = audit::folder(&plan.id, options.now);
+    let files = records
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let text = serde_saphyr::to_string(r).unwrap_or_default();
+            (audit::path(&folder, n + 1, &r.action), text.into_bytes())
+        })
+        .collect();
+    let applied = records
+        .iter()
+        .filter(|r| r.outcome == Ended::Applied)
+        .count();
+    let message = format!(
+        "trustops apply {}: {applied} applied, {} failed, {} skipped\n\nApproved-by: {}\nDeclarations: {}\n",
+        plan.id,
+        records
+            .iter()
+            .filter(|r| r.outcome == Ended::Failed)
+            .count(),
+        records
+            .iter()
+            .filter(|r| r.outcome == Ended::Skipped)
+            .count(),
+        options.approver,
+        plan.inputs
+            .declarations_commit
+            .as_deref()
+            .unwrap_or("uncommitted"),
+    );
+    let written = git::commit(
+        &options.repo,
+        &git::Change {
+            branch: &options.branch,
+            files,
+            message: &message,
+            author: &options.author,
+            signer: options.signer,
+        },
+    )?;
+    run.journal.finish()?;
+    Ok(Outcome {
+        records,
+        commit: Some(written.commit),
+        resumed,
+    })
+}
+
+/// Refuses a plan whose id is in the audit trail on `branch`: a saved plan applies once.
+pub fn refuse_applied(repo: &Path, branch: &str, plan: &str) -> Result<(), Error> {
+    let recorded = git::files_under(repo, branch, "audit/")?;
+    match recorded
+        .iter()
+        .find(|f| f.split('/').any(|part| part == plan))
+    {
+        Some(file) => Err(Error::AlreadyApplied {
+            plan: plan.to_owned(),
+            file: file.clone(),
+            branch: branch.trim_start_matches("refs/heads/").to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The effective policy of an action's credential, from the plan.
+fn policy_of(plan: &Plan, action: &crate::plan::Action) -> Option<String> {
+    plan.credentials
+        .iter()
+        .find(|c| {
+            Some(&c.identity) == action.identity.as_ref()
+                && Some(&c.credential) == action.credential.as_ref()
+        })
+        .and_then(|c| c.policy.clone())
+}
+
+/// Why `action` does not run now, if it does not.
+fn why_not(options: &Options<'_>, action: &crate::plan::Action) -> Option<String> {
+    match action.kind {
+        ActionKind::Rotate => {}
+        ActionKind::Adopt | ActionKind::Review => {
+            return Some("needs a person: see the plan's summary".into());
+        }
+        ActionKind::Revoke | ActionKind::Escalate => {
+            return Some(format!(
+                "{} actions run through issuers and notifiers that come in a later release",
+                action.kind.as_str()
+            ));
+        }
+    }
+    if action.approval == Approval::Manual && !options.approved.contains(&action.id) {
+        return Some(format!(
+            "waits for approval: trustops apply --approve {}",
+            action.id
+        ));
+    }
+    if let Some(at) = action.not_before
+        && at.0 > options.now
+    {
+        return Some(format!(
+            "waits for its renewal window at {}",
+            at.0.strftime("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    None
+}

@@ -2,6 +2,7 @@
 //! into a stage's plain options and printing the outcome. The only module that prints to the
 //! terminal or uses `anyhow`; no business logic lives here.
 
+mod apply;
 mod demo;
 mod discover;
 mod plan;
@@ -89,6 +90,8 @@ enum Command {
     Discover(discover::Args),
     /// Compare declared and discovered state: findings, and the actions that fix them.
     Plan(plan::Args),
+    /// Carry out a saved plan through issuers and record it in a signed audit commit.
+    Apply(apply::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -116,6 +119,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
         Command::Plan(args) => plan::run(&cli.global, &args, &mut out),
+        Command::Apply(args) => apply::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

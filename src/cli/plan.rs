@@ -109,7 +109,7 @@ pub(super) fn build(
 }
 
 /// Reads and merges saved inventories; any unreadable one stops the plan.
-fn read_inventories(paths: &[PathBuf]) -> anyhow::Result<Inventory> {
+pub(super) fn read_inventories(paths: &[PathBuf]) -> anyhow::Result<Inventory> {
     let mut all = Vec::with_capacity(paths.len());
     for path in paths {
         let bytes = std::fs::read(path)

@@ -133,3 +133,54 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<
     }
     Ok(())
 }
+
+/// Every file path under `prefix` (`audit/`) in the tree of `branch`, or nothing when the
+/// branch does not exist yet.
+pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
+        return Ok(Vec::new());
+    };
+    let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
+    let tree = repo
+        .find_object(id)
+        .map_err(|e| fail(&e))?
+        .peel_to_tree()
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    let mut pending = vec![(String::new(), tree.id)];
+    while let Some((path, id)) = pending.pop() {
+        let tree = repo
+            .find_object(id)
+            .map_err(|e| fail(&e))?
+            .peel_to_tree()
+            .map_err(|e| fail(&e))?;
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| fail(&e))?;
+            let name = format!("{path}{}", entry.filename());
+            let inside = name.starts_with(prefix) || prefix.starts_with(&format!("{name}/"));
+            if entry.mode().is_tree() {
+                if inside || prefix.is_empty() {
+                    pending.push((format!("{name}/"), entry.object_id()));
+                }
+            } else if name.starts_with(prefix) {
+                out.push(name);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The path of the Git directory of the repository containing `dir`.
+pub fn git_dir(dir: &Path) -> Result<PathBuf, Error> {
+    let repo = gix::discover(dir).map_err(|e| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(repo.git_dir().to_owned())
+}

@@ -1,0 +1,359 @@
+//! Running one rotation group: for each step of the action, in order — issue through the
+//! first issuer that answers, deploy the files (and reload), verify by rediscovering the
+//! deployed files against the declaration. The first failing step stops the group; the old
+//! credential stays where it was.
+
+use super::Run;
+use super::deploy::{self, NewKey};
+use super::issuers::{self, CertificateRequest, Issued, KeyAlgorithm, Request, SecretRequest};
+use super::journal::{Entry, Event};
+use crate::audit::{Change, IssuerFailure, StepRecord};
+use crate::discover::{self, CredentialKind, Time};
+use crate::model::{self, CredentialType, KeyType, Policy};
+use crate::plan::{Action, StepKind};
+use std::collections::BTreeMap;
+
+/// What was issued for one credential of the group, kept until it is deployed.
+struct Fresh {
+    key: Option<NewKey>,
+    issued: Issued,
+}
+
+/// Runs `action`'s steps; returns the step records, the changes, and the error that stopped it.
+pub(super) fn run(
+    run: &mut Run<'_>,
+    action: &Action,
+) -> (Vec<StepRecord>, Vec<Change>, Option<String>) {
+    let mut steps = Vec::new();
+    let mut changes: BTreeMap<String, Change> = BTreeMap::new();
+    let mut fresh: BTreeMap<String, Fresh> = BTreeMap::new();
+    for (n, step) in action.steps.iter().enumerate() {
+        let intent = run.journal.append(Entry {
+            action: action.id.clone(),
+            step: Some(n),
+            event: Some(Event::Intent),
+            at: Time(run.now),
+            record: None,
+        });
+        let result = intent.map_err(|e| e.to_string()).and_then(|()| match step.step {
+            StepKind::Issue => issue(run, &step.target, &step.issuers, &mut fresh, &mut changes),
+            StepKind::Deploy => deploy_step(run, &step.target, &mut fresh),
+            StepKind::Verify => verify(run, &step.target, &mut changes),
+            StepKind::Revoke => Ok(format!(
+                "not revoked: serial {} stays valid until it expires (revocation through issuers comes in a later release)",
+                step.serial.as_deref().unwrap_or("?")
+            )),
+        });
+        let (event, record) = match result {
+            Ok(detail) => (Event::Done, ok(step.step, &step.target, detail)),
+            Err(error) => (Event::Failed, failed(step.step, &step.target, &error)),
+        };
+        let _ = run.journal.append(Entry {
+            action: action.id.clone(),
+            step: Some(n),
+            event: Some(event),
+            at: Time(run.now),
+            record: None,
+        });
+        let stop = event == Event::Failed;
+        let error = record.detail.clone();
+        steps.push(record);
+        if stop {
+            return (steps, changes.into_values().collect(), error);
+        }
+    }
+    (steps, changes.into_values().collect(), None)
+}
+
+fn name(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Issue => "issue",
+        StepKind::Deploy => "deploy",
+        StepKind::Verify => "verify",
+        StepKind::Revoke => "revoke",
+    }
+}
+
+fn ok(kind: StepKind, target: &str, detail: String) -> StepRecord {
+    StepRecord {
+        step: name(kind).into(),
+        target: target.into(),
+        result: "ok".into(),
+        detail: Some(detail),
+    }
+}
+
+fn failed(kind: StepKind, target: &str, error: &str) -> StepRecord {
+    StepRecord {
+        step: name(kind).into(),
+        target: target.into(),
+        result: "failed".into(),
+        detail: Some(error.into()),
+    }
+}
+
+/// The declarations behind `identity/credential`.
+fn declared<'m>(
+    model: &'m model::Model,
+    target: &str,
+) -> Result<
+    (
+        &'m model::Identity,
+        &'m model::Credential,
+        Option<&'m Policy>,
+    ),
+    String,
+> {
+    let (identity, credential) = target
+        .split_once('/')
+        .ok_or_else(|| format!("{target} names no credential"))?;
+    let found = model.identities.get(identity).and_then(|i| {
+        let c = i
+            .spec
+            .credentials
+            .iter()
+            .find(|c| c.name.value == credential)?;
+        Some((i, c))
+    });
+    let (i, c) = found.ok_or_else(|| format!("{target} is no longer declared; re-plan"))?;
+    let policy = c
+        .policy
+        .as_ref()
+        .or(i.spec.policy.as_ref())
+        .and_then(|p| model.policies.get(&p.value));
+    Ok((i, c, policy))
+}
+
+/// The first algorithm the policy allows that trustops can generate (P-256, P-384, Ed25519).
+pub(super) fn key_algorithm(policy: Option<&Policy>) -> Result<KeyAlgorithm, String> {
+    let allowed = policy
+        .map(|p| p.spec.key_algorithms.as_slice())
+        .unwrap_or_default();
+    if allowed.is_empty() {
+        return Ok(KeyAlgorithm::EcP256);
+    }
+    for a in allowed {
+        let min = a.min_size.as_ref().map_or(0, |m| m.value);
+        match a.key_type.value {
+            KeyType::Ec if min <= 256 => return Ok(KeyAlgorithm::EcP256),
+            KeyType::Ec if min <= 384 => return Ok(KeyAlgorithm::EcP384),
+            KeyType::Ed25519 => return Ok(KeyAlgorithm::Ed25519),
+            _ => {}
+        }
+    }
+    Err("the policy allows no key trustops can generate (EC P-256/P-384 or Ed25519); RSA keys are not generated".into())
+}
+
+fn issue(
+    run: &mut Run<'_>,
+    target: &str,
+    names: &[String],
+    fresh: &mut BTreeMap<String, Fresh>,
+    changes: &mut BTreeMap<String, Change>,
+) -> Result<String, String> {
+    let (identity, credential, policy) = declared(run.model, target)?;
+    let (request, key) = match credential.credential_type.value {
+        CredentialType::X509Certificate => {
+            let algorithm = key_algorithm(policy)?;
+            let key = NewKey::generate(algorithm).map_err(|e| e.to_string())?;
+            let validity = policy
+                .and_then(|p| p.spec.max_validity.as_ref())
+                .map_or(90 * 86_400, |d| {
+                    i64::try_from(d.value.seconds()).unwrap_or(i64::MAX)
+                });
+            let now = run.now.as_second();
+            let mut request = CertificateRequest {
+                target: target.into(),
+                common_name: credential.common_name.clone(),
+                dns_names: credential.dns_names.clone(),
+                ip_addresses: credential
+                    .ip_addresses
+                    .iter()
+                    .filter_map(|ip| ip.value.parse().ok())
+                    .collect(),
+                uris: identity
+                    .spec
+                    .workload
+                    .iter()
+                    .map(|w| w.value.clone())
+                    .collect(),
+                // A minute back, for clocks slightly behind; the lifetime stays maxValidity.
+                not_before: jiff::Timestamp::from_second(now - 60).unwrap_or(run.now),
+                not_after: jiff::Timestamp::from_second((now - 60).saturating_add(validity))
+                    .unwrap_or(jiff::Timestamp::MAX),
+                public_key: Vec::new(),
+                key_algorithm: algorithm,
+                csr_pem: String::new(),
+            };
+            key.fill(&mut request).map_err(|e| e.to_string())?;
+            (Request::Certificate(request), Some(key))
+        }
+        CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token => (
+            Request::Secret(SecretRequest {
+                identity: identity.name().to_owned(),
+                credential: credential.name.value.clone(),
+                credential_type: credential.credential_type.value.as_str().to_owned(),
+                workload: identity.spec.workload.as_ref().map(|w| w.value.clone()),
+            }),
+            None,
+        ),
+        other => {
+            return Err(format!(
+                "{} credentials cannot be issued yet",
+                other.as_str()
+            ));
+        }
+    };
+    let change = changes
+        .entry(target.to_owned())
+        .or_insert_with(|| run.old(target));
+    for name in names {
+        let attempt = run
+            .model
+            .issuers
+            .get(name)
+            .ok_or_else(|| format!("issuer {name} is not declared"))
+            .and_then(|declared| issuers::for_spec(name, &declared.spec, run.base))
+            .and_then(|issuer| issuer.issue(&request));
+        match attempt {
+            Ok(issued) => {
+                change.issuer = Some(name.clone());
+                if let Issued::Secret { reference, .. } = &issued {
+                    change.reference = Some(reference.clone());
+                }
+                fresh.insert(target.to_owned(), Fresh { key, issued });
+                return Ok(format!("issued by {name}"));
+            }
+            Err(error) => change.issuer_failures.push(IssuerFailure {
+                issuer: name.clone(),
+                error,
+            }),
+        }
+    }
+    let tried: Vec<String> = change
+        .issuer_failures
+        .iter()
+        .map(|f| format!("{}: {}", f.issuer, f.error))
+        .collect();
+    Err(format!("no issuer issued ({})", tried.join("; ")))
+}
+
+fn deploy_step(
+    run: &mut Run<'_>,
+    target: &str,
+    fresh: &mut BTreeMap<String, Fresh>,
+) -> Result<String, String> {
+    let (_, credential, _) = declared(run.model, target)?;
+    let made = fresh
+        .get(target)
+        .ok_or_else(|| format!("nothing was issued for {target}"))?;
+    let (Issued::Certificate { chain_pem }, Some(key)) = (&made.issued, &made.key) else {
+        return Ok("stored by its issuer".into());
+    };
+    let mut files = Vec::new();
+    for target in &credential.deploy {
+        let written = deploy::write(target, run.base, chain_pem, key).map_err(|e| e.to_string())?;
+        files.extend(written.files.iter().map(|f| f.display().to_string()));
+        if let Some(argv) = &target.reload {
+            deploy::reload(argv, run.base).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(format!("wrote {}", files.join(", ")))
+}
+
+/// Rediscovers the deployed certificate files and checks them against the declaration: the
+/// declared SANs and workload URI, and a key file holding the certificate's key.
+fn verify(
+    run: &mut Run<'_>,
+    target: &str,
+    changes: &mut BTreeMap<String, Change>,
+) -> Result<String, String> {
+    let (identity, credential, _) = declared(run.model, target)?;
+    let paths: Vec<std::path::PathBuf> = credential
+        .deploy
+        .iter()
+        .flat_map(|d| [&d.cert_file, &d.key_file])
+        .flatten()
+        .map(|f| crate::reconcile::resolve(run.base, &f.value))
+        .collect();
+    let found = discover::discover(
+        &discover::Options {
+            paths: paths.clone(),
+            ..discover::Options::default()
+        },
+        &discover::Context::new(run.base.to_owned()),
+    );
+    let inventory = &found.inventory.credentials;
+    let mut checked = 0;
+    for d in &credential.deploy {
+        let Some(cert_file) = &d.cert_file else {
+            continue;
+        };
+        let path = crate::reconcile::resolve(run.base, &cert_file.value)
+            .to_string_lossy()
+            .into_owned();
+        let leaf = inventory
+            .iter()
+            .find(|c| {
+                c.kind == CredentialKind::X509Certificate
+                    && c.locations
+                        .iter()
+                        .any(|l| l.path.as_deref() == Some(&path) && l.index.unwrap_or(0) == 0)
+            })
+            .ok_or_else(|| format!("no certificate found in {path}"))?;
+        let mut want: Vec<String> = credential
+            .dns_names
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        want.sort();
+        let mut have: Vec<String> = leaf
+            .dns_names
+            .iter()
+            .flatten()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
+        have.sort();
+        if want != have {
+            return Err(format!(
+                "{path} carries DNS names {have:?}, declared {want:?}"
+            ));
+        }
+        if let Some(workload) = &identity.spec.workload
+            && !leaf.uris.iter().flatten().any(|u| *u == workload.value)
+        {
+            return Err(format!("{path} lacks the workload URI {}", workload.value));
+        }
+        if let Some(key_file) = &d.key_file {
+            let key_path = crate::reconcile::resolve(run.base, &key_file.value)
+                .to_string_lossy()
+                .into_owned();
+            let key = inventory
+                .iter()
+                .find(|c| {
+                    c.kind == CredentialKind::PrivateKey
+                        && c.locations
+                            .iter()
+                            .any(|l| l.path.as_deref() == Some(&key_path))
+                })
+                .ok_or_else(|| format!("no private key found in {key_path}"))?;
+            if leaf.public_key_sha256.as_deref() != Some(key.sha256.as_str()) {
+                return Err(format!(
+                    "the key in {key_path} does not belong to the certificate in {path}"
+                ));
+            }
+        }
+        if let Some(change) = changes.get_mut(target) {
+            change.new_sha256 = Some(leaf.sha256.clone());
+            change.new_serial = leaf.serial.clone();
+            change.new_not_after = leaf.not_after;
+        }
+        checked += 1;
+    }
+    if checked == 0 {
+        return Ok("nothing deployed to check".into());
+    }
+    Ok(format!(
+        "{checked} deployed certificate(s) match the declaration"
+    ))
+}

@@ -1,0 +1,33 @@
+//! The audit trail: one YAML record per applied action under `audit/YYYY/MM/PLAN-ID/`, written
+//! in one signed commit per apply (through [`crate::git`]). Records say what was done, by whom,
+//! under which owner and policy, with which issuer, and how it ended; never a secret.
+//!
+//! Entry points: [`Record`] (the format) and [`path`] (where a record lives).
+
+mod record;
+
+pub use record::{Change, IssuerFailure, Outcome, Record, StepRecord};
+
+/// Version of the record format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where the records of `plan` applied at `at` live: `audit/YYYY/MM/PLAN-ID/`.
+pub fn folder(plan: &str, at: jiff::Timestamp) -> String {
+    format!("audit/{}/{}", at.strftime("%Y/%m"), plan)
+}
+
+/// The file of the `n`-th record of an apply: `NN-ACTION.yaml`, the action id made
+/// file-safe (`rotate:db/tls` → `rotate-db-tls`).
+pub fn path(folder: &str, n: usize, action: &str) -> String {
+    let safe: String = action
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{folder}/{n:03}-{safe}.yaml")
+}

@@ -1,0 +1,120 @@
+//! The record of one applied action.
+
+use crate::discover::Time;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One applied (or failed, or skipped) action.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Record {
+    /// Always [`super::FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The plan applied.
+    pub plan: String,
+    /// The action's id in that plan.
+    pub action: String,
+    /// `rotate`, `revoke`, `escalate`, ...
+    pub kind: String,
+    /// The identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+    /// The identity's owner at that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The effective policy at that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The commit holding the declarations the plan was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declarations_commit: Option<String>,
+    /// Who approved: a CI actor (`GITHUB_ACTOR`, `GITLAB_USER_LOGIN`) or the local Git identity.
+    pub approver: String,
+    /// When the action started.
+    pub started: Time,
+    /// When it ended.
+    pub finished: Time,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why it failed or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Per credential of the group: old and new facts, and the issuer used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// Every step, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRecord>,
+}
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every step succeeded.
+    #[default]
+    Applied,
+    /// A step failed; the old credential stays deployed.
+    Failed,
+    /// Not run (waiting for approval, or its time has not come).
+    Skipped,
+}
+
+/// One credential replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    /// `identity/credential`.
+    pub target: String,
+    /// The issuer that issued the new credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Issuers tried before it, and why each failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issuer_failures: Vec<IssuerFailure>,
+    /// SHA-256 of the replaced credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_sha256: Option<String>,
+    /// Its serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_serial: Option<String>,
+    /// Its notAfter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_not_after: Option<Time>,
+    /// SHA-256 of the new credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_sha256: Option<String>,
+    /// Its serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_serial: Option<String>,
+    /// Its notAfter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_not_after: Option<Time>,
+    /// Where a new secret was stored (a reference, never the value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// An issuer that failed before another issued.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IssuerFailure {
+    /// The issuer.
+    pub issuer: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// One step of an action.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StepRecord {
+    /// `issue`, `deploy`, `verify`, `revoke`.
+    pub step: String,
+    /// `identity/credential`.
+    pub target: String,
+    /// `ok` or `failed`.
+    pub result: String,
+    /// What happened (files written, issuer used, the error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

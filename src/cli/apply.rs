@@ -1,0 +1,205 @@
+//! `trustops apply PLAN`: refuse a stale, edited or replayed plan; ask (or take
+//! `--auto-approve`); carry out the plan; print what happened and how to verify the audit
+//! commit.
+
+use super::{Exit, Global};
+use crate::apply::{self, journal::Journal};
+use crate::audit::Outcome as Ended;
+use crate::git::{self, Author, Signer};
+use crate::{plan, render};
+use anyhow::{Context as _, bail};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Arguments of `apply`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// The plan file written by `trustops plan --out`.
+    #[arg(value_name = "PLAN")]
+    plan: PathBuf,
+    /// Apply without asking (for CI).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Run an action of an `approval: manual` policy (repeatable).
+    #[arg(long, value_name = "ACTION-ID")]
+    approve: Vec<String>,
+    /// The branch audit commits go to (written without touching the work tree or the index).
+    #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
+    branch: String,
+    /// SSH private key that signs the audit commit; default: the key in $TRUSTOPS_SIGNING_KEY.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// Environment variable holding the signing key's passphrase, if it has one.
+    #[arg(
+        long,
+        default_value = "TRUSTOPS_SIGNING_KEY_PASSPHRASE",
+        value_name = "VAR"
+    )]
+    passphrase_env: String,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let now = global.now()?;
+    let bytes = std::fs::read(&args.plan)
+        .with_context(|| format!("cannot read the plan {}", args.plan.display()))?;
+    let plan = plan::file::read(&bytes).with_context(|| args.plan.display().to_string())?;
+    let loaded = super::discover::load_valid(global)?;
+    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let git_dir = git::git_dir(&base).context("audit records go to Git")?;
+    let branch = format!(
+        "refs/heads/{}",
+        args.branch.trim_start_matches("refs/heads/")
+    );
+    apply::refuse_applied(&base, &branch, &plan.id)?;
+    if !Journal::exists(&git_dir, &plan.id) {
+        refuse_stale(&plan, &loaded, &base)?;
+    }
+    let signer = signer(args)?;
+    if !args.auto_approve {
+        confirm(&plan, global, out)?;
+    }
+    let approver = approver(&base);
+    let options = apply::Options {
+        repo: base.clone(),
+        model: &loaded.model,
+        now,
+        approved: args.approve.clone(),
+        approver: approver.clone(),
+        branch,
+        author: Author {
+            name: "trustops".into(),
+            email: git_email(&base).unwrap_or_else(|| "trustops@localhost".into()),
+            time: now.as_second(),
+        },
+        signer: Some(&signer),
+    };
+    let outcome = apply::apply(&options, &plan)?;
+    if outcome.resumed {
+        writeln!(out, "Resumed the interrupted apply of {}.", plan.id)?;
+    }
+    for record in &outcome.records {
+        let (mark, what) = match record.outcome {
+            Ended::Applied => ("✓", "applied"),
+            Ended::Failed => ("✗", "failed "),
+            Ended::Skipped => ("-", "skipped"),
+        };
+        let last = record.steps.iter().rev().find(|s| s.step != "revoke");
+        let detail = match (&record.error, last) {
+            (Some(e), _) => e.clone(),
+            (None, Some(step)) => step.detail.clone().unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "{mark} {what} {:<32} {detail}", record.action)?;
+    }
+    if let Some(commit) = &outcome.commit {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Audit commit {commit} on {}, signed by {} for {approver}.",
+            args.branch,
+            signer.fingerprint()
+        )?;
+        writeln!(
+            out,
+            "Verify it: git -C {} -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=allowed_signers verify-commit {commit}",
+            global.repo.display()
+        )?;
+    }
+    Ok(if outcome.failed() > 0 {
+        Exit::Error
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Refuses a plan whose inputs changed, saying which and how to re-plan.
+fn refuse_stale(
+    plan: &plan::Plan,
+    loaded: &crate::load::Outcome,
+    base: &std::path::Path,
+) -> anyhow::Result<()> {
+    let declarations = plan::file::declarations_sha256(&loaded.files);
+    if declarations != plan.inputs.declarations_sha256 {
+        let commit = git::head_commit(base);
+        bail!(
+            "the plan is stale: the declarations changed since it was made (plan: {}, now: {}); run trustops plan --out again",
+            plan.inputs
+                .declarations_commit
+                .as_deref()
+                .unwrap_or("uncommitted files"),
+            commit.as_deref().unwrap_or("uncommitted files"),
+        );
+    }
+    let inventory = if plan.inputs.inventories.is_empty() {
+        super::discover::discover_sources(&loaded.model, &[], base)?.inventory
+    } else {
+        let paths: Vec<PathBuf> = plan.inputs.inventories.iter().map(PathBuf::from).collect();
+        super::plan::read_inventories(&paths)?
+    };
+    if plan::file::inventory_sha256(&inventory) != plan.inputs.inventory_sha256 {
+        bail!(
+            "the plan is stale: what discovery finds changed since it was made ({}); run trustops plan --out again",
+            if plan.inputs.inventories.is_empty() {
+                "the declared sources".to_owned()
+            } else {
+                plan.inputs.inventories.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The signing key from `--signing-key` or `$TRUSTOPS_SIGNING_KEY`.
+fn signer(args: &Args) -> anyhow::Result<Signer> {
+    let text = match &args.signing_key {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the signing key {}", path.display()))?,
+        None => std::env::var("TRUSTOPS_SIGNING_KEY").map_err(|_| {
+            anyhow::anyhow!(
+                "audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY (nothing was done)"
+            )
+        })?,
+    };
+    let passphrase = std::env::var(&args.passphrase_env).ok();
+    Ok(Signer::from_openssh(&text, passphrase.as_deref())?)
+}
+
+/// Shows the plan and asks on the terminal; without one, refuses.
+fn confirm(plan: &plan::Plan, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no terminal to confirm on: pass --auto-approve to apply without asking (nothing was done)"
+        );
+    }
+    let options = render::plan::Options {
+        color: global.color_stdout(),
+        template: None,
+    };
+    render::plan::write(out, render::plan::Format::Text, plan, &options)?;
+    write!(out, "\nApply these actions? Only 'yes' will be accepted: ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("apply cancelled (nothing was done)");
+    }
+    Ok(())
+}
+
+/// Who approved: the CI actor (`GITHUB_ACTOR`, `GITLAB_USER_LOGIN`), else the local Git
+/// identity, else the OS user.
+fn approver(base: &std::path::Path) -> String {
+    ["GITHUB_ACTOR", "GITLAB_USER_LOGIN"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .or_else(|| git_email(base))
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `user.email` from the repository's Git configuration.
+fn git_email(base: &std::path::Path) -> Option<String> {
+    let repo = gix::discover(base).ok()?;
+    let config = repo.config_snapshot();
+    config.string("user.email").map(|e| e.to_string())
+}
