@@ -88,7 +88,8 @@ fn a_local_ca_issues_for_a_key_made_where_it_is_deployed() {
                 .csr_pem
                 .starts_with("-----BEGIN CERTIFICATE REQUEST-----")
         );
-        let Issued::Certificate { chain_pem } = ca.issue(&Request::Certificate(wanted)).unwrap()
+        let Issued::Certificate { chain_pem } =
+            ca.issue(&Request::Certificate(wanted), "test").unwrap()
         else {
             panic!("a certificate");
         };
@@ -151,7 +152,9 @@ fn declared_modes_apply_and_bad_ones_are_refused() {
     let key = NewKey::generate(KeyAlgorithm::EcP256).unwrap();
     let mut wanted = request(jiff::Timestamp::now());
     key.fill(&mut wanted).unwrap();
-    let Issued::Certificate { chain_pem } = ca.issue(&Request::Certificate(wanted)).unwrap() else {
+    let Issued::Certificate { chain_pem } =
+        ca.issue(&Request::Certificate(wanted), "test").unwrap()
+    else {
         panic!("a certificate");
     };
     let target = Deploy {

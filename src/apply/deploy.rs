@@ -50,6 +50,20 @@ impl NewKey {
         Ok(NewKey { key, algorithm })
     }
 
+    /// A key staged earlier (see [`stage`]).
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        let key = rcgen::KeyPair::from_pem(pem).map_err(|e| Error::Key(e.to_string()))?;
+        let algorithm = [
+            KeyAlgorithm::EcP256,
+            KeyAlgorithm::EcP384,
+            KeyAlgorithm::Ed25519,
+        ]
+        .into_iter()
+        .find(|a| key.algorithm() == a.rcgen())
+        .ok_or_else(|| Error::Key("the staged key has an unexpected algorithm".into()))?;
+        Ok(NewKey { key, algorithm })
+    }
+
     /// The key as PKCS#8 PEM that OpenSSL-based servers read. ring writes Ed25519 keys as
     /// PKCS#8 v2 (with the public key), which OpenSSL 3 refuses; those are rewritten as v1.
     fn pem(&self) -> Result<String, Error> {
@@ -125,11 +139,58 @@ pub fn mode(declared: Option<&Spanned<String>>, default: u32) -> Result<u32, Err
     }
 }
 
-/// The files one deploy target wrote.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The files one deploy target wrote, and what they held before (to restore when a later
+/// step of the group fails). Previous contents stay in memory only; `Debug` hides them.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Written {
     /// Paths written, certificate chain first.
     pub files: Vec<PathBuf>,
+    previous: Vec<(PathBuf, Option<Vec<u8>>, u32)>,
+}
+
+impl std::fmt::Debug for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Written({:?})", self.files)
+    }
+}
+
+impl Written {
+    /// Puts back what the files held before (or removes files that did not exist).
+    pub fn restore(&self) -> Result<(), Error> {
+        for (path, before, mode) in &self.previous {
+            let fail = |source| Error::Write {
+                path: path.clone(),
+                source,
+            };
+            match before {
+                Some(bytes) => {
+                    let temp = temporary(path);
+                    write_new(&temp, bytes, *mode).map_err(fail)?;
+                    std::fs::rename(&temp, path).map_err(fail)?;
+                }
+                None => std::fs::remove_file(path).map_err(fail)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a key waits, beside its key file, between generation and deploy: so an apply killed
+/// after issuing deploys the issued certificate with its key instead of issuing again.
+pub fn staged(key_file: &Path) -> PathBuf {
+    let name = key_file
+        .file_name()
+        .map_or_else(|| "key".into(), |n| n.to_string_lossy().into_owned());
+    key_file.with_file_name(format!(".{name}.trustops-staged"))
+}
+
+/// Writes `key` to its staging file (mode 0600 from creation).
+pub fn stage(key: &NewKey, path: &Path) -> Result<(), Error> {
+    let pem = key.pem()?;
+    write_new(path, pem.as_bytes(), 0o600).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Writes the chain and key for one target (paths resolved against `base`), each through a
@@ -143,7 +204,7 @@ pub fn write(
 ) -> Result<Written, Error> {
     let cert_mode = mode(target.mode.as_ref(), 0o644)?;
     let key_mode = mode(target.key_mode.as_ref(), 0o600)?;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut staged: Vec<(PathBuf, PathBuf, u32)> = Vec::new();
     let mut stage = |file: &Spanned<String>, bytes: &[u8], mode: u32| -> Result<(), Error> {
         let path = crate::reconcile::resolve(base, &file.value);
         let temp = temporary(&path);
@@ -151,7 +212,7 @@ pub fn write(
             path: path.clone(),
             source,
         })?;
-        staged.push((temp, path));
+        staged.push((temp, path, mode));
         Ok(())
     };
     let result = (|| {
@@ -165,13 +226,15 @@ pub fn write(
         Ok(())
     })();
     if let Err(e) = result {
-        for (temp, _) in &staged {
+        for (temp, _, _) in &staged {
             let _ = std::fs::remove_file(temp);
         }
         return Err(e);
     }
     let mut written = Written::default();
-    for (temp, path) in staged {
+    for (temp, path, mode) in staged {
+        let before = std::fs::read(&path).ok();
+        written.previous.push((path.clone(), before, mode));
         std::fs::rename(&temp, &path).map_err(|source| {
             let _ = std::fs::remove_file(&temp);
             Error::Write {

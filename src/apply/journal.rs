@@ -132,6 +132,10 @@ pub struct Entry {
     pub event: Option<Event>,
     /// When.
     pub at: Time,
+    /// What a finished step produced that a resumed apply needs: an issued certificate chain
+    /// (public) or a secret's reference (never a value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The finished action's audit record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
@@ -189,6 +193,13 @@ impl Journal {
         file.sync_all().map_err(io(&self.path))?;
         self.entries.push(entry);
         Ok(())
+    }
+
+    /// The entry that finished step `step` of `action` in an earlier run, if one did.
+    pub fn done(&self, action: &str, step: usize) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.action == action && e.step == Some(step) && e.event == Some(Event::Done))
     }
 
     /// The record of `action`, if it finished in an earlier run.

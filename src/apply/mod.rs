@@ -172,6 +172,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
             step: None,
             event: None,
             at: Time(options.now),
+            detail: None,
             record: Some(record.clone()),
         })?;
         records.push(record);

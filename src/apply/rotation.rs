@@ -19,50 +19,141 @@ struct Fresh {
     issued: Issued,
 }
 
-/// Runs `action`'s steps; returns the step records, the changes, and the error that stopped it.
+/// What one group holds while it runs.
+#[derive(Default)]
+struct Group {
+    fresh: BTreeMap<String, Fresh>,
+    changes: BTreeMap<String, Change>,
+    /// Files deployed so far, to put back when a later step fails.
+    deployed: Vec<deploy::Written>,
+}
+
+/// Runs `action`'s steps; returns the step records, the changes, and the error that stopped
+/// it. Steps an interrupted apply finished are not run again: an issued certificate is
+/// deployed from the journal and its staged key. When a step fails, the files this group
+/// deployed are put back as they were.
 pub(super) fn run(
     run: &mut Run<'_>,
     action: &Action,
 ) -> (Vec<StepRecord>, Vec<Change>, Option<String>) {
     let mut steps = Vec::new();
-    let mut changes: BTreeMap<String, Change> = BTreeMap::new();
-    let mut fresh: BTreeMap<String, Fresh> = BTreeMap::new();
+    let mut group = Group::default();
     for (n, step) in action.steps.iter().enumerate() {
+        if let Some(done) = run.journal.done(&action.id, n).cloned() {
+            resume(
+                run,
+                step.step,
+                &step.target,
+                done.detail.as_deref(),
+                &mut group,
+            );
+            steps.push(ok(
+                step.step,
+                &step.target,
+                "done before the interruption".into(),
+            ));
+            continue;
+        }
+        let key = format!("{}/{}/{n}", run.plan.id, action.id);
         let intent = run.journal.append(Entry {
             action: action.id.clone(),
             step: Some(n),
             event: Some(Event::Intent),
             at: Time(run.now),
+            detail: None,
             record: None,
         });
+        let mut produced = None;
         let result = intent.map_err(|e| e.to_string()).and_then(|()| match step.step {
-            StepKind::Issue => issue(run, &step.target, &step.issuers, &mut fresh, &mut changes),
-            StepKind::Deploy => deploy_step(run, &step.target, &mut fresh),
-            StepKind::Verify => verify(run, &step.target, &mut changes),
+            StepKind::Issue => issue(run, &step.target, &step.issuers, &key, &mut group, &mut produced),
+            StepKind::Deploy => deploy_step(run, &step.target, &mut group),
+            StepKind::Verify => verify(run, &step.target, &mut group.changes),
             StepKind::Revoke => Ok(format!(
                 "not revoked: serial {} stays valid until it expires (revocation through issuers comes in a later release)",
                 step.serial.as_deref().unwrap_or("?")
             )),
         });
-        let (event, record) = match result {
+        let (event, mut record) = match result {
             Ok(detail) => (Event::Done, ok(step.step, &step.target, detail)),
             Err(error) => (Event::Failed, failed(step.step, &step.target, &error)),
         };
-        let _ = run.journal.append(Entry {
+        let logged = run.journal.append(Entry {
             action: action.id.clone(),
             step: Some(n),
             event: Some(event),
             at: Time(run.now),
+            detail: produced,
             record: None,
         });
-        let stop = event == Event::Failed;
-        let error = record.detail.clone();
-        steps.push(record);
-        if stop {
-            return (steps, changes.into_values().collect(), error);
+        if let Err(e) = logged {
+            record = failed(step.step, &step.target, &e.to_string());
         }
+        if record.result == "failed" {
+            let mut error = record.detail.clone().unwrap_or_default();
+            if !group.deployed.is_empty() {
+                error.push_str(&match group
+                    .deployed
+                    .iter()
+                    .rev()
+                    .try_for_each(deploy::Written::restore)
+                {
+                    Ok(()) => "; the previous files were put back".to_owned(),
+                    Err(e) => format!("; putting the previous files back failed: {e}"),
+                });
+            }
+            steps.push(record);
+            return (steps, group.changes.into_values().collect(), Some(error));
+        }
+        steps.push(record);
     }
-    (steps, changes.into_values().collect(), None)
+    (steps, group.changes.into_values().collect(), None)
+}
+
+/// Rebuilds what a step finished before an interruption left for the next steps.
+fn resume(run: &Run<'_>, kind: StepKind, target: &str, detail: Option<&str>, group: &mut Group) {
+    let change = group
+        .changes
+        .entry(target.to_owned())
+        .or_insert_with(|| run.old(target));
+    if kind != StepKind::Issue {
+        return;
+    }
+    let Some(detail) = detail else { return };
+    if let Ok(saved) = serde_json::from_str::<Saved>(detail) {
+        change.issuer = Some(saved.issuer.clone());
+        let issued = match saved.chain_pem {
+            Some(chain_pem) => Issued::Certificate { chain_pem },
+            None => Issued::Secret {
+                reference: saved.reference.clone().unwrap_or_default(),
+                metadata: BTreeMap::new(),
+            },
+        };
+        change.reference = saved.reference;
+        let key = staged_key(run, target)
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|pem| NewKey::from_pem(&pem).ok());
+        group.fresh.insert(target.to_owned(), Fresh { key, issued });
+    }
+}
+
+/// What a finished issue step journals: public material only.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    issuer: String,
+    #[serde(default)]
+    chain_pem: Option<String>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// Where the new key of `target` is staged: beside its first declared key file.
+fn staged_key(run: &Run<'_>, target: &str) -> Option<std::path::PathBuf> {
+    let (_, credential, _) = declared(run.model, target).ok()?;
+    let key_file = credential.deploy.iter().find_map(|d| d.key_file.as_ref())?;
+    Some(deploy::staged(&crate::reconcile::resolve(
+        run.base,
+        &key_file.value,
+    )))
 }
 
 fn name(kind: StepKind) -> &'static str {
@@ -148,8 +239,9 @@ fn issue(
     run: &mut Run<'_>,
     target: &str,
     names: &[String],
-    fresh: &mut BTreeMap<String, Fresh>,
-    changes: &mut BTreeMap<String, Change>,
+    idempotency_key: &str,
+    group: &mut Group,
+    produced: &mut Option<String>,
 ) -> Result<String, String> {
     let (identity, credential, policy) = declared(run.model, target)?;
     let (request, key) = match credential.credential_type.value {
@@ -186,6 +278,9 @@ fn issue(
                 csr_pem: String::new(),
             };
             key.fill(&mut request).map_err(|e| e.to_string())?;
+            if let Some(path) = staged_key(run, target) {
+                deploy::stage(&key, &path).map_err(|e| e.to_string())?;
+            }
             (Request::Certificate(request), Some(key))
         }
         CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token => (
@@ -204,7 +299,8 @@ fn issue(
             ));
         }
     };
-    let change = changes
+    let change = group
+        .changes
         .entry(target.to_owned())
         .or_insert_with(|| run.old(target));
     for name in names {
@@ -214,14 +310,24 @@ fn issue(
             .get(name)
             .ok_or_else(|| format!("issuer {name} is not declared"))
             .and_then(|declared| issuers::for_spec(name, &declared.spec, run.base))
-            .and_then(|issuer| issuer.issue(&request));
+            .and_then(|issuer| issuer.issue(&request, idempotency_key));
         match attempt {
             Ok(issued) => {
                 change.issuer = Some(name.clone());
-                if let Issued::Secret { reference, .. } = &issued {
-                    change.reference = Some(reference.clone());
+                let mut saved = Saved {
+                    issuer: name.clone(),
+                    chain_pem: None,
+                    reference: None,
+                };
+                match &issued {
+                    Issued::Secret { reference, .. } => {
+                        change.reference = Some(reference.clone());
+                        saved.reference = Some(reference.clone());
+                    }
+                    Issued::Certificate { chain_pem } => saved.chain_pem = Some(chain_pem.clone()),
                 }
-                fresh.insert(target.to_owned(), Fresh { key, issued });
+                *produced = serde_json::to_string(&saved).ok();
+                group.fresh.insert(target.to_owned(), Fresh { key, issued });
                 return Ok(format!("issued by {name}"));
             }
             Err(error) => change.issuer_failures.push(IssuerFailure {
@@ -238,25 +344,33 @@ fn issue(
     Err(format!("no issuer issued ({})", tried.join("; ")))
 }
 
-fn deploy_step(
-    run: &mut Run<'_>,
-    target: &str,
-    fresh: &mut BTreeMap<String, Fresh>,
-) -> Result<String, String> {
+fn deploy_step(run: &mut Run<'_>, target: &str, group: &mut Group) -> Result<String, String> {
     let (_, credential, _) = declared(run.model, target)?;
-    let made = fresh
+    let made = group
+        .fresh
         .get(target)
         .ok_or_else(|| format!("nothing was issued for {target}"))?;
-    let (Issued::Certificate { chain_pem }, Some(key)) = (&made.issued, &made.key) else {
-        return Ok("stored by its issuer".into());
+    let (chain_pem, key) = match (&made.issued, &made.key) {
+        (Issued::Certificate { chain_pem }, Some(key)) => (chain_pem, key),
+        (Issued::Certificate { .. }, None) => {
+            return Err(format!(
+                "the key staged for {target} is gone, so its certificate cannot be deployed; run trustops plan again"
+            ));
+        }
+        (Issued::Secret { .. }, _) => return Ok("stored by its issuer".into()),
     };
     let mut files = Vec::new();
-    for target in &credential.deploy {
-        let written = deploy::write(target, run.base, chain_pem, key).map_err(|e| e.to_string())?;
+    for deploy_target in &credential.deploy {
+        let written =
+            deploy::write(deploy_target, run.base, chain_pem, key).map_err(|e| e.to_string())?;
         files.extend(written.files.iter().map(|f| f.display().to_string()));
-        if let Some(argv) = &target.reload {
+        group.deployed.push(written);
+        if let Some(argv) = &deploy_target.reload {
             deploy::reload(argv, run.base).map_err(|e| e.to_string())?;
         }
+    }
+    if let Some(path) = staged_key(run, target) {
+        let _ = std::fs::remove_file(path);
     }
     Ok(format!("wrote {}", files.join(", ")))
 }

@@ -43,7 +43,7 @@ fn to_time(t: jiff::Timestamp) -> time::OffsetDateTime {
 }
 
 impl Issuer for LocalCa {
-    fn issue(&self, request: &Request) -> Result<Issued, String> {
+    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, String> {
         let Request::Certificate(r) = request else {
             return Err("a local CA issues certificates, not secrets".into());
         };

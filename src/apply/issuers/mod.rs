@@ -5,8 +5,10 @@
 //! [`Issued`] credential. Private keys never reach an issuer: certificate requests carry the
 //! public key and a CSR made where the key was generated (the deploy side).
 
+pub mod exec;
 mod local_ca;
 
+pub use exec::Exec;
 pub use local_ca::LocalCa;
 
 use crate::model::{IssuerSpec, Spanned};
@@ -102,8 +104,10 @@ pub enum Issued {
 
 /// Something that issues credentials.
 pub trait Issuer {
-    /// Issues what `request` asks for. `Err` says why, in one line, without secrets.
-    fn issue(&self, request: &Request) -> Result<Issued, String>;
+    /// Issues what `request` asks for. `idempotency_key` is the same for every retry of the
+    /// same step, so an issuer that can remember answers a retry without issuing again. `Err`
+    /// says why, in one line, without secrets.
+    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, String>;
 }
 
 /// The issuer declared as `spec`, with paths resolved against `base`. The one place that maps
@@ -123,8 +127,20 @@ pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Is
         let cert = read(base, &ca.cert_file)?;
         return LocalCa::new(&cert, &key).map(|ca| Box::new(ca) as Box<dyn Issuer>);
     }
+    if let Some(exec) = &spec.exec {
+        return Ok(Box::new(Exec {
+            name: name.to_owned(),
+            argv: exec.command.value.clone(),
+            dir: base.to_owned(),
+            timeout: exec
+                .timeout
+                .map_or(std::time::Duration::from_secs(60), |t| {
+                    std::time::Duration::from_secs(t.seconds())
+                }),
+        }));
+    }
     Err(format!(
-        "issuer {name}: this release issues through localCa only (acme, cfssl and exec come next)"
+        "issuer {name}: this release issues through localCa and exec (acme and cfssl come next)"
     ))
 }
 
