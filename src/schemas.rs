@@ -30,6 +30,18 @@ pub fn all() -> Vec<(String, Schema)> {
         schema_for::<crate::discover::exec::ExecInventory>("exec-inventory.schema.json"),
     ));
     all.push((
+        "exec-issuer-request.schema.json".into(),
+        schema_for::<crate::apply::issuers::exec::ExecRequest>("exec-issuer-request.schema.json"),
+    ));
+    all.push((
+        "exec-issuer-response.schema.json".into(),
+        schema_for::<crate::apply::issuers::exec::ExecResponse>("exec-issuer-response.schema.json"),
+    ));
+    all.push((
+        "audit-record.schema.json".into(),
+        schema_for::<crate::audit::Record>("audit-record.schema.json"),
+    ));
+    all.push((
         "plan.schema.json".into(),
         schema_for::<crate::plan::Plan>("plan.schema.json"),
     ));

@@ -585,3 +585,337 @@ mod end_to_end {
         assert!(!ok, "nothing was committed");
     }
 }
+
+#[cfg(unix)]
+mod crash {
+    //! An apply killed in the middle of a rotation group resumes: every step runs once, no
+    //! record is lost, the journal is empty afterwards; a second apply meanwhile fails clean.
+
+    use crate::support::{Test, root};
+    use std::os::unix::process::CommandExt;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const NOW: &str = "2026-05-01T12:00:00Z";
+
+    fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{program} {args:?}: {text}");
+        text
+    }
+
+    /// A repository whose certificate (local CA) rotates with a dotenv secret (exec issuer).
+    fn estate() -> Test {
+        let rotate = root()
+            .join("examples/exec-plugins/rotate-secret.py")
+            .display()
+            .to_string();
+        let inventory = root()
+            .join("examples/exec-plugins/dotenv-inventory.py")
+            .display()
+            .to_string();
+        let declarations = format!(
+            r#"apiVersion: trustops.dev/v1alpha1
+kind: Owner
+metadata: {{name: team}}
+spec: {{contacts: [{{email: team@test.example}}]}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Policy
+metadata: {{name: tls}}
+spec: {{trustDomain: internal-mtls, maxValidity: 30d, renewBefore: 10d, issuers: [local-ca], keyAlgorithms: [{{type: ec, minSize: 256}}]}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Policy
+metadata: {{name: secrets}}
+spec: {{trustDomain: api-key, maxAge: 30d, issuers: [dotenv]}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Issuer
+metadata: {{name: local-ca}}
+spec: {{localCa: {{certFile: ../pki/ca.pem, keyFile: ../pki/ca.key}}}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Issuer
+metadata: {{name: dotenv}}
+spec: {{exec: {{command: [python3, "{rotate}", ../services/app.env]}}}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Source
+metadata: {{name: hosts}}
+spec: {{files: {{paths: ["../deployed/**"]}}}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Source
+metadata: {{name: env}}
+spec: {{exec: {{command: [python3, "{inventory}", ../services]}}}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Identity
+metadata: {{name: db-svc}}
+spec:
+  owner: team
+  policy: tls
+  credentials:
+    - name: tls
+      type: x509-certificate
+      match: {{dnsNames: [db.test], source: hosts}}
+      dnsNames: [db.test]
+      deploy: [{{certFile: ../deployed/db.pem, keyFile: ../deployed/db.key}}]
+      rotateWith: [password]
+    - name: password
+      type: secret
+      policy: secrets
+      match: {{secretId: "../services/app.env:DB_SVC_PASSWORD", source: env}}
+"#
+        );
+        let test = Test::new()
+            .file("repo/declarations.yaml", declarations)
+            .file("services/app.env", "DB_SVC_PASSWORD=old\n");
+        let dir = test.dir.path();
+        std::fs::create_dir_all(dir.join("pki")).unwrap();
+        std::fs::create_dir_all(dir.join("deployed")).unwrap();
+        sh(
+            &dir.join("pki"),
+            "openssl",
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=Crash Test CA",
+            ],
+        );
+        sh(
+            dir,
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "audit@test",
+                "-f",
+                "audit-key",
+            ],
+        );
+        let public = std::fs::read_to_string(dir.join("audit-key.pub")).unwrap();
+        let repo = dir.join("repo");
+        std::fs::write(
+            repo.join("allowed_signers"),
+            format!("audit@test namespaces=\"git\" {public}"),
+        )
+        .unwrap();
+        sh(&repo, "git", &["init", "-q", "-b", "main"]);
+        sh(&repo, "git", &["add", "."]);
+        sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "declare",
+            ],
+        );
+        test
+    }
+
+    fn apply(dir: &Path, block: Option<&Path>) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
+        command
+            .args([
+                "--repo",
+                "repo",
+                "--now",
+                NOW,
+                "apply",
+                "plan.json",
+                "--auto-approve",
+                "--signing-key",
+                "audit-key",
+            ])
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("TRUSTOPS_EXAMPLE_BLOCK");
+        if let Some(marker) = block {
+            command.env("TRUSTOPS_EXAMPLE_BLOCK", marker);
+        }
+        command
+    }
+
+    #[test]
+    fn a_killed_apply_resumes_and_runs_every_step_once() {
+        let test = estate();
+        let dir = test.dir.path();
+        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+        assert!(plan.contains("rotate:db-svc/tls"), "{plan}");
+
+        // First apply: the secret's issuer rotates, then hangs; the whole process group is killed.
+        let marker = dir.join("blocking");
+        let mut first = apply(dir, Some(&marker))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::read_to_string(&marker).map_or(true, |pid| pid.is_empty()) {
+            assert!(Instant::now() < deadline, "the issuer never started");
+            assert!(
+                first.try_wait().unwrap().is_none(),
+                "apply ended before the issuer blocked"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        // Meanwhile a second apply fails clean and names the holder.
+        let second = apply(dir, None).output().unwrap();
+        assert_eq!(second.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&second.stderr);
+        assert!(
+            stderr.contains(&format!("another apply is running (pid {}", first.id())),
+            "{stderr}"
+        );
+
+        // SIGKILL: trustops and the issuer it was waiting for (which runs in its own group).
+        sh(
+            dir,
+            "kill",
+            &["-s", "KILL", "--", &format!("-{}", first.id())],
+        );
+        let _ = first.wait();
+        let issuer = std::fs::read_to_string(&marker).unwrap();
+        sh(dir, "kill", &["-s", "KILL", issuer.trim()]);
+        let journal = std::fs::read_dir(dir.join("repo/.git/trustops/journal"))
+            .unwrap()
+            .count();
+        assert_eq!(journal, 1, "the interrupted apply left its journal");
+
+        // Re-run: resumes, rotates nothing twice, commits every record.
+        let out = apply(dir, None).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("Resumed the interrupted apply"), "{stdout}");
+        assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
+        let ledger: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("services/app.env.rotations.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            ledger.as_object().unwrap().len(),
+            1,
+            "the secret was rotated once: {ledger}"
+        );
+        let env = std::fs::read_to_string(dir.join("services/app.env")).unwrap();
+        assert!(!env.contains("DB_SVC_PASSWORD=old"), "{env}");
+        assert!(
+            !stdout.contains(env.trim().split('=').nth(1).unwrap()),
+            "the secret value is never printed"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.join("repo/.git/trustops/journal"))
+                .unwrap()
+                .count(),
+            0,
+            "journal empty"
+        );
+        assert!(!dir.join("repo/.git/trustops/apply.lock").exists());
+        let staged: Vec<_> = std::fs::read_dir(dir.join("deployed"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            staged.iter().all(|f| !f.contains("trustops-staged")),
+            "{staged:?}"
+        );
+        sh(
+            &dir.join("pki"),
+            "openssl",
+            &[
+                "verify",
+                "-no_check_time",
+                "-CAfile",
+                "ca.pem",
+                "../deployed/db.pem",
+            ],
+        );
+
+        let repo = dir.join("repo");
+        let record = sh(
+            &repo,
+            "git",
+            &["log", "-1", "--format=%B", "trustops-audit"],
+        );
+        assert!(record.contains("1 applied, 0 failed"), "{record}");
+        let verify = sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                "gpg.ssh.allowedSignersFile=allowed_signers",
+                "verify-commit",
+                "trustops-audit",
+            ],
+        );
+        assert!(verify.contains("Good"), "{verify}");
+        let files = sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        );
+        let file = files
+            .lines()
+            .find(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+            .unwrap();
+        let yaml = sh(&repo, "git", &["show", &format!("trustops-audit:{file}")]);
+        assert!(
+            yaml.contains("reference: ../services/app.env:DB_SVC_PASSWORD#v1"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("done before the interruption"), "{yaml}");
+    }
+}
