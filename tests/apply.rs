@@ -597,9 +597,9 @@ mod crash {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
 
-    const NOW: &str = "2026-05-01T12:00:00Z";
+    pub(super) const NOW: &str = "2026-05-01T12:00:00Z";
 
-    fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
+    pub(super) fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
         let out = Command::new(program)
             .args(args)
             .current_dir(dir)
@@ -615,7 +615,12 @@ mod crash {
     }
 
     /// A repository whose certificate (local CA) rotates with a dotenv secret (exec issuer).
-    fn estate() -> Test {
+    pub(super) fn estate() -> Test {
+        estate_with("[local-ca]", "auto", "")
+    }
+
+    /// The same with the certificate policy's issuers and approval, and extra deploy fields.
+    pub(super) fn estate_with(issuers: &str, approval: &str, deploy: &str) -> Test {
         let rotate = root()
             .join("examples/exec-plugins/rotate-secret.py")
             .display()
@@ -633,7 +638,7 @@ spec: {{contacts: [{{email: team@test.example}}]}}
 apiVersion: trustops.dev/v1alpha1
 kind: Policy
 metadata: {{name: tls}}
-spec: {{trustDomain: internal-mtls, maxValidity: 30d, renewBefore: 10d, issuers: [local-ca], keyAlgorithms: [{{type: ec, minSize: 256}}]}}
+spec: {{trustDomain: internal-mtls, maxValidity: 30d, renewBefore: 10d, issuers: {issuers}, approval: {approval}, keyAlgorithms: [{{type: ec, minSize: 256}}]}}
 ---
 apiVersion: trustops.dev/v1alpha1
 kind: Policy
@@ -644,6 +649,11 @@ apiVersion: trustops.dev/v1alpha1
 kind: Issuer
 metadata: {{name: local-ca}}
 spec: {{localCa: {{certFile: ../pki/ca.pem, keyFile: ../pki/ca.key}}}}
+---
+apiVersion: trustops.dev/v1alpha1
+kind: Issuer
+metadata: {{name: offline-ca}}
+spec: {{exec: {{command: [sh, -c, "echo 'CA is down for maintenance' >&2; exit 3"]}}}}
 ---
 apiVersion: trustops.dev/v1alpha1
 kind: Issuer
@@ -671,7 +681,7 @@ spec:
       type: x509-certificate
       match: {{dnsNames: [db.test], source: hosts}}
       dnsNames: [db.test]
-      deploy: [{{certFile: ../deployed/db.pem, keyFile: ../deployed/db.key}}]
+      deploy: [{{certFile: ../deployed/db.pem, keyFile: ../deployed/db.key{deploy}}}]
       rotateWith: [password]
     - name: password
       type: secret
@@ -747,7 +757,7 @@ spec:
         test
     }
 
-    fn apply(dir: &Path, block: Option<&Path>) -> Command {
+    pub(super) fn apply(dir: &Path, block: Option<&Path>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
         command
             .args([
@@ -917,5 +927,114 @@ spec:
             "{yaml}"
         );
         assert!(yaml.contains("done before the interruption"), "{yaml}");
+    }
+}
+
+#[cfg(unix)]
+mod outcomes {
+    //! Fallback issuers, manual approval, and a group that fails verification.
+
+    use super::crash::{NOW, apply, estate_with, sh};
+    use std::path::Path;
+    use std::process::Command;
+
+    fn plan(dir: &Path) {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn record(dir: &Path) -> String {
+        let repo = dir.join("repo");
+        let files = sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        );
+        let file = files
+            .lines()
+            .find(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+            .unwrap();
+        sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
+    }
+
+    #[test]
+    fn when_the_primary_issuer_fails_the_next_one_issues_and_the_record_names_both() {
+        let test = estate_with("[offline-ca, local-ca]", "auto", "");
+        let dir = test.dir.path();
+        plan(dir);
+        let out = apply(dir, None).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let yaml = record(dir);
+        assert!(yaml.contains("issuer: local-ca"), "{yaml}");
+        assert!(yaml.contains("issuer: offline-ca"), "{yaml}");
+        assert!(yaml.contains("CA is down for maintenance"), "{yaml}");
+    }
+
+    #[test]
+    fn manual_actions_wait_for_a_named_approval() {
+        let test = estate_with("[local-ca]", "manual", "");
+        let dir = test.dir.path();
+        plan(dir);
+        let out = apply(dir, None).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("skipped rotate:db-svc/tls"), "{stdout}");
+        assert!(stdout.contains("--approve rotate:db-svc/tls"), "{stdout}");
+        assert!(!dir.join("deployed/db.pem").exists(), "nothing was issued");
+
+        // Approved by name, on a fresh plan, it runs.
+        plan(dir);
+        let out = apply(dir, None)
+            .args(["--approve", "rotate:db-svc/tls"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
+    }
+
+    #[test]
+    fn a_deployed_certificate_that_does_not_match_its_declaration_fails_the_group() {
+        // The reload step swaps in a certificate for another name: verification catches it,
+        // the previous files are put back, the record says why, and apply exits 1.
+        let test = estate_with(
+            "[local-ca]",
+            "auto",
+            ", reload: [sh, -c, \"cp ../pki/ca.pem ../deployed/db.pem\"]",
+        );
+        let dir = test.dir.path();
+        std::fs::write(dir.join("deployed/db.pem"), "previous\n").unwrap();
+        plan(dir);
+        let out = apply(dir, None).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("failed  rotate:db-svc/tls"), "{stdout}");
+        assert!(stdout.contains("previous files were put back"), "{stdout}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("deployed/db.pem")).unwrap(),
+            "previous\n"
+        );
+        assert!(
+            !dir.join("deployed/db.key").exists(),
+            "a key file that did not exist is removed again"
+        );
+        let yaml = record(dir);
+        assert!(yaml.contains("outcome: failed"), "{yaml}");
     }
 }

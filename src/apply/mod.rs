@@ -119,7 +119,7 @@ impl Run<'_> {
 pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
     let git_dir = git::git_dir(&options.repo)?;
     let _lock = journal::Lock::take(&git_dir, options.now)?;
-    refuse_applied(&options.repo, &options.branch, &plan.id)?;
+    let prior = refuse_applied(&options.repo, &options.branch, plan)?;
     let journal = journal::Journal::open(&git_dir, &plan.id)?;
     let resumed = journal.is_resuming();
     let mut run = Run {
@@ -131,6 +131,9 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
     };
     let mut records = Vec::new();
     for action in &plan.actions {
+        if prior.done.contains(&action.id) {
+            continue; // An earlier apply of this plan did it; its record is in the trail.
+        }
         if let Some(done) = run.journal.record(&action.id) {
             records.push(done.clone());
             continue;
@@ -177,7 +180,11 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
         })?;
         records.push(record);
     }
-    let folder = audit::folder(&plan.id, options.now);
+    let folder = format!(
+        "{}/{}",
+        audit::folder(&plan.id, options.now),
+        prior.applies + 1
+    );
     let files = records
         .iter()
         .enumerate()
@@ -225,20 +232,59 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
     })
 }
 
-/// Refuses a plan whose id is in the audit trail on `branch`: a saved plan applies once.
-pub fn refuse_applied(repo: &Path, branch: &str, plan: &str) -> Result<(), Error> {
-    let recorded = git::files_under(repo, branch, "audit/")?;
-    match recorded
-        .iter()
-        .find(|f| f.split('/').any(|part| part == plan))
-    {
-        Some(file) => Err(Error::AlreadyApplied {
-            plan: plan.to_owned(),
-            file: file.clone(),
-            branch: branch.trim_start_matches("refs/heads/").to_owned(),
-        }),
-        None => Ok(()),
+/// What earlier applies of one plan left in the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct Prior {
+    /// How many applies of the plan were committed.
+    pub applies: usize,
+    /// Actions they applied or failed (skipped ones may still run, e.g. once approved).
+    pub done: std::collections::BTreeSet<String>,
+    /// One record file, for messages.
+    pub file: Option<String>,
+}
+
+/// Reads the audit trail on `branch` for earlier applies of `plan`.
+pub fn prior(repo: &Path, branch: &str, plan: &str) -> Result<Prior, Error> {
+    let mut prior = Prior::default();
+    let mut applies = std::collections::BTreeSet::new();
+    for file in git::files_under(repo, branch, "audit/")? {
+        let parts: Vec<&str> = file.split('/').collect();
+        let Some(at) = parts.iter().position(|p| *p == plan) else {
+            continue;
+        };
+        applies.insert(parts.get(at + 1).copied().unwrap_or_default().to_owned());
+        let bytes = git::read(repo, branch, &file)?.unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(record) = serde_saphyr::from_str::<Record>(&text)
+            && record.outcome != Ended::Skipped
+        {
+            prior.done.insert(record.action);
+        }
+        prior.file.get_or_insert(file);
     }
+    prior.applies = applies.len();
+    Ok(prior)
+}
+
+/// Refuses a plan whose rotations the audit trail on `branch` already holds: a saved plan
+/// applies once. (Actions an earlier apply only skipped — waiting for approval — may run.)
+pub fn refuse_applied(repo: &Path, branch: &str, plan: &Plan) -> Result<Prior, Error> {
+    let prior = prior(repo, branch, &plan.id)?;
+    let runnable: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::Rotate)
+        .map(|a| a.id.as_str())
+        .collect();
+    let nothing_left = !runnable.is_empty() && runnable.iter().all(|a| prior.done.contains(*a));
+    if prior.applies > 0 && (nothing_left || runnable.is_empty()) {
+        return Err(Error::AlreadyApplied {
+            plan: plan.id.clone(),
+            file: prior.file.clone().unwrap_or_default(),
+            branch: branch.trim_start_matches("refs/heads/").to_owned(),
+        });
+    }
+    Ok(prior)
 }
 
 /// The effective policy of an action's credential, from the plan.

@@ -1,4 +1,6 @@
-//! The audit trail: one YAML record per applied action under `audit/YYYY/MM/PLAN-ID/`, written
+//! The audit trail: one YAML record per action under `audit/YYYY/MM/PLAN-ID/N/` (the N-th apply
+//! of that plan: one that only skipped actions waiting for approval may be followed by another),
+//! written
 //! in one signed commit per apply (through [`crate::git`]). Records say what was done, by whom,
 //! under which owner and policy, with which issuer, and how it ended; never a secret.
 //!

@@ -50,7 +50,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "refs/heads/{}",
         args.branch.trim_start_matches("refs/heads/")
     );
-    apply::refuse_applied(&base, &branch, &plan.id)?;
+    apply::refuse_applied(&base, &branch, &plan)?;
     if !Journal::exists(&git_dir, &plan.id) {
         refuse_stale(&plan, &loaded, &base)?;
     }

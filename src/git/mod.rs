@@ -184,3 +184,26 @@ pub fn git_dir(dir: &Path) -> Result<PathBuf, Error> {
     })?;
     Ok(repo.git_dir().to_owned())
 }
+
+/// The content of `path` in the tree of `branch`, if both exist.
+pub fn read(dir: &Path, branch: &str, path: &str) -> Result<Option<Vec<u8>>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
+        return Ok(None);
+    };
+    let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
+    let tree = repo
+        .find_object(id)
+        .map_err(|e| fail(&e))?
+        .peel_to_tree()
+        .map_err(|e| fail(&e))?;
+    let Some(entry) = tree.lookup_entry_by_path(path).map_err(|e| fail(&e))? else {
+        return Ok(None);
+    };
+    let object = entry.object().map_err(|e| fail(&e))?;
+    Ok(Some(object.data.clone()))
+}
