@@ -195,124 +195,81 @@ fn declared_modes_apply_and_bad_ones_are_refused() {
     assert!(err.contains("CA certificate"), "{err}");
 }
 
+#[cfg(unix)]
 mod end_to_end {
-    //! `plan --out` → `apply` on the demo repository, checked with real git and rediscovery.
+    //! `plan --out` → `apply`, twice: a missing certificate is issued, then renewed when due;
+    //! checked with real git, openssl and rediscovery.
 
-    use crate::support::Test;
+    use super::crash::{estate, sh};
     use serde_json::Value;
     use std::path::Path;
-    use std::process::Command;
+    use std::process::{Command, Output};
 
-    const NOW: &str = "2026-05-01T12:00:00Z";
+    /// The first apply, and 24 days later when the 30-day certificate is due (renewBefore 10d).
+    const T0: &str = "2026-05-01T12:00:00Z";
+    const T1: &str = "2026-05-25T12:00:00Z";
 
-    fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String) {
-        let out = Command::new(program)
+    fn trustops(dir: &Path, now: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", now])
             .args(args)
             .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("TRUSTOPS_SIGNING_KEY")
             .output()
-            .unwrap_or_else(|e| panic!("{program} is needed (ci/check.sh installs it): {e}"));
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
+            .unwrap()
+    }
+
+    #[track_caller]
+    fn ok(out: &Output) -> String {
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        (out.status.success(), text)
+        stdout
     }
 
-    /// The demo repository with an allowed signer committed, and the signing key beside it.
-    fn demo() -> Test {
-        let test = Test::new().args(&["--now", NOW, "demo", "demo"]);
-        test.run().status(0);
-        let repo = test.dir.path().join("demo/repo");
-        let key = test.dir.path().join("audit-key");
-        let (ok, text) = run(
-            &repo,
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "audit@demo",
-                "-f",
-                &key.display().to_string(),
-            ],
-        );
-        assert!(ok, "{text}");
-        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-        std::fs::write(
-            repo.join("allowed_signers"),
-            format!("audit@demo namespaces=\"git\" {public}"),
-        )
-        .unwrap();
-        for args in [
-            &["add", "allowed_signers"][..],
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-q",
-                "-m",
-                "allow the audit key",
-            ],
-        ] {
-            let (ok, text) = run(&repo, "git", args);
-            assert!(ok, "{text}");
-        }
-        test
+    #[track_caller]
+    fn refused(out: &Output, why: &str) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(why), "expected {why:?} in:\n{stderr}");
     }
 
-    fn trustops(test: &Test, args: &[&str]) -> crate::support::Output {
-        let repo = test.dir.path().join("demo/repo").display().to_string();
-        let mut all = vec!["--repo", repo.as_str(), "--now", NOW];
-        all.extend_from_slice(args);
-        Test::new().args(&all).run()
-    }
-
-    fn plan_json(test: &Test) -> Value {
-        serde_json::from_str(
-            &trustops(test, &["plan", "--format", "json"])
-                .status(0)
-                .stdout,
-        )
-        .unwrap()
-    }
+    const APPLY: [&str; 3] = ["--auto-approve", "--signing-key", "audit-key"];
 
     #[test]
-    fn apply_rotates_deploys_verifies_and_writes_a_signed_audit_commit() {
-        let test = demo();
+    fn apply_issues_renews_verifies_and_writes_signed_audit_commits() {
+        let test = estate();
         let dir = test.dir.path();
-        let repo = dir.join("demo/repo");
-        let plan_file = dir.join("plan.json").display().to_string();
-        let key = dir.join("audit-key").display().to_string();
-        trustops(&test, &["plan", "--out", &plan_file]).status(0);
+        let repo = dir.join("repo");
+        ok(&trustops(dir, T0, &["plan", "--out", "p0.json"]));
+        ok(&trustops(
+            dir,
+            T0,
+            &[&["apply", "p0.json"][..], &APPLY].concat(),
+        ));
+        let first = std::fs::read(dir.join("deployed/db.pem")).unwrap();
 
-        let out = trustops(
-            &test,
-            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
-        )
-        .status(0);
-        for rotated in [
-            "ledger/mtls",
-            "checkout/tls",
-            "legacy-billing/tls",
-            "www/tls",
-            "reports/tls",
-        ] {
-            assert!(
-                out.stdout.contains(&format!("applied rotate:{rotated}")),
-                "{rotated}:\n{}",
-                out.stdout
-            );
-        }
-        assert!(out.stdout.contains("verify-commit"), "{}", out.stdout);
+        let due = ok(&trustops(dir, T1, &["plan", "--out", "p1.json"]));
+        assert!(due.contains("renewal-due"), "{due}");
+        let out = ok(&trustops(
+            dir,
+            T1,
+            &[&["apply", "p1.json"][..], &APPLY].concat(),
+        ));
+        assert!(out.contains("applied rotate:db-svc/tls"), "{out}");
+        assert!(out.contains("verify-commit"), "{out}");
+        assert_ne!(
+            std::fs::read(dir.join("deployed/db.pem")).unwrap(),
+            first,
+            "renewed"
+        );
 
-        // Stock git accepts the signed audit commit; the work tree and index are untouched.
-        let (ok, text) = run(
+        // Stock git accepts both signed audit commits; the work tree and index are untouched.
+        let log = sh(
             &repo,
             "git",
             &[
@@ -320,90 +277,74 @@ mod end_to_end {
                 "gpg.format=ssh",
                 "-c",
                 "gpg.ssh.allowedSignersFile=allowed_signers",
-                "verify-commit",
+                "log",
+                "--show-signature",
+                "--format=%s",
                 "trustops-audit",
             ],
         );
-        assert!(
-            ok && text.contains("Good \"git\" signature for audit@demo"),
-            "{text}"
+        assert_eq!(
+            log.matches("Good \"git\" signature for audit@test").count(),
+            2,
+            "{log}"
         );
-        let (ok, text) = run(&repo, "git", &["fsck", "--strict"]);
-        assert!(ok, "{text}");
-        let (_, status) = run(&repo, "git", &["status", "--porcelain"]);
-        assert!(status.trim().is_empty(), "{status}");
-        let (_, files) = run(
+        sh(&repo, "git", &["fsck", "--strict"]);
+        assert!(
+            sh(&repo, "git", &["status", "--porcelain"])
+                .trim()
+                .is_empty()
+        );
+        let files = sh(
             &repo,
             "git",
             &["ls-tree", "-r", "--name-only", "trustops-audit", "audit/"],
         );
-        assert!(
-            files
-                .lines()
-                .any(|f| f.ends_with("rotate-ledger-mtls.yaml")),
-            "{files}"
-        );
-        let (_, record) = run(
+        let p1: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("p1.json")).unwrap()).unwrap();
+        let p1_id = p1["id"].as_str().unwrap();
+        let renewal = files
+            .lines()
+            .find(|f| f.contains(p1_id) && f.ends_with("rotate-db-svc-tls.yaml"))
+            .unwrap();
+        let record = sh(
             &repo,
             "git",
-            &[
-                "show",
-                &format!(
-                    "trustops-audit:{}",
-                    files
-                        .lines()
-                        .find(|f| f.ends_with("rotate-ledger-mtls.yaml"))
-                        .unwrap()
-                ),
-            ],
+            &["show", &format!("trustops-audit:{renewal}")],
         );
         for field in [
-            "owner: payments",
-            "policy: internal-mtls",
-            "issuer: demo-ca",
+            "owner: team",
+            "policy: tls",
+            "issuer: local-ca",
             "outcome: applied",
             "old_sha256:",
             "new_sha256:",
+            "reference: ../services/app.env:DB_SVC_PASSWORD#v2",
         ] {
             assert!(record.contains(field), "{field}:\n{record}");
         }
         assert!(!record.contains("PRIVATE"), "no key material in records");
 
-        // Rediscovery: the new certificates chain to the CA, carry the workload, keys are 0600.
-        let pki = dir.join("demo/pki");
-        let (ok, text) = run(
-            &pki,
+        // What was deployed chains to the CA, carries the declared name, and the key is 0600.
+        sh(
+            &dir.join("pki"),
             "openssl",
             &[
                 "verify",
-                "-attime",
-                "1777636800",
+                "-no_check_time",
                 "-CAfile",
-                "ca/ca.pem",
-                "hosts/payments/ledger.pem",
+                "ca.pem",
+                "../deployed/db.pem",
             ],
         );
-        assert!(ok, "{text}");
-        let (_, sans) = run(
-            &pki,
+        let sans = sh(
+            &dir.join("deployed"),
             "openssl",
-            &[
-                "x509",
-                "-in",
-                "hosts/payments/ledger.pem",
-                "-noout",
-                "-ext",
-                "subjectAltName",
-            ],
+            &["x509", "-in", "db.pem", "-noout", "-ext", "subjectAltName"],
         );
-        assert!(
-            sans.contains("URI:spiffe://demo.trustops.dev/ns/payments/sa/ledger"),
-            "{sans}"
-        );
-        #[cfg(unix)]
+        assert!(sans.contains("DNS:db.test"), "{sans}");
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(pki.join("hosts/payments/ledger.key"))
+            let mode = std::fs::metadata(dir.join("deployed/db.key"))
                 .unwrap()
                 .permissions()
                 .mode();
@@ -411,7 +352,8 @@ mod end_to_end {
         }
 
         // A new plan has nothing left to rotate.
-        let after = plan_json(&test);
+        let after: Value =
+            serde_json::from_str(&ok(&trustops(dir, T1, &["plan", "--format", "json"]))).unwrap();
         let rotations: Vec<&Value> = after["actions"]
             .as_array()
             .unwrap()
@@ -421,168 +363,109 @@ mod end_to_end {
         assert!(rotations.is_empty(), "{rotations:#?}");
 
         // The same plan never applies twice.
-        let again = trustops(
-            &test,
-            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
-        )
-        .status(1);
-        assert!(
-            again.stderr.contains("was already applied"),
-            "{}",
-            again.stderr
+        refused(
+            &trustops(dir, T1, &[&["apply", "p1.json"][..], &APPLY].concat()),
+            "was already applied",
         );
 
         // A key nobody allowed does not verify.
-        let stranger = dir.join("stranger");
-        run(
+        sh(
             dir,
             "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                &stranger.display().to_string(),
-            ],
+            &["-q", "-t", "ed25519", "-N", "", "-f", "stranger"],
         );
-        let public = std::fs::read_to_string(stranger.with_extension("pub")).unwrap();
+        let public = std::fs::read_to_string(dir.join("stranger.pub")).unwrap();
         std::fs::write(
             dir.join("other_signers"),
-            format!("audit@demo namespaces=\"git\" {public}"),
+            format!("audit@test namespaces=\"git\" {public}"),
         )
         .unwrap();
         let other = format!(
             "gpg.ssh.allowedSignersFile={}",
             dir.join("other_signers").display()
         );
-        let (ok, _) = run(
-            &repo,
-            "git",
-            &[
+        let out = Command::new("git")
+            .args([
                 "-c",
                 "gpg.format=ssh",
                 "-c",
                 &other,
                 "verify-commit",
                 "trustops-audit",
-            ],
-        );
-        assert!(!ok);
+            ])
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
     }
 
     #[test]
     fn stale_edited_unsigned_and_unconfirmed_applies_are_refused_and_do_nothing() {
-        let test = demo();
+        let test = estate();
         let dir = test.dir.path();
-        let repo = dir.join("demo/repo");
-        let plan_file = dir.join("plan.json").display().to_string();
-        let key = dir.join("audit-key").display().to_string();
-        trustops(&test, &["plan", "--out", &plan_file]).status(0);
-        let before = std::fs::read(dir.join("demo/pki/hosts/payments/ledger.pem")).unwrap();
-
-        let out = trustops(&test, &["apply", &plan_file, "--signing-key", &key]).status(1);
-        assert!(
-            out.stderr.contains("no terminal to confirm on"),
-            "{}",
-            out.stderr
+        ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
+        refused(
+            &trustops(
+                dir,
+                T0,
+                &["apply", "plan.json", "--signing-key", "audit-key"],
+            ),
+            "no terminal to confirm on",
         );
-        let out = trustops(&test, &["apply", &plan_file, "--auto-approve"]).status(1);
-        assert!(
-            out.stderr.contains("audit commits are signed"),
-            "{}",
-            out.stderr
+        refused(
+            &trustops(dir, T0, &["apply", "plan.json", "--auto-approve"]),
+            "audit commits are signed",
         );
 
-        let text = std::fs::read_to_string(&plan_file).unwrap();
-        let edited = dir.join("edited.json");
+        let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
         std::fs::write(
-            &edited,
+            dir.join("edited.json"),
             text.replacen("\"approval\": \"auto\"", "\"approval\": \"manual\"", 1),
         )
         .unwrap();
-        let out = trustops(
-            &test,
-            &[
-                "apply",
-                &edited.display().to_string(),
-                "--auto-approve",
-                "--signing-key",
-                &key,
-            ],
-        )
-        .status(1);
-        assert!(
-            out.stderr.contains("modified after it was written"),
-            "{}",
-            out.stderr
+        refused(
+            &trustops(dir, T0, &[&["apply", "edited.json"][..], &APPLY].concat()),
+            "modified after it was written",
         );
-        let truncated = dir.join("truncated.json");
-        std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
-        let out = trustops(
-            &test,
-            &[
-                "apply",
-                &truncated.display().to_string(),
-                "--auto-approve",
-                "--signing-key",
-                &key,
-            ],
-        )
-        .status(1);
-        assert!(out.stderr.contains("not a plan file"), "{}", out.stderr);
-        let future = dir.join("future.json");
+        std::fs::write(dir.join("truncated.json"), &text[..text.len() / 2]).unwrap();
+        refused(
+            &trustops(
+                dir,
+                T0,
+                &[&["apply", "truncated.json"][..], &APPLY].concat(),
+            ),
+            "not a plan file",
+        );
         std::fs::write(
-            &future,
+            dir.join("future.json"),
             text.replacen("\"format_version\": 1", "\"format_version\": 2", 1),
         )
         .unwrap();
-        let out = trustops(
-            &test,
-            &[
-                "apply",
-                &future.display().to_string(),
-                "--auto-approve",
-                "--signing-key",
-                &key,
-            ],
-        )
-        .status(1);
-        assert!(
-            out.stderr.contains("format_version 2 is not supported"),
-            "{}",
-            out.stderr
+        refused(
+            &trustops(dir, T0, &[&["apply", "future.json"][..], &APPLY].concat()),
+            "format_version 2 is not supported",
         );
 
         // The declarations change after the plan: stale.
-        let owners = repo.join("owners.yaml");
-        let mut yaml = std::fs::read_to_string(&owners).unwrap();
+        let file = dir.join("repo/declarations.yaml");
+        let mut yaml = std::fs::read_to_string(&file).unwrap();
         yaml.push_str("# reviewed\n");
-        std::fs::write(&owners, yaml).unwrap();
-        let out = trustops(
-            &test,
-            &["apply", &plan_file, "--auto-approve", "--signing-key", &key],
-        )
-        .status(1);
-        assert!(
-            out.stderr
-                .contains("the plan is stale: the declarations changed"),
-            "{}",
-            out.stderr
+        std::fs::write(&file, yaml).unwrap();
+        refused(
+            &trustops(dir, T0, &[&["apply", "plan.json"][..], &APPLY].concat()),
+            "the plan is stale: the declarations changed",
         );
 
-        assert_eq!(
-            std::fs::read(dir.join("demo/pki/hosts/payments/ledger.pem")).unwrap(),
-            before,
+        assert!(
+            !dir.join("deployed/db.pem").exists(),
             "nothing was deployed"
         );
-        let (ok, _) = run(
-            &repo,
-            "git",
-            &["rev-parse", "--verify", "-q", "trustops-audit"],
-        );
-        assert!(!ok, "nothing was committed");
+        let out = Command::new("git")
+            .args(["rev-parse", "--verify", "-q", "trustops-audit"])
+            .current_dir(dir.join("repo"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "nothing was committed");
     }
 }
 

@@ -52,6 +52,7 @@ fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {
     let (ok, files) = tool("git", &["ls-files"], &repo);
     assert!(ok, "{files}");
     assert_snapshot!(files, @r"
+    allowed_signers
     exceptions.yaml
     identities.yaml
     issuers.yaml
@@ -62,6 +63,24 @@ fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {
     ");
     let (ok, fsck) = tool("git", &["fsck", "--strict"], &repo);
     assert!(ok, "{fsck}");
+    // The demo applied its plan: stock git accepts the signed audit commit it printed.
+    let (ok, verified) = tool(
+        "git",
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            "gpg.ssh.allowedSignersFile=allowed_signers",
+            "verify-commit",
+            "trustops-audit",
+        ],
+        &repo,
+    );
+    assert!(
+        ok && verified.contains("Good \"git\" signature"),
+        "{verified}"
+    );
+    assert!(stdout.contains("applied rotate:ledger/mtls"), "{stdout}");
 
     // The certificates chain to the demo CA, and their dates are relative to --now.
     let pki = demo.join("pki");
@@ -71,26 +90,33 @@ fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {
     };
     let (ok, chained) = verify(&["hosts/web/www.pem", "hosts/payments/ledger.pem"]);
     assert!(ok, "{chained}");
-    let (ok, expired) = verify(&["hosts/web/billing.pem"]);
-    assert!(!ok && expired.contains("expired"), "{expired}");
+    // The planted expired certificate was renewed by the demo's apply.
+    let (ok, renewed) = verify(&["hosts/web/billing.pem"]);
+    assert!(ok, "{renewed}");
     let (_, text) = tool(
         "openssl",
         &["x509", "-in", "hosts/data/analytics.pem", "-noout", "-text"],
         &pki,
     );
     assert!(text.contains("Public-Key: (1024 bit)"), "{text}");
-    let (_, dates) = tool(
-        "openssl",
-        &[
-            "x509",
-            "-in",
-            "hosts/payments/ledger.pem",
-            "-noout",
-            "-enddate",
-        ],
-        &pki,
+    let end = |file: &str| {
+        tool(
+            "openssl",
+            &["x509", "-in", file, "-noout", "-enddate"],
+            &pki,
+        )
+        .1
+    };
+    // Minted relative to --now, and not due: untouched.
+    assert_eq!(
+        end("hosts/payments/payments-api.pem").trim(),
+        "notAfter=May 29 12:00:00 2026 GMT"
     );
-    assert_eq!(dates.trim(), "notAfter=May  4 12:00:00 2026 GMT");
+    // Due in 3 days: renewed for the policy's 30 days (from a minute before --now).
+    assert_eq!(
+        end("hosts/payments/ledger.pem").trim(),
+        "notAfter=May 31 11:59:00 2026 GMT"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

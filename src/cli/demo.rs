@@ -1,7 +1,8 @@
-//! `trustops demo`: build the demo repository, run the pipeline on it, and say what it found.
+//! `trustops demo`: build the demo repository, run the whole pipeline on it — validate,
+//! discover, plan, apply with the local CA into a signed audit commit — and say what happened.
 
 use super::{Exit, Global};
-use crate::{demo, discover, load, render};
+use crate::{apply, demo, discover, load, render};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -93,8 +94,60 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     };
     render::plan::write(out, render::plan::Format::Text, &planned, &render_options)?;
     writeln!(out)?;
+    let plan_file = args.dir.join("plan.json");
+    std::fs::write(&plan_file, crate::plan::file::to_json(&planned))
+        .with_context(|| format!("cannot write {}", plan_file.display()))?;
+    writeln!(
+        out,
+        "4. Apply it with the demo's local CA (trustops apply {} --auto-approve --signing-key {}):",
+        plan_file.display(),
+        created.signing_key.display()
+    )?;
+    let key = std::fs::read_to_string(&created.signing_key)?;
+    let signer = crate::git::Signer::from_openssh(&key, None)?;
+    let options = apply::Options {
+        repo: repo.clone(),
+        model: &loaded.model,
+        now,
+        approved: Vec::new(),
+        approver: "trustops demo".into(),
+        branch: "refs/heads/trustops-audit".into(),
+        author: crate::git::Author {
+            name: "trustops demo".into(),
+            email: "audit@demo.trustops.dev".into(),
+            time: now.as_second(),
+        },
+        signer: Some(&signer),
+    };
+    let applied = apply::apply(&options, &planned).context("the demo's apply failed")?;
+    for record in &applied.records {
+        let mark = match record.outcome {
+            crate::audit::Outcome::Applied => "✓ applied",
+            crate::audit::Outcome::Failed => "✗ failed ",
+            crate::audit::Outcome::Skipped => "- skipped",
+        };
+        writeln!(out, "  {mark} {}", record.action)?;
+    }
+    if let Some(commit) = &applied.commit {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Signed audit commit {} on branch trustops-audit. Stock git proves it:",
+            &commit[..commit.len().min(12)]
+        )?;
+        writeln!(
+            out,
+            "  git -C {shown} -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=allowed_signers verify-commit trustops-audit"
+        )?;
+    }
+    writeln!(out)?;
     writeln!(out, "Try next:")?;
+    writeln!(
+        out,
+        "  trustops plan --repo {shown}          # what is left after the rotations"
+    )?;
     writeln!(out, "  trustops plan --repo {shown} --format markdown")?;
+    writeln!(out, "  git -C {shown} log --stat trustops-audit")?;
     writeln!(
         out,
         "  trustops plan --repo {shown} --out plan.json --detailed-exitcode"
@@ -104,6 +157,6 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "  trustops discover --repo {shown} --format json > inventory.json"
     )?;
     writeln!(out, "  trustops validate --repo {shown} --format sarif")?;
-    writeln!(out, "  git -C {shown} log --stat")?;
+
     Ok(Exit::Ok)
 }

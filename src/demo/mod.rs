@@ -4,7 +4,8 @@
 //! [`create`] writes `DIR/repo` (the declarations of `examples/demo/`, embedded in the binary,
 //! committed to a new Git repository) and `DIR/pki` (a local CA and the certificates the demo
 //! hosts serve: healthy, expiring within days, expired, one with a weak RSA-1024 key and one
-//! that no identity declares). The CLI then runs the pipeline on it.
+//! that no identity declares), and `DIR/keys/audit`, the SSH key that signs audit commits (its
+//! public half is the repository's `allowed_signers`). The CLI then runs the pipeline on it.
 
 mod pki;
 
@@ -66,6 +67,9 @@ pub struct Outcome {
     pub commit: String,
     /// The certificates minted, in file order.
     pub certificates: Vec<Planted>,
+    /// The SSH key that signs the demo's audit commits (its public half is in
+    /// `repo/allowed_signers`).
+    pub signing_key: PathBuf,
 }
 
 /// Why the demo could not be created.
@@ -113,6 +117,19 @@ pub fn create(options: &Options) -> Result<Outcome, Error> {
         write(&repo.join(name), text.as_bytes(), 0o644)?;
     }
     let certificates = pki::mint(&pki, options.now)?;
+    // The audit trail's signing key lives outside the repository; its public half is allowed.
+    let (signer, private) = git::Signer::generate("audit@demo.trustops.dev")?;
+    let signing_key = dir.join("keys/audit");
+    write(&signing_key, private.as_bytes(), 0o600)?;
+    write(
+        &repo.join("allowed_signers"),
+        format!(
+            "audit@demo.trustops.dev namespaces=\"git\" {}\n",
+            signer.public_line()
+        )
+        .as_bytes(),
+        0o644,
+    )?;
     let author = git::Author {
         name: "trustops demo".into(),
         email: "demo@trustops.dev".into(),
@@ -128,6 +145,7 @@ pub fn create(options: &Options) -> Result<Outcome, Error> {
         pki,
         commit,
         certificates,
+        signing_key,
     })
 }
 

@@ -33,6 +33,24 @@ impl Signer {
         Ok(Signer { key })
     }
 
+    /// A new Ed25519 key (from the operating system's random source), and its OpenSSH private
+    /// key text for the caller to store where it belongs (outside any repository).
+    pub fn generate(comment: &str) -> Result<(Signer, String), Error> {
+        use ring::rand::SecureRandom;
+        let mut seed = [0u8; 32];
+        ring::rand::SystemRandom::new()
+            .fill(&mut seed)
+            .map_err(|_| Error::Key("no randomness available".into()))?;
+        let pair = ssh_key::private::Ed25519Keypair::from_seed(&seed);
+        let mut key = ssh_key::PrivateKey::from(pair);
+        key.set_comment(comment);
+        let text = key
+            .to_openssh(ssh_key::LineEnding::LF)
+            .map_err(|e| Error::Key(e.to_string()))?
+            .to_string();
+        Ok((Signer { key }, text))
+    }
+
     /// The public key as an `allowed_signers` / `authorized_keys` line: `ssh-ed25519 AAAA…`.
     pub fn public_line(&self) -> String {
         self.key

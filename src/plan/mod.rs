@@ -123,11 +123,18 @@ fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options:
     document::assemble(&cx, actions)
 }
 
-/// Plan order: what runs now before what waits, rotations first, then by id (rotation groups
-/// are already in dependency order inside).
+/// Plan order: rotations first, what runs now before what waits, declared credentials before
+/// unknown ones, then by id (rotation groups are already in dependency order inside).
 fn order(actions: &mut [Action], now: Timestamp) {
     actions.sort_by(|a, b| {
-        let key = |x: &Action| (x.kind, x.not_before.map(|t| t.0).filter(|t| *t > now));
+        // Declared credentials before ones known only by fingerprint.
+        let key = |x: &Action| {
+            (
+                x.kind,
+                x.not_before.map(|t| t.0).filter(|t| *t > now),
+                x.identity.is_none(),
+            )
+        };
         key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
     });
 }
