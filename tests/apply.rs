@@ -416,6 +416,14 @@ mod end_to_end {
             &trustops(dir, T0, &["apply", "plan.json", "--auto-approve"]),
             "audit commits are signed",
         );
+        refused(
+            &trustops(
+                dir,
+                T0,
+                &[&["apply", "plan.json", "--branch", "main"][..], &APPLY].concat(),
+            ),
+            "main is checked out",
+        );
 
         let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
         std::fs::write(

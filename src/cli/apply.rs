@@ -50,6 +50,12 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "refs/heads/{}",
         args.branch.trim_start_matches("refs/heads/")
     );
+    if git::checked_out(&base).as_deref() == Some(branch.as_str()) {
+        bail!(
+            "{} is checked out: audit commits go to a branch that is not (default trustops-audit), so your work tree and index are never touched",
+            args.branch
+        );
+    }
     apply::refuse_applied(&base, &branch, &plan)?;
     if !Journal::exists(&git_dir, &plan.id) {
         refuse_stale(&plan, &loaded, &base)?;

@@ -207,3 +207,11 @@ pub fn read(dir: &Path, branch: &str, path: &str) -> Result<Option<Vec<u8>>, Err
     let object = entry.object().map_err(|e| fail(&e))?;
     Ok(Some(object.data.clone()))
 }
+
+/// The full name of the branch checked out in the repository containing `dir`
+/// (`refs/heads/main`), if one is.
+pub fn checked_out(dir: &Path) -> Option<String> {
+    let repo = gix::discover(dir).ok()?;
+    let name = repo.head_name().ok()??;
+    Some(name.as_bstr().to_string())
+}
