@@ -400,6 +400,43 @@ mod end_to_end {
     }
 
     #[test]
+    fn records_can_go_to_the_checked_out_branch_and_git_status_stays_clean() {
+        let test = estate();
+        let dir = test.dir.path();
+        let repo = dir.join("repo");
+        ok(&trustops(dir, T0, &["plan", "--out", "p0.json"]));
+        let out = ok(&trustops(
+            dir,
+            T0,
+            &[&["apply", "p0.json", "--branch", "main"][..], &APPLY].concat(),
+        ));
+        assert!(out.contains("applied rotate:db-svc/tls"), "{out}");
+        let verify = sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                "gpg.ssh.allowedSignersFile=allowed_signers",
+                "verify-commit",
+                "HEAD",
+            ],
+        );
+        assert!(verify.contains("Good"), "{verify}");
+        assert!(
+            sh(&repo, "git", &["status", "--porcelain"])
+                .trim()
+                .is_empty(),
+            "work tree and index follow the commit"
+        );
+        let tracked = sh(&repo, "git", &["ls-files", "audit"]);
+        let first = tracked.lines().next().unwrap();
+        assert!(repo.join(first).exists(), "{tracked}");
+        sh(&repo, "git", &["fsck", "--strict"]);
+    }
+
+    #[test]
     fn stale_edited_unsigned_and_unconfirmed_applies_are_refused_and_do_nothing() {
         let test = estate();
         let dir = test.dir.path();
@@ -415,14 +452,6 @@ mod end_to_end {
         refused(
             &trustops(dir, T0, &["apply", "plan.json", "--auto-approve"]),
             "audit commits are signed",
-        );
-        refused(
-            &trustops(
-                dir,
-                T0,
-                &[&["apply", "plan.json", "--branch", "main"][..], &APPLY].concat(),
-            ),
-            "main is checked out",
         );
 
         let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();

@@ -238,6 +238,10 @@ fn a_branch_that_moved_is_built_upon_not_overwritten() {
     );
     let on_main = write("one");
     assert!(on_main.parent.is_some(), "built on the existing main");
+    // main is checked out: the new file is in the work tree and the index too.
+    assert!(dir.join("audit/one.yaml").exists());
+    let (_, status) = git(dir, &["status", "--porcelain"]);
+    assert!(status.trim().is_empty(), "{status}");
     let (ok, fsck) = git(dir, &["fsck", "--strict"]);
     assert!(ok, "{fsck}");
 }

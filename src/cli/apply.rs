@@ -23,7 +23,9 @@ pub(super) struct Args {
     /// Run an action of an `approval: manual` policy (repeatable).
     #[arg(long, value_name = "ACTION-ID")]
     approve: Vec<String>,
-    /// The branch audit commits go to (written without touching the work tree or the index).
+    /// The branch audit commits go to. Another branch than the checked-out one is written
+    /// without touching the work tree or the index; the checked-out branch gets the records in
+    /// its work tree and index too.
     #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
     branch: String,
     /// SSH private key that signs the audit commit; default: the key in $TRUSTOPS_SIGNING_KEY.
@@ -50,12 +52,6 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "refs/heads/{}",
         args.branch.trim_start_matches("refs/heads/")
     );
-    if git::checked_out(&base).as_deref() == Some(branch.as_str()) {
-        bail!(
-            "{} is checked out: audit commits go to a branch that is not (default trustops-audit), so your work tree and index are never touched",
-            args.branch
-        );
-    }
     apply::refuse_applied(&base, &branch, &plan)?;
     if !Journal::exists(&git_dir, &plan.id) {
         refuse_stale(&plan, &loaded, &base)?;

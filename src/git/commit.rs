@@ -1,5 +1,7 @@
-//! Writing files as one commit on a branch, signed in-process, without touching the work tree
-//! or the index; the branch moves compare-and-swap, so two writers cannot both win.
+//! Writing files as one commit on a branch, signed in-process; the branch moves
+//! compare-and-swap, so two writers cannot both win. A branch that is not checked out is
+//! written without touching the work tree or the index; for the checked-out branch the new files
+//! are also written into the work tree and added to the index, so `git status` stays clean.
 
 use super::{Author, Error, Signer};
 use gix::refs::transaction::PreviousValue;
@@ -51,11 +53,13 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
             None => repo.empty_tree().id,
         };
         let mut editor = repo.edit_tree(base).map_err(|e| fail(&e))?;
+        let mut blobs = Vec::with_capacity(change.files.len());
         for (path, bytes) in &change.files {
             let blob = repo.write_blob(bytes).map_err(|e| fail(&e))?.detach();
             editor
                 .upsert(path.as_str(), gix::object::tree::EntryKind::Blob, blob)
                 .map_err(|e| fail(&e))?;
+            blobs.push(blob);
         }
         let tree = editor.write().map_err(|e| fail(&e))?.detach();
         let signature = gix::actor::Signature {
@@ -88,6 +92,9 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
         let summary = change.message.lines().next().unwrap_or("trustops");
         match repo.reference(change.branch, id, expected, summary) {
             Ok(_) => {
+                if super::checked_out(dir).as_deref() == Some(change.branch) {
+                    follow(&repo, &change.files, &blobs).map_err(|e| fail(&e))?;
+                }
                 return Ok(Written {
                     commit: id.to_string(),
                     parent: tip.map(|t| t.to_string()),
@@ -109,6 +116,40 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
             change.branch
         ),
     })
+}
+
+/// For a commit on the checked-out branch: writes the new files into the work tree and adds
+/// them to the index (keeping whatever else is staged), so `git status` stays clean.
+fn follow(
+    repo: &gix::Repository,
+    files: &[(String, Vec<u8>)],
+    blobs: &[gix::ObjectId],
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Some(workdir) = repo.workdir() else {
+        return Ok(()); // A bare repository has nothing to follow.
+    };
+    let mut index = repo.open_index()?;
+    for ((path, bytes), id) in files.iter().zip(blobs) {
+        let full = workdir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&full, bytes)?;
+        let metadata = gix::index::fs::Metadata::from_path_no_follow(&full)?;
+        let stat = gix::index::entry::Stat::from_fs(&metadata)?;
+        let path: &gix::bstr::BStr = path.as_str().into();
+        index.remove_entries(|_, entry_path, _| entry_path == path);
+        index.dangerously_push_entry(
+            stat,
+            *id,
+            gix::index::entry::Flags::empty(),
+            gix::index::entry::Mode::FILE,
+            path,
+        );
+    }
+    index.sort_entries();
+    index.write(gix::index::write::Options::default())?;
+    Ok(())
 }
 
 /// The commit a branch points at, if it exists.
