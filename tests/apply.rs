@@ -3,7 +3,6 @@
 //! verifies the chain. (The `apply` command builds on these.)
 
 use std::path::Path;
-use std::process::Command;
 use trustops::apply::deploy::{self, NewKey};
 use trustops::apply::issuers::{
     CertificateRequest, Issued, Issuer, KeyAlgorithm, LocalCa, Request,
@@ -11,46 +10,11 @@ use trustops::apply::issuers::{
 use trustops::model::{Deploy, Spanned};
 
 fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is needed: apt-get install openssl (ci/check.sh does)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::tool("openssl", args, dir)
 }
 
-/// A CA made by openssl, as a user would have one.
 fn openssl_ca(dir: &Path) -> (String, String) {
-    let (ok, text) = openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Test Issuing CA/O=trustops",
-        ],
-        dir,
-    );
-    assert!(ok, "{text}");
-    (
-        std::fs::read_to_string(dir.join("ca.pem")).unwrap(),
-        std::fs::read_to_string(dir.join("ca.key")).unwrap(),
-    )
+    crate::support::openssl_ca(dir, "/CN=Test Issuing CA/O=trustops", 30)
 }
 
 fn request(now: jiff::Timestamp) -> CertificateRequest {
@@ -325,17 +289,7 @@ mod end_to_end {
         assert!(!record.contains("PRIVATE"), "no key material in records");
 
         // What was deployed chains to the CA, carries the declared name, and the key is 0600.
-        sh(
-            &dir.join("pki"),
-            "openssl",
-            &[
-                "verify",
-                "-no_check_time",
-                "-CAfile",
-                "ca.pem",
-                "../deployed/db.pem",
-            ],
-        );
+        crate::support::openssl_ca(&dir.join("pki"), "/CN=Crash Test CA", 3650);
         let sans = sh(
             &dir.join("deployed"),
             "openssl",
@@ -520,17 +474,8 @@ mod crash {
     pub(super) const NOW: &str = "2026-05-01T12:00:00Z";
 
     pub(super) fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
-        let out = Command::new(program)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{program} {args:?}: {text}");
+        let (ok, text) = crate::support::tool(program, args, dir);
+        assert!(ok, "{program} {args:?}: {text}");
         text
     }
 

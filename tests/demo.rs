@@ -1,23 +1,8 @@
 //! `trustops demo`: a runnable demo repository with freshly minted certificates, checked with
 //! real `git` and `openssl`.
 
-use crate::support::Test;
+use crate::support::{Test, tool};
 use insta::assert_snapshot;
-use std::process::Command;
-
-fn tool(program: &str, args: &[&str], dir: &std::path::Path) -> (bool, String) {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed: apt-get install {program} ({e})"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 #[test]
 fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {

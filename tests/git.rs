@@ -7,17 +7,7 @@ use std::process::Command;
 use trustops::git::{Author, Change, Signer, commit};
 
 fn git(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git is needed: apt-get install git (ci/check.sh does)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    crate::support::tool("git", args, dir)
 }
 
 /// A new SSH key made by `ssh-keygen` (optionally with a passphrase): (private, public line).

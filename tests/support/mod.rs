@@ -205,3 +205,58 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
+
+/// Runs an external tool in `dir`: (succeeded, stdout and stderr). A missing tool fails the
+/// test with its install step.
+pub fn tool(program: &str, args: &[&str], dir: &Path) -> (bool, String) {
+    let package = match program {
+        "ssh-keygen" => "openssh-client",
+        other => other,
+    };
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed: apt-get install {package} (ci/check.sh does): {e}")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A P-256 CA made by openssl in `dir` (`ca.pem`, `ca.key`), as a user would have one:
+/// (certificate PEM, key PEM).
+pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let days = days.to_string();
+    let (ok, text) = tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            &days,
+            "-subj",
+            subject,
+        ],
+        dir,
+    );
+    assert!(ok, "{text}");
+    (
+        std::fs::read_to_string(dir.join("ca.pem")).unwrap(),
+        std::fs::read_to_string(dir.join("ca.key")).unwrap(),
+    )
+}
