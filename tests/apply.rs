@@ -288,6 +288,28 @@ mod end_to_end {
         }
         assert!(!record.contains("PRIVATE"), "no key material in records");
 
+        // The replaced certificate is on the local CA's revocation list, which openssl accepts.
+        let old_serial = record
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("old_serial: "))
+            .unwrap()
+            .trim_matches('"')
+            .to_ascii_uppercase();
+        let crl = sh(
+            &dir.join("pki"),
+            "openssl",
+            &[
+                "crl", "-in", "ca.crl", "-CAfile", "ca.pem", "-verify", "-noout", "-text",
+            ],
+        );
+        assert!(crl.contains("verify OK"), "{crl}");
+        assert!(
+            crl.to_ascii_uppercase().contains(&old_serial),
+            "{old_serial} in:\n{crl}"
+        );
+        assert!(crl.contains("Superseded"), "{crl}");
+        assert!(record.contains("added to"), "{record}");
+
         // What was deployed chains to the CA, carries the declared name, and the key is 0600.
         crate::support::openssl_ca(&dir.join("pki"), "/CN=Crash Test CA", 3650);
         let sans = sh(
@@ -513,7 +535,7 @@ spec: {{trustDomain: api-key, maxAge: 30d, issuers: [dotenv]}}
 apiVersion: trustops.dev/v1alpha1
 kind: Issuer
 metadata: {{name: local-ca}}
-spec: {{localCa: {{certFile: ../pki/ca.pem, keyFile: ../pki/ca.key}}}}
+spec: {{localCa: {{certFile: ../pki/ca.pem, keyFile: ../pki/ca.key, crlFile: ../pki/ca.crl}}}}
 ---
 apiVersion: trustops.dev/v1alpha1
 kind: Issuer

@@ -301,15 +301,14 @@ fn policy_of(plan: &Plan, action: &crate::plan::Action) -> Option<String> {
 /// Why `action` does not run now, if it does not.
 fn why_not(options: &Options<'_>, action: &crate::plan::Action) -> Option<String> {
     match action.kind {
-        ActionKind::Rotate => {}
+        ActionKind::Rotate | ActionKind::Revoke => {}
         ActionKind::Adopt | ActionKind::Review => {
             return Some("needs a person: see the plan's summary".into());
         }
-        ActionKind::Revoke | ActionKind::Escalate => {
-            return Some(format!(
-                "{} actions run through issuers and notifiers that come in a later release",
-                action.kind.as_str()
-            ));
+        ActionKind::Escalate => {
+            return Some(
+                "escalations go out through notifiers that come in a later release".into(),
+            );
         }
     }
     if action.approval == Approval::Manual && !options.approved.contains(&action.id) {

@@ -64,15 +64,21 @@ pub(super) fn run(
             record: None,
         });
         let mut produced = None;
-        let result = intent.map_err(|e| e.to_string()).and_then(|()| match step.step {
-            StepKind::Issue => issue(run, &step.target, &step.issuers, &key, &mut group, &mut produced),
-            StepKind::Deploy => deploy_step(run, &step.target, &mut group),
-            StepKind::Verify => verify(run, &step.target, &mut group.changes),
-            StepKind::Revoke => Ok(format!(
-                "not revoked: serial {} stays valid until it expires (revocation through issuers comes in a later release)",
-                step.serial.as_deref().unwrap_or("?")
-            )),
-        });
+        let result = intent
+            .map_err(|e| e.to_string())
+            .and_then(|()| match step.step {
+                StepKind::Issue => issue(
+                    run,
+                    &step.target,
+                    &step.issuers,
+                    &key,
+                    &mut group,
+                    &mut produced,
+                ),
+                StepKind::Deploy => deploy_step(run, &step.target, &mut group),
+                StepKind::Verify => verify(run, &step.target, &mut group.changes),
+                StepKind::Revoke => revoke(run, step),
+            });
         let (event, mut record) = match result {
             Ok(detail) => (Event::Done, ok(step.step, &step.target, detail)),
             Err(error) => (Event::Failed, failed(step.step, &step.target, &error)),
@@ -90,7 +96,8 @@ pub(super) fn run(
         }
         if record.result == "failed" {
             let mut error = record.detail.clone().unwrap_or_default();
-            if !group.deployed.is_empty() {
+            // A replaced certificate that could not be revoked leaves the new one deployed.
+            if !group.deployed.is_empty() && step.step != StepKind::Revoke {
                 error.push_str(&match group
                     .deployed
                     .iter()
@@ -154,6 +161,26 @@ fn staged_key(run: &Run<'_>, target: &str) -> Option<std::path::PathBuf> {
         run.base,
         &key_file.value,
     )))
+}
+
+/// Revokes the replaced certificate through the issuer that issued it (reason: superseded).
+fn revoke(run: &Run<'_>, step: &crate::plan::Step) -> Result<String, String> {
+    let serial = step
+        .serial
+        .as_deref()
+        .ok_or("the plan names no serial to revoke")?;
+    let name = step
+        .issuers
+        .first()
+        .ok_or("the plan names no issuer to revoke through")?;
+    let declared = run
+        .model
+        .issuers
+        .get(name)
+        .ok_or_else(|| format!("issuer {name} is not declared"))?;
+    issuers::for_spec(name, &declared.spec, run.base)?
+        .revoke(serial, issuers::SUPERSEDED, run.now)
+        .map_err(|e| format!("{name}: {e}"))
 }
 
 fn name(kind: StepKind) -> &'static str {

@@ -8,6 +8,7 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PublicKeyData
 pub struct LocalCa {
     issuer: rcgen::Issuer<'static, KeyPair>,
     cert_pem: String,
+    crl: Option<std::path::PathBuf>,
 }
 
 impl LocalCa {
@@ -21,7 +22,14 @@ impl LocalCa {
         Ok(LocalCa {
             issuer,
             cert_pem: first,
+            crl: None,
         })
+    }
+
+    /// Keeps the CA's revocation list at `crl` (its `crlFile`).
+    pub fn with_crl(mut self, crl: Option<std::path::PathBuf>) -> Self {
+        self.crl = crl;
+        self
     }
 }
 
@@ -84,6 +92,25 @@ impl Issuer for LocalCa {
         Ok(Issued::Certificate {
             chain_pem: format!("{}{}", cert.pem(), self.cert_pem),
         })
+    }
+
+    fn revoke(&self, serial: &str, reason: u8, now: jiff::Timestamp) -> Result<String, String> {
+        let path = self
+            .crl
+            .as_deref()
+            .ok_or("the local CA declares no crlFile to publish revocations in")?;
+        let number = super::crl::revoke(path, &self.issuer, serial, reason, now)?;
+        Ok(format!(
+            "serial {serial} added to {} (CRL number {number})",
+            path.display()
+        ))
+    }
+}
+
+impl LocalCa {
+    /// The revocation list this CA keeps, if it keeps one.
+    pub fn crl(&self) -> Option<&std::path::Path> {
+        self.crl.as_deref()
     }
 }
 

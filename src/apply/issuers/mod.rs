@@ -5,6 +5,7 @@
 //! [`Issued`] credential. Private keys never reach an issuer: certificate requests carry the
 //! public key and a CSR made where the key was generated (the deploy side).
 
+mod crl;
 pub mod exec;
 mod local_ca;
 
@@ -108,7 +109,17 @@ pub trait Issuer {
     /// same step, so an issuer that can remember answers a retry without issuing again. `Err`
     /// says why, in one line, without secrets.
     fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, String>;
+
+    /// Revokes the certificate with `serial` (lowercase hex) for RFC 5280 `reason` at `now`;
+    /// says what was done. Issuers that cannot revoke say so.
+    fn revoke(&self, serial: &str, reason: u8, now: jiff::Timestamp) -> Result<String, String> {
+        let _ = (serial, reason, now);
+        Err("this issuer cannot revoke certificates".into())
+    }
 }
+
+/// RFC 5280 reason code `superseded`: the certificate a rotation replaced.
+pub const SUPERSEDED: u8 = 4;
 
 /// The issuer declared as `spec`, with paths resolved against `base`. The one place that maps
 /// a declared issuer type to its implementation.
@@ -125,7 +136,11 @@ pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Is
             (None, None) => return Err(format!("issuer {name}: localCa needs keyFile or keyEnv")),
         };
         let cert = read(base, &ca.cert_file)?;
-        return LocalCa::new(&cert, &key).map(|ca| Box::new(ca) as Box<dyn Issuer>);
+        let crl = ca
+            .crl_file
+            .as_ref()
+            .map(|f| crate::reconcile::resolve(base, &f.value));
+        return LocalCa::new(&cert, &key).map(|ca| Box::new(ca.with_crl(crl)) as Box<dyn Issuer>);
     }
     if let Some(exec) = &spec.exec {
         return Ok(Box::new(Exec {
