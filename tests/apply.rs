@@ -925,3 +925,187 @@ mod outcomes {
         assert!(yaml.contains("outcome: failed"), "{yaml}");
     }
 }
+
+#[cfg(unix)]
+mod notices {
+    //! Escalations reach the owner's webhook, each notice is an audit record, and a failed
+    //! delivery is a failed record rather than a crash.
+
+    use super::crash::{estate, sh};
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::path::Path;
+    use std::process::Command;
+    use std::sync::{Arc, Mutex};
+
+    const T0: &str = "2026-05-01T12:00:00Z";
+    /// 10 days left on the 30-day certificate: under the 15-day notice.
+    const T1: &str = "2026-05-21T12:00:00Z";
+
+    /// A loopback HTTP receiver that answers 200 and keeps every request body.
+    fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            kept.lock().unwrap().push(body.to_owned());
+                            break;
+                        }
+                    }
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        (port, bodies)
+    }
+
+    fn trustops(dir: &Path, now: &str, url: &str, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", now])
+            .args(args)
+            .current_dir(dir)
+            .env("TEAM_WEBHOOK", url)
+            .output()
+            .unwrap()
+    }
+
+    fn with_webhook() -> crate::support::Test {
+        let test = estate();
+        let repo = test.dir.path().join("repo");
+        let file = repo.join("declarations.yaml");
+        let yaml = std::fs::read_to_string(&file).unwrap().replace(
+            "contacts: [{email: team@test.example}]",
+            "contacts: [{webhookEnv: TEAM_WEBHOOK}]",
+        );
+        std::fs::write(&file, yaml).unwrap();
+        sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qam",
+                "notify by webhook",
+            ],
+        );
+        test
+    }
+
+    const APPLY: [&str; 5] = [
+        "apply",
+        "plan.json",
+        "--auto-approve",
+        "--signing-key",
+        "audit-key",
+    ];
+
+    #[test]
+    fn escalations_reach_the_webhook_and_are_recorded() {
+        let test = with_webhook();
+        let dir = test.dir.path();
+        let (port, bodies) = receiver();
+        let url = format!("http://127.0.0.1:{port}/hooks/team");
+        for now in [T0, T1] {
+            let out = trustops(dir, now, &url, &["plan", "--out", "plan.json"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let out = trustops(dir, now, &url, &APPLY);
+            assert!(
+                out.status.success(),
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let bodies = bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "one notice, at T1: {bodies:?}");
+        let body: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap()
+                .contains("days left (threshold 15d)"),
+            "{body}"
+        );
+        assert_eq!(body["target"], "db-svc/tls");
+        let repo = dir.join("repo");
+        let files = sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        );
+        let notice = files
+            .lines()
+            .find(|f| f.ends_with("escalate-db-svc-tls.yaml"))
+            .unwrap();
+        let record = sh(&repo, "git", &["show", &format!("trustops-audit:{notice}")]);
+        assert!(
+            record.contains("outcome: applied") && record.contains("answered 200"),
+            "{record}"
+        );
+        assert!(
+            !record.contains(&port.to_string()),
+            "the webhook URL is a secret: {record}"
+        );
+    }
+
+    #[test]
+    fn a_failed_delivery_is_a_failed_record_not_a_crash() {
+        let test = with_webhook();
+        let dir = test.dir.path();
+        let closed = crate::support::free_port();
+        let url = format!("http://127.0.0.1:{closed}/hooks/team");
+        for now in [T0, T1] {
+            let out = trustops(dir, now, &url, &["plan", "--out", "plan.json"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let _ = trustops(dir, now, &url, &APPLY);
+        }
+        let repo = dir.join("repo");
+        let files = sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        );
+        let notice = files
+            .lines()
+            .find(|f| f.ends_with("escalate-db-svc-tls.yaml"))
+            .unwrap();
+        let record = sh(&repo, "git", &["show", &format!("trustops-audit:{notice}")]);
+        assert!(record.contains("outcome: failed"), "{record}");
+        assert!(record.contains("failed after 3 attempts"), "{record}");
+        assert!(
+            !record.contains(&closed.to_string()),
+            "the webhook URL is a secret: {record}"
+        );
+    }
+}

@@ -12,6 +12,7 @@
 pub mod deploy;
 pub mod issuers;
 pub mod journal;
+pub mod notifiers;
 mod rotation;
 
 use crate::audit::{self, Change, Outcome as Ended, Record};
@@ -158,6 +159,21 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
                 record.outcome = Ended::Skipped;
                 record.error = Some(reason);
             }
+            None if action.kind == ActionKind::Escalate => {
+                let (steps, changes, error) = escalate(plan, action);
+                let delivered = steps.iter().any(|s| s.result == "ok");
+                record.outcome = match (&error, delivered) {
+                    (Some(_), _) => Ended::Failed,
+                    (None, true) => Ended::Applied,
+                    (None, false) => Ended::Skipped,
+                };
+                record.error = error.or_else(|| {
+                    (!delivered)
+                        .then(|| "no contact could be reached yet (e-mail comes next)".into())
+                });
+                record.steps = steps;
+                record.changes = changes;
+            }
             None => {
                 let (steps, changes, error) = rotation::run(&mut run, action);
                 record.steps = steps;
@@ -287,6 +303,76 @@ pub fn refuse_applied(repo: &Path, branch: &str, plan: &Plan) -> Result<Prior, E
     Ok(prior)
 }
 
+/// Sends an escalation to each recipient that has a webhook; the record keeps the credential's
+/// fingerprint, so the ladder of that credential counts from its first notice.
+fn escalate(
+    plan: &Plan,
+    action: &crate::plan::Action,
+) -> (Vec<audit::StepRecord>, Vec<Change>, Option<String>) {
+    use notifiers::Notifier;
+    let target = format!(
+        "{}/{}",
+        action.identity.as_deref().unwrap_or_default(),
+        action.credential.as_deref().unwrap_or_default()
+    );
+    let current = plan
+        .credentials
+        .iter()
+        .find(|c| format!("{}/{}", c.identity, c.credential) == target)
+        .and_then(|c| c.current.as_ref());
+    let changes = vec![Change {
+        target: target.clone(),
+        old_sha256: current.map(|f| f.sha256.clone()),
+        old_serial: current.and_then(|f| f.serial.clone()),
+        old_not_after: current.and_then(|f| f.not_after),
+        ..Change::default()
+    }];
+    let message = notifiers::Message {
+        text: format!(
+            "trustops: {} (owner {}, plan {})",
+            action.summary,
+            action.owner.as_deref().unwrap_or("none"),
+            plan.id
+        ),
+        target: target.clone(),
+    };
+    let mut steps = Vec::new();
+    let mut failures = Vec::new();
+    let recipients = action
+        .notice
+        .as_ref()
+        .map(|n| n.recipients.as_slice())
+        .unwrap_or_default();
+    for recipient in recipients {
+        let (result, detail) = match (&recipient.webhook_env, &recipient.email) {
+            (Some(env), _) => match notifiers::Webhook::from_env(env).send(&message) {
+                Ok(done) => ("ok", done),
+                Err(e) => {
+                    failures.push(e.clone());
+                    ("failed", e)
+                }
+            },
+            (None, Some(email)) => (
+                "skipped",
+                format!("e-mail to {email} is not sent yet (the e-mail notifier comes next)"),
+            ),
+            (None, None) => continue,
+        };
+        steps.push(audit::StepRecord {
+            step: "notify".into(),
+            target: format!(
+                "{} (step {})",
+                recipient.owner.as_deref().unwrap_or("owner"),
+                recipient.step
+            ),
+            result: result.into(),
+            detail: Some(detail),
+        });
+    }
+    let error = (!failures.is_empty()).then(|| failures.join("; "));
+    (steps, changes, error)
+}
+
 /// The effective policy of an action's credential, from the plan.
 fn policy_of(plan: &Plan, action: &crate::plan::Action) -> Option<String> {
     plan.credentials
@@ -305,11 +391,7 @@ fn why_not(options: &Options<'_>, action: &crate::plan::Action) -> Option<String
         ActionKind::Adopt | ActionKind::Review => {
             return Some("needs a person: see the plan's summary".into());
         }
-        ActionKind::Escalate => {
-            return Some(
-                "escalations go out through notifiers that come in a later release".into(),
-            );
-        }
+        ActionKind::Escalate => {}
     }
     if action.approval == Approval::Manual && !options.approved.contains(&action.id) {
         return Some(format!(

@@ -33,3 +33,36 @@ pub fn path(folder: &str, n: usize, action: &str) -> String {
         .collect();
     format!("{folder}/{n:03}-{safe}.yaml")
 }
+
+/// When each credential's owner was first told, from the `escalate` records on `branch` that
+/// were delivered: `identity/credential@sha256` → the earliest one. The escalation ladder
+/// counts from there, on every runner; a new credential (new fingerprint) starts afresh.
+pub fn first_notices(
+    repo: &std::path::Path,
+    branch: &str,
+) -> Result<std::collections::BTreeMap<String, jiff::Timestamp>, crate::git::Error> {
+    let mut first: std::collections::BTreeMap<String, jiff::Timestamp> = Default::default();
+    for file in crate::git::files_under(repo, branch, "audit/")? {
+        let Some(bytes) = crate::git::read(repo, branch, &file)? else {
+            continue;
+        };
+        let Ok(record) = serde_saphyr::from_str::<Record>(&String::from_utf8_lossy(&bytes)) else {
+            continue;
+        };
+        if record.kind != "escalate" || record.outcome != Outcome::Applied {
+            continue;
+        }
+        for change in &record.changes {
+            let Some(sha) = &change.old_sha256 else {
+                continue;
+            };
+            let key = format!("{}@{sha}", change.target);
+            let at = record.started.0;
+            first
+                .entry(key)
+                .and_modify(|t| *t = (*t).min(at))
+                .or_insert(at);
+        }
+    }
+    Ok(first)
+}

@@ -103,7 +103,9 @@ pub(super) fn build(
             inventory_sha256: plan::file::inventory_sha256(inventory),
             inventories,
         },
-        ..plan::Options::default()
+        // The ladder counts from the notices already sent (none when there is no trail yet).
+        first_notices: crate::audit::first_notices(base, "refs/heads/trustops-audit")
+            .unwrap_or_default(),
     };
     plan::plan(&input, reconciled, &options)
 }

@@ -30,6 +30,16 @@ use crate::model::SourceSpec;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 
+/// The DER of every `CERTIFICATE` PEM block in `bytes` (for trust stores built from a bundle).
+pub fn pem_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    pem::blocks(bytes)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| b.der)
+        .collect()
+}
+
 /// What every source is given.
 #[derive(Debug, Default)]
 pub struct Context {

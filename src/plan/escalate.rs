@@ -22,7 +22,18 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
             continue;
         };
         let notify = cx.policy(s).map_or(&default_notify, |p| &p.spec.notify);
-        let thresholds: Vec<Duration> = notify.before_expiry.iter().map(|d| d.value).collect();
+        // A threshold as long as the credential's whole lifetime would notify from the day it
+        // was issued (a 30-day certificate against a 30-day notice): those do not count.
+        let lifetime = c
+            .not_before
+            .map(|nb| expires.as_second() - nb.0.as_second())
+            .unwrap_or(i64::MAX);
+        let thresholds: Vec<Duration> = notify
+            .before_expiry
+            .iter()
+            .map(|d| d.value)
+            .filter(|d| secs(*d) < lifetime)
+            .collect();
         let Some(widest) = thresholds.iter().max().copied() else {
             continue;
         };
@@ -40,7 +51,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
         let first = cx
             .options
             .first_notices
-            .get(&target)
+            .get(&format!("{target}@{}", c.sha256))
             .copied()
             .unwrap_or_else(|| {
                 Timestamp::from_second(expires.as_second() - secs(widest)).unwrap_or(expires)

@@ -30,8 +30,9 @@ use std::collections::{BTreeMap, HashMap};
 pub struct Options {
     /// Digests of the declarations and inventory (`file::inventory_sha256`, ...).
     pub inputs: Inputs,
-    /// When each credential's owner was first told about its expiry (`identity/credential` →
-    /// instant), from the audit trail; the escalation ladder counts from there.
+    /// When each credential's owner was first told about its expiry
+    /// (`identity/credential@sha256` → instant), from the audit trail
+    /// ([`crate::audit::first_notices`]); the escalation ladder counts from there.
     pub first_notices: BTreeMap<String, Timestamp>,
 }
 
