@@ -943,7 +943,7 @@ mod notices {
     const T1: &str = "2026-05-21T12:00:00Z";
 
     /// A loopback HTTP receiver that answers 200 and keeps every request body.
-    fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    pub(super) fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -1107,5 +1107,112 @@ mod notices {
             !record.contains(&closed.to_string()),
             "the webhook URL is a secret: {record}"
         );
+    }
+}
+
+#[cfg(unix)]
+mod ladder {
+    //! The escalation ladder over several runs: the owner first, the next step once its delay
+    //! has passed since the first notice recorded in the audit trail, silence once rotated.
+
+    use super::crash::{estate_with, sh};
+    use super::notices::receiver;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn run(dir: &Path, now: &str, urls: (&str, &str), args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", now])
+            .args(args)
+            .current_dir(dir)
+            .env("TEAM_WEBHOOK", urls.0)
+            .env("SECURITY_WEBHOOK", urls.1)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    fn plan_and_apply(dir: &Path, now: &str, urls: (&str, &str), approve: &[&str]) {
+        run(dir, now, urls, &["plan", "--out", "plan.json"]);
+        let apply = [
+            &[
+                "apply",
+                "plan.json",
+                "--auto-approve",
+                "--signing-key",
+                "audit-key",
+            ][..],
+            approve,
+        ]
+        .concat();
+        run(dir, now, urls, &apply);
+    }
+
+    #[test]
+    fn the_owner_first_then_the_next_step_then_silence_once_rotated() {
+        // Rotations need an approver here, so the certificate keeps ageing until one is given.
+        let test = estate_with("[local-ca]", "manual", "");
+        let dir = test.dir.path();
+        let repo = dir.join("repo");
+        let file = repo.join("declarations.yaml");
+        let yaml = std::fs::read_to_string(&file).unwrap().replace(
+            "spec: {contacts: [{email: team@test.example}]}",
+            "spec: {contacts: [{webhookEnv: TEAM_WEBHOOK}], escalation: [{after: 3d, owner: security}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: security}\nspec: {contacts: [{webhookEnv: SECURITY_WEBHOOK}]}",
+        );
+        std::fs::write(&file, yaml).unwrap();
+        sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qam",
+                "escalate to security",
+            ],
+        );
+        let (team_port, team) = receiver();
+        let (security_port, security) = receiver();
+        let team_url = format!("http://127.0.0.1:{team_port}/team");
+        let security_url = format!("http://127.0.0.1:{security_port}/security");
+        let urls = (team_url.as_str(), security_url.as_str());
+        let count = || (team.lock().unwrap().len(), security.lock().unwrap().len());
+
+        plan_and_apply(
+            dir,
+            "2026-05-01T12:00:00Z",
+            urls,
+            &["--approve", "rotate:db-svc/tls"],
+        );
+        assert_eq!(count(), (0, 0), "a new certificate: nobody is told");
+        plan_and_apply(dir, "2026-05-21T12:00:00Z", urls, &[]);
+        assert_eq!(count(), (1, 0), "under 15 days: the owner first");
+        plan_and_apply(dir, "2026-05-23T12:00:00Z", urls, &[]);
+        assert_eq!(
+            count(),
+            (2, 0),
+            "2 days after the first notice: still the owner only"
+        );
+        plan_and_apply(
+            dir,
+            "2026-05-25T12:00:00Z",
+            urls,
+            &["--approve", "rotate:db-svc/tls"],
+        );
+        assert_eq!(
+            count(),
+            (3, 1),
+            "3 days after the first notice: security too"
+        );
+        plan_and_apply(dir, "2026-05-26T12:00:00Z", urls, &[]);
+        assert_eq!(count(), (3, 1), "rotated: silence");
     }
 }

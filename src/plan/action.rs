@@ -158,8 +158,8 @@ pub struct Notice {
     pub seconds_left: i64,
     /// The tightest `notify.beforeExpiry` threshold crossed, e.g. `15d`.
     pub threshold: String,
-    /// When the first notice was (or would have been) sent: the recorded one, else the
-    /// crossing of the widest threshold. The ladder counts from here.
+    /// When the first notice was sent (the one recorded in the audit trail), or now when this
+    /// is the first. The ladder counts from here.
     pub first_notice: Time,
     /// Who is told: the owner's contacts (`step` 0), then each ladder step reached.
     pub recipients: Vec<Recipient>,

@@ -1,15 +1,14 @@
 //! Escalations: once a credential's time left crosses a `notify.beforeExpiry` threshold, its
 //! owner is told; each step of the owner's escalation ladder whose delay has passed since the
-//! first notice adds its contacts. The first notice comes from the audit trail when one was
-//! recorded ([`super::Options::first_notices`]), else from when the widest threshold was
-//! crossed, so every runner computes the same ladder. Replaced credentials are not notified:
-//! only the current one counts.
+//! first notice adds its contacts. The first notice is the one recorded in the audit trail for
+//! this credential's fingerprint ([`super::Options::first_notices`]), so every runner computes
+//! the same ladder and it survives restarts; with none recorded, this notice is the first.
+//! Replaced credentials are not notified: only the current one counts.
 
 use super::{Action, ActionKind, Context, Notice, Recipient};
 use crate::discover::Time;
 use crate::model::{Approval, Contact, Duration, FindingCode, Notify};
 use crate::reconcile::human;
-use jiff::Timestamp;
 
 /// Plans an escalate action per credential inside its notification thresholds.
 pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
@@ -53,9 +52,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
             .first_notices
             .get(&format!("{target}@{}", c.sha256))
             .copied()
-            .unwrap_or_else(|| {
-                Timestamp::from_second(expires.as_second() - secs(widest)).unwrap_or(expires)
-            });
+            .unwrap_or(now);
         let owner = cx.owner_of(&s.identity);
         let recipients = recipients(cx, owner.as_deref(), now.as_second() - first.as_second());
         if recipients.is_empty() {
