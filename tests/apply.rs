@@ -311,7 +311,17 @@ mod end_to_end {
         assert!(record.contains("added to"), "{record}");
 
         // What was deployed chains to the CA, carries the declared name, and the key is 0600.
-        crate::support::openssl_ca(&dir.join("pki"), "/CN=Crash Test CA", 3650);
+        sh(
+            &dir.join("pki"),
+            "openssl",
+            &[
+                "verify",
+                "-no_check_time",
+                "-CAfile",
+                "ca.pem",
+                "../deployed/db.pem",
+            ],
+        );
         let sans = sh(
             &dir.join("deployed"),
             "openssl",
@@ -582,27 +592,7 @@ spec:
         let dir = test.dir.path();
         std::fs::create_dir_all(dir.join("pki")).unwrap();
         std::fs::create_dir_all(dir.join("deployed")).unwrap();
-        sh(
-            &dir.join("pki"),
-            "openssl",
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "3650",
-                "-subj",
-                "/CN=Crash Test CA",
-            ],
-        );
+        crate::support::openssl_ca(&dir.join("pki"), "/CN=Crash Test CA", 3650);
         sh(
             dir,
             "ssh-keygen",
@@ -642,6 +632,28 @@ spec:
             ],
         );
         test
+    }
+
+    /// Replaces `from` with `to` in the estate's declarations and commits the change.
+    pub(super) fn amend(dir: &Path, from: &str, to: &str, message: &str) {
+        let repo = dir.join("repo");
+        let file = repo.join("declarations.yaml");
+        let yaml = std::fs::read_to_string(&file).unwrap();
+        assert!(yaml.contains(from), "{from} not in the declarations");
+        std::fs::write(&file, yaml.replace(from, to)).unwrap();
+        sh(
+            &repo,
+            "git",
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qam",
+                message,
+            ],
+        );
     }
 
     pub(super) fn apply(dir: &Path, block: Option<&Path>) -> Command {
@@ -931,7 +943,7 @@ mod notices {
     //! Escalations reach the owner's webhook, each notice is an audit record, and a failed
     //! delivery is a failed record rather than a crash.
 
-    use super::crash::{estate, sh};
+    use super::crash::{amend, estate, sh};
     use std::io::{Read, Write};
     use std::net::TcpListener;
     use std::path::Path;
@@ -991,25 +1003,11 @@ mod notices {
 
     fn with_webhook() -> crate::support::Test {
         let test = estate();
-        let repo = test.dir.path().join("repo");
-        let file = repo.join("declarations.yaml");
-        let yaml = std::fs::read_to_string(&file).unwrap().replace(
+        amend(
+            test.dir.path(),
             "contacts: [{email: team@test.example}]",
             "contacts: [{webhookEnv: TEAM_WEBHOOK}]",
-        );
-        std::fs::write(&file, yaml).unwrap();
-        sh(
-            &repo,
-            "git",
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qam",
-                "notify by webhook",
-            ],
+            "notify by webhook",
         );
         test
     }
@@ -1115,7 +1113,7 @@ mod ladder {
     //! The escalation ladder over several runs: the owner first, the next step once its delay
     //! has passed since the first notice recorded in the audit trail, silence once rotated.
 
-    use super::crash::{estate_with, sh};
+    use super::crash::{amend, estate_with};
     use super::notices::receiver;
     use std::path::Path;
     use std::process::Command;
@@ -1159,25 +1157,11 @@ mod ladder {
         // Rotations need an approver here, so the certificate keeps ageing until one is given.
         let test = estate_with("[local-ca]", "manual", "");
         let dir = test.dir.path();
-        let repo = dir.join("repo");
-        let file = repo.join("declarations.yaml");
-        let yaml = std::fs::read_to_string(&file).unwrap().replace(
+        amend(
+            dir,
             "spec: {contacts: [{email: team@test.example}]}",
             "spec: {contacts: [{webhookEnv: TEAM_WEBHOOK}], escalation: [{after: 3d, owner: security}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: security}\nspec: {contacts: [{webhookEnv: SECURITY_WEBHOOK}]}",
-        );
-        std::fs::write(&file, yaml).unwrap();
-        sh(
-            &repo,
-            "git",
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qam",
-                "escalate to security",
-            ],
+            "escalate to security",
         );
         let (team_port, team) = receiver();
         let (security_port, security) = receiver();
