@@ -10,6 +10,7 @@
 //! `deploy.rs`.
 
 pub mod deploy;
+pub mod http;
 pub mod issuers;
 pub mod journal;
 pub mod notifiers;

@@ -260,3 +260,40 @@ pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
         std::fs::read_to_string(dir.join("ca.key")).unwrap(),
     )
 }
+
+/// A real `cfssl serve` (Debian golang-cfssl) on a loopback port with the CA in `dir`
+/// (`ca.pem`, `ca.key`), stopped when dropped.
+pub struct CfsslServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl CfsslServer {
+    pub fn start(dir: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new("cfssl")
+            .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string(), "-ca", "ca.pem", "-ca-key", "ca.key"])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cfssl is needed for the CA API tests: apt-get install golang-cfssl (ci/check.sh does)");
+        let server = Self { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cfssl serve did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+impl Drop for CfsslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

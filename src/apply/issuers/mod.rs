@@ -5,10 +5,12 @@
 //! [`Issued`] credential. Private keys never reach an issuer: certificate requests carry the
 //! public key and a CSR made where the key was generated (the deploy side).
 
+mod cfssl;
 mod crl;
 pub mod exec;
 mod local_ca;
 
+pub use cfssl::Cfssl;
 pub use exec::Exec;
 pub use local_ca::LocalCa;
 
@@ -154,8 +156,16 @@ pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Is
                 }),
         }));
     }
+    if let Some(cfssl) = &spec.cfssl {
+        return Ok(Box::new(Cfssl {
+            name: name.to_owned(),
+            url: cfssl.url.value.trim_end_matches('/').to_owned(),
+            profile: cfssl.profile.clone(),
+            label: cfssl.label.clone(),
+        }));
+    }
     Err(format!(
-        "issuer {name}: this release issues through localCa and exec (acme and cfssl come next)"
+        "issuer {name}: this release issues through localCa, cfssl and exec (acme comes next)"
     ))
 }
 
