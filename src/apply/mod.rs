@@ -2,19 +2,27 @@
 //! by rediscovery, and write one signed audit commit. Only this module touches issuers.
 //!
 //! Entry point: [`apply`]. It takes the lock (`journal.rs`), refuses a plan already in the
-//! audit trail, and runs each action the plan allows now and the approver approved: rotation
-//! groups step by step (`rotation.rs`), each step journaled before the next starts, so a killed
-//! apply resumes where it stopped. A failing group stops, keeps the old credential deployed and
-//! is recorded; the others go on. Refusing stale or edited plans is the caller's job before
-//! this (it holds the current inputs). Issuers live in `issuers/`, the deploy side in
-//! `deploy.rs`.
+//! audit trail (`trail.rs`), and runs each action the plan allows now and the approver
+//! approved: rotation groups step by step (`rotation.rs`: issue, deploy, `verify.rs`, revoke),
+//! each step journaled before the next starts so a killed apply resumes where it stopped
+//! (`resume.rs`), and escalations through notifiers (`escalation.rs`, `notifiers/`). A failing
+//! group puts its files back and is recorded; the others go on. All records go into one signed
+//! commit (`trail.rs`). Refusing stale or edited plans is the caller's job before this (it holds
+//! the current inputs). Issuers live in `issuers/`, the deploy side in `deploy.rs`, the HTTP
+//! client webhooks and CA APIs share in `http.rs`.
 
 pub mod deploy;
+mod escalation;
 pub mod http;
 pub mod issuers;
 pub mod journal;
 pub mod notifiers;
+mod resume;
 mod rotation;
+mod trail;
+mod verify;
+
+pub use trail::{Prior, prior, refuse_applied};
 
 use crate::audit::{self, Change, Outcome as Ended, Record};
 use crate::discover::Time;
@@ -161,7 +169,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
                 record.error = Some(reason);
             }
             None if action.kind == ActionKind::Escalate => {
-                let (steps, changes, error) = escalate(plan, action);
+                let (steps, changes, error) = escalation::send(plan, action);
                 let delivered = steps.iter().any(|s| s.result == "ok");
                 record.outcome = match (&error, delivered) {
                     (Some(_), _) => Ended::Failed,
@@ -197,181 +205,13 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
         })?;
         records.push(record);
     }
-    let folder = format!(
-        "{}/{}",
-        audit::folder(&plan.id, options.now),
-        prior.applies + 1
-    );
-    let files = records
-        .iter()
-        .enumerate()
-        .map(|(n, r)| {
-            let text = serde_saphyr::to_string(r).unwrap_or_default();
-            (audit::path(&folder, n + 1, &r.action), text.into_bytes())
-        })
-        .collect();
-    let applied = records
-        .iter()
-        .filter(|r| r.outcome == Ended::Applied)
-        .count();
-    let message = format!(
-        "trustops apply {}: {applied} applied, {} failed, {} skipped\n\nApproved-by: {}\nDeclarations: {}\n",
-        plan.id,
-        records
-            .iter()
-            .filter(|r| r.outcome == Ended::Failed)
-            .count(),
-        records
-            .iter()
-            .filter(|r| r.outcome == Ended::Skipped)
-            .count(),
-        options.approver,
-        plan.inputs
-            .declarations_commit
-            .as_deref()
-            .unwrap_or("uncommitted"),
-    );
-    let written = git::commit(
-        &options.repo,
-        &git::Change {
-            branch: &options.branch,
-            files,
-            message: &message,
-            author: &options.author,
-            signer: options.signer,
-        },
-    )?;
+    let written = trail::commit(options, plan, &records, prior.applies + 1)?;
     run.journal.finish()?;
     Ok(Outcome {
         records,
         commit: Some(written.commit),
         resumed,
     })
-}
-
-/// What earlier applies of one plan left in the audit trail.
-#[derive(Clone, Debug, Default)]
-pub struct Prior {
-    /// How many applies of the plan were committed.
-    pub applies: usize,
-    /// Actions they applied or failed (skipped ones may still run, e.g. once approved).
-    pub done: std::collections::BTreeSet<String>,
-    /// One record file, for messages.
-    pub file: Option<String>,
-}
-
-/// Reads the audit trail on `branch` for earlier applies of `plan`.
-pub fn prior(repo: &Path, branch: &str, plan: &str) -> Result<Prior, Error> {
-    let mut prior = Prior::default();
-    let mut applies = std::collections::BTreeSet::new();
-    for file in git::files_under(repo, branch, "audit/")? {
-        let parts: Vec<&str> = file.split('/').collect();
-        let Some(at) = parts.iter().position(|p| *p == plan) else {
-            continue;
-        };
-        applies.insert(parts.get(at + 1).copied().unwrap_or_default().to_owned());
-        let bytes = git::read(repo, branch, &file)?.unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(record) = serde_saphyr::from_str::<Record>(&text)
-            && record.outcome != Ended::Skipped
-        {
-            prior.done.insert(record.action);
-        }
-        prior.file.get_or_insert(file);
-    }
-    prior.applies = applies.len();
-    Ok(prior)
-}
-
-/// Refuses a plan whose rotations the audit trail on `branch` already holds: a saved plan
-/// applies once. (Actions an earlier apply only skipped — waiting for approval — may run.)
-pub fn refuse_applied(repo: &Path, branch: &str, plan: &Plan) -> Result<Prior, Error> {
-    let prior = prior(repo, branch, &plan.id)?;
-    let runnable: Vec<&str> = plan
-        .actions
-        .iter()
-        .filter(|a| a.kind == ActionKind::Rotate)
-        .map(|a| a.id.as_str())
-        .collect();
-    let nothing_left = !runnable.is_empty() && runnable.iter().all(|a| prior.done.contains(*a));
-    if prior.applies > 0 && (nothing_left || runnable.is_empty()) {
-        return Err(Error::AlreadyApplied {
-            plan: plan.id.clone(),
-            file: prior.file.clone().unwrap_or_default(),
-            branch: branch.trim_start_matches("refs/heads/").to_owned(),
-        });
-    }
-    Ok(prior)
-}
-
-/// Sends an escalation to each recipient that has a webhook; the record keeps the credential's
-/// fingerprint, so the ladder of that credential counts from its first notice.
-fn escalate(
-    plan: &Plan,
-    action: &crate::plan::Action,
-) -> (Vec<audit::StepRecord>, Vec<Change>, Option<String>) {
-    use notifiers::Notifier;
-    let target = format!(
-        "{}/{}",
-        action.identity.as_deref().unwrap_or_default(),
-        action.credential.as_deref().unwrap_or_default()
-    );
-    let current = plan
-        .credentials
-        .iter()
-        .find(|c| format!("{}/{}", c.identity, c.credential) == target)
-        .and_then(|c| c.current.as_ref());
-    let changes = vec![Change {
-        target: target.clone(),
-        old_sha256: current.map(|f| f.sha256.clone()),
-        old_serial: current.and_then(|f| f.serial.clone()),
-        old_not_after: current.and_then(|f| f.not_after),
-        ..Change::default()
-    }];
-    let message = notifiers::Message {
-        text: format!(
-            "trustops: {} (owner {}, plan {})",
-            action.summary,
-            action.owner.as_deref().unwrap_or("none"),
-            plan.id
-        ),
-        target: target.clone(),
-    };
-    let mut steps = Vec::new();
-    let mut failures = Vec::new();
-    let recipients = action
-        .notice
-        .as_ref()
-        .map(|n| n.recipients.as_slice())
-        .unwrap_or_default();
-    for recipient in recipients {
-        let (result, detail) = match (&recipient.webhook_env, &recipient.email) {
-            (Some(env), _) => match notifiers::Webhook::from_env(env).send(&message) {
-                Ok(done) => ("ok", done),
-                Err(e) => {
-                    failures.push(e.clone());
-                    ("failed", e)
-                }
-            },
-            (None, Some(email)) => (
-                "skipped",
-                format!("e-mail to {email} is not sent yet (the e-mail notifier comes next)"),
-            ),
-            (None, None) => continue,
-        };
-        steps.push(audit::StepRecord {
-            step: "notify".into(),
-            target: format!(
-                "{} (step {})",
-                recipient.owner.as_deref().unwrap_or("owner"),
-                recipient.step
-            ),
-            result: result.into(),
-            detail: Some(detail),
-        });
-    }
-    let error = (!failures.is_empty()).then(|| failures.join("; "));
-    (steps, changes, error)
 }
 
 /// The effective policy of an action's credential, from the plan.

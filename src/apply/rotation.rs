@@ -7,25 +7,26 @@ use super::Run;
 use super::deploy::{self, NewKey};
 use super::issuers::{self, CertificateRequest, Issued, KeyAlgorithm, Request, SecretRequest};
 use super::journal::{Entry, Event};
+use super::resume::{Saved, staged_key};
 use crate::audit::{Change, IssuerFailure, StepRecord};
-use crate::discover::{self, CredentialKind, Time};
+use crate::discover::Time;
 use crate::model::{self, CredentialType, KeyType, Policy};
 use crate::plan::{Action, StepKind};
 use std::collections::BTreeMap;
 
 /// What was issued for one credential of the group, kept until it is deployed.
-struct Fresh {
-    key: Option<NewKey>,
-    issued: Issued,
+pub(super) struct Fresh {
+    pub(super) key: Option<NewKey>,
+    pub(super) issued: Issued,
 }
 
 /// What one group holds while it runs.
 #[derive(Default)]
-struct Group {
-    fresh: BTreeMap<String, Fresh>,
-    changes: BTreeMap<String, Change>,
+pub(super) struct Group {
+    pub(super) fresh: BTreeMap<String, Fresh>,
+    pub(super) changes: BTreeMap<String, Change>,
     /// Files deployed so far, to put back when a later step fails.
-    deployed: Vec<deploy::Written>,
+    pub(super) deployed: Vec<deploy::Written>,
 }
 
 /// Runs `action`'s steps; returns the step records, the changes, and the error that stopped
@@ -40,7 +41,7 @@ pub(super) fn run(
     let mut group = Group::default();
     for (n, step) in action.steps.iter().enumerate() {
         if let Some(done) = run.journal.done(&action.id, n).cloned() {
-            resume(
+            super::resume::rebuild(
                 run,
                 step.step,
                 &step.target,
@@ -76,7 +77,7 @@ pub(super) fn run(
                     &mut produced,
                 ),
                 StepKind::Deploy => deploy_step(run, &step.target, &mut group),
-                StepKind::Verify => verify(run, &step.target, &mut group.changes),
+                StepKind::Verify => super::verify::check(run, &step.target, &mut group.changes),
                 StepKind::Revoke => revoke(run, step),
             });
         let (event, mut record) = match result {
@@ -114,53 +115,6 @@ pub(super) fn run(
         steps.push(record);
     }
     (steps, group.changes.into_values().collect(), None)
-}
-
-/// Rebuilds what a step finished before an interruption left for the next steps.
-fn resume(run: &Run<'_>, kind: StepKind, target: &str, detail: Option<&str>, group: &mut Group) {
-    let change = group
-        .changes
-        .entry(target.to_owned())
-        .or_insert_with(|| run.old(target));
-    if kind != StepKind::Issue {
-        return;
-    }
-    let Some(detail) = detail else { return };
-    if let Ok(saved) = serde_json::from_str::<Saved>(detail) {
-        change.issuer = Some(saved.issuer.clone());
-        let issued = match saved.chain_pem {
-            Some(chain_pem) => Issued::Certificate { chain_pem },
-            None => Issued::Secret {
-                reference: saved.reference.clone().unwrap_or_default(),
-                metadata: BTreeMap::new(),
-            },
-        };
-        change.reference = saved.reference;
-        let key = staged_key(run, target)
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|pem| NewKey::from_pem(&pem).ok());
-        group.fresh.insert(target.to_owned(), Fresh { key, issued });
-    }
-}
-
-/// What a finished issue step journals: public material only.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Saved {
-    issuer: String,
-    #[serde(default)]
-    chain_pem: Option<String>,
-    #[serde(default)]
-    reference: Option<String>,
-}
-
-/// Where the new key of `target` is staged: beside its first declared key file.
-fn staged_key(run: &Run<'_>, target: &str) -> Option<std::path::PathBuf> {
-    let (_, credential, _) = declared(run.model, target).ok()?;
-    let key_file = credential.deploy.iter().find_map(|d| d.key_file.as_ref())?;
-    Some(deploy::staged(&crate::reconcile::resolve(
-        run.base,
-        &key_file.value,
-    )))
 }
 
 /// Revokes the replaced certificate through the issuer that issued it (reason: superseded).
@@ -211,7 +165,7 @@ fn failed(kind: StepKind, target: &str, error: &str) -> StepRecord {
 }
 
 /// The declarations behind `identity/credential`.
-fn declared<'m>(
+pub(super) fn declared<'m>(
     model: &'m model::Model,
     target: &str,
 ) -> Result<
@@ -400,101 +354,4 @@ fn deploy_step(run: &mut Run<'_>, target: &str, group: &mut Group) -> Result<Str
         let _ = std::fs::remove_file(path);
     }
     Ok(format!("wrote {}", files.join(", ")))
-}
-
-/// Rediscovers the deployed certificate files and checks them against the declaration: the
-/// declared SANs and workload URI, and a key file holding the certificate's key.
-fn verify(
-    run: &mut Run<'_>,
-    target: &str,
-    changes: &mut BTreeMap<String, Change>,
-) -> Result<String, String> {
-    let (identity, credential, _) = declared(run.model, target)?;
-    let paths: Vec<std::path::PathBuf> = credential
-        .deploy
-        .iter()
-        .flat_map(|d| [&d.cert_file, &d.key_file])
-        .flatten()
-        .map(|f| crate::reconcile::resolve(run.base, &f.value))
-        .collect();
-    let found = discover::discover(
-        &discover::Options {
-            paths: paths.clone(),
-            ..discover::Options::default()
-        },
-        &discover::Context::new(run.base.to_owned()),
-    );
-    let inventory = &found.inventory.credentials;
-    let mut checked = 0;
-    for d in &credential.deploy {
-        let Some(cert_file) = &d.cert_file else {
-            continue;
-        };
-        let path = crate::reconcile::resolve(run.base, &cert_file.value)
-            .to_string_lossy()
-            .into_owned();
-        let leaf = inventory
-            .iter()
-            .find(|c| {
-                c.kind == CredentialKind::X509Certificate
-                    && c.locations
-                        .iter()
-                        .any(|l| l.path.as_deref() == Some(&path) && l.index.unwrap_or(0) == 0)
-            })
-            .ok_or_else(|| format!("no certificate found in {path}"))?;
-        let mut want: Vec<String> = credential
-            .dns_names
-            .iter()
-            .map(|n| n.to_ascii_lowercase())
-            .collect();
-        want.sort();
-        let mut have: Vec<String> = leaf
-            .dns_names
-            .iter()
-            .flatten()
-            .map(|n| n.to_ascii_lowercase())
-            .collect();
-        have.sort();
-        if want != have {
-            return Err(format!(
-                "{path} carries DNS names {have:?}, declared {want:?}"
-            ));
-        }
-        if let Some(workload) = &identity.spec.workload
-            && !leaf.uris.iter().flatten().any(|u| *u == workload.value)
-        {
-            return Err(format!("{path} lacks the workload URI {}", workload.value));
-        }
-        if let Some(key_file) = &d.key_file {
-            let key_path = crate::reconcile::resolve(run.base, &key_file.value)
-                .to_string_lossy()
-                .into_owned();
-            let key = inventory
-                .iter()
-                .find(|c| {
-                    c.kind == CredentialKind::PrivateKey
-                        && c.locations
-                            .iter()
-                            .any(|l| l.path.as_deref() == Some(&key_path))
-                })
-                .ok_or_else(|| format!("no private key found in {key_path}"))?;
-            if leaf.public_key_sha256.as_deref() != Some(key.sha256.as_str()) {
-                return Err(format!(
-                    "the key in {key_path} does not belong to the certificate in {path}"
-                ));
-            }
-        }
-        if let Some(change) = changes.get_mut(target) {
-            change.new_sha256 = Some(leaf.sha256.clone());
-            change.new_serial = leaf.serial.clone();
-            change.new_not_after = leaf.not_after;
-        }
-        checked += 1;
-    }
-    if checked == 0 {
-        return Ok("nothing deployed to check".into());
-    }
-    Ok(format!(
-        "{checked} deployed certificate(s) match the declaration"
-    ))
 }

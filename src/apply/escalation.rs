@@ -1,0 +1,75 @@
+//! Escalations: each notice goes to the recipients' webhooks, and the record keeps the
+//! credential's fingerprint so that credential's ladder counts from its first notice.
+
+use super::notifiers::{self, Notifier};
+use crate::audit::{self, Change};
+use crate::plan::Plan;
+
+/// Sends an escalation to each recipient that has a webhook; the record keeps the credential's
+/// fingerprint, so the ladder of that credential counts from its first notice.
+pub(super) fn send(
+    plan: &Plan,
+    action: &crate::plan::Action,
+) -> (Vec<audit::StepRecord>, Vec<Change>, Option<String>) {
+    let target = format!(
+        "{}/{}",
+        action.identity.as_deref().unwrap_or_default(),
+        action.credential.as_deref().unwrap_or_default()
+    );
+    let current = plan
+        .credentials
+        .iter()
+        .find(|c| format!("{}/{}", c.identity, c.credential) == target)
+        .and_then(|c| c.current.as_ref());
+    let changes = vec![Change {
+        target: target.clone(),
+        old_sha256: current.map(|f| f.sha256.clone()),
+        old_serial: current.and_then(|f| f.serial.clone()),
+        old_not_after: current.and_then(|f| f.not_after),
+        ..Change::default()
+    }];
+    let message = notifiers::Message {
+        text: format!(
+            "trustops: {} (owner {}, plan {})",
+            action.summary,
+            action.owner.as_deref().unwrap_or("none"),
+            plan.id
+        ),
+        target: target.clone(),
+    };
+    let mut steps = Vec::new();
+    let mut failures = Vec::new();
+    let recipients = action
+        .notice
+        .as_ref()
+        .map(|n| n.recipients.as_slice())
+        .unwrap_or_default();
+    for recipient in recipients {
+        let (result, detail) = match (&recipient.webhook_env, &recipient.email) {
+            (Some(env), _) => match notifiers::Webhook::from_env(env).send(&message) {
+                Ok(done) => ("ok", done),
+                Err(e) => {
+                    failures.push(e.clone());
+                    ("failed", e)
+                }
+            },
+            (None, Some(email)) => (
+                "skipped",
+                format!("e-mail to {email} is not sent yet (the e-mail notifier comes next)"),
+            ),
+            (None, None) => continue,
+        };
+        steps.push(audit::StepRecord {
+            step: "notify".into(),
+            target: format!(
+                "{} (step {})",
+                recipient.owner.as_deref().unwrap_or("owner"),
+                recipient.step
+            ),
+            result: result.into(),
+            detail: Some(detail),
+        });
+    }
+    let error = (!failures.is_empty()).then(|| failures.join("; "));
+    (steps, changes, error)
+}

@@ -1,0 +1,94 @@
+//! Reading repositories without a checkout: the commit and branch checked out, the files under
+//! a folder of a branch's tree, one file's content.
+
+use super::Error;
+use std::path::{Path, PathBuf};
+
+/// The commit checked out in the repository containing `dir` (found upwards, as `git` does),
+/// or `None` when `dir` is in no repository or it has no commit yet.
+pub fn head_commit(dir: &Path) -> Option<String> {
+    let repo = gix::discover(dir).ok()?;
+    repo.head_id().ok().map(|id| id.detach().to_string())
+}
+
+/// Every file path under `prefix` (`audit/`) in the tree of `branch`, or nothing when the
+/// branch does not exist yet.
+pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
+        return Ok(Vec::new());
+    };
+    let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
+    let tree = repo
+        .find_object(id)
+        .map_err(|e| fail(&e))?
+        .peel_to_tree()
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    let mut pending = vec![(String::new(), tree.id)];
+    while let Some((path, id)) = pending.pop() {
+        let tree = repo
+            .find_object(id)
+            .map_err(|e| fail(&e))?
+            .peel_to_tree()
+            .map_err(|e| fail(&e))?;
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| fail(&e))?;
+            let name = format!("{path}{}", entry.filename());
+            let inside = name.starts_with(prefix) || prefix.starts_with(&format!("{name}/"));
+            if entry.mode().is_tree() {
+                if inside || prefix.is_empty() {
+                    pending.push((format!("{name}/"), entry.object_id()));
+                }
+            } else if name.starts_with(prefix) {
+                out.push(name);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The path of the Git directory of the repository containing `dir`.
+pub fn git_dir(dir: &Path) -> Result<PathBuf, Error> {
+    let repo = gix::discover(dir).map_err(|e| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(repo.git_dir().to_owned())
+}
+
+/// The content of `path` in the tree of `branch`, if both exist.
+pub fn read(dir: &Path, branch: &str, path: &str) -> Result<Option<Vec<u8>>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
+        return Ok(None);
+    };
+    let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
+    let tree = repo
+        .find_object(id)
+        .map_err(|e| fail(&e))?
+        .peel_to_tree()
+        .map_err(|e| fail(&e))?;
+    let Some(entry) = tree.lookup_entry_by_path(path).map_err(|e| fail(&e))? else {
+        return Ok(None);
+    };
+    let object = entry.object().map_err(|e| fail(&e))?;
+    Ok(Some(object.data.clone()))
+}
+
+/// The full name of the branch checked out in the repository containing `dir`
+/// (`refs/heads/main`), if one is.
+pub fn checked_out(dir: &Path) -> Option<String> {
+    let repo = gix::discover(dir).ok()?;
+    let name = repo.head_name().ok()??;
+    Some(name.as_bstr().to_string())
+}
