@@ -634,6 +634,35 @@ spec:
         test
     }
 
+    /// `trustops plan --out plan.json` on the estate at [`NOW`].
+    pub(super) fn plan(dir: &Path) {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The audit record whose file name ends with `suffix` (the first on the audit branch).
+    pub(super) fn record(dir: &Path, suffix: &str) -> String {
+        let repo = dir.join("repo");
+        let files = sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        );
+        let file = files
+            .lines()
+            .find(|f| f.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no record *{suffix} in:\n{files}"));
+        sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
+    }
+
     /// Replaces `from` with `to` in the estate's declarations and commits the change.
     pub(super) fn amend(dir: &Path, from: &str, to: &str, message: &str) {
         let repo = dir.join("repo");
@@ -683,16 +712,7 @@ spec:
     fn a_killed_apply_resumes_and_runs_every_step_once() {
         let test = estate();
         let dir = test.dir.path();
-        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
-            .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        plan(dir);
         let plan = std::fs::read_to_string(dir.join("plan.json")).unwrap();
         assert!(plan.contains("rotate:db-svc/tls"), "{plan}");
 
@@ -792,12 +812,12 @@ spec:
         );
 
         let repo = dir.join("repo");
-        let record = sh(
+        let message = sh(
             &repo,
             "git",
             &["log", "-1", "--format=%B", "trustops-audit"],
         );
-        assert!(record.contains("1 applied, 0 failed"), "{record}");
+        assert!(message.contains("1 applied, 0 failed"), "{message}");
         let verify = sh(
             &repo,
             "git",
@@ -811,16 +831,7 @@ spec:
             ],
         );
         assert!(verify.contains("Good"), "{verify}");
-        let files = sh(
-            &repo,
-            "git",
-            &["ls-tree", "-r", "--name-only", "trustops-audit"],
-        );
-        let file = files
-            .lines()
-            .find(|f| f.ends_with("rotate-db-svc-tls.yaml"))
-            .unwrap();
-        let yaml = sh(&repo, "git", &["show", &format!("trustops-audit:{file}")]);
+        let yaml = record(dir, "rotate-db-svc-tls.yaml");
         assert!(
             yaml.contains("reference: ../services/app.env:DB_SVC_PASSWORD#v1"),
             "{yaml}"
@@ -833,36 +844,7 @@ spec:
 mod outcomes {
     //! Fallback issuers, manual approval, and a group that fails verification.
 
-    use super::crash::{NOW, apply, estate_with, sh};
-    use std::path::Path;
-    use std::process::Command;
-
-    fn plan(dir: &Path) {
-        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
-            .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn record(dir: &Path) -> String {
-        let repo = dir.join("repo");
-        let files = sh(
-            &repo,
-            "git",
-            &["ls-tree", "-r", "--name-only", "trustops-audit"],
-        );
-        let file = files
-            .lines()
-            .find(|f| f.ends_with("rotate-db-svc-tls.yaml"))
-            .unwrap();
-        sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
-    }
+    use super::crash::{apply, estate_with, plan, record};
 
     #[test]
     fn when_the_primary_issuer_fails_the_next_one_issues_and_the_record_names_both() {
@@ -875,7 +857,7 @@ mod outcomes {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let yaml = record(dir);
+        let yaml = record(dir, "rotate-db-svc-tls.yaml");
         assert!(yaml.contains("issuer: local-ca"), "{yaml}");
         assert!(yaml.contains("issuer: offline-ca"), "{yaml}");
         assert!(yaml.contains("CA is down for maintenance"), "{yaml}");
@@ -933,7 +915,7 @@ mod outcomes {
             !dir.join("deployed/db.key").exists(),
             "a key file that did not exist is removed again"
         );
-        let yaml = record(dir);
+        let yaml = record(dir, "rotate-db-svc-tls.yaml");
         assert!(yaml.contains("outcome: failed"), "{yaml}");
     }
 }
@@ -943,7 +925,7 @@ mod notices {
     //! Escalations reach the owner's webhook, each notice is an audit record, and a failed
     //! delivery is a failed record rather than a crash.
 
-    use super::crash::{amend, estate, sh};
+    use super::crash::{amend, estate, record};
     use std::io::{Read, Write};
     use std::net::TcpListener;
     use std::path::Path;
@@ -1052,17 +1034,7 @@ mod notices {
             "{body}"
         );
         assert_eq!(body["target"], "db-svc/tls");
-        let repo = dir.join("repo");
-        let files = sh(
-            &repo,
-            "git",
-            &["ls-tree", "-r", "--name-only", "trustops-audit"],
-        );
-        let notice = files
-            .lines()
-            .find(|f| f.ends_with("escalate-db-svc-tls.yaml"))
-            .unwrap();
-        let record = sh(&repo, "git", &["show", &format!("trustops-audit:{notice}")]);
+        let record = record(dir, "escalate-db-svc-tls.yaml");
         assert!(
             record.contains("outcome: applied") && record.contains("answered 200"),
             "{record}"
@@ -1088,17 +1060,7 @@ mod notices {
             );
             let _ = trustops(dir, now, &url, &APPLY);
         }
-        let repo = dir.join("repo");
-        let files = sh(
-            &repo,
-            "git",
-            &["ls-tree", "-r", "--name-only", "trustops-audit"],
-        );
-        let notice = files
-            .lines()
-            .find(|f| f.ends_with("escalate-db-svc-tls.yaml"))
-            .unwrap();
-        let record = sh(&repo, "git", &["show", &format!("trustops-audit:{notice}")]);
+        let record = record(dir, "escalate-db-svc-tls.yaml");
         assert!(record.contains("outcome: failed"), "{record}");
         assert!(record.contains("failed after 3 attempts"), "{record}");
         assert!(
@@ -1206,10 +1168,9 @@ mod cfssl {
     //! The CFSSL CA API as an issuer, against a real `cfssl serve`; and the fallback when it
     //! is down.
 
-    use super::crash::{amend, apply, estate_with, sh};
+    use super::crash::{amend, apply, estate_with, plan, record, sh};
     use crate::support::CfsslServer;
     use std::path::Path;
-    use std::process::Command;
 
     /// Declares the issuer `cfssl-ca` at `port` in the estate.
     fn declare(dir: &Path, port: u16) {
@@ -1225,24 +1186,7 @@ mod cfssl {
     }
 
     fn plan_and_apply(dir: &Path) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
-            .args([
-                "--repo",
-                "repo",
-                "--now",
-                super::crash::NOW,
-                "plan",
-                "--out",
-                "plan.json",
-            ])
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        plan(dir);
         let out = apply(dir, None).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
@@ -1251,20 +1195,6 @@ mod cfssl {
             String::from_utf8_lossy(&out.stderr)
         );
         stdout
-    }
-
-    fn record(dir: &Path) -> String {
-        let repo = dir.join("repo");
-        let files = sh(
-            &repo,
-            "git",
-            &["ls-tree", "-r", "--name-only", "trustops-audit"],
-        );
-        let file = files
-            .lines()
-            .find(|f| f.ends_with("rotate-db-svc-tls.yaml"))
-            .unwrap();
-        sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
     }
 
     #[test]
@@ -1280,7 +1210,7 @@ mod cfssl {
             "openssl",
             &["verify", "-CAfile", "ca.pem", "../deployed/db.pem"],
         );
-        assert!(record(dir).contains("issuer: cfssl-ca"));
+        assert!(record(dir, "rotate-db-svc-tls.yaml").contains("issuer: cfssl-ca"));
     }
 
     #[test]
@@ -1290,7 +1220,7 @@ mod cfssl {
         declare(dir, crate::support::free_port());
         let stdout = plan_and_apply(dir);
         assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
-        let yaml = record(dir);
+        let yaml = record(dir, "rotate-db-svc-tls.yaml");
         assert!(yaml.contains("issuer: local-ca"), "{yaml}");
         assert!(yaml.contains("issuer: cfssl-ca"), "{yaml}");
         assert!(yaml.contains("cannot connect"), "{yaml}");

@@ -16,18 +16,7 @@ pub(super) fn send(
         action.identity.as_deref().unwrap_or_default(),
         action.credential.as_deref().unwrap_or_default()
     );
-    let current = plan
-        .credentials
-        .iter()
-        .find(|c| format!("{}/{}", c.identity, c.credential) == target)
-        .and_then(|c| c.current.as_ref());
-    let changes = vec![Change {
-        target: target.clone(),
-        old_sha256: current.map(|f| f.sha256.clone()),
-        old_serial: current.and_then(|f| f.serial.clone()),
-        old_not_after: current.and_then(|f| f.not_after),
-        ..Change::default()
-    }];
+    let changes = vec![super::replacing(plan, &target)];
     let message = notifiers::Message {
         text: format!(
             "trustops: {} (owner {}, plan {})",

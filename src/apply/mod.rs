@@ -109,19 +109,19 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// The change record of `target`, with the facts of the credential it replaces.
     fn old(&self, target: &str) -> Change {
-        let current = self
-            .plan
-            .credentials
-            .iter()
-            .find(|c| format!("{}/{}", c.identity, c.credential) == target)
-            .and_then(|c| c.current.as_ref());
-        Change {
-            target: target.to_owned(),
-            old_sha256: current.map(|f| f.sha256.clone()),
-            old_serial: current.and_then(|f| f.serial.clone()),
-            old_not_after: current.and_then(|f| f.not_after),
-            ..Change::default()
-        }
+        replacing(self.plan, target)
+    }
+}
+
+/// A change record for `target`, with the facts of its current credential in `plan`.
+fn replacing(plan: &Plan, target: &str) -> Change {
+    let current = plan.credential(target).and_then(|c| c.current.as_ref());
+    Change {
+        target: target.to_owned(),
+        old_sha256: current.map(|f| f.sha256.clone()),
+        old_serial: current.and_then(|f| f.serial.clone()),
+        old_not_after: current.and_then(|f| f.not_after),
+        ..Change::default()
     }
 }
 
@@ -216,13 +216,12 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
 
 /// The effective policy of an action's credential, from the plan.
 fn policy_of(plan: &Plan, action: &crate::plan::Action) -> Option<String> {
-    plan.credentials
-        .iter()
-        .find(|c| {
-            Some(&c.identity) == action.identity.as_ref()
-                && Some(&c.credential) == action.credential.as_ref()
-        })
-        .and_then(|c| c.policy.clone())
+    let target = format!(
+        "{}/{}",
+        action.identity.as_deref()?,
+        action.credential.as_deref()?
+    );
+    plan.credential(&target).and_then(|c| c.policy.clone())
 }
 
 /// Why `action` does not run now, if it does not.

@@ -50,6 +50,16 @@ pub struct Plan {
     pub digest: String,
 }
 
+impl Plan {
+    /// The declared credential `identity/credential`.
+    pub fn credential(&self, target: &str) -> Option<&CredentialState> {
+        let (identity, credential) = target.split_once('/')?;
+        self.credentials
+            .iter()
+            .find(|c| c.identity == identity && c.credential == credential)
+    }
+}
+
 /// Digests of the plan's inputs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -16,17 +16,9 @@ use std::process::Command;
 
 #[track_caller]
 pub fn openssl(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is needed: apt-get install openssl (ci/check.sh does)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (ok, text) = crate::support::tool("openssl", args, dir);
+    assert!(ok, "openssl {args:?}: {text}");
+    text
 }
 
 /// The diagnostics of an inventory as `file-name: message` lines.
