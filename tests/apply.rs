@@ -164,36 +164,13 @@ mod end_to_end {
     //! `plan --out` → `apply`, twice: a missing certificate is issued, then renewed when due;
     //! checked with real git, openssl and rediscovery.
 
-    use super::crash::{estate, sh};
+    use super::crash::{estate, ok, sh, trustops};
     use serde_json::Value;
-    use std::path::Path;
     use std::process::{Command, Output};
 
     /// The first apply, and 24 days later when the 30-day certificate is due (renewBefore 10d).
     const T0: &str = "2026-05-01T12:00:00Z";
     const T1: &str = "2026-05-25T12:00:00Z";
-
-    fn trustops(dir: &Path, now: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_trustops"))
-            .args(["--repo", "repo", "--now", now])
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env_remove("TRUSTOPS_SIGNING_KEY")
-            .output()
-            .unwrap()
-    }
-
-    #[track_caller]
-    fn ok(out: &Output) -> String {
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
 
     #[track_caller]
     fn refused(out: &Output, why: &str) {
@@ -493,7 +470,7 @@ mod end_to_end {
 }
 
 #[cfg(unix)]
-mod crash {
+pub(crate) mod crash {
     //! An apply killed in the middle of a rotation group resumes: every step runs once, no
     //! record is lost, the journal is empty afterwards; a second apply meanwhile fails clean.
 
@@ -505,19 +482,43 @@ mod crash {
 
     pub(super) const NOW: &str = "2026-05-01T12:00:00Z";
 
-    pub(super) fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
+    /// `trustops --repo repo --now NOW ARGS` in the estate folder.
+    pub(crate) fn trustops(dir: &Path, now: &str, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--repo", "repo", "--now", now])
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("TRUSTOPS_SIGNING_KEY")
+            .output()
+            .unwrap()
+    }
+
+    /// The stdout of a run that must have succeeded.
+    #[track_caller]
+    pub(crate) fn ok(out: &std::process::Output) -> String {
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    pub(crate) fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
         let (ok, text) = crate::support::tool(program, args, dir);
         assert!(ok, "{program} {args:?}: {text}");
         text
     }
 
     /// A repository whose certificate (local CA) rotates with a dotenv secret (exec issuer).
-    pub(super) fn estate() -> Test {
+    pub(crate) fn estate() -> Test {
         estate_with("[local-ca]", "auto", "")
     }
 
     /// The same with the certificate policy's issuers and approval, and extra deploy fields.
-    pub(super) fn estate_with(issuers: &str, approval: &str, deploy: &str) -> Test {
+    pub(crate) fn estate_with(issuers: &str, approval: &str, deploy: &str) -> Test {
         let rotate = root()
             .join("examples/exec-plugins/rotate-secret.py")
             .display()
@@ -635,7 +636,7 @@ spec:
     }
 
     /// `trustops plan --out plan.json` on the estate at [`NOW`].
-    pub(super) fn plan(dir: &Path) {
+    pub(crate) fn plan(dir: &Path) {
         let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
             .args(["--repo", "repo", "--now", NOW, "plan", "--out", "plan.json"])
             .current_dir(dir)
@@ -649,7 +650,7 @@ spec:
     }
 
     /// The audit record whose file name ends with `suffix` (the first on the audit branch).
-    pub(super) fn record(dir: &Path, suffix: &str) -> String {
+    pub(crate) fn record(dir: &Path, suffix: &str) -> String {
         let repo = dir.join("repo");
         let files = sh(
             &repo,
@@ -664,7 +665,7 @@ spec:
     }
 
     /// Replaces `from` with `to` in the estate's declarations and commits the change.
-    pub(super) fn amend(dir: &Path, from: &str, to: &str, message: &str) {
+    pub(crate) fn amend(dir: &Path, from: &str, to: &str, message: &str) {
         let repo = dir.join("repo");
         let file = repo.join("declarations.yaml");
         let yaml = std::fs::read_to_string(&file).unwrap();
@@ -685,7 +686,7 @@ spec:
         );
     }
 
-    pub(super) fn apply(dir: &Path, block: Option<&Path>) -> Command {
+    pub(crate) fn apply(dir: &Path, block: Option<&Path>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
         command
             .args([
@@ -937,7 +938,7 @@ mod notices {
     const T1: &str = "2026-05-21T12:00:00Z";
 
     /// A loopback HTTP receiver that answers 200 and keeps every request body.
-    pub(super) fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    pub(crate) fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -1160,69 +1161,5 @@ mod ladder {
         );
         plan_and_apply(dir, "2026-05-26T12:00:00Z", urls, &[]);
         assert_eq!(count(), (3, 1), "rotated: silence");
-    }
-}
-
-#[cfg(unix)]
-mod cfssl {
-    //! The CFSSL CA API as an issuer, against a real `cfssl serve`; and the fallback when it
-    //! is down.
-
-    use super::crash::{amend, apply, estate_with, plan, record, sh};
-    use crate::support::CfsslServer;
-    use std::path::Path;
-
-    /// Declares the issuer `cfssl-ca` at `port` in the estate.
-    fn declare(dir: &Path, port: u16) {
-        let hosts = "kind: Source\nmetadata: {name: hosts}";
-        amend(
-            dir,
-            hosts,
-            &format!(
-                "kind: Issuer\nmetadata: {{name: cfssl-ca}}\nspec: {{cfssl: {{url: \"http://127.0.0.1:{port}\"}}}}\n---\napiVersion: trustops.dev/v1alpha1\n{hosts}"
-            ),
-            "a CFSSL CA",
-        );
-    }
-
-    fn plan_and_apply(dir: &Path) -> String {
-        plan(dir);
-        let out = apply(dir, None).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    #[test]
-    fn cfssl_signs_the_csr_and_the_chain_verifies() {
-        let test = estate_with("[cfssl-ca]", "auto", "");
-        let dir = test.dir.path();
-        let server = CfsslServer::start(&dir.join("pki"));
-        declare(dir, server.port);
-        let stdout = plan_and_apply(dir);
-        assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
-        sh(
-            &dir.join("pki"),
-            "openssl",
-            &["verify", "-CAfile", "ca.pem", "../deployed/db.pem"],
-        );
-        assert!(record(dir, "rotate-db-svc-tls.yaml").contains("issuer: cfssl-ca"));
-    }
-
-    #[test]
-    fn with_the_ca_api_down_the_next_issuer_issues_and_the_record_says_why() {
-        let test = estate_with("[cfssl-ca, local-ca]", "auto", "");
-        let dir = test.dir.path();
-        declare(dir, crate::support::free_port());
-        let stdout = plan_and_apply(dir);
-        assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
-        let yaml = record(dir, "rotate-db-svc-tls.yaml");
-        assert!(yaml.contains("issuer: local-ca"), "{yaml}");
-        assert!(yaml.contains("issuer: cfssl-ca"), "{yaml}");
-        assert!(yaml.contains("cannot connect"), "{yaml}");
     }
 }

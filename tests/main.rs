@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod discover;
 mod git;
+mod issuers;
 mod plan;
 mod robustness;
 mod schema;

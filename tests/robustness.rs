@@ -192,6 +192,7 @@ fn plan_survives_hostile_inventories() {
             now: "2026-06-01T00:00:00Z".parse().unwrap(),
             base: &repo,
             issuer_subjects: &subjects,
+            issued_by: &Default::default(),
         };
         let reconciled = trustops::reconcile::reconcile(&input);
         let plan = trustops::plan::plan(&input, reconciled, &Default::default());

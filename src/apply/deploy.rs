@@ -85,13 +85,7 @@ impl NewKey {
             .ok_or_else(|| Error::Key("unexpected Ed25519 key encoding".into()))?;
         let mut v1 = V1_PREFIX.to_vec();
         v1.extend_from_slice(seed);
-        use base64::Engine;
-        let body = base64::engine::general_purpose::STANDARD.encode(&v1);
-        // The label is assembled so no tracked file looks like key material to scanners.
-        let label = ["PRIVATE", "KEY"].join(" ");
-        Ok(format!(
-            "-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
-        ))
+        Ok(private_key_pem(&v1))
     }
 
     /// Completes `request` with this key's public half and a CSR signed by it.
@@ -125,6 +119,38 @@ impl NewKey {
     }
 }
 
+/// PKCS#8 DER as a PEM `PRIVATE KEY` block, 64 columns as OpenSSL writes it.
+pub(crate) fn private_key_pem(pkcs8: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(pkcs8);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    // The label is assembled so no tracked file looks like key material to scanners.
+    let label = ["PRIVATE", "KEY"].join(" ");
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Writes a private key to `path` (mode 0600 from creation) through a temporary file, so a
+/// reader never sees half of it.
+pub(crate) fn write_private(path: &Path, pem: &str) -> Result<(), Error> {
+    let temp = temporary(path);
+    let fail = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    write_new(&temp, pem.as_bytes(), 0o600).map_err(fail)?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(e)
+    })
+}
+
 /// Parses a declared octal mode, or takes `default`.
 pub fn mode(declared: Option<&Spanned<String>>, default: u32) -> Result<u32, Error> {
     match declared {
@@ -155,6 +181,13 @@ impl std::fmt::Debug for Written {
 }
 
 impl Written {
+    /// What the files held before this write, for those that existed.
+    pub fn before(&self) -> impl Iterator<Item = &[u8]> {
+        self.previous
+            .iter()
+            .filter_map(|(_, bytes, _)| bytes.as_deref())
+    }
+
     /// Puts back what the files held before (or removes files that did not exist).
     pub fn restore(&self) -> Result<(), Error> {
         for (path, before, mode) in &self.previous {

@@ -78,7 +78,7 @@ pub(super) fn run(
                 ),
                 StepKind::Deploy => deploy_step(run, &step.target, &mut group),
                 StepKind::Verify => super::verify::check(run, &step.target, &mut group.changes),
-                StepKind::Revoke => revoke(run, step),
+                StepKind::Revoke => revoke(run, step, &group),
             });
         let (event, mut record) = match result {
             Ok(detail) => (Event::Done, ok(step.step, &step.target, detail)),
@@ -118,7 +118,9 @@ pub(super) fn run(
 }
 
 /// Revokes the replaced certificate through the issuer that issued it (reason: superseded).
-fn revoke(run: &Run<'_>, step: &crate::plan::Step) -> Result<String, String> {
+/// Its contents, which ACME needs, are what this group's deploy replaced, or else what the
+/// files it was found in still hold.
+fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<String, String> {
     let serial = step
         .serial
         .as_deref()
@@ -132,8 +134,25 @@ fn revoke(run: &Run<'_>, step: &crate::plan::Step) -> Result<String, String> {
         .issuers
         .get(name)
         .ok_or_else(|| format!("issuer {name} is not declared"))?;
+    let on_disk: Vec<Vec<u8>> = step
+        .files
+        .iter()
+        .filter_map(|f| std::fs::read(crate::reconcile::resolve(run.base, f)).ok())
+        .collect();
+    let certificate = step.fingerprint.as_deref().and_then(|fingerprint| {
+        let replaced = group.deployed.iter().flat_map(deploy::Written::before);
+        issuers::find_certificate(
+            replaced.chain(on_disk.iter().map(Vec::as_slice)),
+            fingerprint,
+        )
+    });
+    let what = issuers::Revocation {
+        serial,
+        certificate: certificate.as_deref(),
+        reason: issuers::SUPERSEDED,
+    };
     issuers::for_spec(name, &declared.spec, run.base)?
-        .revoke(serial, issuers::SUPERSEDED, run.now)
+        .revoke(&what, run.now)
         .map_err(|e| format!("{name}: {e}"))
 }
 

@@ -34,14 +34,21 @@ pub fn path(folder: &str, n: usize, action: &str) -> String {
     format!("{folder}/{n:03}-{safe}.yaml")
 }
 
-/// When each credential's owner was first told, from the `escalate` records on `branch` that
-/// were delivered: `identity/credential@sha256` → the earliest one. The escalation ladder
-/// counts from there, on every runner; a new credential (new fingerprint) starts afresh.
-pub fn first_notices(
-    repo: &std::path::Path,
-    branch: &str,
-) -> Result<std::collections::BTreeMap<String, jiff::Timestamp>, crate::git::Error> {
-    let mut first: std::collections::BTreeMap<String, jiff::Timestamp> = Default::default();
+/// What planning learns from the audit trail on a branch.
+#[derive(Clone, Debug, Default)]
+pub struct Trail {
+    /// When each credential's owner was first told, from the `escalate` records that were
+    /// delivered: `identity/credential@sha256` → the earliest one. The escalation ladder counts
+    /// from there, on every runner; a new credential (new fingerprint) starts afresh.
+    pub first_notices: std::collections::BTreeMap<String, jiff::Timestamp>,
+    /// The issuer of each certificate trustops deployed, by its SHA-256: revocation goes back
+    /// to it even when its CA's subject is not declared (ACME CAs rotate theirs).
+    pub issued_by: std::collections::BTreeMap<String, String>,
+}
+
+/// Reads the audit records on `branch` (none when it does not exist) in one pass.
+pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::Error> {
+    let mut trail = Trail::default();
     for file in crate::git::files_under(repo, branch, "audit/")? {
         let Some(bytes) = crate::git::read(repo, branch, &file)? else {
             continue;
@@ -49,20 +56,30 @@ pub fn first_notices(
         let Ok(record) = serde_saphyr::from_str::<Record>(&String::from_utf8_lossy(&bytes)) else {
             continue;
         };
-        if record.kind != "escalate" || record.outcome != Outcome::Applied {
+        if record.outcome != Outcome::Applied {
             continue;
         }
         for change in &record.changes {
-            let Some(sha) = &change.old_sha256 else {
-                continue;
-            };
-            let key = format!("{}@{sha}", change.target);
-            let at = record.started.0;
-            first
-                .entry(key)
-                .and_modify(|t| *t = (*t).min(at))
-                .or_insert(at);
+            match record.kind.as_str() {
+                "escalate" => {
+                    let Some(sha) = &change.old_sha256 else {
+                        continue;
+                    };
+                    let at = record.started.0;
+                    trail
+                        .first_notices
+                        .entry(format!("{}@{sha}", change.target))
+                        .and_modify(|t| *t = (*t).min(at))
+                        .or_insert(at);
+                }
+                "rotate" => {
+                    if let (Some(sha), Some(issuer)) = (&change.new_sha256, &change.issuer) {
+                        trail.issued_by.insert(sha.clone(), issuer.clone());
+                    }
+                }
+                _ => {}
+            }
         }
     }
-    Ok(first)
+    Ok(trail)
 }

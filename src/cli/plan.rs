@@ -88,12 +88,15 @@ pub(super) fn build(
     inventories: Vec<String>,
 ) -> plan::Plan {
     let issuer_subjects = issuer_subjects(&loaded.model, base);
+    // What was already done counts: notices sent and certificates issued (none without a trail).
+    let trail = crate::audit::trail(base, "refs/heads/trustops-audit").unwrap_or_default();
     let input = reconcile::Input {
         model: &loaded.model,
         inventory,
         now,
         base,
         issuer_subjects: &issuer_subjects,
+        issued_by: &trail.issued_by,
     };
     let reconciled = reconcile::reconcile(&input);
     let options = plan::Options {
@@ -103,9 +106,7 @@ pub(super) fn build(
             inventory_sha256: plan::file::inventory_sha256(inventory),
             inventories,
         },
-        // The ladder counts from the notices already sent (none when there is no trail yet).
-        first_notices: crate::audit::first_notices(base, "refs/heads/trustops-audit")
-            .unwrap_or_default(),
+        first_notices: trail.first_notices,
     };
     plan::plan(&input, reconciled, &options)
 }

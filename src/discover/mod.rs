@@ -32,10 +32,15 @@ use std::sync::atomic::AtomicUsize;
 
 /// The DER of every `CERTIFICATE` PEM block in `bytes` (for trust stores built from a bundle).
 pub fn pem_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    pem_blocks(bytes, "CERTIFICATE")
+}
+
+/// The DER of every well-formed PEM block labelled `label` in `bytes`, in order.
+pub fn pem_blocks(bytes: &[u8], label: &str) -> Vec<Vec<u8>> {
     pem::blocks(bytes)
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|b| b.label == "CERTIFICATE")
+        .filter(|b| b.label == label)
         .map(|b| b.der)
         .collect()
 }

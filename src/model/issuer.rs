@@ -97,7 +97,8 @@ pub struct Acme {
     pub email: Option<String>,
     /// File holding the account key; created on first use.
     pub account_key_file: Spanned<String>,
-    /// Extra PEM roots to trust for the directory's HTTPS (private ACME servers).
+    /// A PEM root certificate to trust for the directory's HTTPS instead of the system's
+    /// roots (private ACME servers such as step-ca or pebble): the first certificate in the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<Spanned<String>>,
     /// Solve http-01 challenges.

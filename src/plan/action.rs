@@ -135,7 +135,8 @@ pub struct Step {
     /// Issue: the issuers to try, in order. Revoke: the issuer that issued the certificate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issuers: Vec<String>,
-    /// Deploy and verify: files written or checked, as declared.
+    /// Deploy and verify: files written or checked, as declared. Revoke: files the
+    /// certificate was found in (ACME revokes by the certificate's contents).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
     /// Deploy: the reload command.

@@ -17,6 +17,14 @@ fn step(s: &Status, c: &Credential, issuer: &str) -> Step {
         issuers: vec![issuer.to_owned()],
         fingerprint: Some(c.sha256.clone()),
         serial: c.serial.clone(),
+        files: c
+            .locations
+            .iter()
+            .filter(|l| l.commit.is_none())
+            .filter_map(|l| l.path.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         ..Step::default()
     }
 }

@@ -37,6 +37,9 @@ pub struct Input<'a> {
     /// Subject DNs of the CA certificates behind each declared issuer (its `caSubjects`, plus
     /// the subject of a local CA's certificate file), by issuer name.
     pub issuer_subjects: &'a BTreeMap<String, Vec<String>>,
+    /// The issuer of each certificate the audit trail says trustops deployed, by SHA-256
+    /// ([`crate::audit::Trail::issued_by`]).
+    pub issued_by: &'a BTreeMap<String, String>,
 }
 
 /// The state of one declared credential.
@@ -76,7 +79,7 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     let index = index::Index::new(input.inventory, &needs);
     let (matches, claims) =
         matching::match_all(&declared, input.inventory, &index, input.base, input.now);
-    let issuers = Issuers::new(input.issuer_subjects);
+    let issuers = Issuers::new(input.issuer_subjects, input.issued_by);
     let context = checks::Context::new(
         input,
         &index,
@@ -113,11 +116,18 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
 
 /// Declared issuers, found by the subject DN of their CA certificates.
 #[derive(Clone, Debug, Default)]
-pub struct Issuers(HashMap<String, Vec<String>>);
+pub struct Issuers {
+    by_subject: HashMap<String, Vec<String>>,
+    by_fingerprint: HashMap<String, String>,
+}
 
 impl Issuers {
-    /// From each issuer's CA subjects (see [`Input::issuer_subjects`]).
-    pub fn new(subjects: &BTreeMap<String, Vec<String>>) -> Self {
+    /// From each issuer's CA subjects (see [`Input::issuer_subjects`]) and the certificates
+    /// the audit trail says each issued ([`Input::issued_by`]).
+    pub fn new(
+        subjects: &BTreeMap<String, Vec<String>>,
+        issued_by: &BTreeMap<String, String>,
+    ) -> Self {
         let mut by_subject: HashMap<String, Vec<String>> = HashMap::new();
         for (issuer, dns) in subjects {
             for dn in dns {
@@ -127,18 +137,29 @@ impl Issuers {
                     .push(issuer.clone());
             }
         }
-        Issuers(by_subject)
+        let by_fingerprint = issued_by
+            .iter()
+            .map(|(sha, issuer)| (sha.clone(), issuer.clone()))
+            .collect();
+        Issuers {
+            by_subject,
+            by_fingerprint,
+        }
     }
 
     /// The declared issuers whose CA certificates carry `dn` as subject.
     pub fn named(&self, dn: &str) -> &[String] {
-        self.0
+        self.by_subject
             .get(&dn.to_ascii_lowercase())
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The declared issuers that could have issued certificate `c`.
+    /// The declared issuers that could have issued certificate `c`: the one the audit trail
+    /// names, else those whose CA subject is its issuer.
     pub fn of(&self, c: &crate::discover::Credential) -> &[String] {
+        if let Some(issuer) = self.by_fingerprint.get(&c.sha256) {
+            return std::slice::from_ref(issuer);
+        }
         match (&c.kind, &c.issuer) {
             (crate::discover::CredentialKind::X509Certificate, Some(dn)) => self.named(dn),
             _ => &[],

@@ -1,5 +1,8 @@
 //! A small builder for running the binary in a temporary folder (after just's `Test`).
 
+mod pebble;
+
+pub use pebble::Pebble;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! `localCa`: a CA whose certificate and key are PEM files (or the key an environment
 //! variable) on the machine running trustops, signing with rcgen.
 
-use super::{CertificateRequest, Issued, Issuer, Request};
+use super::{CertificateRequest, Issued, Issuer, Request, Revocation};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PublicKeyData, SanType};
 
 /// A local CA, loaded.
@@ -94,15 +94,17 @@ impl Issuer for LocalCa {
         })
     }
 
-    fn revoke(&self, serial: &str, reason: u8, now: jiff::Timestamp) -> Result<String, String> {
+    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, String> {
         let path = self
             .crl
             .as_deref()
             .ok_or("the local CA declares no crlFile to publish revocations in")?;
-        let number = super::crl::revoke(path, &self.issuer, serial, reason, now)?;
+        let number = super::crl::revoke(path, &self.issuer, what.serial, what.reason, now)?;
         Ok(format!(
-            "serial {serial} added to {} (CRL number {number})",
-            path.display()
+            "serial {} added to {} (CRL number {number}, {})",
+            what.serial,
+            path.display(),
+            super::reason_name(what.reason)
         ))
     }
 }

@@ -5,11 +5,13 @@
 //! [`Issued`] credential. Private keys never reach an issuer: certificate requests carry the
 //! public key and a CSR made where the key was generated (the deploy side).
 
+mod acme;
 mod cfssl;
 mod crl;
 pub mod exec;
 mod local_ca;
 
+pub use acme::{Acme, Solver};
 pub use cfssl::Cfssl;
 pub use exec::Exec;
 pub use local_ca::LocalCa;
@@ -112,16 +114,61 @@ pub trait Issuer {
     /// says why, in one line, without secrets.
     fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, String>;
 
-    /// Revokes the certificate with `serial` (lowercase hex) for RFC 5280 `reason` at `now`;
-    /// says what was done. Issuers that cannot revoke say so.
-    fn revoke(&self, serial: &str, reason: u8, now: jiff::Timestamp) -> Result<String, String> {
-        let _ = (serial, reason, now);
+    /// Revokes a certificate this issuer issued, at `now`; says what was done. Issuers that
+    /// cannot revoke say so.
+    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, String> {
+        let _ = (what, now);
         Err("this issuer cannot revoke certificates".into())
     }
 }
 
+/// A certificate to revoke.
+#[derive(Clone, Copy, Debug)]
+pub struct Revocation<'a> {
+    /// Its serial number, lowercase hex.
+    pub serial: &'a str,
+    /// The certificate itself (DER), when it is still at hand: ACME revokes by contents.
+    pub certificate: Option<&'a [u8]>,
+    /// The RFC 5280 reason code.
+    pub reason: u8,
+}
+
 /// RFC 5280 reason code `superseded`: the certificate a rotation replaced.
 pub const SUPERSEDED: u8 = 4;
+
+/// The RFC 5280 reason codes (`CRLReason`), by the names RFC 5280 gives them; 7 is unused.
+pub const REASONS: [(u8, &str); 10] = [
+    (0, "unspecified"),
+    (1, "keyCompromise"),
+    (2, "cACompromise"),
+    (3, "affiliationChanged"),
+    (4, "superseded"),
+    (5, "cessationOfOperation"),
+    (6, "certificateHold"),
+    (8, "removeFromCRL"),
+    (9, "privilegeWithdrawn"),
+    (10, "aACompromise"),
+];
+
+/// The certificate with SHA-256 `fingerprint` (lowercase hex) among the PEM `contents`.
+pub fn find_certificate<'a>(
+    contents: impl IntoIterator<Item = &'a [u8]>,
+    fingerprint: &str,
+) -> Option<Vec<u8>> {
+    contents.into_iter().find_map(|bytes| {
+        crate::discover::pem_certificates(bytes)
+            .into_iter()
+            .find(|der| crate::discover::sha256_hex(der) == fingerprint)
+    })
+}
+
+/// The RFC 5280 name of reason `code`.
+pub fn reason_name(code: u8) -> &'static str {
+    REASONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("unknown", |(_, name)| name)
+}
 
 /// The issuer declared as `spec`, with paths resolved against `base`. The one place that maps
 /// a declared issuer type to its implementation.
@@ -164,8 +211,27 @@ pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Is
             label: cfssl.label.clone(),
         }));
     }
+    if let Some(acme) = &spec.acme {
+        let resolve = |file: &Spanned<String>| crate::reconcile::resolve(base, &file.value);
+        let http01 = acme.http01.as_ref();
+        return Ok(Box::new(Acme {
+            name: name.to_owned(),
+            directory_url: acme.directory_url.value.clone(),
+            email: acme.email.clone(),
+            account_key_file: resolve(&acme.account_key_file),
+            ca_file: acme.ca_file.as_ref().map(resolve),
+            solver: Solver {
+                listen: http01
+                    .and_then(|h| h.listen.as_ref())
+                    .map(|l| l.value.clone()),
+                webroot: http01.and_then(|h| h.webroot.as_ref()).map(resolve),
+                dns01_command: acme.dns01_command.clone(),
+                dir: base.to_owned(),
+            },
+        }));
+    }
     Err(format!(
-        "issuer {name}: this release issues through localCa, cfssl and exec (acme comes next)"
+        "issuer {name}: no issuer type is set (localCa, acme, cfssl or exec)"
     ))
 }
 
