@@ -117,7 +117,7 @@ pub(super) fn run(
     (steps, group.changes.into_values().collect(), None)
 }
 
-/// Revokes the replaced certificate through the issuer that issued it (reason: superseded).
+/// Revokes a certificate through the issuer that issued it (a replaced one: superseded).
 /// Its contents, which ACME needs, are what this group's deploy replaced, or else what the
 /// files it was found in still hold.
 fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<String, String> {
@@ -146,10 +146,15 @@ fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<Stri
             fingerprint,
         )
     });
+    let reason = match step.reason.as_deref() {
+        None => issuers::SUPERSEDED,
+        Some(name) => issuers::reason_code(name)
+            .ok_or_else(|| format!("{name} is not an RFC 5280 reason code"))?,
+    };
     let what = issuers::Revocation {
         serial,
         certificate: certificate.as_deref(),
-        reason: issuers::SUPERSEDED,
+        reason,
     };
     issuers::for_spec(name, &declared.spec, run.base)?
         .revoke(&what, run.now)

@@ -17,12 +17,19 @@ pub(super) struct Args {
     /// The plan file written by `trustops plan --out`.
     #[arg(value_name = "PLAN")]
     plan: PathBuf,
-    /// Apply without asking (for CI).
-    #[arg(long)]
-    auto_approve: bool,
     /// Run an action of an `approval: manual` policy (repeatable).
     #[arg(long, value_name = "ACTION-ID")]
     approve: Vec<String>,
+    #[command(flatten)]
+    approving: Approving,
+}
+
+/// How changes are approved and recorded (`apply` and `revoke`).
+#[derive(Debug, clap::Args)]
+pub(super) struct Approving {
+    /// Go ahead without asking (for CI).
+    #[arg(long)]
+    auto_approve: bool,
     /// The branch audit commits go to. Another branch than the checked-out one is written
     /// without touching the work tree or the index; the checked-out branch gets the records in
     /// its work tree and index too.
@@ -41,31 +48,52 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let now = global.now()?;
     let bytes = std::fs::read(&args.plan)
         .with_context(|| format!("cannot read the plan {}", args.plan.display()))?;
     let plan = plan::file::read(&bytes).with_context(|| args.plan.display().to_string())?;
     let loaded = super::discover::load_valid(global)?;
     let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let git_dir = git::git_dir(&base).context("audit records go to Git")?;
-    let branch = format!(
-        "refs/heads/{}",
-        args.branch.trim_start_matches("refs/heads/")
-    );
-    apply::refuse_applied(&base, &branch, &plan)?;
+    apply::refuse_applied(&base, &args.approving.branch_ref(), &plan)?;
     if !Journal::exists(&git_dir, &plan.id) {
         refuse_stale(&plan, &loaded, &base)?;
     }
+    execute(global, &args.approving, &args.approve, &plan, &loaded, out)
+}
+
+impl Approving {
+    fn branch_ref(&self) -> String {
+        format!(
+            "refs/heads/{}",
+            self.branch.trim_start_matches("refs/heads/")
+        )
+    }
+}
+
+/// Asks (unless `--auto-approve`), carries out `plan` with the actions in `approve` approved,
+/// commits the records, and prints what happened and how to verify the commit.
+pub(super) fn execute(
+    global: &Global,
+    args: &Approving,
+    approve: &[String],
+    plan: &plan::Plan,
+    loaded: &crate::load::Outcome,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let now = global.now()?;
+    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    git::git_dir(&base).context("audit records go to Git")?;
+    let branch = args.branch_ref();
     let signer = signer(args)?;
     if !args.auto_approve {
-        confirm(&plan, global, out)?;
+        confirm(plan, global, out)?;
     }
     let approver = approver(&base);
     let options = apply::Options {
         repo: base.clone(),
         model: &loaded.model,
         now,
-        approved: args.approve.clone(),
+        approved: approve.to_vec(),
         approver: approver.clone(),
         branch,
         author: Author {
@@ -75,7 +103,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         },
         signer: Some(&signer),
     };
-    let outcome = apply::apply(&options, &plan)?;
+    let outcome = apply::apply(&options, plan)?;
     if outcome.resumed {
         writeln!(out, "Resumed the interrupted apply of {}.", plan.id)?;
     }
@@ -85,7 +113,12 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             Ended::Failed => ("✗", "failed "),
             Ended::Skipped => ("-", "skipped"),
         };
-        let last = record.steps.iter().rev().find(|s| s.step != "revoke");
+        // A rotation is told by what it deployed; a revocation by what it revoked.
+        let last = record
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.step != "revoke" || record.kind == "revoke");
         let detail = match (&record.error, last) {
             (Some(e), _) => e.clone(),
             (None, Some(step)) => step.detail.clone().unwrap_or_default(),
@@ -152,7 +185,7 @@ fn refuse_stale(
 }
 
 /// The signing key from `--signing-key` or `$TRUSTOPS_SIGNING_KEY`.
-fn signer(args: &Args) -> anyhow::Result<Signer> {
+fn signer(args: &Approving) -> anyhow::Result<Signer> {
     let text = match &args.signing_key {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the signing key {}", path.display()))?,

@@ -6,6 +6,7 @@ mod apply;
 mod demo;
 mod discover;
 mod plan;
+mod revoke;
 mod schema;
 mod validate;
 
@@ -92,6 +93,9 @@ enum Command {
     Plan(plan::Args),
     /// Carry out a saved plan through issuers and record it in a signed audit commit.
     Apply(apply::Args),
+    /// Revoke a compromised or retired certificate now, with an RFC 5280 reason, through the
+    /// issuer that issued it, and record it in a signed audit commit.
+    Revoke(revoke::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -120,6 +124,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
         Command::Plan(args) => plan::run(&cli.global, &args, &mut out),
         Command::Apply(args) => apply::run(&cli.global, &args, &mut out),
+        Command::Revoke(args) => revoke::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

@@ -87,6 +87,19 @@ pub(super) fn build(
     now: jiff::Timestamp,
     inventories: Vec<String>,
 ) -> plan::Plan {
+    reconciled(loaded, inventory, base, now, inventories, plan::plan)
+}
+
+/// Reconciles `inventory` with the loaded declarations at `now`, with what the audit trail
+/// says was already done, and hands the result to `then` (a planner).
+pub(super) fn reconciled<T>(
+    loaded: &crate::load::Outcome,
+    inventory: &Inventory,
+    base: &Path,
+    now: jiff::Timestamp,
+    inventories: Vec<String>,
+    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &plan::Options) -> T,
+) -> T {
     let issuer_subjects = issuer_subjects(&loaded.model, base);
     // What was already done counts: notices sent and certificates issued (none without a trail).
     let trail = crate::audit::trail(base, "refs/heads/trustops-audit").unwrap_or_default();
@@ -108,7 +121,7 @@ pub(super) fn build(
         },
         first_notices: trail.first_notices,
     };
-    plan::plan(&input, reconciled, &options)
+    then(&input, reconciled, &options)
 }
 
 /// Reads and merges saved inventories; any unreadable one stops the plan.

@@ -148,6 +148,9 @@ pub struct Step {
     /// Revoke: the certificate's serial number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
+    /// Revoke: the RFC 5280 reason, by name (`keyCompromise`); absent: `superseded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Why and whom an escalation tells.

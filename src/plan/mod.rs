@@ -94,6 +94,28 @@ pub fn plan(input: &reconcile::Input<'_>, rec: Reconciliation, options: &Options
     plan
 }
 
+/// The plan `trustops revoke` applies: one action revoking the certificate `selector` names
+/// (see [`revoke`](self)) for the RFC 5280 `reason`, approved by whoever runs it.
+pub fn revocation(
+    input: &reconcile::Input<'_>,
+    rec: &Reconciliation,
+    options: &Options,
+    selector: &str,
+    reason: &str,
+) -> Result<Plan, String> {
+    let cx = Context {
+        input,
+        rec,
+        options,
+        active: HashMap::new(),
+    };
+    let action = revoke::compromised(&cx, selector, reason)?;
+    let mut plan = document::assemble(&cx, vec![action]);
+    plan.id = file::plan_id(&plan).replacen("plan-", "revoke-", 1);
+    plan.digest = file::digest(&plan);
+    Ok(plan)
+}
+
 /// The plan, without the findings (moved in by [`plan`], not copied).
 fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
     let mut active: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();

@@ -9,11 +9,11 @@ use crate::model::Approval;
 use crate::reconcile::Status;
 use std::collections::BTreeSet;
 
-/// The step revoking `c`, the certificate of `s`, through `issuer`.
-fn step(s: &Status, c: &Credential, issuer: &str) -> Step {
+/// The step revoking `c`, the certificate of `target`, through `issuer`.
+fn step(target: String, c: &Credential, issuer: &str) -> Step {
     Step {
         step: StepKind::Revoke,
-        target: target(s),
+        target,
         issuers: vec![issuer.to_owned()],
         fingerprint: Some(c.sha256.clone()),
         serial: c.serial.clone(),
@@ -37,7 +37,8 @@ pub(super) fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
     let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
     let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
     let issuer = revoking_issuer(cx, s, c)?;
-    (wanted && valid && c.kind == CredentialKind::X509Certificate).then(|| step(s, c, issuer))
+    (wanted && valid && c.kind == CredentialKind::X509Certificate)
+        .then(|| step(target(s), c, issuer))
 }
 
 /// The declared issuer to revoke `c` through: among those whose CA signed it, the first the
@@ -89,9 +90,111 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
                 fingerprint: Some(c.sha256.clone()),
                 summary,
                 approval: Approval::Manual,
-                steps: vec![step(s, c, issuer)],
+                steps: vec![step(target(s), c, issuer)],
                 ..Action::default()
             });
         }
+    }
+}
+
+/// The one action of `trustops revoke`: revoke the certificate `selector` names — an
+/// `identity/credential` (its current certificate), a SHA-256 fingerprint or a unique prefix of
+/// at least 8 hex digits, or a serial number — for RFC 5280 `reason`, through the declared
+/// issuer that issued it.
+pub(super) fn compromised(
+    cx: &Context<'_>,
+    selector: &str,
+    reason: &str,
+) -> Result<Action, String> {
+    let inventory = &cx.input.inventory.credentials;
+    let (i, status) = select(cx, selector)?;
+    let c = &inventory[i];
+    if c.kind != CredentialKind::X509Certificate {
+        return Err(format!(
+            "{selector} is a {}, not a certificate: rotate it instead (trustops plan)",
+            c.kind.as_str()
+        ));
+    }
+    let name = status.map_or_else(|| crate::discover::short(&c.sha256, 16).to_owned(), target);
+    let issuer = match status {
+        Some(s) => revoking_issuer(cx, s, c),
+        None => cx.rec.issuers.of(c).first(),
+    }
+    .ok_or_else(|| {
+        format!(
+            "no declared issuer is known to have issued {name} (issuer {}): declare its CA's subject in caSubjects",
+            c.issuer.as_deref().unwrap_or("unknown")
+        )
+    })?;
+    let mut step = step(name.clone(), c, issuer);
+    step.reason = Some(reason.to_owned());
+    Ok(Action {
+        id: format!("revoke:{}", crate::discover::short(&c.sha256, 16)),
+        kind: ActionKind::Revoke,
+        owner: status.and_then(|s| cx.owner_of(&s.identity)),
+        identity: status.map(|s| s.identity.clone()),
+        credential: status.map(|s| s.credential.clone()),
+        fingerprint: Some(c.sha256.clone()),
+        summary: format!(
+            "revoke the certificate of {name} (serial {}) for {reason}",
+            c.serial.as_deref().unwrap_or("?")
+        ),
+        approval: Approval::Manual,
+        steps: vec![step],
+        ..Action::default()
+    })
+}
+
+/// The inventory position `selector` names, and the declared credential it belongs to.
+fn select<'c>(cx: &'c Context<'_>, selector: &str) -> Result<(usize, Option<&'c Status>), String> {
+    let statuses = &cx.rec.statuses;
+    let owner = |i: usize| {
+        statuses
+            .iter()
+            .find(|s| s.current == Some(i) || s.superseded.contains(&i) || s.copies.contains(&i))
+    };
+    if let Some((identity, credential)) = selector.split_once('/') {
+        let s = statuses
+            .iter()
+            .find(|s| s.identity == identity && s.credential == credential)
+            .ok_or_else(|| format!("{selector} is not a declared credential"))?;
+        let i = s
+            .current
+            .ok_or_else(|| format!("nothing discovered matches {selector}"))?;
+        return Ok((i, Some(s)));
+    }
+    let wanted: String = selector
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if wanted.is_empty() || !wanted.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{selector} is neither identity/credential, a SHA-256 fingerprint nor a serial number"
+        ));
+    }
+    let credentials = &cx.input.inventory.credentials;
+    let serial = wanted.trim_start_matches('0');
+    let mut found: Vec<usize> = (0..credentials.len())
+        .filter(|&i| wanted.len() >= 8 && credentials[i].sha256.starts_with(&wanted))
+        .collect();
+    if found.is_empty() {
+        found = (0..credentials.len())
+            .filter(|&i| credentials[i].serial.as_deref() == Some(serial))
+            .collect();
+    }
+    match found.as_slice() {
+        [] => Err(format!(
+            "no discovered certificate has the fingerprint or serial {selector}"
+        )),
+        [i] => Ok((*i, owner(*i))),
+        many => Err(format!(
+            "{selector} names {} credentials ({}); give the full fingerprint",
+            many.len(),
+            many.iter()
+                .map(|&i| crate::discover::short(&credentials[i].sha256, 16))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }

@@ -1,7 +1,8 @@
 //! The CFSSL CA API as an issuer, against a real `cfssl serve`; and the fallback when it
 //! is down.
 
-use crate::apply::crash::{amend, apply, estate_with, plan, record, sh};
+use super::{T0, deployed, plan_and_apply, renew, revocation_record, revoke};
+use crate::apply::crash::{amend, estate_with, record, sh};
 use crate::support::CfsslServer;
 use std::path::Path;
 
@@ -18,25 +19,13 @@ fn declare(dir: &Path, port: u16) {
     );
 }
 
-fn plan_and_apply(dir: &Path) -> String {
-    plan(dir);
-    let out = apply(dir, None).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[test]
-fn cfssl_signs_the_csr_and_the_chain_verifies() {
+fn cfssl_signs_the_csr_the_chain_verifies_and_revocations_reach_its_database() {
     let test = estate_with("[cfssl-ca]", "auto", "");
     let dir = test.dir.path();
     let server = CfsslServer::start(&dir.join("pki"));
     declare(dir, server.port);
-    let stdout = plan_and_apply(dir);
+    let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     sh(
         &dir.join("pki"),
@@ -44,6 +33,22 @@ fn cfssl_signs_the_csr_and_the_chain_verifies() {
         &["verify", "-CAfile", "ca.pem", "../deployed/db.pem"],
     );
     assert!(record(dir, "rotate-db-svc-tls.yaml").contains("issuer: cfssl-ca"));
+    assert_eq!(server.status(&deployed(dir).0), "good 0");
+
+    // Renewed when due: the old certificate is revoked as superseded (RFC 5280 code 4).
+    let (old, new) = renew(dir);
+    assert_eq!(server.status(&old), "revoked 4");
+    assert_eq!(server.status(&new), "good 0");
+
+    // A compromised key: revoked on demand by identity/credential, code 1.
+    let stdout = revoke(dir, "db-svc/tls", "keycompromise");
+    assert!(stdout.contains("applied revoke:"), "{stdout}");
+    assert_eq!(server.status(&new), "revoked 1");
+    let yaml = revocation_record(dir);
+    assert!(
+        yaml.contains("kind: revoke") && yaml.contains("keyCompromise"),
+        "{yaml}"
+    );
 }
 
 #[test]
@@ -51,7 +56,7 @@ fn with_the_ca_api_down_the_next_issuer_issues_and_the_record_says_why() {
     let test = estate_with("[cfssl-ca, local-ca]", "auto", "");
     let dir = test.dir.path();
     declare(dir, crate::support::free_port());
-    let stdout = plan_and_apply(dir);
+    let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     let yaml = record(dir, "rotate-db-svc-tls.yaml");
     assert!(yaml.contains("issuer: local-ca"), "{yaml}");

@@ -265,23 +265,38 @@ pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
 }
 
 /// A real `cfssl serve` (Debian golang-cfssl) on a loopback port with the CA in `dir`
-/// (`ca.pem`, `ca.key`), stopped when dropped.
+/// (`ca.pem`, `ca.key`) and a certificate database (`certs.db`, which revocation needs),
+/// stopped when dropped.
 pub struct CfsslServer {
     child: std::process::Child,
     pub port: u16,
+    db: PathBuf,
 }
+
+/// The tables cfssl's sqlite certificate database needs (the package ships no migrations).
+const CFSSL_TABLES: &str = "CREATE TABLE certificates (serial_number blob, authority_key_identifier blob, ca_label blob, status blob, reason int, expiry timestamp, revoked_at timestamp, pem blob, PRIMARY KEY (serial_number, authority_key_identifier)); CREATE TABLE ocsp_responses (serial_number blob, authority_key_identifier blob, body blob, expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));";
 
 impl CfsslServer {
     pub fn start(dir: &Path) -> Self {
         let port = free_port();
+        let db = dir.join("certs.db");
+        python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()",
+            &[&db.display().to_string(), CFSSL_TABLES],
+        );
+        std::fs::write(
+            dir.join("db.json"),
+            serde_json::json!({"driver": "sqlite3", "data_source": db}).to_string(),
+        )
+        .unwrap();
         let child = Command::new("cfssl")
-            .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string(), "-ca", "ca.pem", "-ca-key", "ca.key"])
+            .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string(), "-ca", "ca.pem", "-ca-key", "ca.key", "-db-config", "db.json"])
             .current_dir(dir)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("cfssl is needed for the CA API tests: apt-get install golang-cfssl (ci/check.sh does)");
-        let server = Self { child, port };
+        let server = Self { child, port, db };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -291,6 +306,19 @@ impl CfsslServer {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         server
+    }
+}
+
+impl CfsslServer {
+    /// The database's status and reason code for the certificate with `serial` (hex), e.g.
+    /// `good 0` or `revoked 1`.
+    pub fn status(&self, serial: &str) -> String {
+        python(
+            "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nrow = c.execute('SELECT status, reason FROM certificates WHERE serial_number = ?', (str(int(sys.argv[2], 16)),)).fetchone()\nprint(' '.join(str(v) for v in row) if row else 'unknown')",
+            &[&self.db.display().to_string(), serial],
+        )
+        .trim()
+        .to_owned()
     }
 }
 

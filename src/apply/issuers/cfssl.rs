@@ -1,8 +1,9 @@
 //! `cfssl`: the CFSSL CA API. Certificates are signed from the CSR trustops makes
 //! (`/api/v1/cfssl/sign`, with the declared DNS names and IPs as `hosts`), and the chain is
-//! completed with the CA certificate from `/api/v1/cfssl/info`.
+//! completed with the CA certificate from `/api/v1/cfssl/info`. Revocation goes through
+//! `/api/v1/cfssl/revoke`, which needs the server's certificate database (`-db-config`).
 
-use super::{Issued, Issuer, Request};
+use super::{Issued, Issuer, Request, Revocation};
 use serde_json::{Value, json};
 
 /// A CFSSL server, configured.
@@ -80,5 +81,55 @@ impl Issuer for Cfssl {
             chain.push('\n');
         }
         Ok(Issued::Certificate { chain_pem: chain })
+    }
+
+    fn revoke(&self, what: &Revocation<'_>, _now: jiff::Timestamp) -> Result<String, String> {
+        // CFSSL's database keys certificates by the serial in decimal.
+        let serial = decimal(what.serial)
+            .ok_or_else(|| format!("{}: {} is not a hex serial", self.name, what.serial))?;
+        let reason = super::reason_name(what.reason);
+        self.call(
+            "revoke",
+            &json!({"serial": serial, "authority_key_id": "", "reason": reason}),
+        )?;
+        Ok(format!(
+            "serial {} revoked by {} ({reason})",
+            what.serial, self.name
+        ))
+    }
+}
+
+/// A hex number in decimal digits.
+fn decimal(hex: &str) -> Option<String> {
+    let mut digits: Vec<u8> = vec![0]; // little-endian base 10
+    for c in hex.chars() {
+        let mut carry = c.to_digit(16)?;
+        for d in &mut digits {
+            let v = u32::from(*d) * 16 + carry;
+            *d = (v % 10) as u8;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u8);
+            carry /= 10;
+        }
+    }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+    }
+    Some(digits.iter().rev().map(|d| char::from(b'0' + d)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serials_go_to_cfssl_in_decimal() {
+        assert_eq!(
+            super::decimal("0F5175DD889EEB50908E2A0FCEEDE2181977C8FA").as_deref(),
+            Some("87451489444895841893864260024669709317252303098")
+        );
+        assert_eq!(super::decimal("0").as_deref(), Some("0"));
+        assert_eq!(super::decimal("ff").as_deref(), Some("255"));
+        assert_eq!(super::decimal("xyz"), None);
     }
 }

@@ -162,6 +162,14 @@ pub fn find_certificate<'a>(
     })
 }
 
+/// The code of the RFC 5280 reason `name` (any case), or of a code given as a number.
+pub fn reason_code(name: &str) -> Option<u8> {
+    REASONS
+        .iter()
+        .find(|(code, known)| known.eq_ignore_ascii_case(name) || code.to_string() == name)
+        .map(|(code, _)| *code)
+}
+
 /// The RFC 5280 name of reason `code`.
 pub fn reason_name(code: u8) -> &'static str {
     REASONS
