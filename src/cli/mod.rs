@@ -93,8 +93,7 @@ enum Command {
     Plan(plan::Args),
     /// Carry out a saved plan through issuers and record it in a signed audit commit.
     Apply(apply::Args),
-    /// Revoke a compromised or retired certificate now, with an RFC 5280 reason, through the
-    /// issuer that issued it, and record it in a signed audit commit.
+    /// Revoke a certificate now, with an RFC 5280 reason, through the issuer that issued it.
     Revoke(revoke::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
