@@ -19,7 +19,6 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v python3 >/dev/null || missing+=(python3)
 command -v cfssl >/dev/null || missing+=(golang-cfssl)
 command -v pebble >/dev/null || missing+=(pebble)
-python3 -c "import aiosmtpd" 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2
   as_root apt-get update -qq
@@ -29,6 +28,11 @@ if ! python3 -c "import jsonschema, yaml" 2>/dev/null; then
   echo "ci/check.sh: installing Python jsonschema and PyYAML" >&2
   python3 -m pip install --quiet jsonschema pyyaml 2>/dev/null \
     || { as_root apt-get update -qq && as_root apt-get install -y -qq python3-jsonschema python3-yaml; }
+fi
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  echo "ci/check.sh: installing aiosmtpd (the loopback SMTP server of the e-mail tests)" >&2
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+    || { as_root apt-get update -qq && as_root apt-get install -y -qq python3-aiosmtpd; }
 fi
 if ! python3 -c "import cryptography_vectors" 2>/dev/null; then
   echo "ci/check.sh: installing the cryptography-vectors test corpus" >&2

@@ -11,6 +11,7 @@ mod apply;
 mod cli;
 mod demo;
 mod discover;
+mod email;
 mod git;
 mod issuers;
 mod plan;

@@ -1,13 +1,15 @@
-//! Escalations: each notice goes to the recipients' webhooks, and the record keeps the
-//! credential's fingerprint so that credential's ladder counts from its first notice.
+//! Escalations: each notice goes to the recipients' webhooks and e-mail addresses, and the
+//! record keeps the credential's fingerprint so that credential's ladder counts from its first
+//! notice.
 
 use super::notifiers::{self, Notifier};
 use crate::audit::{self, Change};
 use crate::plan::Plan;
 
-/// Sends an escalation to each recipient that has a webhook; the record keeps the credential's
-/// fingerprint, so the ladder of that credential counts from its first notice.
+/// Sends an escalation to each recipient's webhook or e-mail address; the record keeps the
+/// credential's fingerprint, so the ladder of that credential counts from its first notice.
 pub(super) fn send(
+    options: &super::Options<'_>,
     plan: &Plan,
     action: &crate::plan::Action,
 ) -> (Vec<audit::StepRecord>, Vec<Change>, Option<String>) {
@@ -34,19 +36,28 @@ pub(super) fn send(
         .map(|n| n.recipients.as_slice())
         .unwrap_or_default();
     for recipient in recipients {
-        let (result, detail) = match (&recipient.webhook_env, &recipient.email) {
-            (Some(env), _) => match notifiers::Webhook::from_env(env).send(&message) {
-                Ok(done) => ("ok", done),
-                Err(e) => {
-                    failures.push(e.clone());
-                    ("failed", e)
+        let mut deliver = |sent: Result<String, String>| match sent {
+            Ok(done) => ("ok", done),
+            Err(e) => {
+                failures.push(e.clone());
+                ("failed", e)
+            }
+        };
+        let (result, detail) = match (&recipient.webhook_env, &recipient.email, options.smtp) {
+            (Some(env), _, _) => deliver(notifiers::Webhook::from_env(env).send(&message)),
+            (None, Some(email), Some(smtp)) => deliver(
+                notifiers::Email {
+                    smtp,
+                    base: &options.repo,
+                    to: email.clone(),
                 }
-            },
-            (None, Some(email)) => (
-                "skipped",
-                format!("e-mail to {email} is not sent yet (the e-mail notifier comes next)"),
+                .send(&message),
             ),
-            (None, None) => continue,
+            (None, Some(email), None) => (
+                "skipped",
+                format!("e-mail to {email} not sent: trustops.yaml declares no smtp relay"),
+            ),
+            (None, None, _) => continue,
         };
         steps.push(audit::StepRecord {
             step: "notify".into(),

@@ -51,6 +51,8 @@ pub struct Options<'a> {
     pub author: Author,
     /// The key that signs the audit commit.
     pub signer: Option<&'a Signer>,
+    /// The SMTP relay for e-mail notices (`trustops.yaml`), if one is declared.
+    pub smtp: Option<&'a crate::model::Smtp>,
 }
 
 /// What an apply did.
@@ -169,7 +171,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
                 record.error = Some(reason);
             }
             None if action.kind == ActionKind::Escalate => {
-                let (steps, changes, error) = escalation::send(plan, action);
+                let (steps, changes, error) = escalation::send(options, plan, action);
                 let delivered = steps.iter().any(|s| s.result == "ok");
                 record.outcome = match (&error, delivered) {
                     (Some(_), _) => Ended::Failed,
@@ -248,4 +250,20 @@ fn why_not(options: &Options<'_>, action: &crate::plan::Action) -> Option<String
         ));
     }
     None
+}
+
+/// An error with its causes, `outer: inner: ...` (some libraries' own message says only
+/// "client error").
+pub(crate) fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }

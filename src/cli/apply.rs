@@ -102,6 +102,7 @@ pub(super) fn execute(
             time: now.as_second(),
         },
         signer: Some(&signer),
+        smtp: loaded.config.smtp.as_ref(),
     };
     let outcome = apply::apply(&options, plan)?;
     if outcome.resumed {

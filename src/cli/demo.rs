@@ -118,6 +118,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             time: now.as_second(),
         },
         signer: Some(&signer),
+        smtp: None,
     };
     let applied = apply::apply(&options, &planned).context("the demo's apply failed")?;
     for record in &applied.records {

@@ -14,6 +14,48 @@ pub struct RepoConfig {
     /// Folders or files under `paths` to skip (e.g. discovery fixtures).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    /// The SMTP relay that e-mails escalations to owners' `email` contacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<Smtp>,
+}
+
+/// An SMTP relay. Credentials come from environment variables, never from the repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Smtp {
+    /// Host name of the relay (also the name its TLS certificate must carry).
+    pub host: String,
+    /// Port. Default: 587 (submission, STARTTLS); 465 with `tls: implicit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The sender address, e.g. `trustops@example.com`.
+    pub from: String,
+    /// `starttls` (the default: nothing is sent unless the relay upgrades the connection),
+    /// `implicit` (TLS from the first byte) or `none` (plain text, for a relay on loopback only).
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// Environment variable holding the user name, if the relay wants a login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_env: Option<String>,
+    /// Environment variable holding the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// PEM roots to trust for the relay's certificate besides the system's (a private CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+}
+
+/// How the connection to the SMTP relay is protected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Upgrade with STARTTLS, and refuse to send when the relay does not offer it.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Implicit,
+    /// No TLS: only to a relay on loopback.
+    None,
 }
 
 /// The file name of the repository settings, at the repository root.

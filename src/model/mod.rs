@@ -27,7 +27,7 @@ pub mod schema;
 mod source;
 mod spanned;
 
-pub use config::{RepoConfig, config_file_name};
+pub use config::{RepoConfig, Smtp, SmtpTls, config_file_name};
 pub use declaration::{API_VERSION, Declaration, Kind, KindSpec, Metadata, Origin};
 pub use duration::Duration;
 pub use exception::{ExceptionSpec, Expiry};

@@ -264,6 +264,128 @@ pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
     )
 }
 
+/// A TLS server certificate for `localhost` and 127.0.0.1 (`tls.pem`, `tls.key`) in `dir`,
+/// from a CA of its own (`ca.pem`), as a private server would have; returns the CA's path.
+pub fn localhost_tls(dir: &Path) -> PathBuf {
+    openssl_ca(dir, "/CN=Test TLS CA", 2);
+    for args in [
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.csr",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ][..],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-copy_extensions",
+            "copyall",
+            "-out",
+            "tls.pem",
+        ],
+    ] {
+        let (ok, text) = tool("openssl", args, dir);
+        assert!(ok, "{text}");
+    }
+    dir.join("ca.pem")
+}
+
+/// A real SMTP server (Python's aiosmtpd) on a loopback port that requires STARTTLS and the
+/// login `trustops`/`sink-password`, keeping each message it accepts in `dir/mail/N.eml`;
+/// stopped when dropped.
+pub struct SmtpSink {
+    child: std::process::Child,
+    pub port: u16,
+    /// The CA of the sink's certificate (what `caFile` must name).
+    pub ca: PathBuf,
+    mail: PathBuf,
+}
+
+impl SmtpSink {
+    pub fn start(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir.join("mail")).unwrap();
+        let ca = localhost_tls(dir);
+        let port = free_port();
+        let mut child = Command::new("python3")
+            .arg(root().join("tests/support/smtp_sink.py"))
+            .args([
+                &port.to_string(),
+                "tls.pem",
+                "tls.key",
+                "mail",
+                "trustops",
+                "sink-password",
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect(
+                "python3 is needed for the SMTP sink: apt-get install python3 (ci/check.sh does)",
+            );
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        if line.trim() != "ready" {
+            let mut stderr = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+            panic!(
+                "the SMTP sink did not start (apt-get install python3-aiosmtpd; ci/check.sh does):\n{stderr}"
+            );
+        }
+        Self {
+            child,
+            port,
+            ca,
+            mail: dir.join("mail"),
+        }
+    }
+
+    /// The messages accepted so far, in order.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.mail)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort_by_key(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u32>().ok())
+        });
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A real `cfssl serve` (Debian golang-cfssl) on a loopback port with the CA in `dir`
 /// (`ca.pem`, `ca.key`) and a certificate database (`certs.db`, which revocation needs),
 /// stopped when dropped.

@@ -1,7 +1,7 @@
 //! A real ACME server: Debian's `pebble` on free loopback ports, with a TLS certificate made
 //! for the test, challenges always valid and no nonce rejection; stopped when dropped.
 
-use super::{free_port, python, tool};
+use super::{free_port, python};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,46 +18,7 @@ impl Pebble {
     /// Starts pebble with its files in `dir` (created).
     pub fn start(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
-        // Pebble's HTTPS certificate, from a CA of its own that clients trust through caFile.
-        super::openssl_ca(dir, "/CN=Pebble Test TLS CA", 2);
-        for args in [
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "tls.key",
-                "-out",
-                "tls.csr",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ][..],
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "tls.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-copy_extensions",
-                "copyall",
-                "-out",
-                "tls.pem",
-            ],
-        ] {
-            let (ok, text) = tool("openssl", args, dir);
-            assert!(ok, "{text}");
-        }
+        let tls_root = super::localhost_tls(dir);
         let (acme_port, management_port) = (free_port(), free_port());
         let config = format!(
             r#"{{"pebble": {{"listenAddress": "127.0.0.1:{acme_port}", "managementListenAddress": "127.0.0.1:{management_port}", "certificate": "tls.pem", "privateKey": "tls.key", "httpPort": {}, "tlsPort": {}, "ocspResponderURL": "", "externalAccountBindingRequired": false}}}}"#,
@@ -81,7 +42,7 @@ impl Pebble {
             child,
             acme_port,
             management_port,
-            tls_root: dir.join("ca.pem"),
+            tls_root,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         for port in [acme_port, management_port] {

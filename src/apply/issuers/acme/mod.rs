@@ -49,7 +49,7 @@ impl Acme {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the ACME client: {}", chain(&e)))?;
+            .map_err(|e| format!("cannot start the ACME client: {}", crate::apply::causes(&e)))?;
         runtime.block_on(async {
             tokio::time::timeout(DEADLINE, work)
                 .await
@@ -63,18 +63,19 @@ impl Acme {
         let builder = match &self.ca_file {
             Some(roots) => Account::builder_with_root(roots)
                 .map_err(|e| format!("cannot trust {}: {e}", roots.display()))?,
-            None => Account::builder().map_err(|e| format!("cannot start HTTPS: {}", chain(&e)))?,
+            None => Account::builder()
+                .map_err(|e| format!("cannot start HTTPS: {}", crate::apply::causes(&e)))?,
         };
         let (account, _) = builder
             .create_from_key(key, self.directory_url.clone())
             .await
-            .map_err(|e| format!("account: {}", chain(&e)))?;
+            .map_err(|e| format!("account: {}", crate::apply::causes(&e)))?;
         if let Some(email) = &self.email {
             let contact = format!("mailto:{email}");
             account
                 .update_contacts(&[contact.as_str()])
                 .await
-                .map_err(|e| format!("account contact: {}", chain(&e)))?;
+                .map_err(|e| format!("account contact: {}", crate::apply::causes(&e)))?;
         }
         Ok(account)
     }
@@ -94,7 +95,7 @@ impl Acme {
                 })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let (_, der) = Key::generate_pkcs8()
-                    .map_err(|e| format!("cannot make a key: {}", chain(&e)))?;
+                    .map_err(|e| format!("cannot make a key: {}", crate::apply::causes(&e)))?;
                 let der = der.secret_pkcs8_der().to_vec();
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent)
@@ -104,7 +105,9 @@ impl Acme {
                     path,
                     &crate::apply::deploy::private_key_pem(&der),
                 )
-                .map_err(|e| format!("cannot write the account key: {}", chain(&e)))?;
+                .map_err(|e| {
+                    format!("cannot write the account key: {}", crate::apply::causes(&e))
+                })?;
                 der
             }
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
@@ -123,13 +126,13 @@ impl Acme {
         let mut order = account
             .new_order(&NewOrder::new(&identifiers))
             .await
-            .map_err(|e| format!("new order: {}", chain(&e)))?;
+            .map_err(|e| format!("new order: {}", crate::apply::causes(&e)))?;
         let mut session = self.solver.session();
         let result = async {
             let mut authorizations = order.authorizations();
             while let Some(authorization) = authorizations.next().await {
-                let mut authorization =
-                    authorization.map_err(|e| format!("authorization: {}", chain(&e)))?;
+                let mut authorization = authorization
+                    .map_err(|e| format!("authorization: {}", crate::apply::causes(&e)))?;
                 if authorization.status == AuthorizationStatus::Valid {
                     continue;
                 }
@@ -144,16 +147,15 @@ impl Acme {
                     _ => key_authorization.as_str().to_owned(),
                 };
                 session.present(&kind, &identifier, &challenge.token, &value)?;
-                challenge
-                    .set_ready()
-                    .await
-                    .map_err(|e| format!("challenge for {identifier}: {}", chain(&e)))?;
+                challenge.set_ready().await.map_err(|e| {
+                    format!("challenge for {identifier}: {}", crate::apply::causes(&e))
+                })?;
             }
             let patient = RetryPolicy::new().timeout(Duration::from_secs(90));
             let status = order
                 .poll_ready(&patient)
                 .await
-                .map_err(|e| format!("order: {}", chain(&e)))?;
+                .map_err(|e| format!("order: {}", crate::apply::causes(&e)))?;
             if status != OrderStatus::Ready {
                 return Err(format!(
                     "the order is {status:?}, not ready: a challenge failed"
@@ -166,11 +168,11 @@ impl Acme {
             order
                 .finalize_csr(&csr)
                 .await
-                .map_err(|e| format!("finalize: {}", chain(&e)))?;
+                .map_err(|e| format!("finalize: {}", crate::apply::causes(&e)))?;
             order
                 .poll_certificate(&patient)
                 .await
-                .map_err(|e| format!("certificate: {}", chain(&e)))
+                .map_err(|e| format!("certificate: {}", crate::apply::causes(&e)))
         }
         .await;
         drop(session);
@@ -218,7 +220,7 @@ impl Issuer for Acme {
                     reason: Some(reason),
                 })
                 .await
-                .map_err(|e| format!("revoke: {}", chain(&e)))
+                .map_err(|e| format!("revoke: {}", crate::apply::causes(&e)))
         })
         .map_err(|e| format!("{}: {e}", self.name))?;
         Ok(format!(
@@ -245,20 +247,4 @@ fn reason(code: u8) -> Result<RevocationReason, String> {
         10 => RevocationReason::AaCompromise,
         other => return Err(format!("{other} is not an RFC 5280 reason code")),
     })
-}
-
-/// An error with its causes, `outer: inner: ...` (instant-acme's own message alone often
-/// says only "client error").
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
 }
