@@ -1,5 +1,5 @@
 //! A minimal HTTP/1.1 client for JSON POSTs (webhooks, CA APIs): HTTP or HTTPS with the
-//! system's root certificates plus any extra roots, one request per connection, no redirects.
+//! system's root certificates plus any extra roots (a private CA's `caFile`), one request per connection, no redirects.
 //! Errors never include the URL (webhook URLs are secrets).
 
 use std::io::{Read, Write};
@@ -7,8 +7,13 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// POSTs `body` as JSON to `url`; returns the HTTP status and the response body.
-pub fn post_json(url: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
+/// POSTs `body` as JSON to `url`, trusting the roots in `extra_roots` (PEM) besides the
+/// system's; returns the HTTP status and the response body.
+pub fn post_json(
+    url: &str,
+    body: &str,
+    extra_roots: Option<&std::path::Path>,
+) -> Result<(u16, Vec<u8>), String> {
     let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
     } else if let Some(rest) = url.strip_prefix("http://") {
@@ -40,7 +45,7 @@ pub fn post_json(url: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
     );
     let mut response = Vec::new();
     if tls {
-        let config = client_config()?;
+        let config = client_config(extra_roots)?;
         let name = rustls::pki_types::ServerName::try_from(host.to_owned())
             .map_err(|_| "the host is not a valid TLS name".to_owned())?;
         let connection = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
@@ -66,15 +71,31 @@ pub fn post_json(url: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
     Ok((status, body))
 }
 
-/// A TLS client trusting the system's roots (`SSL_CERT_FILE`, else the Debian bundle).
-fn client_config() -> Result<Arc<rustls::ClientConfig>, String> {
+/// A TLS client trusting the system's roots (`SSL_CERT_FILE`, else the Debian bundle, when
+/// present) and those in `extra`.
+fn client_config(extra: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     let bundle = std::env::var("SSL_CERT_FILE")
         .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into());
-    let text =
-        std::fs::read(&bundle).map_err(|e| format!("cannot read the roots in {bundle}: {e}"))?;
     let mut roots = rustls::RootCertStore::empty();
-    for der in crate::discover::pem_certificates(&text) {
-        let _ = roots.add(rustls::pki_types::CertificateDer::from(der));
+    let system = std::fs::read(&bundle);
+    if system.is_err() && extra.is_none() {
+        return Err(format!("cannot read the system roots in {bundle}"));
+    }
+    let mut add = |text: &[u8]| {
+        for der in crate::discover::pem_certificates(text) {
+            let _ = roots.add(rustls::pki_types::CertificateDer::from(der));
+        }
+    };
+    if let Ok(text) = system {
+        add(&text);
+    }
+    if let Some(path) = extra {
+        let text = std::fs::read(path)
+            .map_err(|e| format!("cannot read the roots in {}: {e}", path.display()))?;
+        if crate::discover::pem_certificates(&text).is_empty() {
+            return Err(format!("{} holds no PEM certificate", path.display()));
+        }
+        add(&text);
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)

@@ -6,14 +6,15 @@ use crate::apply::crash::{amend, estate_with, record, sh};
 use crate::support::CfsslServer;
 use std::path::Path;
 
-/// Declares the issuer `cfssl-ca` at `port` in the estate.
-fn declare(dir: &Path, port: u16) {
+/// Declares the issuer `cfssl-ca` at `url` in the estate, trusting `ca_file` for HTTPS.
+fn declare(dir: &Path, url: &str, ca_file: Option<&Path>) {
     let hosts = "kind: Source\nmetadata: {name: hosts}";
+    let ca_file = ca_file.map_or(String::new(), |f| format!(", caFile: {}", f.display()));
     amend(
         dir,
         hosts,
         &format!(
-            "kind: Issuer\nmetadata: {{name: cfssl-ca}}\nspec: {{cfssl: {{url: \"http://127.0.0.1:{port}\"}}}}\n---\napiVersion: trustops.dev/v1alpha1\n{hosts}"
+            "kind: Issuer\nmetadata: {{name: cfssl-ca}}\nspec: {{cfssl: {{url: \"{url}\"{ca_file}}}}}\n---\napiVersion: trustops.dev/v1alpha1\n{hosts}"
         ),
         "a CFSSL CA",
     );
@@ -23,8 +24,13 @@ fn declare(dir: &Path, port: u16) {
 fn cfssl_signs_the_csr_the_chain_verifies_and_revocations_reach_its_database() {
     let test = estate_with("[cfssl-ca]", "auto", "");
     let dir = test.dir.path();
-    let server = CfsslServer::start(&dir.join("pki"));
-    declare(dir, server.port);
+    // Over HTTPS, with the server's private CA trusted through caFile.
+    let (server, https_ca) = CfsslServer::start_https(&dir.join("pki"));
+    declare(
+        dir,
+        &format!("https://localhost:{}", server.port),
+        Some(&https_ca),
+    );
     let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     sh(
@@ -55,7 +61,8 @@ fn cfssl_signs_the_csr_the_chain_verifies_and_revocations_reach_its_database() {
 fn with_the_ca_api_down_the_next_issuer_issues_and_the_record_says_why() {
     let test = estate_with("[cfssl-ca, local-ca]", "auto", "");
     let dir = test.dir.path();
-    declare(dir, crate::support::free_port());
+    let closed = crate::support::free_port();
+    declare(dir, &format!("http://127.0.0.1:{closed}"), None);
     let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     let yaml = record(dir, "rotate-db-svc-tls.yaml");

@@ -399,7 +399,25 @@ pub struct CfsslServer {
 const CFSSL_TABLES: &str = "CREATE TABLE certificates (serial_number blob, authority_key_identifier blob, ca_label blob, status blob, reason int, expiry timestamp, revoked_at timestamp, pem blob, PRIMARY KEY (serial_number, authority_key_identifier)); CREATE TABLE ocsp_responses (serial_number blob, authority_key_identifier blob, body blob, expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));";
 
 impl CfsslServer {
+    /// Serves plain HTTP.
     pub fn start(dir: &Path) -> Self {
+        Self::spawn(dir, &[])
+    }
+
+    /// Serves HTTPS with a certificate for localhost from a private CA; the CA's PEM is
+    /// returned for `caFile`.
+    pub fn start_https(dir: &Path) -> (Self, PathBuf) {
+        let https = dir.join("https");
+        std::fs::create_dir_all(&https).unwrap();
+        let ca = localhost_tls(&https);
+        let server = Self::spawn(
+            dir,
+            &["-tls-cert", "https/tls.pem", "-tls-key", "https/tls.key"],
+        );
+        (server, ca)
+    }
+
+    fn spawn(dir: &Path, extra: &[&str]) -> Self {
         let port = free_port();
         let db = dir.join("certs.db");
         python(
@@ -413,6 +431,7 @@ impl CfsslServer {
         .unwrap();
         let child = Command::new("cfssl")
             .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string(), "-ca", "ca.pem", "-ca-key", "ca.key", "-db-config", "db.json"])
+            .args(extra)
             .current_dir(dir)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

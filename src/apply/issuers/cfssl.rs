@@ -17,14 +17,17 @@ pub struct Cfssl {
     pub profile: Option<String>,
     /// CA label, for multi-root servers.
     pub label: Option<String>,
+    /// Extra roots to trust for the server's HTTPS (`caFile`, resolved).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Cfssl {
     /// Calls `endpoint` with `body`; the `result` of a successful answer.
     fn call(&self, endpoint: &str, body: &Value) -> Result<Value, String> {
         let url = format!("{}/api/v1/cfssl/{endpoint}", self.url);
-        let (status, bytes) = crate::apply::http::post_json(&url, &body.to_string())
-            .map_err(|e| format!("{}: {e}", self.name))?;
+        let (status, bytes) =
+            crate::apply::http::post_json(&url, &body.to_string(), self.ca_file.as_deref())
+                .map_err(|e| format!("{}: {e}", self.name))?;
         let answer: Value = serde_json::from_slice(&bytes)
             .map_err(|_| format!("{}: {endpoint} answered {status} without JSON", self.name))?;
         if answer["success"] == true {

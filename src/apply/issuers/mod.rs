@@ -217,6 +217,10 @@ pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Is
             url: cfssl.url.value.trim_end_matches('/').to_owned(),
             profile: cfssl.profile.clone(),
             label: cfssl.label.clone(),
+            ca_file: cfssl
+                .ca_file
+                .as_ref()
+                .map(|f| crate::reconcile::resolve(base, &f.value)),
         }));
     }
     if let Some(acme) = &spec.acme {
