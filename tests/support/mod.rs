@@ -399,11 +399,6 @@ pub struct CfsslServer {
 const CFSSL_TABLES: &str = "CREATE TABLE certificates (serial_number blob, authority_key_identifier blob, ca_label blob, status blob, reason int, expiry timestamp, revoked_at timestamp, pem blob, PRIMARY KEY (serial_number, authority_key_identifier)); CREATE TABLE ocsp_responses (serial_number blob, authority_key_identifier blob, body blob, expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));";
 
 impl CfsslServer {
-    /// Serves plain HTTP.
-    pub fn start(dir: &Path) -> Self {
-        Self::spawn(dir, &[])
-    }
-
     /// Serves HTTPS with a certificate for localhost from a private CA; the CA's PEM is
     /// returned for `caFile`.
     pub fn start_https(dir: &Path) -> (Self, PathBuf) {
