@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod discover;
 mod email;
+mod examples;
 mod git;
 mod issuers;
 mod plan;
