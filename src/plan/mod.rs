@@ -32,7 +32,7 @@ pub struct Options {
     pub inputs: Inputs,
     /// When each credential's owner was first told about its expiry
     /// (`identity/credential@sha256` → instant), from the audit trail
-    /// ([`crate::audit::first_notices`]); the escalation ladder counts from there.
+    /// ([`crate::audit::Trail::first_notices`]); the escalation ladder counts from there.
     pub first_notices: BTreeMap<String, Timestamp>,
 }
 
