@@ -651,16 +651,23 @@ spec:
 
     /// The audit record whose file name ends with `suffix` (the first on the audit branch).
     pub(crate) fn record(dir: &Path, suffix: &str) -> String {
+        record_where(dir, |files| files.find(|f| f.ends_with(suffix)))
+    }
+
+    /// The audit record `pick` chooses among the files on the audit branch.
+    pub(crate) fn record_where(
+        dir: &Path,
+        pick: impl for<'a> FnOnce(&mut std::str::Lines<'a>) -> Option<&'a str>,
+    ) -> String {
         let repo = dir.join("repo");
         let files = sh(
             &repo,
             "git",
             &["ls-tree", "-r", "--name-only", "trustops-audit"],
         );
-        let file = files
-            .lines()
-            .find(|f| f.ends_with(suffix))
-            .unwrap_or_else(|| panic!("no record *{suffix} in:\n{files}"));
+        let file = pick(&mut files.lines())
+            .unwrap_or_else(|| panic!("no such record in:\n{files}"))
+            .to_owned();
         sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
     }
 
@@ -671,8 +678,14 @@ spec:
         let yaml = std::fs::read_to_string(&file).unwrap();
         assert!(yaml.contains(from), "{from} not in the declarations");
         std::fs::write(&file, yaml.replace(from, to)).unwrap();
+        commit_all(&repo, message);
+    }
+
+    /// Commits everything in the estate's repository as the test user.
+    pub(crate) fn commit_all(repo: &Path, message: &str) {
+        sh(repo, "git", &["add", "-A"]);
         sh(
-            &repo,
+            repo,
             "git",
             &[
                 "-c",
@@ -680,7 +693,7 @@ spec:
                 "-c",
                 "user.email=t@t",
                 "commit",
-                "-qam",
+                "-qm",
                 message,
             ],
         );

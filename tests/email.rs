@@ -2,7 +2,7 @@
 //! and a login: the owner's address gets one message when the notice threshold is crossed, the
 //! record says the relay accepted it, and a refused login is a failed record, not a crash.
 
-use crate::apply::crash::{estate, record, sh};
+use crate::apply::crash::{commit_all, estate, record};
 use crate::support::SmtpSink;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,20 +23,7 @@ fn declare_relay(dir: &Path, sink: &SmtpSink) {
         ),
     )
     .unwrap();
-    sh(&repo, "git", &["add", "trustops.yaml"]);
-    sh(
-        &repo,
-        "git",
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "an SMTP relay",
-        ],
-    );
+    commit_all(&repo, "an SMTP relay");
 }
 
 fn trustops(dir: &Path, now: &str, password: &str, args: &[&str]) -> Output {

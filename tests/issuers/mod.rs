@@ -76,15 +76,7 @@ pub(super) fn revoke(dir: &Path, certificate: &str, reason: &str) -> String {
 
 /// The audit record of the last `trustops revoke` (a one-action plan `revoke-…`).
 pub(super) fn revocation_record(dir: &Path) -> String {
-    let repo = dir.join("repo");
-    let files = sh(
-        &repo,
-        "git",
-        &["ls-tree", "-r", "--name-only", "trustops-audit"],
-    );
-    let file = files
-        .lines()
-        .rfind(|f| f.contains("/revoke-") && f.contains("-revoke-"))
-        .unwrap_or_else(|| panic!("no revocation record in:\n{files}"));
-    sh(&repo, "git", &["show", &format!("trustops-audit:{file}")])
+    crate::apply::crash::record_where(dir, |files| {
+        files.rfind(|f| f.contains("/revoke-") && f.contains("-revoke-"))
+    })
 }
