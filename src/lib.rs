@@ -9,6 +9,7 @@
 //!
 //! [`load`] reads and validates a governance repository into a [`model::Model`], reporting every
 //! problem as a [`diag::Diagnostic`]; [`render`] prints diagnostics for people and machines;
+//! [`diff`] says what a change to the declarations means between two revisions;
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
 
 pub mod apply;
@@ -17,6 +18,7 @@ pub mod cli;
 pub mod command;
 pub mod demo;
 pub mod diag;
+pub mod diff;
 pub mod discover;
 pub mod git;
 pub mod load;

@@ -10,6 +10,7 @@
 mod apply;
 mod cli;
 mod demo;
+mod diff;
 mod discover;
 mod email;
 mod examples;

@@ -65,6 +65,12 @@ pub(super) fn load_valid(global: &Global) -> anyhow::Result<load::Outcome> {
         repo: global.repo.clone(),
     })
     .with_context(|| format!("cannot read the declarations in {}", global.repo.display()))?;
+    valid(loaded, "the declarations are invalid")
+}
+
+/// `loaded`, when it has no errors; else its diagnostics on stderr (one line each, as
+/// `validate --format short` prints them) and an error starting with `what`.
+pub(super) fn valid(loaded: load::Outcome, what: &str) -> anyhow::Result<load::Outcome> {
     if crate::diag::has_errors(&loaded.diagnostics) {
         let mut err = std::io::stderr().lock();
         let summary = super::validate::summary(&loaded);
@@ -75,9 +81,7 @@ pub(super) fn load_valid(global: &Global) -> anyhow::Result<load::Outcome> {
             &loaded.diagnostics,
             &summary,
         )?;
-        bail!(
-            "the declarations are invalid; fix them first (trustops validate shows each problem)"
-        );
+        bail!("{what}; fix them first (trustops validate shows each problem)");
     }
     Ok(loaded)
 }

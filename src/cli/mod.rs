@@ -4,6 +4,7 @@
 
 mod apply;
 mod demo;
+mod diff;
 mod discover;
 mod plan;
 mod revoke;
@@ -91,6 +92,8 @@ enum Command {
     Discover(discover::Args),
     /// Compare declared and discovered state: findings, and the actions that fix them.
     Plan(plan::Args),
+    /// What a change to the declarations means: risks and the owners who must approve it.
+    Diff(diff::Args),
     /// Carry out a saved plan through issuers and record it in a signed audit commit.
     Apply(apply::Args),
     /// Revoke a certificate now, with an RFC 5280 reason, through the issuer that issued it.
@@ -122,6 +125,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
         Command::Plan(args) => plan::run(&cli.global, &args, &mut out),
+        Command::Diff(args) => diff::run(&cli.global, &args, &mut out),
         Command::Apply(args) => apply::run(&cli.global, &args, &mut out),
         Command::Revoke(args) => revoke::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),

@@ -11,7 +11,7 @@ mod read;
 mod sign;
 
 pub use commit::{Change, Written, commit};
-pub use read::{checked_out, files_under, git_dir, head_commit, read};
+pub use read::{TreeFile, checked_out, files_under, git_dir, head_commit, read, tree_files};
 pub use sign::Signer;
 
 use std::path::{Path, PathBuf};

@@ -14,13 +14,72 @@ pub fn head_commit(dir: &Path) -> Option<String> {
 /// Every file path under `prefix` (`audit/`) in the tree of `branch`, or nothing when the
 /// branch does not exist yet.
 pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>, Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Git {
+    let repo = open(dir)?;
+    let Some(tree) = branch_tree(dir, &repo, branch)? else {
+        return Ok(Vec::new());
+    };
+    Ok(walk(dir, &repo, tree, prefix)?
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect())
+}
+
+/// A file of a tree: its path from the root and its bytes.
+pub type TreeFile = (String, Vec<u8>);
+
+/// The commit `revision` names (`main`, `HEAD~2`, a commit id: anything `git rev-parse`
+/// takes) and every file in its tree, with its bytes; files over `max_bytes` are listed empty.
+pub fn tree_files(
+    dir: &Path,
+    revision: &str,
+    max_bytes: usize,
+) -> Result<(String, Vec<TreeFile>), Error> {
+    let repo = open(dir)?;
+    let fail = failure(dir);
+    let commit = repo
+        .rev_parse_single(revision)
+        .map_err(|e| Error::Git {
+            repo: dir.to_owned(),
+            message: format!("revision {revision}: {e}"),
+        })?
+        .object()
+        .map_err(|e| fail(&e))?
+        .peel_to_commit()
+        .map_err(|e| fail(&e))?;
+    let tree = commit.tree().map_err(|e| fail(&e))?;
+    let mut files = Vec::new();
+    for (path, id) in walk(dir, &repo, tree, "")? {
+        let object = repo.find_object(id).map_err(|e| fail(&e))?;
+        let bytes = if object.data.len() > max_bytes {
+            Vec::new()
+        } else {
+            object.data.clone()
+        };
+        files.push((path, bytes));
+    }
+    Ok((commit.id.to_string(), files))
+}
+
+fn failure(dir: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
+    move |e| Error::Git {
         repo: dir.to_owned(),
         message: e.to_string(),
-    };
-    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    }
+}
+
+fn open(dir: &Path) -> Result<gix::Repository, Error> {
+    gix::open(dir).map_err(|e| failure(dir)(&e))
+}
+
+/// The tree of `branch`, if the branch exists.
+fn branch_tree<'r>(
+    dir: &Path,
+    repo: &'r gix::Repository,
+    branch: &str,
+) -> Result<Option<gix::Tree<'r>>, Error> {
+    let fail = failure(dir);
     let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
     let tree = repo
@@ -28,6 +87,17 @@ pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>
         .map_err(|e| fail(&e))?
         .peel_to_tree()
         .map_err(|e| fail(&e))?;
+    Ok(Some(tree))
+}
+
+/// The blobs under `prefix` in `tree` (every one for an empty prefix), path-sorted.
+fn walk(
+    dir: &Path,
+    repo: &gix::Repository,
+    tree: gix::Tree<'_>,
+    prefix: &str,
+) -> Result<Vec<(String, gix::ObjectId)>, Error> {
+    let fail = failure(dir);
     let mut out = Vec::new();
     let mut pending = vec![(String::new(), tree.id)];
     while let Some((path, id)) = pending.pop() {
@@ -41,11 +111,11 @@ pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>
             let name = format!("{path}{}", entry.filename());
             let inside = name.starts_with(prefix) || prefix.starts_with(&format!("{name}/"));
             if entry.mode().is_tree() {
-                if inside || prefix.is_empty() {
+                if inside {
                     pending.push((format!("{name}/"), entry.object_id()));
                 }
-            } else if name.starts_with(prefix) {
-                out.push(name);
+            } else if entry.mode().is_blob() && name.starts_with(prefix) {
+                out.push((name, entry.object_id()));
             }
         }
     }
@@ -64,20 +134,11 @@ pub fn git_dir(dir: &Path) -> Result<PathBuf, Error> {
 
 /// The content of `path` in the tree of `branch`, if both exist.
 pub fn read(dir: &Path, branch: &str, path: &str) -> Result<Option<Vec<u8>>, Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Git {
-        repo: dir.to_owned(),
-        message: e.to_string(),
-    };
-    let repo = gix::open(dir).map_err(|e| fail(&e))?;
-    let Some(mut reference) = repo.try_find_reference(branch).map_err(|e| fail(&e))? else {
+    let repo = open(dir)?;
+    let fail = failure(dir);
+    let Some(tree) = branch_tree(dir, &repo, branch)? else {
         return Ok(None);
     };
-    let id = reference.peel_to_id().map_err(|e| fail(&e))?.detach();
-    let tree = repo
-        .find_object(id)
-        .map_err(|e| fail(&e))?
-        .peel_to_tree()
-        .map_err(|e| fail(&e))?;
     let Some(entry) = tree.lookup_entry_by_path(path).map_err(|e| fail(&e))? else {
         return Ok(None);
     };

@@ -20,6 +20,9 @@ use crate::diag::{Diagnostic, Files};
 use crate::model::{Model, RepoConfig};
 use std::path::PathBuf;
 
+/// The largest declaration file read, in bytes.
+pub const MAX_FILE_BYTES: usize = yaml::MAX_FILE_BYTES;
+
 /// What to load.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -85,6 +88,17 @@ pub fn load(options: &Options) -> Result<Outcome, Error> {
     diagnostics.append(&mut outcome.diagnostics);
     outcome.diagnostics = diagnostics;
     Ok(outcome)
+}
+
+/// Loads the declarations of a whole tree already in memory (a Git revision's files, paths
+/// relative to the root), choosing files and settings as [`load`] does for a work tree.
+pub fn from_tree(files: Vec<(String, Vec<u8>)>) -> Outcome {
+    let mut diagnostics = Vec::new();
+    let (config, inputs) = walk::select(files, &mut diagnostics);
+    let mut outcome = from_inputs_with(config, inputs);
+    diagnostics.append(&mut outcome.diagnostics);
+    outcome.diagnostics = diagnostics;
+    outcome
 }
 
 /// Loads declarations from files already in memory, with default settings.

@@ -12,6 +12,11 @@ pub(super) fn read_config(repo: &Path, diagnostics: &mut Vec<Diagnostic>) -> Rep
     let Ok(text) = std::fs::read_to_string(&path) else {
         return RepoConfig::default();
     };
+    parse_config(text, diagnostics)
+}
+
+/// The settings in `text` (a `trustops.yaml`); the defaults and a diagnostic when invalid.
+pub(super) fn parse_config(text: String, diagnostics: &mut Vec<Diagnostic>) -> RepoConfig {
     match serde_saphyr::from_str_with_options::<RepoConfig>(&text, yaml::options()) {
         Ok(config) => config,
         Err(e) => {
@@ -31,12 +36,7 @@ pub(super) fn read_inputs(
     config: &RepoConfig,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<Input>, Error> {
-    let roots: Vec<String> = if config.paths.is_empty() {
-        vec![String::new()]
-    } else {
-        config.paths.iter().map(|p| clean(p)).collect()
-    };
-    let excluded: Vec<String> = config.exclude.iter().map(|p| clean(p)).collect();
+    let (roots, excluded) = scope(config);
     let mut inputs = Vec::new();
     for root in roots {
         let start = repo.join(&root);
@@ -50,19 +50,14 @@ pub(super) fn read_inputs(
         let walker = WalkDir::new(&start)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| {
-                let rel = relative(repo, e.path());
-                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-                !hidden && rel != "audit" && !excluded.iter().any(|x| is_under(&rel, x))
-            });
+            .filter_entry(|e| e.depth() == 0 || !skipped(&relative(repo, e.path()), &excluded));
         for entry in walker {
             let entry = entry.map_err(|source| Error::Walk {
                 path: start.clone(),
                 source,
             })?;
             let rel = relative(repo, entry.path());
-            let is_yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
-            if !entry.file_type().is_file() || !is_yaml || rel == config_file_name() {
+            if !entry.file_type().is_file() || !declaration_file(&rel) {
                 continue;
             }
             match read(entry.path()) {
@@ -79,6 +74,55 @@ pub(super) fn read_inputs(
     }
     inputs.dedup_by(|a, b| a.path == b.path);
     Ok(inputs)
+}
+
+/// The folders declarations are read from (`paths`, `""` for the whole repository) and the
+/// paths excluded, as the settings say.
+fn scope(config: &RepoConfig) -> (Vec<String>, Vec<String>) {
+    let roots = if config.paths.is_empty() {
+        vec![String::new()]
+    } else {
+        config.paths.iter().map(|p| clean(p)).collect()
+    };
+    (roots, config.exclude.iter().map(|p| clean(p)).collect())
+}
+
+/// Whether `rel` (a path relative to the root) is skipped: inside a hidden folder or file,
+/// the audit trail, or an excluded path.
+fn skipped(rel: &str, excluded: &[String]) -> bool {
+    rel.split('/').any(|part| part.starts_with('.'))
+        || is_under(rel, "audit")
+        || excluded.iter().any(|x| is_under(rel, x))
+}
+
+/// Whether a file at `rel` holds declarations (by name; `trustops.yaml` holds settings).
+fn declaration_file(rel: &str) -> bool {
+    (rel.ends_with(".yaml") || rel.ends_with(".yml")) && rel != config_file_name()
+}
+
+/// The declaration files among `files` (a whole tree, e.g. a Git revision's, paths relative
+/// to the root), chosen as the walk of a work tree chooses them, with the settings of the
+/// tree's own `trustops.yaml`.
+pub(super) fn select(
+    files: Vec<(String, Vec<u8>)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (RepoConfig, Vec<Input>) {
+    let config = files
+        .iter()
+        .find(|(path, _)| path == config_file_name())
+        .map(|(_, bytes)| parse_config(String::from_utf8_lossy(bytes).into_owned(), diagnostics))
+        .unwrap_or_default();
+    let (roots, excluded) = scope(&config);
+    let inputs = files
+        .into_iter()
+        .filter(|(path, _)| {
+            declaration_file(path)
+                && !skipped(path, &excluded)
+                && roots.iter().any(|r| r.is_empty() || is_under(path, r))
+        })
+        .map(|(path, bytes)| Input { path, bytes })
+        .collect();
+    (config, inputs)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

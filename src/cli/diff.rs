@@ -1,0 +1,87 @@
+//! `trustops diff BASE [HEAD]`: what a change to the declarations means, for the reviewer of a
+//! pull request — read straight from Git (no checkout), the head defaulting to the work tree.
+
+use super::{Exit, Global};
+use crate::render::diff::{self as render_diff, Report, Side};
+use crate::{diff, git, load};
+use anyhow::Context as _;
+use std::io::Write;
+
+/// Arguments of `diff`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// The base revision: a branch, tag or commit, anything `git rev-parse` takes
+    /// (`origin/main`, `HEAD~1`).
+    #[arg(value_name = "BASE")]
+    base: String,
+    /// The head revision; default: the work tree, uncommitted changes included.
+    #[arg(value_name = "HEAD")]
+    head: Option<String>,
+    /// Output format: text, markdown (a PR comment with each document's YAML diff), json or
+    /// sarif (code scanning).
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif"])]
+    format: String,
+    /// Print a CODEOWNERS fragment (each changed file and the owners who must approve it)
+    /// instead.
+    #[arg(long)]
+    codeowners: bool,
+    /// Exit 2 when the declarations' meaning changed, 0 when not, 1 on errors.
+    #[arg(long)]
+    detailed_exitcode: bool,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let (base_commit, base) = revision(&repo, &args.base)?;
+    let (head_commit, head, head_name) = match &args.head {
+        Some(rev) => {
+            let (commit, loaded) = revision(&repo, rev)?;
+            (Some(commit), loaded, rev.clone())
+        }
+        None => {
+            let loaded = load::load(&load::Options { repo: repo.clone() })
+                .with_context(|| format!("cannot read the work tree {}", repo.display()))?;
+            let loaded =
+                super::discover::valid(loaded, "the work tree's declarations are invalid")?;
+            (None, loaded, "work tree".to_owned())
+        }
+    };
+    let changes = diff::diff(&base.model, &head.model);
+    let report = Report {
+        base: Side {
+            revision: args.base.clone(),
+            commit: Some(base_commit),
+            model: &base.model,
+        },
+        head: Side {
+            revision: head_name,
+            commit: head_commit,
+            model: &head.model,
+        },
+        changes: &changes,
+    };
+    if args.codeowners {
+        render_diff::codeowners(out, &report)?;
+    } else {
+        match args.format.as_str() {
+            "markdown" => render_diff::markdown(out, &report)?,
+            "json" => render_diff::json(out, &report)?,
+            "sarif" => render_diff::sarif(out, &report)?,
+            _ => render_diff::text(out, &report)?,
+        }
+    }
+    Ok(if args.detailed_exitcode && !changes.is_empty() {
+        Exit::Pending
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The declarations at `rev`, read from Git without a checkout, and its commit.
+fn revision(repo: &std::path::Path, rev: &str) -> anyhow::Result<(String, load::Outcome)> {
+    let (commit, files) = git::tree_files(repo, rev, load::MAX_FILE_BYTES)
+        .with_context(|| format!("cannot read revision {rev}"))?;
+    let loaded = load::from_tree(files);
+    let loaded = super::discover::valid(loaded, &format!("the declarations at {rev} are invalid"))?;
+    Ok((commit, loaded))
+}

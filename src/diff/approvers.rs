@@ -1,0 +1,81 @@
+//! Whose approval a change needs: the owners of every identity it affects, in the base or the
+//! head — for a policy, every identity under it; for an issuer, every identity whose policy or
+//! credential lists it; for a source, every identity matching through it.
+
+use crate::model::{Identity, Model};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Owners by what they depend on, from both revisions.
+#[derive(Clone, Debug, Default)]
+pub struct Approvers {
+    by_identity: BTreeMap<String, BTreeSet<String>>,
+    by_policy: BTreeMap<String, BTreeSet<String>>,
+    by_issuer: BTreeMap<String, BTreeSet<String>>,
+    by_source: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Approvers {
+    /// Indexes `base` and `head`.
+    pub fn new(base: &Model, head: &Model) -> Self {
+        let mut a = Approvers::default();
+        for model in [base, head] {
+            for identity in model.identities.values() {
+                a.index(model, identity);
+            }
+        }
+        a
+    }
+
+    fn index(&mut self, model: &Model, identity: &Identity) {
+        let Some(owner) = identity.spec.owner.as_ref().map(|o| o.value.clone()) else {
+            return;
+        };
+        let add = |map: &mut BTreeMap<String, BTreeSet<String>>, key: &str| {
+            map.entry(key.to_owned()).or_default().insert(owner.clone());
+        };
+        add(&mut self.by_identity, identity.name());
+        let mut policies: Vec<&str> = identity
+            .spec
+            .policy
+            .iter()
+            .map(|p| p.value.as_str())
+            .collect();
+        for credential in &identity.spec.credentials {
+            policies.extend(credential.policy.iter().map(|p| p.value.as_str()));
+            for issuer in &credential.issuers {
+                add(&mut self.by_issuer, &issuer.value);
+            }
+            if let Some(source) = &credential.match_rule.value.source {
+                add(&mut self.by_source, &source.value);
+            }
+        }
+        for policy in policies {
+            add(&mut self.by_policy, policy);
+            if let Some(p) = model.policies.get(policy) {
+                for issuer in p.spec.issuers.iter().chain(&p.spec.allowed_issuers) {
+                    add(&mut self.by_issuer, &issuer.value);
+                }
+            }
+        }
+    }
+
+    /// Owners of the identity `name`.
+    pub fn identity(&self, name: &str) -> BTreeSet<String> {
+        self.by_identity.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Owners of every identity under the policy `name`.
+    pub fn policy(&self, name: &str) -> BTreeSet<String> {
+        self.by_policy.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Owners of every identity that may be issued by `name`.
+    pub fn issuer(&self, name: &str) -> BTreeSet<String> {
+        self.by_issuer.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Owners of every identity matched through the source `name`.
+    pub fn source(&self, name: &str) -> BTreeSet<String> {
+        self.by_source.get(name).cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,468 @@
+//! `trustops diff BASE [HEAD]` on a repository built here with real git: each kind of change
+//! with its risk and the owners who must approve it, the exit codes, revisions read from Git
+//! without a checkout, an invalid head reported with validate's diagnostics, and the outputs.
+
+use crate::support::{python, root};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A Git repository holding `tests/fixtures/diff`, committed on `main`.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("tests/fixtures/diff")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    commit(dir.path(), "base");
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn commit(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            message,
+        ],
+    );
+}
+
+/// Replaces `from` with `to` in `file` of the work tree.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} not in {file}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn diff(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .arg("--repo")
+        .arg(dir)
+        .arg("diff")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// The changes `diff main` reports for the work tree, checking it exits 2.
+fn changes(dir: &Path) -> Vec<Value> {
+    let out = diff(dir, &["main", "--format", "json", "--detailed-exitcode"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["changes"].as_array().unwrap().clone()
+}
+
+/// Applies `edits` to a fresh repository's work tree and asserts that a change `code` with
+/// `risk` and exactly `approvers` is reported (the message containing `says`).
+#[track_caller]
+fn expect(edits: &[(&str, &str, &str)], code: &str, risk: &str, approvers: &[&str], says: &str) {
+    let dir = repository();
+    for (file, from, to) in edits {
+        edit(dir.path(), file, from, to);
+    }
+    let changes = changes(dir.path());
+    let found = changes
+        .iter()
+        .find(|c| c["code"] == code && c["message"].as_str().unwrap().contains(says))
+        .unwrap_or_else(|| panic!("no {code} saying {says:?} in {changes:#?}"));
+    assert_eq!(found["risk"], risk, "{found:#}");
+    let who: Vec<&str> = found["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(who, approvers, "{found:#}");
+    assert!(found["line"].as_u64().unwrap() > 0, "{found:#}");
+}
+
+const ALL: &[&str] = &["data", "payments", "web"];
+
+#[test]
+fn loosening_a_policy_is_high_risk_for_every_owner_under_it() {
+    let p = "policies.yaml";
+    expect(
+        &[(p, "maxValidity: 90d", "maxValidity: 365d")],
+        "policy-loosened",
+        "high",
+        ALL,
+        "maxValidity loosened: 90d → 365d",
+    );
+    expect(
+        &[(p, "renewBefore: 30d", "renewBefore: 10d")],
+        "policy-loosened",
+        "high",
+        ALL,
+        "renewBefore renews later",
+    );
+    expect(
+        &[(p, "issuers: [ca-a]", "issuers: [ca-a, ca-b]")],
+        "policy-loosened",
+        "high",
+        ALL,
+        "issuer ca-b allowed",
+    );
+    expect(
+        &[(
+            p,
+            "- {type: ec, minSize: 256}",
+            "- {type: ec, minSize: 256}\n    - {type: rsa, minSize: 2048}",
+        )],
+        "policy-loosened",
+        "high",
+        ALL,
+        "rsa keys allowed",
+    );
+    expect(
+        &[(
+            p,
+            "- {type: ec, minSize: 256}",
+            "- {type: ec, minSize: 224}",
+        )],
+        "policy-loosened",
+        "high",
+        ALL,
+        "ec keys allowed from 224 bits",
+    );
+    expect(
+        &[(p, "approval: manual", "approval: auto")],
+        "policy-loosened",
+        "high",
+        ALL,
+        "approval: manual → auto",
+    );
+    expect(
+        &[(
+            p,
+            "forbiddenSignatureAlgorithms: [sha1WithRSAEncryption]",
+            "forbiddenSignatureAlgorithms: []",
+        )],
+        "policy-loosened",
+        "high",
+        ALL,
+        "sha1WithRSAEncryption no longer forbidden",
+    );
+}
+
+#[test]
+fn tightening_a_policy_is_low_risk() {
+    expect(
+        &[("policies.yaml", "maxValidity: 90d", "maxValidity: 60d")],
+        "policy-tightened",
+        "low",
+        ALL,
+        "maxValidity tightened",
+    );
+    expect(
+        &[("policies.yaml", "renewBefore: 30d", "renewBefore: 45d")],
+        "policy-tightened",
+        "low",
+        ALL,
+        "renews earlier",
+    );
+}
+
+#[test]
+fn identities_added_removed_renamed_and_handed_over() {
+    let i = "identities.yaml";
+    expect(
+        &[(i, "spec:\n  owner: web", "spec:\n  owner: data")],
+        "owner-changed",
+        "medium",
+        &["data", "web"],
+        "web owner: web → data",
+    );
+    let batch = "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: batch}\nspec:\n  owner: data\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [batch.acme.test]}\n      dnsNames: [batch.acme.test]\n";
+    expect(
+        &[(i, batch, "")],
+        "identity-removed",
+        "medium",
+        &["data"],
+        "identity batch removed",
+    );
+    expect(
+        &[(i, "metadata: {name: batch}", "metadata: {name: batch-jobs}")],
+        "identity-renamed",
+        "low",
+        &["data"],
+        "identity batch renamed to batch-jobs",
+    );
+    let added = batch.replace("batch", "reports");
+    expect(
+        &[(
+            i,
+            "---\napiVersion: trustops.dev/v1alpha1\nkind: Exception",
+            &format!("{added}---\napiVersion: trustops.dev/v1alpha1\nkind: Exception"),
+        )],
+        "identity-added",
+        "low",
+        &["data"],
+        "identity reports added",
+    );
+}
+
+#[test]
+fn credentials_matches_and_links() {
+    let i = "identities.yaml";
+    expect(
+        &[(
+            i,
+            "      dnsNames: [www.acme.test]\n",
+            "      dnsNames: [www.acme.test]\n    - name: client\n      type: x509-certificate\n      match: {dnsNames: [client.acme.test]}\n",
+        )],
+        "credential-added",
+        "low",
+        &["web"],
+        "credential web/client added",
+    );
+    expect(
+        &[
+            (
+                i,
+                "    - name: db\n      type: secret\n      policy: secrets\n      match: {secretId: \"vault:db/api\"}\n",
+                "",
+            ),
+            (i, "      rotateWith: [db]\n", ""),
+        ],
+        "credential-removed",
+        "medium",
+        &["payments"],
+        "credential api/db removed",
+    );
+    expect(
+        &[(
+            i,
+            "match: {dnsNames: [www.acme.test], source: hosts}",
+            "match: {dnsNames: [www.acme.test]}",
+        )],
+        "match-widened",
+        "high",
+        &["web"],
+        "web/tls match no longer requires source",
+    );
+    expect(
+        &[(
+            i,
+            "dnsNames: [api.acme.test, api2.acme.test]\n        source",
+            "dnsNames: [api.acme.test]\n        source",
+        )],
+        "match-widened",
+        "high",
+        &["payments"],
+        "no longer requires [\"api2.acme.test\"]",
+    );
+    expect(
+        &[(
+            i,
+            "match: {dnsNames: [batch.acme.test]}",
+            "match: {dnsNames: [batch.acme.test], source: hosts}",
+        )],
+        "match-narrowed",
+        "low",
+        &["data"],
+        "batch/tls match now requires source",
+    );
+    expect(
+        &[(i, "      rotateWith: [db]\n", "")],
+        "links-changed",
+        "medium",
+        &["payments"],
+        "api/tls rotateWith",
+    );
+}
+
+#[test]
+fn exceptions_added_or_extended_are_high_risk() {
+    let e = "identities.yaml";
+    expect(
+        &[(e, "expires: 2026-12-31", "expires: 2027-06-30")],
+        "exception-extended",
+        "high",
+        &["payments"],
+        "extended",
+    );
+    expect(
+        &[(e, "  credential: tls\n  rule: weak-key", "  rule: weak-key")],
+        "exception-extended",
+        "high",
+        &["payments"],
+        "no longer limited by credential",
+    );
+    expect(
+        &[(e, "expires: 2026-12-31", "expires: 2026-07-01")],
+        "exception-shortened",
+        "low",
+        &["payments"],
+        "shortened",
+    );
+    let extra = "\n---\napiVersion: trustops.dev/v1alpha1\nkind: Exception\nmetadata: {name: web-drift}\nspec:\n  identity: web\n  rule: drift\n  reason: Migrating.\n  approvedBy: security@acme.test\n  expires: 2026-09-01\n";
+    expect(
+        &[(e, "  ticket: SEC-42\n", &format!("  ticket: SEC-42{extra}"))],
+        "exception-added",
+        "high",
+        &["web"],
+        "exception web-drift waives drift until 2026-09-01",
+    );
+}
+
+#[test]
+fn no_change_exits_0_a_change_2_and_formatting_alone_is_no_change() {
+    let dir = repository();
+    let out = diff(dir.path(), &["main", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No change in meaning"));
+    // Reordering and reformatting YAML changes lines, not meaning.
+    edit(
+        dir.path(),
+        "issuers.yaml",
+        "spec:\n  exec: {command: [ca-a-issue]}",
+        "spec:\n  exec:\n    command:\n      - ca-a-issue",
+    );
+    let out = diff(dir.path(), &["main", "--detailed-exitcode"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn revisions_are_read_from_git_without_a_checkout() {
+    let dir = repository();
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "approval: manual",
+        "approval: auto",
+    );
+    commit(dir.path(), "auto-approve tls");
+    // The work tree may be anything meanwhile, even invalid: BASE and HEAD come from Git.
+    std::fs::write(dir.path().join("broken.yaml"), "apiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: x}\nspec: {owner: nobody}\n").unwrap();
+    let out = diff(
+        dir.path(),
+        &["HEAD~1", "HEAD", "--format", "json", "--detailed-exitcode"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["changes"].as_array().unwrap().len(), 1, "{json:#}");
+    assert_eq!(json["base"]["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(json["head"]["revision"], "HEAD");
+}
+
+#[test]
+fn an_invalid_head_is_reported_with_the_validate_diagnostics() {
+    let dir = repository();
+    edit(dir.path(), "identities.yaml", "owner: web", "owner: wbe");
+    let out = diff(dir.path(), &["main", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("identities.yaml:") && stderr.contains("error[unknown-reference]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean \"web\""), "{stderr}");
+    assert!(
+        stderr.contains("the work tree's declarations are invalid"),
+        "{stderr}"
+    );
+    let out = diff(dir.path(), &["no-such-branch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revision no-such-branch"));
+}
+
+/// Several changes at once, for the human-facing outputs.
+fn several() -> tempfile::TempDir {
+    let dir = repository();
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "maxValidity: 90d",
+        "maxValidity: 180d",
+    );
+    edit(
+        dir.path(),
+        "identities.yaml",
+        "spec:\n  owner: web",
+        "spec:\n  owner: data",
+    );
+    edit(
+        dir.path(),
+        "identities.yaml",
+        "expires: 2026-12-31",
+        "expires: 2027-03-31",
+    );
+    dir
+}
+
+#[test]
+fn text_markdown_and_codeowners_outputs() {
+    let dir = several();
+    let text = String::from_utf8(diff(dir.path(), &["main"]).stdout).unwrap();
+    insta::assert_snapshot!("diff_text", text);
+    let markdown =
+        String::from_utf8(diff(dir.path(), &["main", "--format", "markdown"]).stdout).unwrap();
+    insta::assert_snapshot!("diff_markdown", markdown);
+    let codeowners = String::from_utf8(diff(dir.path(), &["main", "--codeowners"]).stdout).unwrap();
+    insta::assert_snapshot!("diff_codeowners", codeowners);
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_schema() {
+    let dir = several();
+    let out = diff(dir.path(), &["main", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0));
+    let file = dir.path().join("diff.sarif");
+    std::fs::write(&file, &out.stdout).unwrap();
+    python(
+        "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+        &[
+            &file.to_string_lossy(),
+            &root()
+                .join("tests/fixtures/sarif-schema-2.1.0.json")
+                .to_string_lossy(),
+        ],
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let levels: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error", "error", "warning"]);
+}
