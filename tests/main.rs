@@ -8,6 +8,7 @@
 )]
 
 mod apply;
+mod audit;
 mod cli;
 mod demo;
 mod diff;

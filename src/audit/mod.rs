@@ -4,8 +4,10 @@
 //! in one signed commit per apply (through [`crate::git`]). Records say what was done, by whom,
 //! under which owner and policy, with which issuer, and how it ended; never a secret.
 //!
-//! Entry points: [`Record`] (the format) and [`path`] (where a record lives).
+//! Entry points: [`Record`] (the format), [`path`] (where a record lives), [`trail`] (what
+//! planning learns from it) and [`history`] (the trail read back from Git, and verified).
 
+pub mod history;
 mod record;
 
 pub use record::{Change, IssuerFailure, Outcome, Record, StepRecord};

@@ -3,6 +3,7 @@
 //! terminal or uses `anyhow`; no business logic lives here.
 
 mod apply;
+mod audit;
 mod demo;
 mod diff;
 mod discover;
@@ -98,6 +99,8 @@ enum Command {
     Apply(apply::Args),
     /// Revoke a certificate now, with an RFC 5280 reason, through the issuer that issued it.
     Revoke(revoke::Args),
+    /// The audit trail for auditors: log, verify, who-owned.
+    Audit(audit::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -128,6 +131,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Diff(args) => diff::run(&cli.global, &args, &mut out),
         Command::Apply(args) => apply::run(&cli.global, &args, &mut out),
         Command::Revoke(args) => revoke::run(&cli.global, &args, &mut out),
+        Command::Audit(args) => audit::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

@@ -7,12 +7,16 @@
 //! moves the branch compare-and-swap. Reading revisions builds on the same calls.
 
 mod commit;
+mod history;
 mod read;
 mod sign;
+mod signers;
 
 pub use commit::{Change, Written, commit};
+pub use history::{Changed, Commit, FileChange, Signed, history};
 pub use read::{TreeFile, checked_out, files_under, git_dir, head_commit, read, tree_files};
 pub use sign::Signer;
+pub use signers::{AllowedSigners, Signer as SignedBy};
 
 use std::path::{Path, PathBuf};
 

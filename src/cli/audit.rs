@@ -1,0 +1,316 @@
+//! `trustops audit log|verify|who-owned`: the audit trail and the declarations' history read
+//! back from Git, for auditors.
+
+use super::{Exit, Global};
+use crate::audit::history::{self, Entry, Filter};
+use crate::git;
+use anyhow::{Context as _, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `audit`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Audit records in the order they were committed.
+    Log(LogArgs),
+    /// Check that the trail is evidence: signed audit commits, no record changed or deleted.
+    Verify(VerifyArgs),
+    /// Who owned an identity or credential at an instant, and the commits that prove it.
+    WhoOwned(WhoOwnedArgs),
+}
+
+/// Where the audit trail is.
+#[derive(Debug, clap::Args)]
+struct Trail {
+    /// The branch the audit commits are on.
+    #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
+    branch: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct LogArgs {
+    #[command(flatten)]
+    trail: Trail,
+    /// Only records about this identity (or `identity/credential`).
+    #[arg(long, value_name = "IDENTITY")]
+    identity: Option<String>,
+    /// Only records of this owner.
+    #[arg(long, value_name = "OWNER")]
+    owner: Option<String>,
+    /// Only records started at or after this time (RFC 3339 or a date).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    trail: Trail,
+    /// The allowed-signers file (as for `gpg.ssh.allowedSignersFile`); default:
+    /// `allowed_signers` at the repository root.
+    #[arg(long, value_name = "FILE")]
+    allowed_signers: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct WhoOwnedArgs {
+    /// An identity, `identity/credential`, or a certificate's SHA-256 fingerprint (8+ hex
+    /// digits) or serial number as the audit trail records it.
+    #[arg(value_name = "CREDENTIAL-OR-IDENTITY")]
+    target: String,
+    /// The instant (RFC 3339 or a date).
+    #[arg(long, value_name = "TIME")]
+    at: String,
+    /// The revision whose history holds the declarations.
+    #[arg(long, default_value = "HEAD", value_name = "REV")]
+    rev: String,
+    #[command(flatten)]
+    trail: Trail,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    match &args.command {
+        Command::Log(a) => log(&repo, a, out),
+        Command::Verify(a) => verify(&repo, a, out),
+        Command::WhoOwned(a) => who_owned(&repo, a, out),
+    }
+}
+
+fn instant(text: &str, flag: &str) -> anyhow::Result<jiff::Timestamp> {
+    text.parse::<crate::model::Expiry>()
+        .map(|e| e.0)
+        .map_err(|_| anyhow::anyhow!("{flag} `{text}`: expected an RFC 3339 time or a date"))
+}
+
+/// The audit branch's history, with the files its commits changed under `audit/`.
+fn trail(repo: &Path, trail: &Trail) -> anyhow::Result<Vec<git::Commit>> {
+    let branch = trail.branch.trim_start_matches("refs/heads/");
+    git::history(repo, &format!("refs/heads/{branch}"), "audit/")?
+        .with_context(|| format!("there is no branch {branch}: nothing was applied yet"))
+}
+
+fn line(e: &Entry) -> String {
+    let r = &e.record;
+    let target = match (&r.identity, &r.credential) {
+        (Some(i), Some(c)) => format!("{i}/{c}"),
+        (Some(i), None) => i.clone(),
+        _ => "-".into(),
+    };
+    format!(
+        "{}  {:<8} {:<9} {:<28} owner {:<10} by {}  {}  {}",
+        r.started.0,
+        r.kind,
+        match r.outcome {
+            crate::audit::Outcome::Applied => "applied",
+            crate::audit::Outcome::Failed => "failed",
+            crate::audit::Outcome::Skipped => "skipped",
+        },
+        target,
+        r.owner.as_deref().unwrap_or("-"),
+        r.approver,
+        crate::discover::short(&e.commit, 12),
+        e.path
+    )
+}
+
+fn log(repo: &Path, args: &LogArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let filter = Filter {
+        identity: args.identity.clone(),
+        owner: args.owner.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|t| instant(t, "--since"))
+            .transpose()?,
+    };
+    let entries = history::log(&trail(repo, &args.trail)?, &filter);
+    if args.format == "json" {
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+    } else {
+        for e in &entries {
+            writeln!(out, "{}", line(e))?;
+        }
+        writeln!(out, "{} record(s).", entries.len())?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn verify(repo: &Path, args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let file = args
+        .allowed_signers
+        .clone()
+        .unwrap_or_else(|| repo.join("allowed_signers"));
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read the allowed signers {}", file.display()))?;
+    let signers = git::AllowedSigners::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let verified = history::verify(&trail(repo, &args.trail)?, &signers);
+    if args.format == "json" {
+        serde_json::to_writer_pretty(&mut *out, &verified)?;
+        writeln!(out)?;
+    } else {
+        for v in &verified.violations {
+            writeln!(
+                out,
+                "✗ {}{}: {}",
+                v.commit,
+                v.path
+                    .as_deref()
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default(),
+                v.problem
+            )?;
+        }
+        writeln!(
+            out,
+            "{} audit commit(s), {} record(s): {}",
+            verified.audit_commits,
+            verified.records,
+            if verified.violations.is_empty() {
+                "every commit signed by an allowed key, no record changed or deleted".to_owned()
+            } else {
+                format!("{} violation(s)", verified.violations.len())
+            }
+        )?;
+    }
+    Ok(if verified.violations.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Error
+    })
+}
+
+fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let at = instant(&args.at, "--at")?;
+    // The audit trail names credentials by fingerprint and serial; it may not exist yet.
+    let branch = args.trail.branch.trim_start_matches("refs/heads/");
+    let audit = git::history(repo, &format!("refs/heads/{branch}"), "audit/")?.unwrap_or_default();
+    let entries = history::log(&audit, &Filter::default());
+    let target = resolve(&args.target, &entries)?;
+    let identity = target.split('/').next().unwrap_or_default().to_owned();
+    // The last commit of the declarations at or before the instant.
+    let commits = git::history(repo, &args.rev, "\0")?
+        .with_context(|| format!("there is no revision {}", args.rev))?;
+    let Some(state) = commits.iter().rev().find(|c| c.time <= at.as_second()) else {
+        bail!("the history of {} begins after {at}", args.rev);
+    };
+    let (_, files) = git::tree_files(repo, &state.id, crate::load::MAX_FILE_BYTES)?;
+    let loaded = crate::load::from_tree(files);
+    let Some(declared) = loaded.model.identities.get(&identity) else {
+        bail!("{identity} was not declared at {at} (commit {})", state.id);
+    };
+    let credential = target.split_once('/').map(|(_, c)| c);
+    let spec =
+        credential.and_then(|c| declared.spec.credentials.iter().find(|x| x.name.value == c));
+    if let (Some(c), None) = (credential, spec) {
+        bail!(
+            "{identity} declared no credential {c} at {at} (commit {})",
+            state.id
+        );
+    }
+    let owner = declared.spec.owner.as_ref().map(|o| o.value.clone());
+    let policy = spec
+        .and_then(|c| c.policy.as_ref())
+        .or(declared.spec.policy.as_ref())
+        .map(|p| p.value.clone());
+    let file = declared.origin.path.clone();
+    let touching = git::history(repo, &state.id, &file)?.unwrap_or_default();
+    let declaring = touching
+        .iter()
+        .rev()
+        .find(|c| !c.changes.is_empty())
+        .map_or_else(|| state.id.clone(), |c| c.id.clone());
+    let mine: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.record.identity.as_deref() == Some(identity.as_str()))
+        .filter(|e| credential.is_none_or(|c| e.record.credential.as_deref() == Some(c)))
+        .collect();
+    let before = mine
+        .iter()
+        .rev()
+        .find(|e| e.record.started.0 <= at)
+        .copied();
+    let after = mine.iter().find(|e| e.record.started.0 > at).copied();
+    if args.format == "json" {
+        let document = serde_json::json!({
+            "target": target, "at": at.to_string(), "owner": owner, "policy": policy,
+            "declared_in": {"path": file, "line": declared.origin.span.line, "commit": declaring},
+            "state_commit": state.id,
+            "record_before": before, "record_after": after,
+        });
+        serde_json::to_writer_pretty(&mut *out, &document)?;
+        writeln!(out)?;
+        return Ok(Exit::Ok);
+    }
+    writeln!(out, "{target} at {at}")?;
+    writeln!(out, "  owner:     {}", owner.as_deref().unwrap_or("none"))?;
+    writeln!(out, "  policy:    {}", policy.as_deref().unwrap_or("none"))?;
+    writeln!(
+        out,
+        "  declared:  {file}:{} as of commit {declaring}",
+        declared.origin.span.line
+    )?;
+    writeln!(
+        out,
+        "  state:     commit {} (the last at or before {at})",
+        state.id
+    )?;
+    for (label, entry) in [("before", before), ("after", after)] {
+        match entry {
+            Some(e) => writeln!(out, "  {label:<9}  {}", line(e))?,
+            None => writeln!(out, "  {label:<9}  no audit record")?,
+        }
+    }
+    writeln!(
+        out,
+        "  proof:     git show {}:{file}; git log {declaring} -- {file}",
+        state.id
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// `identity`, `identity/credential`, or the identity/credential whose certificate the audit
+/// trail names by fingerprint (8+ hex digits) or serial.
+fn resolve(target: &str, entries: &[Entry]) -> anyhow::Result<String> {
+    let hex: String = target
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let looks_hex = hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_hexdigit());
+    if !looks_hex {
+        return Ok(target.to_owned());
+    }
+    let serial = hex.trim_start_matches('0');
+    for e in entries {
+        for c in &e.record.changes {
+            let fingerprints = [&c.old_sha256, &c.new_sha256];
+            let serials = [&c.old_serial, &c.new_serial];
+            let by_fingerprint = fingerprints
+                .iter()
+                .any(|f| f.as_deref().is_some_and(|f| f.starts_with(&hex)));
+            let by_serial = serials.iter().any(|s| s.as_deref() == Some(serial));
+            if by_fingerprint || by_serial {
+                return Ok(c.target.clone());
+            }
+        }
+    }
+    bail!("no audit record names a certificate {target}; name it as identity/credential")
+}
