@@ -18,6 +18,7 @@ mod examples;
 mod git;
 mod issuers;
 mod plan;
+mod report;
 mod robustness;
 mod schema;
 mod support;

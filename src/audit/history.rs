@@ -153,3 +153,23 @@ pub fn verify(history: &[Commit], signers: &AllowedSigners) -> Verified {
     }
     out
 }
+
+/// When the last apply none of whose actions failed finished (its records' latest `finished`).
+pub fn last_successful_apply(entries: &[Entry]) -> Option<jiff::Timestamp> {
+    let mut by_commit: Vec<(&str, bool, jiff::Timestamp)> = Vec::new();
+    for e in entries {
+        let failed = e.record.outcome == super::Outcome::Failed;
+        match by_commit.last_mut() {
+            Some((commit, any_failed, at)) if *commit == e.commit => {
+                *any_failed |= failed;
+                *at = (*at).max(e.record.finished.0);
+            }
+            _ => by_commit.push((&e.commit, failed, e.record.finished.0)),
+        }
+    }
+    by_commit
+        .iter()
+        .rev()
+        .find(|(_, failed, _)| !failed)
+        .map(|(_, _, at)| *at)
+}

@@ -105,6 +105,14 @@ fn trail(repo: &Path, trail: &Trail) -> anyhow::Result<Vec<git::Commit>> {
         .with_context(|| format!("there is no branch {branch}: nothing was applied yet"))
 }
 
+/// Every audit record on `branch` (none when it does not exist yet), in commit order.
+pub(super) fn records(repo: &Path, branch: &str) -> anyhow::Result<Vec<Entry>> {
+    let branch = branch.trim_start_matches("refs/heads/");
+    let commits =
+        git::history(repo, &format!("refs/heads/{branch}"), "audit/")?.unwrap_or_default();
+    Ok(history::log(&commits, &Filter::default()))
+}
+
 fn line(e: &Entry) -> String {
     let r = &e.record;
     let target = match (&r.identity, &r.credential) {
@@ -200,9 +208,7 @@ fn verify(repo: &Path, args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result
 fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let at = instant(&args.at, "--at")?;
     // The audit trail names credentials by fingerprint and serial; it may not exist yet.
-    let branch = args.trail.branch.trim_start_matches("refs/heads/");
-    let audit = git::history(repo, &format!("refs/heads/{branch}"), "audit/")?.unwrap_or_default();
-    let entries = history::log(&audit, &Filter::default());
+    let entries = records(repo, &args.trail.branch)?;
     let target = resolve(&args.target, &entries)?;
     let identity = target.split('/').next().unwrap_or_default().to_owned();
     // The last commit of the declarations at or before the instant.

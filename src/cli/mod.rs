@@ -7,7 +7,9 @@ mod audit;
 mod demo;
 mod diff;
 mod discover;
+mod metrics;
 mod plan;
+mod report;
 mod revoke;
 mod schema;
 mod validate;
@@ -101,6 +103,10 @@ enum Command {
     Revoke(revoke::Args),
     /// The audit trail for auditors: log, verify, who-owned.
     Audit(audit::Args),
+    /// Inventory and compliance evidence (OWASP NHI, NIST CSF) as Markdown or HTML.
+    Report(report::Args),
+    /// Prometheus metrics: expiries with owner labels, findings, last plan and apply.
+    Metrics(metrics::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
     /// Create a demo governance repository and run the pipeline on it.
@@ -132,6 +138,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Apply(args) => apply::run(&cli.global, &args, &mut out),
         Command::Revoke(args) => revoke::run(&cli.global, &args, &mut out),
         Command::Audit(args) => audit::run(&cli.global, &args, &mut out),
+        Command::Report(args) => report::run(&cli.global, &args, &mut out),
+        Command::Metrics(args) => metrics::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };

@@ -42,19 +42,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         ),
         None => None,
     };
-    let loaded = super::discover::load_valid(global)?;
-    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
-    let inventory = if args.inventory.is_empty() {
-        super::discover::discover_sources(&loaded.model, &[], &base)?.inventory
-    } else {
-        read_inventories(&args.inventory)?
-    };
-    let inventories = args
-        .inventory
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let planned = build(&loaded, &inventory, &base, now, inventories);
+    let (_, planned) = planned(global, &args.inventory, now)?;
     if let Some(path) = &args.out {
         write_atomically(path, &plan::file::to_json(&planned))
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
@@ -77,6 +65,28 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     } else {
         Exit::Ok
     })
+}
+
+/// The valid declarations of `--repo`, and their plan at `now` against live discovery or the
+/// saved `inventories` (what `plan`, `report` and `metrics` start from).
+pub(super) fn planned(
+    global: &Global,
+    inventories: &[PathBuf],
+    now: jiff::Timestamp,
+) -> anyhow::Result<(crate::load::Outcome, plan::Plan)> {
+    let loaded = super::discover::load_valid(global)?;
+    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let inventory = if inventories.is_empty() {
+        super::discover::discover_sources(&loaded.model, &[], &base)?.inventory
+    } else {
+        read_inventories(inventories)?
+    };
+    let names = inventories
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let plan = build(&loaded, &inventory, &base, now, names);
+    Ok((loaded, plan))
 }
 
 /// Reconciles `inventory` with the loaded declarations at `now` and plans.
@@ -196,7 +206,7 @@ fn issuer_subjects(model: &crate::model::Model, base: &Path) -> BTreeMap<String,
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a reader
 /// never sees half a plan.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -62,7 +62,7 @@ pub fn history(dir: &Path, revision: &str, prefix: &str) -> Result<Option<Vec<Co
         repo: dir.to_owned(),
         message: e.to_string(),
     };
-    let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let repo = gix::discover(dir).map_err(|e| fail(&e))?;
     let Ok(tip) = repo.rev_parse_single(revision) else {
         return Ok(None);
     };

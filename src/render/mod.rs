@@ -5,7 +5,9 @@
 pub mod diff;
 mod inventory;
 mod json;
+pub mod metrics;
 pub mod plan;
+pub mod report;
 mod sarif;
 mod text;
 

@@ -214,6 +214,7 @@ impl Drop for Nginx {
 pub fn tool(program: &str, args: &[&str], dir: &Path) -> (bool, String) {
     let package = match program {
         "ssh-keygen" => "openssh-client",
+        "promtool" => "prometheus",
         other => other,
     };
     let out = Command::new(program)

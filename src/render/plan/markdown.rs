@@ -45,7 +45,7 @@ pub(super) fn write(out: &mut dyn Write, plan: &Plan, template: Option<&str>) ->
 
 /// Text safe inside a Markdown table cell: pipes escaped, line breaks as `<br>`, HTML
 /// brackets escaped.
-fn cell(text: String) -> String {
+pub(crate) fn cell(text: String) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -3,6 +3,7 @@
 //! ([`crate::plan::file::to_json`]) and SARIF 2.1.0 results for code scanning (`sarif.rs`).
 
 mod markdown;
+pub(crate) use markdown::cell;
 mod sarif;
 mod text;
 

@@ -1,0 +1,107 @@
+//! `trustops report`: inventory and compliance evidence (OWASP NHI Top 10, NIST CSF 2.0) from a
+//! plan and the audit trail, as Markdown or one self-contained HTML file.
+
+use super::{Exit, Global};
+use crate::audit::history;
+use crate::render::report::{self, Format, Report, TrailStatus};
+use anyhow::Context as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `report`.
+#[derive(Debug, clap::Args)]
+pub(super) struct Args {
+    /// Output format: markdown, or html (one file, no network, printable).
+    #[arg(long, default_value = "markdown", value_parser = ["markdown", "html"])]
+    format: String,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Use inventories saved by `discover --format json` instead of discovering live.
+    #[arg(long, value_name = "FILE")]
+    inventory: Vec<PathBuf>,
+    /// The branch the audit commits are on.
+    #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
+    branch: String,
+    /// The allowed-signers file the trail is verified with; default: `allowed_signers` at the
+    /// repository root.
+    #[arg(long, value_name = "FILE")]
+    allowed_signers: Option<PathBuf>,
+}
+
+pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let now = global.now()?;
+    let (loaded, plan) = super::plan::planned(global, &args.inventory, now)?;
+    let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let signers = args
+        .allowed_signers
+        .clone()
+        .unwrap_or_else(|| repo.join("allowed_signers"));
+    let trail = trail_status(&repo, &args.branch, &signers)?;
+    let report = Report::of(&plan, &loaded.model, trail);
+    let format = if args.format == "html" {
+        Format::Html
+    } else {
+        Format::Markdown
+    };
+    let mut bytes = Vec::new();
+    report::write(&mut bytes, format, &report)?;
+    match &args.out {
+        Some(path) => super::plan::write_atomically(path, &bytes)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => out.write_all(&bytes)?,
+    }
+    Ok(Exit::Ok)
+}
+
+/// The audit trail verified with `signers` when that file exists.
+fn trail_status(repo: &Path, branch: &str, signers: &Path) -> anyhow::Result<TrailStatus> {
+    let name = branch.trim_start_matches("refs/heads/");
+    if crate::git::git_dir(repo).is_err() {
+        return Ok(TrailStatus {
+            summary: "No audit trail: the repository is not in Git.".into(),
+            ..TrailStatus::default()
+        });
+    }
+    let Some(commits) = crate::git::history(repo, &format!("refs/heads/{name}"), "audit/")? else {
+        return Ok(TrailStatus {
+            summary: format!(
+                "No audit trail yet: branch {name} does not exist (nothing was applied)."
+            ),
+            ..TrailStatus::default()
+        });
+    };
+    let Ok(text) = std::fs::read_to_string(signers) else {
+        let records = history::log(&commits, &history::Filter::default()).len();
+        return Ok(TrailStatus {
+            audit_commits: commits.iter().filter(|c| !c.changes.is_empty()).count(),
+            records,
+            violations: None,
+            summary: format!(
+                "{records} record(s) on {name}, not verified: {} is missing",
+                signers.display()
+            ),
+        });
+    };
+    let allowed = crate::git::AllowedSigners::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", signers.display()))?;
+    let verified = history::verify(&commits, &allowed);
+    let summary = if verified.violations.is_empty() {
+        format!(
+            "{} audit commit(s) and {} record(s) on {name}, every commit signed by an allowed key and no record changed or deleted (trustops audit verify).",
+            verified.audit_commits, verified.records
+        )
+    } else {
+        format!(
+            "{} violation(s) in {} audit commit(s) on {name}: run trustops audit verify for each.",
+            verified.violations.len(),
+            verified.audit_commits
+        )
+    };
+    Ok(TrailStatus {
+        audit_commits: verified.audit_commits,
+        records: verified.records,
+        violations: Some(verified.violations.len()),
+        summary,
+    })
+}

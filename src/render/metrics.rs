@@ -1,0 +1,172 @@
+//! Prometheus text exposition (format 0.0.4) for a node-exporter textfile collector: when each
+//! declared credential starts and stops being valid, labelled with its owner, policy and trust
+//! domain; findings by code and severity; coverage counts; and when the last successful plan
+//! and apply ran. `promtool check metrics` accepts it.
+
+use crate::model::FindingCode;
+use crate::plan::Plan;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// What the metrics are computed from.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The plan of this run.
+    pub plan: &'a Plan,
+    /// When the last apply without a failed action finished, from the audit trail.
+    pub last_apply: Option<jiff::Timestamp>,
+}
+
+/// A label value escaped as the exposition format wants it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn labels(pairs: &[(&str, &str)]) -> String {
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+/// A metric family: its help, type and samples.
+struct Family {
+    text: String,
+}
+
+impl Family {
+    fn new(name: &str, kind: &str, help: &str) -> Self {
+        let mut text = String::new();
+        let _ = writeln!(text, "# HELP {name} {help}");
+        let _ = writeln!(text, "# TYPE {name} {kind}");
+        Family { text }
+    }
+
+    fn sample(&mut self, name: &str, labels: &str, value: impl std::fmt::Display) {
+        let _ = writeln!(self.text, "{name}{labels} {value}");
+    }
+}
+
+/// Writes the metrics.
+pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
+    let plan = inputs.plan;
+    const NOT_AFTER: &str = "trustops_credential_not_after_timestamp_seconds";
+    const NOT_BEFORE: &str = "trustops_credential_not_before_timestamp_seconds";
+    let mut not_after = Family::new(
+        NOT_AFTER,
+        "gauge",
+        "When the current form of a declared credential expires (Unix time).",
+    );
+    let mut not_before = Family::new(
+        NOT_BEFORE,
+        "gauge",
+        "When the current form of a declared credential became valid or was last rotated (Unix time).",
+    );
+    for c in &plan.credentials {
+        let Some(current) = &c.current else {
+            continue;
+        };
+        let set = labels(&[
+            ("identity", &c.identity),
+            ("credential", &c.credential),
+            ("type", &c.credential_type),
+            ("owner", c.owner.as_deref().unwrap_or("")),
+            ("policy", c.policy.as_deref().unwrap_or("")),
+            ("trust_domain", c.trust_domain.as_deref().unwrap_or("")),
+        ]);
+        if let Some(t) = &current.not_after {
+            not_after.sample(NOT_AFTER, &set, t.0.as_second());
+        }
+        if let Some(t) = &current.not_before {
+            not_before.sample(NOT_BEFORE, &set, t.0.as_second());
+        }
+    }
+    const FINDINGS: &str = "trustops_findings";
+    let mut findings = Family::new(
+        FINDINGS,
+        "gauge",
+        "Findings not waived by an exception, by code and severity.",
+    );
+    const SUPPRESSED: &str = "trustops_findings_suppressed";
+    let mut suppressed = Family::new(
+        SUPPRESSED,
+        "gauge",
+        "Findings waived by an exception, by code.",
+    );
+    for code in FindingCode::ALL {
+        let of = plan.findings.iter().filter(|f| f.code == *code);
+        let (waived, active): (Vec<_>, Vec<_>) = of.partition(|f| f.suppressed.is_some());
+        findings.sample(
+            FINDINGS,
+            &labels(&[
+                ("code", code.as_str()),
+                ("severity", code.severity().as_str()),
+            ]),
+            active.len(),
+        );
+        suppressed.sample(
+            SUPPRESSED,
+            &labels(&[("code", code.as_str())]),
+            waived.len(),
+        );
+    }
+    const CREDENTIALS: &str = "trustops_credentials";
+    let mut credentials = Family::new(
+        CREDENTIALS,
+        "gauge",
+        "Credentials by state: declared, discovered, matched, missing, unmanaged.",
+    );
+    let s = &plan.summary;
+    for (state, n) in [
+        ("declared", s.declared),
+        ("discovered", s.discovered),
+        ("matched", s.matched),
+        ("missing", s.missing),
+        ("unmanaged", s.unmanaged),
+    ] {
+        credentials.sample(CREDENTIALS, &labels(&[("state", state)]), n);
+    }
+    const PLAN_OK: &str = "trustops_plan_success";
+    let mut plan_ok = Family::new(
+        PLAN_OK,
+        "gauge",
+        "1 when every source could be read for this plan, else 0.",
+    );
+    plan_ok.sample(PLAN_OK, "", u8::from(!plan.errored));
+    let mut families = vec![
+        not_after,
+        not_before,
+        findings,
+        suppressed,
+        credentials,
+        plan_ok,
+    ];
+    if !plan.errored {
+        const LAST_PLAN: &str = "trustops_last_successful_plan_timestamp_seconds";
+        let mut f = Family::new(
+            LAST_PLAN,
+            "gauge",
+            "When the last successful plan ran (Unix time).",
+        );
+        f.sample(LAST_PLAN, "", plan.generated_at.0.as_second());
+        families.push(f);
+    }
+    if let Some(at) = inputs.last_apply {
+        const LAST_APPLY: &str = "trustops_last_successful_apply_timestamp_seconds";
+        let mut f = Family::new(
+            LAST_APPLY,
+            "gauge",
+            "When the last apply with no failed action finished, from the audit trail (Unix time).",
+        );
+        f.sample(LAST_APPLY, "", at.as_second());
+        families.push(f);
+    }
+    for family in families {
+        out.write_all(family.text.as_bytes())?;
+    }
+    Ok(())
+}

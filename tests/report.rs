@@ -1,0 +1,167 @@
+//! `trustops report` and `trustops metrics`: the Markdown report of the plan fixture (every
+//! kind of finding, exceptions) as a snapshot; the HTML report opened in a real headless
+//! Chromium (it loads with no console error, draws the chart, and loads nothing from the
+//! network); the audit trail's status; and metrics that `promtool check metrics` accepts.
+
+use crate::apply::crash::{estate, ok, trustops};
+use crate::support::{Output, Test, tool};
+
+const T0: &str = "2026-05-01T12:00:00Z";
+/// A week later: the certificate issued at T0 expires within the chart's weeks.
+const LATER: &str = "2026-05-08T12:00:00Z";
+
+/// The estate applied once at T0: one signed audit commit.
+fn applied() -> Test {
+    let test = estate();
+    let dir = test.dir.path();
+    ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
+    ok(&trustops(
+        dir,
+        T0,
+        &[
+            "apply",
+            "plan.json",
+            "--auto-approve",
+            "--signing-key",
+            "audit-key",
+        ],
+    ));
+    test
+}
+
+/// `trustops report` on the plan fixture at its instant, with `extra` arguments.
+fn fixture_report(extra: &[&str]) -> (Test, Output) {
+    let test = crate::plan::fixture()
+        .args(&[
+            "report",
+            "--inventory",
+            "inventory.json",
+            "--now",
+            crate::plan::NOW,
+        ])
+        .args(extra);
+    let out = test.run();
+    (test, out)
+}
+
+#[test]
+fn the_markdown_report_maps_findings_to_owasp_and_nist_with_coverage_and_exceptions() {
+    let (_, out) = fixture_report(&[]);
+    let report = out.status(0).stdout;
+    assert!(report.contains("No audit trail"), "{report}");
+    insta::assert_snapshot!("report_markdown", report);
+}
+
+#[test]
+fn the_report_states_the_verified_audit_trail() {
+    let test = applied();
+    let report = ok(&trustops(test.dir.path(), LATER, &["report"]));
+    assert!(
+        report.contains(
+            "1 audit commit(s) and 1 record(s) on trustops-audit, every commit signed by an allowed key"
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_html_report_opens_in_chromium_draws_the_chart_and_needs_no_network() {
+    let (test, out) = fixture_report(&["--format", "html", "--out", "report.html"]);
+    out.status(0);
+    let dir = test.dir.path();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for remote in ["src=\"http", "href=\"http", "url(http", "@import", "<link"] {
+        assert!(
+            !html.contains(remote),
+            "the report loads nothing from elsewhere ({remote})"
+        );
+    }
+    let page = format!("file://{}", dir.join("report.html").display());
+    let profile = format!("--user-data-dir={}", dir.join("chromium-profile").display());
+    let (ran, output) = tool(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            &profile,
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            &page,
+        ],
+        dir,
+    );
+    assert!(ran, "{output}");
+    let drawn = output
+        .split("data-chart=\"drawn:")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("the chart script did not run:\n{output}"));
+    assert!(
+        drawn >= 2,
+        "the expiries within the weeks shown are drawn: {drawn}"
+    );
+    assert!(
+        output.contains("trustops report: chart drawn"),
+        "console output is captured:\n{output}"
+    );
+    for error in ["Uncaught", ":ERROR:CONSOLE", "Failed to load resource"] {
+        assert!(!output.contains(error), "console error {error}:\n{output}");
+    }
+}
+
+#[test]
+fn metrics_carry_owner_labels_and_promtool_accepts_them() {
+    let test = applied();
+    let dir = test.dir.path();
+    ok(&trustops(
+        dir,
+        LATER,
+        &["metrics", "--out", "trustops.prom"],
+    ));
+    let text = std::fs::read_to_string(dir.join("trustops.prom")).unwrap();
+    let expiry = text
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                "trustops_credential_not_after_timestamp_seconds{identity=\"db-svc\",credential=\"tls\"",
+            )
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        expiry.contains("owner=\"team\"") && expiry.contains("trust_domain=\"internal-mtls\""),
+        "{expiry}"
+    );
+    let t0 = T0.parse::<jiff::Timestamp>().unwrap().as_second();
+    assert!(
+        text.contains(&format!(
+            "trustops_last_successful_apply_timestamp_seconds {t0}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("trustops_findings{code=\"expired\",severity=\"critical\"} 0"),
+        "{text}"
+    );
+    let (installed, version) = tool("promtool", &["--version"], dir);
+    assert!(installed, "{version}");
+    // promtool reads the metrics on stdin.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("promtool check metrics < trustops.prom")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The secret's age is its file's modification time: the moment this test wrote it.
+    insta::with_settings!({filters => vec![(r#"(credential="password"[^}]*\}) \d+"#, "$1 [file mtime]")]}, {
+        insta::assert_snapshot!("metrics", text);
+    });
+}
