@@ -9,6 +9,7 @@
 
 mod apply;
 mod audit;
+mod ci_templates;
 mod cli;
 mod demo;
 mod diff;
