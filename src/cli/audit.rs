@@ -212,24 +212,19 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
     let target = resolve(&args.target, &entries)?;
     let identity = target.split('/').next().unwrap_or_default().to_owned();
     // The last commit of the declarations at or before the instant.
-    let commits = git::history(repo, &args.rev, "\0")?
-        .with_context(|| format!("there is no revision {}", args.rev))?;
-    let Some(state) = commits.iter().rev().find(|c| c.time <= at.as_second()) else {
+    let Some((state, _)) = git::commit_at(repo, &args.rev, at.as_second())? else {
         bail!("the history of {} begins after {at}", args.rev);
     };
-    let (_, files) = git::tree_files(repo, &state.id, crate::load::MAX_FILE_BYTES)?;
+    let (_, files) = git::tree_files(repo, &state, crate::load::MAX_FILE_BYTES)?;
     let loaded = crate::load::from_tree(files);
     let Some(declared) = loaded.model.identities.get(&identity) else {
-        bail!("{identity} was not declared at {at} (commit {})", state.id);
+        bail!("{identity} was not declared at {at} (commit {state})");
     };
     let credential = target.split_once('/').map(|(_, c)| c);
     let spec =
         credential.and_then(|c| declared.spec.credentials.iter().find(|x| x.name.value == c));
     if let (Some(c), None) = (credential, spec) {
-        bail!(
-            "{identity} declared no credential {c} at {at} (commit {})",
-            state.id
-        );
+        bail!("{identity} declared no credential {c} at {at} (commit {state})");
     }
     let owner = declared.spec.owner.as_ref().map(|o| o.value.clone());
     let policy = spec
@@ -237,12 +232,8 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
         .or(declared.spec.policy.as_ref())
         .map(|p| p.value.clone());
     let file = declared.origin.path.clone();
-    let touching = git::history(repo, &state.id, &file)?.unwrap_or_default();
-    let declaring = touching
-        .iter()
-        .rev()
-        .find(|c| !c.changes.is_empty())
-        .map_or_else(|| state.id.clone(), |c| c.id.clone());
+    let declaring =
+        git::last_change(repo, &state, &file)?.map_or_else(|| state.clone(), |(id, _)| id);
     let mine: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.record.identity.as_deref() == Some(identity.as_str()))
@@ -258,7 +249,7 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
         let document = serde_json::json!({
             "target": target, "at": at.to_string(), "owner": owner, "policy": policy,
             "declared_in": {"path": file, "line": declared.origin.span.line, "commit": declaring},
-            "state_commit": state.id,
+            "state_commit": state,
             "record_before": before, "record_after": after,
         });
         serde_json::to_writer_pretty(&mut *out, &document)?;
@@ -275,8 +266,7 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
     )?;
     writeln!(
         out,
-        "  state:     commit {} (the last at or before {at})",
-        state.id
+        "  state:     commit {state} (the last at or before {at})"
     )?;
     for (label, entry) in [("before", before), ("after", after)] {
         match entry {
@@ -286,8 +276,7 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
     }
     writeln!(
         out,
-        "  proof:     git show {}:{file}; git log {declaring} -- {file}",
-        state.id
+        "  proof:     git show {state}:{file}; git log {declaring} -- {file}"
     )?;
     Ok(Exit::Ok)
 }

@@ -198,3 +198,84 @@ fn compare(
     }
     Ok(())
 }
+
+/// The newest commit reachable from `revision` made at or before `at` (committer time, seconds
+/// since the epoch): its id and time. Walks newest first and stops there, reading no tree.
+pub fn commit_at(dir: &Path, revision: &str, at: i64) -> Result<Option<(String, i64)>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::discover(dir).map_err(|e| fail(&e))?;
+    let tip = repo.rev_parse_single(revision).map_err(|e| Error::Git {
+        repo: dir.to_owned(),
+        message: format!("revision {revision}: {e}"),
+    })?;
+    let walk = repo
+        .rev_walk([tip.detach()])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ))
+        .all()
+        .map_err(|e| fail(&e))?;
+    for info in walk {
+        let info = info.map_err(|e| fail(&e))?;
+        let time = match info.commit_time {
+            Some(t) => t,
+            None => {
+                info.object()
+                    .map_err(|e| fail(&e))?
+                    .time()
+                    .map_err(|e| fail(&e))?
+                    .seconds
+            }
+        };
+        if time <= at {
+            return Ok(Some((info.id.to_string(), time)));
+        }
+    }
+    Ok(None)
+}
+
+/// The newest commit reachable from `revision` (itself included) that changed `path` against
+/// its first parent, as `git log -1 -- PATH` finds it: its id and time.
+pub fn last_change(dir: &Path, revision: &str, path: &str) -> Result<Option<(String, i64)>, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    };
+    let repo = gix::discover(dir).map_err(|e| fail(&e))?;
+    let tip = repo
+        .rev_parse_single(revision)
+        .map_err(|e| fail(&e))?
+        .detach();
+    let entry = |commit: &gix::Commit<'_>| -> Result<Option<ObjectId>, Error> {
+        let tree = commit.tree().map_err(|e| fail(&e))?;
+        Ok(tree
+            .lookup_entry_by_path(path)
+            .map_err(|e| fail(&e))?
+            .map(|e| e.object_id()))
+    };
+    let walk = repo
+        .rev_walk([tip])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ))
+        .first_parent_only()
+        .all()
+        .map_err(|e| fail(&e))?;
+    for info in walk {
+        let info = info.map_err(|e| fail(&e))?;
+        let commit = info.object().map_err(|e| fail(&e))?;
+        let mine = entry(&commit)?;
+        let parent = match commit.parent_ids().next() {
+            Some(p) => entry(&p.object().map_err(|e| fail(&e))?.into_commit())?,
+            None => None,
+        };
+        if mine != parent {
+            let time = commit.time().map_err(|e| fail(&e))?.seconds;
+            return Ok(Some((commit.id.to_string(), time)));
+        }
+    }
+    Ok(None)
+}
