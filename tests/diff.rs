@@ -466,3 +466,92 @@ fn sarif_output_validates_against_the_sarif_schema() {
         .collect();
     assert_eq!(levels, ["error", "error", "warning"]);
 }
+
+/// A repository whose identities live in two identity-only files, `ids/a.yaml` and
+/// `ids/b.yaml`, beside its owners and policy.
+fn split_repository() -> tempfile::TempDir {
+    let dir = repository();
+    let identity = |name: &str, owner: &str| {
+        format!(
+            "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {name}}}\nspec:\n  owner: {owner}\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {{dnsNames: [{name}.acme.test]}}\n"
+        )
+    };
+    std::fs::create_dir_all(dir.path().join("ids")).unwrap();
+    let a: String = ["x1", "x2", "x3"]
+        .iter()
+        .map(|n| identity(n, "web"))
+        .collect();
+    let b: String = ["y1", "y2", "y3"]
+        .iter()
+        .map(|n| identity(n, "data"))
+        .collect();
+    std::fs::write(dir.path().join("ids/a.yaml"), a).unwrap();
+    std::fs::write(dir.path().join("ids/b.yaml"), b).unwrap();
+    commit(dir.path(), "identities in their own files");
+    dir
+}
+
+#[test]
+fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
+    let dir = split_repository();
+    edit(
+        dir.path(),
+        "ids/b.yaml",
+        "name: y2}\nspec:\n  owner: data",
+        "name: y2}\nspec:\n  owner: payments",
+    );
+    commit(dir.path(), "hand y2 over");
+    for _ in 0..2 {
+        // The second run finds what the unchanged files declare in the cache.
+        let out = diff(dir.path(), &["HEAD~1", "HEAD", "--format", "json"]);
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let changes = json["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{json:#}");
+        assert_eq!(changes[0]["code"], "owner-changed");
+        assert_eq!(changes[0]["path"], "ids/b.yaml");
+        assert_eq!(
+            changes[0]["approvers"],
+            serde_json::json!(["data", "payments"])
+        );
+    }
+    let cached = std::fs::read_dir(dir.path().join(".git/trustops/declared"))
+        .unwrap()
+        .count();
+    assert!(cached >= 1, "what unchanged blobs declare is remembered");
+    // A policy change needs every identity under it: the answer includes ids/a.yaml's owners.
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "maxValidity: 90d",
+        "maxValidity: 120d",
+    );
+    let json: Value =
+        serde_json::from_slice(&diff(dir.path(), &["HEAD", "--format", "json"]).stdout).unwrap();
+    let loosened = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "policy-loosened")
+        .unwrap();
+    assert_eq!(
+        loosened["approvers"],
+        serde_json::json!(["data", "payments", "web"]),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn a_new_identity_taking_a_name_from_an_unchanged_file_is_reported_as_a_duplicate() {
+    let dir = split_repository();
+    let text = std::fs::read_to_string(dir.path().join("ids/b.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("ids/b.yaml"),
+        text.replacen("name: y3}", "name: x1}", 1),
+    )
+    .unwrap();
+    let out = diff(dir.path(), &["HEAD", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("x1"), "{stderr}");
+    assert!(stderr.contains("error["), "{stderr}");
+}

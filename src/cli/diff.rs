@@ -32,18 +32,49 @@ pub(super) struct Args {
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    let head_name = args.head.clone().unwrap_or_else(|| "work tree".to_owned());
+    // Most changes touch a few identity files: compare just those when that gives the whole
+    // answer; otherwise load both revisions in full.
+    let head = match &args.head {
+        Some(rev) => load::incremental::Head::Revision(rev.clone()),
+        None => load::incremental::Head::WorkTree,
+    };
+    let pair = load::incremental::pair(&repo, &args.base, &head)
+        .with_context(|| format!("cannot read revision {}", args.base))?;
+    if let Some(pair) = pair {
+        let changes = diff::diff(&pair.base.model, &pair.head.model);
+        if changes
+            .iter()
+            .all(|c| c.kind == "Identity" || c.kind == "Owner")
+        {
+            let report = Report {
+                base: Side {
+                    revision: args.base.clone(),
+                    commit: Some(pair.base_commit.clone()),
+                    model: &pair.base.model,
+                },
+                head: Side {
+                    revision: head_name,
+                    commit: pair.head_commit.clone(),
+                    model: &pair.head.model,
+                },
+                changes: &changes,
+            };
+            return render(args, &report, out);
+        }
+    }
     let (base_commit, base) = revision(&repo, &args.base)?;
-    let (head_commit, head, head_name) = match &args.head {
+    let (head_commit, head) = match &args.head {
         Some(rev) => {
             let (commit, loaded) = revision(&repo, rev)?;
-            (Some(commit), loaded, rev.clone())
+            (Some(commit), loaded)
         }
         None => {
             let loaded = load::load(&load::Options { repo: repo.clone() })
                 .with_context(|| format!("cannot read the work tree {}", repo.display()))?;
             let loaded =
                 super::discover::valid(loaded, "the work tree's declarations are invalid")?;
-            (None, loaded, "work tree".to_owned())
+            (None, loaded)
         }
     };
     let changes = diff::diff(&base.model, &head.model);
@@ -60,17 +91,22 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         },
         changes: &changes,
     };
+    render(args, &report, out)
+}
+
+/// Prints `report` as asked; the exit code.
+fn render(args: &Args, report: &Report<'_>, out: &mut dyn Write) -> anyhow::Result<Exit> {
     if args.codeowners {
-        render_diff::codeowners(out, &report)?;
+        render_diff::codeowners(out, report)?;
     } else {
         match args.format.as_str() {
-            "markdown" => render_diff::markdown(out, &report)?,
-            "json" => render_diff::json(out, &report)?,
-            "sarif" => render_diff::sarif(out, &report)?,
-            _ => render_diff::text(out, &report)?,
+            "markdown" => render_diff::markdown(out, report)?,
+            "json" => render_diff::json(out, report)?,
+            "sarif" => render_diff::sarif(out, report)?,
+            _ => render_diff::text(out, report)?,
         }
     }
-    Ok(if args.detailed_exitcode && !changes.is_empty() {
+    Ok(if args.detailed_exitcode && !report.changes.is_empty() {
         Exit::Pending
     } else {
         Exit::Ok

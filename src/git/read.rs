@@ -27,37 +27,82 @@ pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>
 /// A file of a tree: its path from the root and its bytes.
 pub type TreeFile = (String, Vec<u8>);
 
-/// The commit `revision` names (`main`, `HEAD~2`, a commit id: anything `git rev-parse`
-/// takes) and every file in its tree, with its bytes; files over `max_bytes` are listed empty.
+/// A revision's tree listed without reading its files: each path with its blob id; blobs are
+/// read on demand.
+pub struct Snapshot {
+    repo: gix::Repository,
+    dir: std::path::PathBuf,
+    /// The commit, hex.
+    pub commit: String,
+    /// Every file, path-sorted, with its blob id (hex).
+    pub files: Vec<(String, String)>,
+}
+
+impl Snapshot {
+    /// The commit `revision` names (`main`, `HEAD~2`, a commit id: anything `git rev-parse`
+    /// takes) and its files.
+    pub fn of(dir: &Path, revision: &str) -> Result<Self, Error> {
+        let repo = gix::discover(dir).map_err(|e| failure(dir)(&e))?;
+        let fail = failure(dir);
+        let (commit, files) = {
+            let commit = repo
+                .rev_parse_single(revision)
+                .map_err(|e| Error::Git {
+                    repo: dir.to_owned(),
+                    message: format!("revision {revision}: {e}"),
+                })?
+                .object()
+                .map_err(|e| fail(&e))?
+                .peel_to_commit()
+                .map_err(|e| fail(&e))?;
+            let tree = commit.tree().map_err(|e| fail(&e))?;
+            let files: Vec<(String, String)> = walk(dir, &repo, tree, "")?
+                .into_iter()
+                .map(|(path, id)| (path, id.to_string()))
+                .collect();
+            (commit.id.to_string(), files)
+        };
+        Ok(Snapshot {
+            repo,
+            dir: dir.to_owned(),
+            commit,
+            files,
+        })
+    }
+
+    /// The bytes of blob `id` (hex); empty when larger than `max_bytes`.
+    pub fn blob(&self, id: &str, max_bytes: usize) -> Result<Vec<u8>, Error> {
+        let fail = failure(&self.dir);
+        let id = gix::ObjectId::from_hex(id.as_bytes()).map_err(|e| fail(&e))?;
+        let object = self.repo.find_object(id).map_err(|e| fail(&e))?;
+        Ok(if object.data.len() > max_bytes {
+            Vec::new()
+        } else {
+            object.data.clone()
+        })
+    }
+}
+
+/// The id Git gives `bytes` as a blob (`git hash-object`), hex.
+pub fn blob_id(bytes: &[u8]) -> String {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+/// The commit `revision` names and every file in its tree, with its bytes; files over
+/// `max_bytes` are listed empty.
 pub fn tree_files(
     dir: &Path,
     revision: &str,
     max_bytes: usize,
 ) -> Result<(String, Vec<TreeFile>), Error> {
-    let repo = open(dir)?;
-    let fail = failure(dir);
-    let commit = repo
-        .rev_parse_single(revision)
-        .map_err(|e| Error::Git {
-            repo: dir.to_owned(),
-            message: format!("revision {revision}: {e}"),
-        })?
-        .object()
-        .map_err(|e| fail(&e))?
-        .peel_to_commit()
-        .map_err(|e| fail(&e))?;
-    let tree = commit.tree().map_err(|e| fail(&e))?;
-    let mut files = Vec::new();
-    for (path, id) in walk(dir, &repo, tree, "")? {
-        let object = repo.find_object(id).map_err(|e| fail(&e))?;
-        let bytes = if object.data.len() > max_bytes {
-            Vec::new()
-        } else {
-            object.data.clone()
-        };
-        files.push((path, bytes));
+    let snapshot = Snapshot::of(dir, revision)?;
+    let mut files = Vec::with_capacity(snapshot.files.len());
+    for (path, id) in &snapshot.files {
+        files.push((path.clone(), snapshot.blob(id, max_bytes)?));
     }
-    Ok((commit.id.to_string(), files))
+    Ok((snapshot.commit, files))
 }
 
 fn failure(dir: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {

@@ -9,6 +9,7 @@
 
 mod cycles;
 mod document;
+pub mod incremental;
 mod names;
 mod parse;
 mod references;

@@ -112,17 +112,20 @@ pub(super) fn select(
         .find(|(path, _)| path == config_file_name())
         .map(|(_, bytes)| parse_config(String::from_utf8_lossy(bytes).into_owned(), diagnostics))
         .unwrap_or_default();
-    let (roots, excluded) = scope(&config);
     let inputs = files
         .into_iter()
-        .filter(|(path, _)| {
-            declaration_file(path)
-                && !skipped(path, &excluded)
-                && roots.iter().any(|r| r.is_empty() || is_under(path, r))
-        })
+        .filter(|(path, _)| in_scope(path, &config))
         .map(|(path, bytes)| Input { path, bytes })
         .collect();
     (config, inputs)
+}
+
+/// Whether the file at `path` (relative to the root) holds declarations under `config`.
+pub(super) fn in_scope(path: &str, config: &RepoConfig) -> bool {
+    let (roots, excluded) = scope(config);
+    declaration_file(path)
+        && !skipped(path, &excluded)
+        && roots.iter().any(|r| r.is_empty() || is_under(path, r))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

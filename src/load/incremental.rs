@@ -1,0 +1,379 @@
+//! Loading two revisions to compare them, reading and parsing only what differs: the files
+//! whose blobs changed, plus every file that declares anything but identities (owners,
+//! policies, issuers, sources and exceptions are few; identities are many). Which unchanged
+//! files hold only identities, and their names, is remembered per blob under
+//! `.git/trustops/declared/` (or `$TRUSTOPS_CACHE_DIR`, which CI can keep between runs), so a
+//! second comparison reads nothing it has seen.
+//!
+//! It gives up (`None`, and the caller loads both revisions in full) whenever the partial view
+//! could differ from the whole: the settings changed, a changed file has an error (which the
+//! full load then reports properly), a changed file refers outside what was read, or a new
+//! identity takes a name an unchanged file declares.
+
+use super::{Input, Outcome, walk};
+use crate::diag::has_errors;
+use crate::git::{self, Snapshot};
+use crate::model::{RepoConfig, config_file_name};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The second revision: a commit, or the work tree.
+#[derive(Clone, Debug)]
+pub enum Head {
+    /// A revision (`HEAD`, a branch, a commit).
+    Revision(String),
+    /// The files in the work tree.
+    WorkTree,
+}
+
+/// Two revisions loaded for comparison.
+#[derive(Debug)]
+pub struct Pair {
+    /// The base: its changed files and the files declaring anything but identities.
+    pub base: Outcome,
+    /// The head, likewise.
+    pub head: Outcome,
+    /// The base commit.
+    pub base_commit: String,
+    /// The head commit (none for the work tree).
+    pub head_commit: Option<String>,
+    /// Declaration files that differ.
+    pub changed: BTreeSet<String>,
+}
+
+/// One side's declaration files: path → (blob id, bytes when already read).
+type Files = BTreeMap<String, (String, Option<Vec<u8>>)>;
+
+/// What an unchanged blob declares, as remembered.
+struct Declared {
+    identities_only: bool,
+    /// The identity names, one per line.
+    identities: String,
+}
+
+/// Loads `base` and `head` of the repository at `repo` for comparison, incrementally, or
+/// `None` when they must be loaded in full. Inside a changed file, the documents both sides
+/// share are blanked out (their lines emptied, so positions hold) and not parsed, unless the
+/// head declares an identity name the base's changed documents did not (it could collide with
+/// a blanked one).
+pub fn pair(repo: &Path, base: &str, head: &Head) -> Result<Option<Pair>, git::Error> {
+    match pair_with(repo, base, head, true)? {
+        Some(pair)
+            if pair
+                .head
+                .model
+                .identities
+                .keys()
+                .all(|n| pair.base.model.identities.contains_key(n)) =>
+        {
+            Ok(Some(pair))
+        }
+        Some(_) => pair_with(repo, base, head, false),
+        None => Ok(None),
+    }
+}
+
+fn pair_with(
+    repo: &Path,
+    base: &str,
+    head: &Head,
+    blank: bool,
+) -> Result<Option<Pair>, git::Error> {
+    let base_snapshot = Snapshot::of(repo, base)?;
+    let head_snapshot = match head {
+        Head::Revision(rev) => Some(Snapshot::of(repo, rev)?),
+        Head::WorkTree => None,
+    };
+    let settings = |snapshot: &Snapshot| {
+        snapshot
+            .files
+            .iter()
+            .find(|(p, _)| p == config_file_name())
+            .map(|(_, id)| id.clone())
+    };
+    let base_settings = settings(&base_snapshot);
+    let config = match &base_settings {
+        Some(id) => {
+            let bytes = base_snapshot.blob(id, super::MAX_FILE_BYTES)?;
+            let mut diagnostics = Vec::new();
+            let config = walk::parse_config(
+                String::from_utf8_lossy(&bytes).into_owned(),
+                &mut diagnostics,
+            );
+            if has_errors(&diagnostics) {
+                return Ok(None);
+            }
+            config
+        }
+        None => RepoConfig::default(),
+    };
+    let base_files: Files = listed(&base_snapshot, &config);
+    let head_files: Files = match &head_snapshot {
+        Some(snapshot) => {
+            if settings(snapshot) != base_settings {
+                return Ok(None);
+            }
+            listed(snapshot, &config)
+        }
+        None => {
+            let settings_now = std::fs::read(repo.join(config_file_name()))
+                .ok()
+                .map(|b| git::blob_id(&b));
+            if settings_now != base_settings {
+                return Ok(None);
+            }
+            let mut diagnostics = Vec::new();
+            let Ok(inputs) = walk::read_inputs(repo, &config, &mut diagnostics) else {
+                return Ok(None);
+            };
+            if has_errors(&diagnostics) {
+                return Ok(None);
+            }
+            inputs
+                .into_iter()
+                .map(|i| (i.path, (git::blob_id(&i.bytes), Some(i.bytes))))
+                .collect()
+        }
+    };
+    let changed: BTreeSet<String> = base_files
+        .keys()
+        .chain(head_files.keys())
+        .filter(|p| base_files.get(*p).map(|f| &f.0) != head_files.get(*p).map(|f| &f.0))
+        .cloned()
+        .collect();
+    let cache = Cache::new(repo);
+    let read_head = |path: &str| -> Result<Vec<u8>, git::Error> {
+        let (id, bytes) = &head_files[path];
+        match (bytes, &head_snapshot) {
+            (Some(b), _) => Ok(b.clone()),
+            (None, Some(s)) => s.blob(id, super::MAX_FILE_BYTES),
+            (None, None) => Ok(Vec::new()),
+        }
+    };
+    let read_base = |path: &str| base_snapshot.blob(&base_files[path].0, super::MAX_FILE_BYTES);
+    // Unchanged files: skip those that hold only identities.
+    let mut mixed = Vec::new();
+    let mut elsewhere: Vec<String> = Vec::new();
+    for (path, (id, _)) in &head_files {
+        if changed.contains(path) {
+            continue;
+        }
+        let declared = match cache.get(id) {
+            Some(d) => d,
+            None => {
+                let bytes = read_head(path)?;
+                let alone = super::from_inputs_with(
+                    config.clone(),
+                    vec![Input {
+                        path: path.clone(),
+                        bytes,
+                    }],
+                );
+                let mut identities = String::new();
+                for name in alone.model.identities.keys() {
+                    identities.push_str(name);
+                    identities.push('\n');
+                }
+                let d = Declared {
+                    identities_only: alone.documents > 0
+                        && alone.documents == alone.model.identities.len(),
+                    identities,
+                };
+                cache.put(id, &d);
+                d
+            }
+        };
+        if declared.identities_only {
+            elsewhere.push(declared.identities);
+        } else {
+            mixed.push(path.clone());
+        }
+    }
+    let mut head_inputs = Vec::new();
+    let mut base_inputs = Vec::new();
+    for path in &changed {
+        let mut head_bytes = match head_files.contains_key(path) {
+            true => Some(read_head(path)?),
+            false => None,
+        };
+        let mut base_bytes = match base_files.contains_key(path) {
+            true => Some(read_base(path)?),
+            false => None,
+        };
+        if let (true, Some(h), Some(b)) = (blank, &head_bytes, &base_bytes) {
+            let (b2, h2) = blank_shared(b, h);
+            base_bytes = Some(b2);
+            head_bytes = Some(h2);
+        }
+        if let Some(bytes) = head_bytes {
+            head_inputs.push(Input {
+                path: path.clone(),
+                bytes,
+            });
+        }
+        if let Some(bytes) = base_bytes {
+            base_inputs.push(Input {
+                path: path.clone(),
+                bytes,
+            });
+        }
+    }
+    for path in &mixed {
+        let bytes = read_head(path)?;
+        head_inputs.push(Input {
+            path: path.clone(),
+            bytes: bytes.clone(),
+        });
+        base_inputs.push(Input {
+            path: path.clone(),
+            bytes,
+        });
+    }
+    let head = super::from_inputs_with(config.clone(), head_inputs);
+    let base = super::from_inputs_with(config, base_inputs);
+    let in_changed = |o: &Outcome| {
+        o.diagnostics.iter().any(|d| {
+            d.severity == crate::diag::Severity::Error
+                && d.primary.as_ref().is_none_or(|l| changed.contains(&l.path))
+        })
+    };
+    if in_changed(&head) || in_changed(&base) {
+        return Ok(None);
+    }
+    // A name a changed file declares that an unread file declares too is a duplicate.
+    let declared_here: std::collections::HashSet<&str> =
+        head.model.identities.keys().map(String::as_str).collect();
+    if elsewhere
+        .iter()
+        .flat_map(|names| names.lines())
+        .any(|n| declared_here.contains(n))
+    {
+        return Ok(None);
+    }
+    Ok(Some(Pair {
+        base,
+        head,
+        base_commit: base_snapshot.commit.clone(),
+        head_commit: head_snapshot.map(|s| s.commit),
+        changed,
+    }))
+}
+
+/// `base` and `head` (two versions of one file) with the YAML documents they share emptied:
+/// every line of such a document but its `---` marker becomes empty, so the parser skips it
+/// and every other line keeps its number.
+fn blank_shared(base: &[u8], head: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let (b, h) = (documents(base), documents(head));
+    let mut in_base: std::collections::HashMap<&[u8], usize> = Default::default();
+    for d in &b {
+        *in_base.entry(*d).or_default() += 1;
+    }
+    let mut shared: std::collections::HashMap<&[u8], usize> = Default::default();
+    for d in &h {
+        if let Some(n) = in_base.get_mut(*d).filter(|n| **n > 0) {
+            *n -= 1;
+            *shared.entry(*d).or_default() += 1;
+        }
+    }
+    let blanked = |docs: &[&[u8]]| {
+        let mut left = shared.clone();
+        let mut out = Vec::new();
+        for d in docs {
+            match left.get_mut(*d).filter(|n| **n > 0) {
+                Some(n) => {
+                    *n -= 1;
+                    for (i, line) in d.split_inclusive(|b| *b == b'\n').enumerate() {
+                        if i == 0 && is_marker(line) {
+                            out.extend_from_slice(b"---");
+                        }
+                        if line.ends_with(b"\n") {
+                            out.push(b'\n');
+                        }
+                    }
+                }
+                None => out.extend_from_slice(d),
+            }
+        }
+        out
+    };
+    (blanked(&b), blanked(&h))
+}
+
+/// Whether `line` is a YAML document marker (`---` alone or followed by a space).
+fn is_marker(line: &[u8]) -> bool {
+    line.starts_with(b"---")
+        && line
+            .get(3)
+            .is_none_or(|c| matches!(c, b'\n' | b'\r' | b' ' | b'\t'))
+}
+
+/// `text` split before each document marker; each part keeps its marker line.
+fn documents(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        if is_marker(line) && at > start {
+            out.push(&text[start..at]);
+            start = at;
+        }
+        at += line.len();
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// The declaration files of `snapshot` under `config`, with their blob ids.
+fn listed(snapshot: &Snapshot, config: &RepoConfig) -> Files {
+    snapshot
+        .files
+        .iter()
+        .filter(|(path, _)| walk::in_scope(path, config))
+        .map(|(path, id)| (path.clone(), (id.clone(), None)))
+        .collect()
+}
+
+/// What unchanged blobs declare, one small file per blob under `.git/trustops/declared/`:
+/// `identities-only` or `mixed`, then the identity names. Failing to write is no error.
+struct Cache {
+    dir: Option<PathBuf>,
+}
+
+impl Cache {
+    /// `$TRUSTOPS_CACHE_DIR` (for a CI cache), else `.git/trustops/declared`.
+    fn new(repo: &Path) -> Self {
+        let dir = match std::env::var_os("TRUSTOPS_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+            _ => git::git_dir(repo).ok().map(|g| g.join("trustops/declared")),
+        };
+        Cache { dir }
+    }
+
+    fn get(&self, id: &str) -> Option<Declared> {
+        let mut text = std::fs::read_to_string(self.dir.as_ref()?.join(id)).ok()?;
+        let newline = text.find('\n')?;
+        let identities_only = match &text[..newline] {
+            "identities-only" => true,
+            "mixed" => false,
+            _ => return None,
+        };
+        let identities = text.split_off(newline + 1);
+        Some(Declared {
+            identities_only,
+            identities,
+        })
+    }
+
+    fn put(&self, id: &str, declared: &Declared) {
+        let Some(dir) = &self.dir else { return };
+        let mut text = String::from(if declared.identities_only {
+            "identities-only\n"
+        } else {
+            "mixed\n"
+        });
+        text.push_str(&declared.identities);
+        let temp = dir.join(format!(".{id}.{}", std::process::id()));
+        let _ = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&temp, text))
+            .and_then(|()| std::fs::rename(&temp, dir.join(id)));
+    }
+}
