@@ -158,6 +158,16 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "  trustops discover --repo {shown} --format json > inventory.json"
     )?;
     writeln!(out, "  trustops validate --repo {shown} --format sarif")?;
+    writeln!(
+        out,
+        "  trustops audit verify --repo {shown}          # every audit commit signed, no record changed"
+    )?;
+    writeln!(out, "  trustops audit log --repo {shown}")?;
+    writeln!(
+        out,
+        "  trustops report --repo {shown} --format html --out report.html"
+    )?;
+    writeln!(out, "  trustops metrics --repo {shown}")?;
 
     Ok(Exit::Ok)
 }
