@@ -15,30 +15,18 @@
     reason = "a benchmark report"
 )]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use trustops::git::{Author, Change, Signer, commit};
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+#[path = "support/git.rs"]
+mod support;
+
+use support::{fast_import, git};
 
 /// A repository whose `main` has `n` commits, each adding one audit record, built with
 /// `git fast-import`.
 fn history(dir: &Path, n: usize) {
-    git(dir, &["init", "-q", "-b", "main"]);
     let mut stream = String::new();
     for i in 0..n {
         let body = format!("plan: plan-{i:06}\noutcome: applied\n");
@@ -49,20 +37,7 @@ fn history(dir: &Path, n: usize) {
             body.len()
         ));
     }
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    git(dir, &["checkout", "-q", "main"]);
+    fast_import(dir, &stream);
 }
 
 fn records(round: usize) -> Vec<(String, Vec<u8>)> {

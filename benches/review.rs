@@ -19,10 +19,14 @@
     reason = "a benchmark report"
 )]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+#[path = "support/git.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
+use support::fast_import;
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> Duration {
     let started = Instant::now();
@@ -44,24 +48,6 @@ fn median(program: &str, dir: &Path, args: &[&str], rounds: usize) -> Duration {
     let mut v: Vec<Duration> = (0..rounds).map(|_| run(dir, program, args)).collect();
     v.sort();
     v[v.len() / 2]
-}
-
-fn fast_import(dir: &Path, stream: &str) {
-    run(dir, "git", &["init", "-q", "-b", "main"]);
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    run(dir, "git", &["checkout", "-q", "main"]);
 }
 
 fn blob(path: &str, text: &str) -> String {
