@@ -10,8 +10,18 @@ const MIN_PER_THREAD: usize = 4_096;
 /// Runs `work` on contiguous parts of `0..len`, one per core, and returns the results in
 /// order.
 pub fn ranges<T: Send>(len: usize, work: impl Fn(Range<usize>) -> T + Sync) -> Vec<T> {
+    ranges_of(len, MIN_PER_THREAD, work)
+}
+
+/// [`ranges`] for items costly enough that `min` of them are worth a thread (whole files,
+/// rather than credentials).
+pub fn ranges_of<T: Send>(
+    len: usize,
+    min: usize,
+    work: impl Fn(Range<usize>) -> T + Sync,
+) -> Vec<T> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = cores.min(len / MIN_PER_THREAD).max(1);
+    let parts = cores.min(len / min.max(1)).max(1);
     if parts == 1 {
         return vec![work(0..len)];
     }

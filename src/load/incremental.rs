@@ -154,39 +154,39 @@ fn pair_with(
     // Unchanged files: skip those that hold only identities.
     let mut mixed = Vec::new();
     let mut elsewhere: Vec<String> = Vec::new();
+    let mut known = Vec::new();
+    let mut misses = Vec::new();
     for (path, (id, _)) in &head_files {
         if changed.contains(path) {
             continue;
         }
-        let declared = match cache.get(id) {
-            Some(d) => d,
-            None => {
-                let bytes = read_head(path)?;
-                let alone = super::from_inputs_with(
-                    config.clone(),
-                    vec![Input {
-                        path: path.clone(),
-                        bytes,
-                    }],
-                );
-                let mut identities = String::new();
-                for name in alone.model.identities.keys() {
-                    identities.push_str(name);
-                    identities.push('\n');
-                }
-                let d = Declared {
-                    identities_only: alone.documents > 0
-                        && alone.documents == alone.model.identities.len(),
-                    identities,
-                };
-                cache.put(id, &d);
-                d
-            }
-        };
+        match cache.get(id) {
+            Some(d) => known.push((path.clone(), d)),
+            None => misses.push((
+                id.clone(),
+                Input {
+                    path: path.clone(),
+                    bytes: read_head(path)?,
+                },
+            )),
+        }
+    }
+    // Files seen for the first time are parsed once, on every core, and remembered.
+    let learned = crate::parallel::ranges_of(misses.len(), 1, |range| {
+        misses[range]
+            .iter()
+            .map(|(_, input)| declared(&config, input.clone()))
+            .collect::<Vec<_>>()
+    });
+    for ((id, input), d) in misses.iter().zip(learned.into_iter().flatten()) {
+        cache.put(id, &d);
+        known.push((input.path.clone(), d));
+    }
+    for (path, declared) in known {
         if declared.identities_only {
             elsewhere.push(declared.identities);
         } else {
-            mixed.push(path.clone());
+            mixed.push(path);
         }
     }
     let mut head_inputs = Vec::new();
@@ -320,6 +320,20 @@ fn documents(text: &[u8]) -> Vec<&[u8]> {
     }
     out.push(&text[start..]);
     out
+}
+
+/// What one file declares, parsed alone.
+fn declared(config: &RepoConfig, input: Input) -> Declared {
+    let alone = super::from_inputs_with(config.clone(), vec![input]);
+    let mut identities = String::new();
+    for name in alone.model.identities.keys() {
+        identities.push_str(name);
+        identities.push('\n');
+    }
+    Declared {
+        identities_only: alone.documents > 0 && alone.documents == alone.model.identities.len(),
+        identities,
+    }
 }
 
 /// The declaration files of `snapshot` under `config`, with their blob ids.
