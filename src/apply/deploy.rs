@@ -181,13 +181,6 @@ impl std::fmt::Debug for Written {
 }
 
 impl Written {
-    /// What the files held before this write, for those that existed.
-    pub fn before(&self) -> impl Iterator<Item = &[u8]> {
-        self.previous
-            .iter()
-            .filter_map(|(_, bytes, _)| bytes.as_deref())
-    }
-
     /// Puts back what the files held before (or removes files that did not exist).
     pub fn restore(&self) -> Result<(), Error> {
         for (path, before, mode) in &self.previous {

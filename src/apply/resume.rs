@@ -35,6 +35,7 @@ pub(super) fn rebuild(
             },
         };
         change.reference = saved.reference;
+        group.replaced.extend(saved.replaced);
         let key = staged_key(run, target)
             .and_then(|path| std::fs::read_to_string(path).ok())
             .and_then(|pem| NewKey::from_pem(&pem).ok());
@@ -50,6 +51,9 @@ pub(super) struct Saved {
     pub(super) chain_pem: Option<String>,
     #[serde(default)]
     pub(super) reference: Option<String>,
+    /// What the certificate files held before (public PEM), for revoking by contents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) replaced: Vec<String>,
 }
 
 /// Where the new key of `target` is staged: beside its first declared key file.

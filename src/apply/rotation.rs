@@ -27,6 +27,10 @@ pub(super) struct Group {
     pub(super) changes: BTreeMap<String, Change>,
     /// Files deployed so far, to put back when a later step fails.
     pub(super) deployed: Vec<deploy::Written>,
+    /// What the certificate files held before this group issued (public PEM): the certificate
+    /// a revoke step revokes is among them (ACME revokes by contents). Journaled with the issue
+    /// step, so it survives an interruption.
+    pub(super) replaced: Vec<String>,
 }
 
 /// Runs `action`'s steps; returns the step records, the changes, and the error that stopped
@@ -118,8 +122,8 @@ pub(super) fn run(
 }
 
 /// Revokes a certificate through the issuer that issued it (a replaced one: superseded).
-/// Its contents, which ACME needs, are what this group's deploy replaced, or else what the
-/// files it was found in still hold.
+/// Its contents, which ACME needs, are what the group's certificate files held before it
+/// issued, or else what the files it was found in still hold.
 fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<String, String> {
     let serial = step
         .serial
@@ -140,7 +144,7 @@ fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<Stri
         .filter_map(|f| std::fs::read(crate::reconcile::resolve(run.base, f)).ok())
         .collect();
     let certificate = step.fingerprint.as_deref().and_then(|fingerprint| {
-        let replaced = group.deployed.iter().flat_map(deploy::Written::before);
+        let replaced = group.replaced.iter().map(String::as_bytes);
         issuers::find_certificate(
             replaced.chain(on_disk.iter().map(Vec::as_slice)),
             fingerprint,
@@ -283,6 +287,16 @@ fn issue(
                 csr_pem: String::new(),
             };
             key.fill(&mut request).map_err(|e| e.to_string())?;
+            let before: Vec<String> = credential
+                .deploy
+                .iter()
+                .filter_map(|d| d.cert_file.as_ref())
+                .filter_map(|f| {
+                    std::fs::read_to_string(crate::reconcile::resolve(run.base, &f.value)).ok()
+                })
+                .filter(|text| !crate::discover::pem_certificates(text.as_bytes()).is_empty())
+                .collect();
+            group.replaced.extend(before);
             if let Some(path) = staged_key(run, target) {
                 deploy::stage(&key, &path).map_err(|e| e.to_string())?;
             }
@@ -323,6 +337,7 @@ fn issue(
                     issuer: name.clone(),
                     chain_pem: None,
                     reference: None,
+                    replaced: group.replaced.clone(),
                 };
                 match &issued {
                     Issued::Secret { reference, .. } => {
