@@ -272,14 +272,7 @@ mod end_to_end {
             .unwrap()
             .trim_matches('"')
             .to_ascii_uppercase();
-        let crl = sh(
-            &dir.join("pki"),
-            "openssl",
-            &[
-                "crl", "-in", "ca.crl", "-CAfile", "ca.pem", "-verify", "-noout", "-text",
-            ],
-        );
-        assert!(crl.contains("verify OK"), "{crl}");
+        let crl = super::crash::verified_crl(dir);
         assert!(
             crl.to_ascii_uppercase().contains(&old_serial),
             "{old_serial} in:\n{crl}"
@@ -332,12 +325,7 @@ mod end_to_end {
         );
 
         // A key nobody allowed does not verify.
-        sh(
-            dir,
-            "ssh-keygen",
-            &["-q", "-t", "ed25519", "-N", "", "-f", "stranger"],
-        );
-        let public = std::fs::read_to_string(dir.join("stranger.pub")).unwrap();
+        let public = super::crash::ssh_key(dir, "stranger", "stranger");
         std::fs::write(
             dir.join("other_signers"),
             format!("audit@test namespaces=\"git\" {public}"),
@@ -482,6 +470,31 @@ pub(crate) mod crash {
 
     pub(super) const NOW: &str = "2026-05-01T12:00:00Z";
 
+    /// A new unencrypted Ed25519 key `dir/NAME` (an SSH signing key); its public line.
+    pub(crate) fn ssh_key(dir: &Path, name: &str, comment: &str) -> String {
+        sh(
+            dir,
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", name],
+        );
+        std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap()
+    }
+
+    /// The text of the local CA's CRL in the estate, after checking `openssl crl -verify`
+    /// accepts it against the CA.
+    #[track_caller]
+    pub(crate) fn verified_crl(dir: &Path) -> String {
+        let crl = sh(
+            &dir.join("pki"),
+            "openssl",
+            &[
+                "crl", "-in", "ca.crl", "-CAfile", "ca.pem", "-verify", "-noout", "-text",
+            ],
+        );
+        assert!(crl.contains("verify OK"), "{crl}");
+        crl
+    }
+
     /// `trustops --repo repo --now NOW ARGS` in the estate folder.
     pub(crate) fn trustops(dir: &Path, now: &str, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_trustops"))
@@ -594,22 +607,7 @@ spec:
         std::fs::create_dir_all(dir.join("pki")).unwrap();
         std::fs::create_dir_all(dir.join("deployed")).unwrap();
         crate::support::openssl_ca(&dir.join("pki"), "/CN=Crash Test CA", 3650);
-        sh(
-            dir,
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                "audit@test",
-                "-f",
-                "audit-key",
-            ],
-        );
-        let public = std::fs::read_to_string(dir.join("audit-key.pub")).unwrap();
+        let public = ssh_key(dir, "audit-key", "audit@test");
         let repo = dir.join("repo");
         std::fs::write(
             repo.join("allowed_signers"),

@@ -4,7 +4,7 @@
 //! `who-owned` answers at several instants around an owner change, with the commits that prove
 //! it.
 
-use crate::apply::crash::{estate, ok, sh, trustops};
+use crate::apply::crash::{estate, ok, sh, ssh_key, trustops};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -185,21 +185,7 @@ fn an_unsigned_commit_touching_the_trail_is_caught() {
 fn a_commit_signed_by_an_unknown_key_is_caught() {
     let test = applied();
     let dir = test.dir.path();
-    sh(
-        dir,
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "mallory",
-            "-f",
-            "mallory-key",
-        ],
-    );
+    ssh_key(dir, "mallory-key", "mallory");
     let first = records(dir).remove(0);
     std::fs::copy(
         dir.join("wt").join(&first),

@@ -7,6 +7,16 @@ use super::Record;
 use crate::git::{AllowedSigners, Commit, FileChange};
 use serde::Serialize;
 
+/// The history of the audit branch `branch` (`trustops-audit` or `refs/heads/...`), each commit
+/// with the files it changed under `audit/`; `None` when the branch does not exist yet.
+pub fn commits(
+    repo: &std::path::Path,
+    branch: &str,
+) -> Result<Option<Vec<Commit>>, crate::git::Error> {
+    let name = branch.trim_start_matches("refs/heads/");
+    crate::git::history(repo, &format!("refs/heads/{name}"), "audit/")
+}
+
 /// One record as committed.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {

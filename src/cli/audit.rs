@@ -100,16 +100,17 @@ fn instant(text: &str, flag: &str) -> anyhow::Result<jiff::Timestamp> {
 
 /// The audit branch's history, with the files its commits changed under `audit/`.
 fn trail(repo: &Path, trail: &Trail) -> anyhow::Result<Vec<git::Commit>> {
-    let branch = trail.branch.trim_start_matches("refs/heads/");
-    git::history(repo, &format!("refs/heads/{branch}"), "audit/")?
-        .with_context(|| format!("there is no branch {branch}: nothing was applied yet"))
+    history::commits(repo, &trail.branch)?.with_context(|| {
+        format!(
+            "there is no branch {}: nothing was applied yet",
+            trail.branch
+        )
+    })
 }
 
 /// Every audit record on `branch` (none when it does not exist yet), in commit order.
 pub(super) fn records(repo: &Path, branch: &str) -> anyhow::Result<Vec<Entry>> {
-    let branch = branch.trim_start_matches("refs/heads/");
-    let commits =
-        git::history(repo, &format!("refs/heads/{branch}"), "audit/")?.unwrap_or_default();
+    let commits = history::commits(repo, branch)?.unwrap_or_default();
     Ok(history::log(&commits, &Filter::default()))
 }
 

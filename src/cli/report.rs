@@ -63,7 +63,7 @@ fn trail_status(repo: &Path, branch: &str, signers: &Path) -> anyhow::Result<Tra
             ..TrailStatus::default()
         });
     }
-    let Some(commits) = crate::git::history(repo, &format!("refs/heads/{name}"), "audit/")? else {
+    let Some(commits) = history::commits(repo, branch)? else {
         return Ok(TrailStatus {
             summary: format!(
                 "No audit trail yet: branch {name} does not exist (nothing was applied)."

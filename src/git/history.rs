@@ -58,21 +58,12 @@ pub struct Commit {
 /// The commits reachable from `revision`, oldest first, each with the files it changed under
 /// `prefix` (`audit/`; empty for every file). `Ok(None)` when the revision does not exist.
 pub fn history(dir: &Path, revision: &str, prefix: &str) -> Result<Option<Vec<Commit>>, Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Git {
-        repo: dir.to_owned(),
-        message: e.to_string(),
-    };
+    let fail = super::read::failure(dir);
     let repo = gix::discover(dir).map_err(|e| fail(&e))?;
     let Ok(tip) = repo.rev_parse_single(revision) else {
         return Ok(None);
     };
-    let walk = repo
-        .rev_walk([tip.detach()])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .all()
-        .map_err(|e| fail(&e))?;
+    let walk = newest_first(dir, &repo, tip.detach(), false)?;
     let mut out = Vec::new();
     for info in walk {
         let info = info.map_err(|e| fail(&e))?;
@@ -202,22 +193,13 @@ fn compare(
 /// The newest commit reachable from `revision` made at or before `at` (committer time, seconds
 /// since the epoch): its id and time. Walks newest first and stops there, reading no tree.
 pub fn commit_at(dir: &Path, revision: &str, at: i64) -> Result<Option<(String, i64)>, Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Git {
-        repo: dir.to_owned(),
-        message: e.to_string(),
-    };
+    let fail = super::read::failure(dir);
     let repo = gix::discover(dir).map_err(|e| fail(&e))?;
     let tip = repo.rev_parse_single(revision).map_err(|e| Error::Git {
         repo: dir.to_owned(),
         message: format!("revision {revision}: {e}"),
     })?;
-    let walk = repo
-        .rev_walk([tip.detach()])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .all()
-        .map_err(|e| fail(&e))?;
+    let walk = newest_first(dir, &repo, tip.detach(), false)?;
     for info in walk {
         let info = info.map_err(|e| fail(&e))?;
         let time = match info.commit_time {
@@ -240,10 +222,7 @@ pub fn commit_at(dir: &Path, revision: &str, at: i64) -> Result<Option<(String, 
 /// The newest commit reachable from `revision` (itself included) that changed `path` against
 /// its first parent, as `git log -1 -- PATH` finds it: its id and time.
 pub fn last_change(dir: &Path, revision: &str, path: &str) -> Result<Option<(String, i64)>, Error> {
-    let fail = |e: &dyn std::fmt::Display| Error::Git {
-        repo: dir.to_owned(),
-        message: e.to_string(),
-    };
+    let fail = super::read::failure(dir);
     let repo = gix::discover(dir).map_err(|e| fail(&e))?;
     let tip = repo
         .rev_parse_single(revision)
@@ -256,14 +235,7 @@ pub fn last_change(dir: &Path, revision: &str, path: &str) -> Result<Option<(Str
             .map_err(|e| fail(&e))?
             .map(|e| e.object_id()))
     };
-    let walk = repo
-        .rev_walk([tip])
-        .sorting(gix::revision::walk::Sorting::ByCommitTime(
-            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
-        ))
-        .first_parent_only()
-        .all()
-        .map_err(|e| fail(&e))?;
+    let walk = newest_first(dir, &repo, tip, true)?;
     for info in walk {
         let info = info.map_err(|e| fail(&e))?;
         let commit = info.object().map_err(|e| fail(&e))?;
@@ -278,4 +250,23 @@ pub fn last_change(dir: &Path, revision: &str, path: &str) -> Result<Option<(Str
         }
     }
     Ok(None)
+}
+
+/// The commits reachable from `tip`, newest first (by committer time); only first parents
+/// when `first_parent`.
+fn newest_first<'r>(
+    dir: &Path,
+    repo: &'r gix::Repository,
+    tip: ObjectId,
+    first_parent: bool,
+) -> Result<gix::revision::Walk<'r>, Error> {
+    let mut platform = repo
+        .rev_walk([tip])
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
+        ));
+    if first_parent {
+        platform = platform.first_parent_only();
+    }
+    platform.all().map_err(|e| super::read::failure(dir)(&e))
 }

@@ -105,7 +105,7 @@ pub fn tree_files(
     Ok((snapshot.commit, files))
 }
 
-fn failure(dir: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
+pub(super) fn failure(dir: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + '_ {
     move |e| Error::Git {
         repo: dir.to_owned(),
         message: e.to_string(),

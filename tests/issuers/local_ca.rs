@@ -3,7 +3,7 @@
 //! nothing done.
 
 use super::{T0, deployed, plan_and_apply, revocation_record, revoke};
-use crate::apply::crash::{estate, sh, trustops};
+use crate::apply::crash::{estate, sh, trustops, verified_crl};
 
 #[test]
 fn a_certificate_named_by_fingerprint_is_revoked_in_the_local_ca_crl() {
@@ -29,14 +29,7 @@ fn a_certificate_named_by_fingerprint_is_revoked_in_the_local_ca_crl() {
 
     let stdout = revoke(dir, &fingerprint[..12], "cessationOfOperation");
     assert!(stdout.contains("applied revoke:"), "{stdout}");
-    let crl = sh(
-        &dir.join("pki"),
-        "openssl",
-        &[
-            "crl", "-in", "ca.crl", "-CAfile", "ca.pem", "-verify", "-noout", "-text",
-        ],
-    );
-    assert!(crl.contains("verify OK"), "{crl}");
+    let crl = verified_crl(dir);
     assert!(
         crl.to_ascii_lowercase().contains(&serial),
         "{serial} not in\n{crl}"
