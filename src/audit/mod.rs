@@ -51,10 +51,7 @@ pub struct Trail {
 /// Reads the audit records on `branch` (none when it does not exist) in one pass.
 pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::Error> {
     let mut trail = Trail::default();
-    for file in crate::git::files_under(repo, branch, "audit/")? {
-        let Some(bytes) = crate::git::read(repo, branch, &file)? else {
-            continue;
-        };
+    for (_, bytes) in crate::git::read_under(repo, branch, "audit/")? {
         let Ok(record) = serde_saphyr::from_str::<Record>(&String::from_utf8_lossy(&bytes)) else {
             continue;
         };

@@ -15,7 +15,8 @@ mod signers;
 pub use commit::{Change, Written, commit};
 pub use history::{Changed, Commit, FileChange, Signed, commit_at, history, last_change};
 pub use read::{
-    Snapshot, TreeFile, blob_id, checked_out, files_under, git_dir, head_commit, read, tree_files,
+    Snapshot, TreeFile, blob_id, checked_out, files_under, git_dir, head_commit, read, read_under,
+    tree_files,
 };
 pub use sign::Signer;
 pub use signers::{AllowedSigners, Signer as SignedBy};

@@ -24,6 +24,22 @@ pub fn files_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<String>
         .collect())
 }
 
+/// Every file under `prefix` in the tree of `branch`, with its bytes, path-sorted; nothing
+/// when the branch does not exist yet. One repository open for all of them.
+pub fn read_under(dir: &Path, branch: &str, prefix: &str) -> Result<Vec<TreeFile>, Error> {
+    let repo = open(dir)?;
+    let fail = failure(dir);
+    let Some(tree) = branch_tree(dir, &repo, branch)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (path, id) in walk(dir, &repo, tree, prefix)? {
+        let object = repo.find_object(id).map_err(|e| fail(&e))?;
+        out.push((path, object.data.clone()));
+    }
+    Ok(out)
+}
+
 /// A file of a tree: its path from the root and its bytes.
 pub type TreeFile = (String, Vec<u8>);
 
