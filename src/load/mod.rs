@@ -1,11 +1,12 @@
 //! Read a governance repository into a validated [`Model`], with every problem as a
 //! [`Diagnostic`] that names the file, line, column and field.
 //!
-//! Entry points: [`load`] reads a work tree from disk; [`from_inputs`] does the same for files
-//! already in memory (e.g. read from a Git revision). Parsing is streaming, one document at a
-//! time (`document.rs`); checks across documents (names, references, cycles, policy sanity) run
-//! on what parsed, and every problem is collected rather than the first. This module never
-//! writes anything.
+//! Entry points: [`load`] reads a work tree from disk; [`from_tree`] does the same for a whole
+//! tree already in memory (a Git revision's files); [`incremental::pair`] loads two revisions
+//! for comparison from the files that differ. Parsing is streaming, one document at a time
+//! (`document.rs`); checks across documents (names, references, cycles, policy sanity) run on
+//! what parsed, and every problem is collected rather than the first. This module writes
+//! nothing but `incremental.rs`'s cache of what each Git blob declares.
 
 mod cycles;
 mod document;
