@@ -136,6 +136,7 @@ fn main() {
                 message: "audit\n",
                 author: &author,
                 signer: Some(&signer),
+                recover_ref_lock: false,
             },
         )
         .unwrap();

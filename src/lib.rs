@@ -20,6 +20,8 @@ pub mod demo;
 pub mod diag;
 pub mod diff;
 pub mod discover;
+pub mod durable;
+pub mod fault;
 pub mod git;
 pub mod load;
 pub mod model;

@@ -103,8 +103,25 @@ fn a_local_ca_issues_for_a_key_made_where_it_is_deployed() {
             assert_eq!(mode("out/tls.key"), 0o600);
             assert_eq!(mode("out/tls.crt"), 0o644);
         }
-        let leftovers = std::fs::read_dir(dir.path().join("out")).unwrap().count();
-        assert_eq!(leftovers, 2, "no temporary files remain");
+        let leftovers: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary files remain: {leftovers:?}"
+        );
+
+        // A certificate for another key is refused before anything is written.
+        let before = std::fs::read(dir.path().join("out/tls.key")).unwrap();
+        let other = NewKey::generate(algorithm).unwrap();
+        let refused = deploy::write(&target, dir.path(), &chain_pem, &other).unwrap_err();
+        assert!(refused.to_string().contains("not for the key"), "{refused}");
+        assert_eq!(
+            std::fs::read(dir.path().join("out/tls.key")).unwrap(),
+            before
+        );
     }
 }
 
@@ -801,7 +818,11 @@ spec:
             0,
             "journal empty"
         );
-        assert!(!dir.join("repo/.git/trustops/apply.lock").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("repo/.git/trustops/apply.lock")).unwrap(),
+            "",
+            "the lock is released and names nobody"
+        );
         let staged: Vec<_> = std::fs::read_dir(dir.join("deployed"))
             .unwrap()
             .filter_map(|e| e.ok())

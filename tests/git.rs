@@ -99,6 +99,7 @@ fn signed_commits_verify_with_stock_git() {
             message: "audit: plan-1\n",
             author: &author(),
             signer: Some(&signer),
+            recover_ref_lock: false,
         },
     )
     .unwrap();
@@ -111,6 +112,7 @@ fn signed_commits_verify_with_stock_git() {
             message: "audit: plan-2\n",
             author: &author(),
             signer: Some(&signer),
+            recover_ref_lock: false,
         },
     )
     .unwrap();
@@ -197,6 +199,7 @@ fn a_branch_that_moved_is_built_upon_not_overwritten() {
                 message: "audit\n",
                 author: &author(),
                 signer: None,
+                recover_ref_lock: false,
             },
         )
         .unwrap()
@@ -213,6 +216,7 @@ fn a_branch_that_moved_is_built_upon_not_overwritten() {
                         message: "audit\n",
                         author: &author(),
                         signer: None,
+                        recover_ref_lock: false,
                     },
                 )
             })

@@ -16,6 +16,7 @@ mod diff;
 mod discover;
 mod email;
 mod examples;
+mod faults;
 mod git;
 mod issuers;
 mod plan;

@@ -28,6 +28,11 @@ pub enum Error {
     /// The reload command failed.
     #[error("reload command failed: {0}")]
     Reload(String),
+    /// The issued certificate is not for the key it would be deployed with.
+    #[error(
+        "the issued certificate is not for the key generated for it; nothing was written (did the issuer answer an earlier request?)"
+    )]
+    Mismatch,
 }
 
 /// A freshly generated private key. `Debug` never shows it.
@@ -88,6 +93,24 @@ impl NewKey {
         Ok(private_key_pem(&v1))
     }
 
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// Whether the leaf of `chain_pem` (its first certificate) certifies this key.
+    pub fn pairs_with(&self, chain_pem: &str) -> bool {
+        let Some(der) = crate::discover::pem_certificates(chain_pem.as_bytes())
+            .into_iter()
+            .next()
+        else {
+            return false;
+        };
+        x509_parser::parse_x509_certificate(&der).is_ok_and(|(_, leaf)| {
+            leaf.public_key().subject_public_key.data.as_ref() == self.key.public_key_raw()
+        })
+    }
+
     /// Completes `request` with this key's public half and a CSR signed by it.
     pub fn fill(&self, request: &mut CertificateRequest) -> Result<(), Error> {
         request.public_key = self.key.public_key_raw().to_vec();
@@ -139,15 +162,9 @@ pub(crate) fn private_key_pem(pkcs8: &[u8]) -> String {
 /// Writes a private key to `path` (mode 0600 from creation) through a temporary file, so a
 /// reader never sees half of it.
 pub(crate) fn write_private(path: &Path, pem: &str) -> Result<(), Error> {
-    let temp = temporary(path);
-    let fail = |source| Error::Write {
+    crate::durable::write(path, pem.as_bytes(), 0o600).map_err(|source| Error::Write {
         path: path.to_owned(),
         source,
-    };
-    write_new(&temp, pem.as_bytes(), 0o600).map_err(fail)?;
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail(e)
     })
 }
 
@@ -165,40 +182,12 @@ pub fn mode(declared: Option<&Spanned<String>>, default: u32) -> Result<u32, Err
     }
 }
 
-/// The files one deploy target wrote, and what they held before (to restore when a later
-/// step of the group fails). Previous contents stay in memory only; `Debug` hides them.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// The files one deploy target wrote, certificate chain first. What they held before is kept
+/// on disk until the group ends (`backup.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// Paths written, certificate chain first.
     pub files: Vec<PathBuf>,
-    previous: Vec<(PathBuf, Option<Vec<u8>>, u32)>,
-}
-
-impl std::fmt::Debug for Written {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Written({:?})", self.files)
-    }
-}
-
-impl Written {
-    /// Puts back what the files held before (or removes files that did not exist).
-    pub fn restore(&self) -> Result<(), Error> {
-        for (path, before, mode) in &self.previous {
-            let fail = |source| Error::Write {
-                path: path.clone(),
-                source,
-            };
-            match before {
-                Some(bytes) => {
-                    let temp = temporary(path);
-                    write_new(&temp, bytes, *mode).map_err(fail)?;
-                    std::fs::rename(&temp, path).map_err(fail)?;
-                }
-                None => std::fs::remove_file(path).map_err(fail)?,
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Where a key waits, beside its key file, between generation and deploy: so an apply killed
@@ -210,38 +199,40 @@ pub fn staged(key_file: &Path) -> PathBuf {
     key_file.with_file_name(format!(".{name}.trustops-staged"))
 }
 
-/// Writes `key` to its staging file (mode 0600 from creation).
+/// Writes `key` to its staging file (mode 0600 from creation, atomically: a kill never leaves
+/// half a key to resume with).
 pub fn stage(key: &NewKey, path: &Path) -> Result<(), Error> {
-    let pem = key.pem()?;
-    write_new(path, pem.as_bytes(), 0o600).map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })
+    write_private(path, &key.pem()?)
 }
 
 /// Writes the chain and key for one target (paths resolved against `base`), each through a
 /// temporary file renamed into place, so a reader sees the old file or the new one, never
-/// half of one. Both temporaries are written before either is renamed; the key goes first.
+/// half of one. Refuses, before writing anything, a chain whose certificate is not for `key`.
+/// Both temporaries are written before either is renamed; what the files held before is kept
+/// (`backup.rs`) before the first rename; the key goes first.
 pub fn write(
     target: &Deploy,
     base: &Path,
     chain_pem: &str,
     key: &NewKey,
 ) -> Result<Written, Error> {
+    if target.cert_file.is_some() && !key.pairs_with(chain_pem) {
+        return Err(Error::Mismatch);
+    }
     let cert_mode = mode(target.mode.as_ref(), 0o644)?;
     let key_mode = mode(target.key_mode.as_ref(), 0o600)?;
-    let mut staged: Vec<(PathBuf, PathBuf, u32)> = Vec::new();
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut stage = |file: &Spanned<String>, bytes: &[u8], mode: u32| -> Result<(), Error> {
         let path = crate::reconcile::resolve(base, &file.value);
-        let temp = temporary(&path);
-        write_new(&temp, bytes, mode).map_err(|source| Error::Write {
+        let temp = crate::durable::temporary(&path);
+        crate::durable::create(&temp, bytes, mode, true).map_err(|source| Error::Write {
             path: path.clone(),
             source,
         })?;
-        staged.push((temp, path, mode));
+        staged.push((temp, path));
         Ok(())
     };
-    let result = (|| {
+    let written = (|| {
         if let Some(file) = &target.key_file {
             let pem = key.pem()?;
             stage(file, pem.as_bytes(), key_mode)?;
@@ -251,16 +242,24 @@ pub fn write(
         }
         Ok(())
     })();
+    let result = written.and_then(|()| {
+        for (_, path) in &staged {
+            super::backup::keep(path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    });
     if let Err(e) = result {
-        for (temp, _, _) in &staged {
+        for (temp, _) in &staged {
             let _ = std::fs::remove_file(temp);
         }
         return Err(e);
     }
+    crate::fault::point("deploy.staged");
     let mut written = Written::default();
-    for (temp, path, mode) in staged {
-        let before = std::fs::read(&path).ok();
-        written.previous.push((path.clone(), before, mode));
+    for (temp, path) in staged {
         std::fs::rename(&temp, &path).map_err(|source| {
             let _ = std::fs::remove_file(&temp);
             Error::Write {
@@ -268,42 +267,12 @@ pub fn write(
                 source,
             }
         })?;
+        crate::fault::point("deploy.renamed");
+        let _ = crate::durable::sync_folder(&path);
         written.files.push(path);
     }
     written.files.reverse();
     Ok(written)
-}
-
-fn temporary(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.trustops-{}.tmp", std::process::id()))
-}
-
-/// Creates `path` with `mode` from the start (a key is never readable by others, not even
-/// for a moment), writes and syncs it.
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let _ = std::fs::remove_file(path);
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut open, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = open.open(path)?;
-    file.write_all(bytes)?;
-    #[cfg(unix)]
-    {
-        // The umask may have narrowed the mode at creation; set exactly what was declared.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    file.sync_all()
 }
 
 /// Runs a target's reload command in `base`.
@@ -314,6 +283,7 @@ pub fn reload(argv: &[String], base: &Path) -> Result<(), Error> {
         stdin: None,
         timeout: Duration::from_secs(60),
         max_output: 1 << 20,
+        guard: None,
     };
     let outcome =
         crate::command::run(&options).map_err(|e| Error::Reload(crate::command::describe(&e)))?;

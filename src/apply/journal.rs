@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Another apply holds the lock.
-    #[error("another apply is running ({holder}); wait for it, or remove {path} if it is gone")]
+    #[error(
+        "another apply is running ({holder}); it holds {path}, which the system releases when it ends: wait for it and run again"
+    )]
     Locked {
         /// Who holds it.
         holder: String,
@@ -40,70 +42,143 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// The apply lock: held while this value lives.
+/// The apply lock: an exclusive OS lock (`flock`) on `.git/trustops/apply.lock`, held while
+/// this value lives. The kernel releases it when its process ends however it ends (a kill, an
+/// OOM), so there is no stale lock to detect or take over and no read-check-unlink race: the
+/// file is never removed. What the file says (host, boot id, pid and the process's start time)
+/// only tells a waiting user who holds it; it is written after the lock is taken, and read only
+/// by someone who could not take it.
 #[derive(Debug)]
 pub struct Lock {
-    path: PathBuf,
+    file: std::fs::File,
+}
+
+/// Who holds the apply lock: enough to find the process (host and boot, pid and its start
+/// time, so a reused pid or a restarted container is not mistaken for it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// The host name.
+    pub host: String,
+    /// The kernel's boot id (`/proc/sys/kernel/random/boot_id`).
+    #[serde(default)]
+    pub boot_id: String,
+    /// The process id.
+    pub pid: u32,
+    /// The process's start time in clock ticks since boot (`/proc/PID/stat` field 22).
+    #[serde(default)]
+    pub started: u64,
+    /// When it took the lock.
+    pub since: String,
+}
+
+impl Holder {
+    /// This process.
+    pub fn me(now: jiff::Timestamp) -> Holder {
+        Holder::of(std::process::id(), now)
+    }
+
+    /// Process `pid` of this host.
+    pub fn of(pid: u32, now: jiff::Timestamp) -> Holder {
+        Holder {
+            host: host_name(),
+            boot_id: boot_id(),
+            pid,
+            started: process_start(pid).unwrap_or(0),
+            since: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        }
+    }
+
+    /// Whether the process it names still runs: only answerable on the same host and boot.
+    pub fn alive(&self) -> Option<bool> {
+        if self.boot_id.is_empty() || self.boot_id != boot_id() || self.host != host_name() {
+            return None;
+        }
+        Some(process_start(self.pid) == Some(self.started))
+    }
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} on {} since {}", self.pid, self.host, self.since)
+    }
+}
+
+/// The host name, as the kernel has it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "this host".into())
+}
+
+/// The kernel's boot id (empty where there is none).
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|b| b.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// When process `pid` started, in clock ticks since boot, if it runs.
+pub(crate) fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 impl Lock {
-    /// Takes the lock in `git_dir`, or says who holds it. A lock left by a process that no
-    /// longer runs (an apply that was killed) is taken over.
+    /// Takes the lock in `git_dir`, or says who holds it.
     pub fn take(git_dir: &Path, now: jiff::Timestamp) -> Result<Lock, Error> {
         let dir = git_dir.join("trustops");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let path = dir.join("apply.lock");
-        let holder = format!(
-            "pid {} on {} since {}",
-            std::process::id(),
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "this host".into()),
-            now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        );
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    file.write_all(holder.as_bytes()).map_err(io(&path))?;
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read_to_string(&path).unwrap_or_default();
-                    if is_gone(&held) {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
-                    }
-                    return Err(Error::Locked { holder: held, path });
-                }
-                Err(e) => return Err(io(&path)(e)),
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Locked {
+                    holder: holder_of(&path),
+                    path,
+                });
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
-        Err(Error::Locked {
-            holder: std::fs::read_to_string(&path).unwrap_or_default(),
-            path,
-        })
+        crate::fault::point("lock.taken");
+        let text = serde_json::to_string(&Holder::me(now)).unwrap_or_default();
+        file.set_len(0).map_err(io(&path))?;
+        file.write_all(text.as_bytes()).map_err(io(&path))?;
+        file.sync_all().map_err(io(&path))?;
+        Ok(Lock { file })
     }
 }
 
-/// True when the lock names a process on this machine that no longer exists.
-fn is_gone(holder: &str) -> bool {
-    let pid = holder
-        .strip_prefix("pid ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse::<u32>().ok());
-    match pid {
-        Some(pid) if Path::new("/proc/self").exists() => {
-            !Path::new(&format!("/proc/{pid}")).exists()
+/// Who holds the lock at `path`, as the holder wrote it. A holder that has just taken the lock
+/// may not have written itself yet: wait a moment for it rather than print nothing.
+fn holder_of(path: &Path) -> String {
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Ok(holder) = serde_json::from_str::<Holder>(&text) {
+            return holder.to_string();
         }
-        _ => false,
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    "a process that has not said who it is yet".into()
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // The file stays (removing it would let a waiter lock a file nobody else sees); what
+        // it says is cleared, then the lock is released (closing the file would release it too).
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
     }
 }
 
@@ -139,6 +214,10 @@ pub struct Entry {
     /// The finished action's audit record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
+    /// Written just before the audit commit: the number of the apply being committed. A
+    /// journal that has it and whose apply is in the audit trail was committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<usize>,
 }
 
 /// The journal of one plan's apply.
@@ -182,6 +261,7 @@ impl Journal {
 
     /// Appends `entry` and syncs it to disk before returning.
     pub fn append(&mut self, entry: Entry) -> Result<(), Error> {
+        crate::fault::point("journal.append");
         let mut line = serde_json::to_vec(&entry).unwrap_or_default();
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new()
@@ -192,7 +272,26 @@ impl Journal {
         file.write_all(&line).map_err(io(&self.path))?;
         file.sync_all().map_err(io(&self.path))?;
         self.entries.push(entry);
+        crate::fault::point("journal.appended");
         Ok(())
+    }
+
+    /// Notes that apply number `apply` of this plan is about to be committed.
+    pub fn committing(&mut self, apply: usize, at: Time) -> Result<(), Error> {
+        self.append(Entry {
+            action: String::new(),
+            step: None,
+            event: None,
+            at,
+            detail: None,
+            record: None,
+            commit: Some(apply),
+        })
+    }
+
+    /// The apply an earlier run of this journal was committing when it stopped, if any.
+    pub fn was_committing(&self) -> Option<usize> {
+        self.entries.iter().rev().find_map(|e| e.commit)
     }
 
     /// The entry that finished step `step` of `action` in an earlier run, if one did.
@@ -200,6 +299,13 @@ impl Journal {
         self.entries
             .iter()
             .find(|e| e.action == action && e.step == Some(step) && e.event == Some(Event::Done))
+    }
+
+    /// Whether an earlier run started step `step` of `action` (it may have stopped inside it).
+    pub fn started(&self, action: &str, step: usize) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.action == action && e.step == Some(step) && e.event == Some(Event::Intent))
     }
 
     /// The record of `action`, if it finished in an earlier run.
@@ -220,6 +326,7 @@ impl Journal {
 
     /// Deletes the journal: everything in it is committed.
     pub fn finish(self) -> Result<(), Error> {
+        crate::fault::point("journal.finish");
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(&self.path)(e)),
             _ => Ok(()),

@@ -7,10 +7,13 @@
 //! each step journaled before the next starts so a killed apply resumes where it stopped
 //! (`resume.rs`), and escalations through notifiers (`escalation.rs`, `notifiers/`). A failing
 //! group puts its files back and is recorded; the others go on. All records go into one signed
-//! commit (`trail.rs`). Refusing stale or edited plans is the caller's job before this (it holds
-//! the current inputs). Issuers live in `issuers/`, the deploy side in `deploy.rs`, the HTTP
+//! commit (`trail.rs`). Refusing stale or edited plans is the caller's job, between taking the
+//! lock ([`lock`]) and calling [`apply`] (it holds the current inputs). What a group deploys
+//! replaces files atomically (`crate::durable`) and keeps the last known-good ones until the
+//! group ends (`backup.rs`). Issuers live in `issuers/`, the deploy side in `deploy.rs`, the HTTP
 //! client webhooks and CA APIs share in `http.rs`.
 
+mod backup;
 pub mod deploy;
 mod escalation;
 pub mod http;
@@ -127,13 +130,42 @@ fn replacing(plan: &Plan, target: &str) -> Change {
     }
 }
 
-/// Carries out `plan` as `options` say.
-pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
+/// Takes the apply lock of the repository at `repo` (see [`journal::Lock`]). Everything that
+/// decides whether a plan may run — already applied, stale — is checked while it is held.
+pub fn lock(repo: &Path, now: Timestamp) -> Result<journal::Lock, Error> {
+    let git_dir = git::git_dir(repo)?;
+    Ok(journal::Lock::take(&git_dir, now)?)
+}
+
+/// Clears the journal of `plan` when the apply it was committing is already in the audit trail
+/// on `branch` (an apply killed after its commit, before it cleared its journal); says whether
+/// it did. Called under the lock, before deciding whether the plan resumes.
+pub fn settle(repo: &Path, branch: &str, plan: &str, _lock: &journal::Lock) -> Result<bool, Error> {
+    let git_dir = git::git_dir(repo)?;
+    if !journal::Journal::exists(&git_dir, plan) {
+        return Ok(false);
+    }
+    let journal = journal::Journal::open(&git_dir, plan)?;
+    let Some(apply) = journal.was_committing() else {
+        return Ok(false);
+    };
+    if prior(repo, branch, plan)?.applies < apply {
+        return Ok(false);
+    }
+    journal.finish()?;
+    Ok(true)
+}
+
+/// Carries out `plan` as `options` say, under `lock` (from [`lock`]).
+pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result<Outcome, Error> {
     let git_dir = git::git_dir(&options.repo)?;
-    let _lock = journal::Lock::take(&git_dir, options.now)?;
+    settle(&options.repo, &options.branch, &plan.id, lock)?;
     let prior = refuse_applied(&options.repo, &options.branch, plan)?;
     let journal = journal::Journal::open(&git_dir, &plan.id)?;
     let resumed = journal.is_resuming();
+    // A journal that says it was committing: a ref lock left on the audit branch is its own.
+    let recover_ref_lock = journal.was_committing().is_some();
+    sweep(options.model, &options.repo);
     let mut run = Run {
         model: options.model,
         base: &options.repo,
@@ -204,16 +236,36 @@ pub fn apply(options: &Options<'_>, plan: &Plan) -> Result<Outcome, Error> {
             at: Time(options.now),
             detail: None,
             record: Some(record.clone()),
+            commit: None,
         })?;
         records.push(record);
     }
-    let written = trail::commit(options, plan, &records, prior.applies + 1)?;
+    let number = prior.applies + 1;
+    run.journal.committing(number, Time(options.now))?;
+    let written = trail::commit(options, plan, &records, number, recover_ref_lock)?;
+    crate::fault::point("apply.committed");
     run.journal.finish()?;
     Ok(Outcome {
         records,
         commit: Some(written.commit),
         resumed,
     })
+}
+
+/// Removes what killed applies left beside the declared deploy files: temporaries, which may
+/// be copies of private keys. (Kept files and staged keys belong to their groups.) Runs under
+/// the lock, so no other apply is writing them.
+fn sweep(model: &Model, base: &Path) {
+    let files = model
+        .identities
+        .values()
+        .flat_map(|i| i.spec.credentials.iter())
+        .flat_map(|c| c.deploy.iter())
+        .flat_map(|d| [&d.cert_file, &d.key_file])
+        .flatten();
+    for file in files {
+        crate::durable::sweep(&crate::reconcile::resolve(base, &file.value));
+    }
 }
 
 /// The effective policy of an action's credential, from the plan.

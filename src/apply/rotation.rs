@@ -25,8 +25,6 @@ pub(super) struct Fresh {
 pub(super) struct Group {
     pub(super) fresh: BTreeMap<String, Fresh>,
     pub(super) changes: BTreeMap<String, Change>,
-    /// Files deployed so far, to put back when a later step fails.
-    pub(super) deployed: Vec<deploy::Written>,
     /// What the certificate files held before this group issued (public PEM): the certificate
     /// a revoke step revokes is among them (ACME revokes by contents). Journaled with the issue
     /// step, so it survives an interruption.
@@ -60,6 +58,8 @@ pub(super) fn run(
             continue;
         }
         let key = format!("{}/{}/{n}", run.plan.id, action.id);
+        // A step an earlier run started but did not finish: its issuer may have answered.
+        let retried = run.journal.started(&action.id, n);
         let intent = run.journal.append(Entry {
             action: action.id.clone(),
             step: Some(n),
@@ -67,6 +67,7 @@ pub(super) fn run(
             at: Time(run.now),
             detail: None,
             record: None,
+            commit: None,
         });
         let mut produced = None;
         let result = intent
@@ -76,7 +77,7 @@ pub(super) fn run(
                     run,
                     &step.target,
                     &step.issuers,
-                    &key,
+                    (&key, retried),
                     &mut group,
                     &mut produced,
                 ),
@@ -95,6 +96,7 @@ pub(super) fn run(
             at: Time(run.now),
             detail: produced,
             record: None,
+            commit: None,
         });
         if let Err(e) = logged {
             record = failed(step.step, &step.target, &e.to_string());
@@ -102,23 +104,70 @@ pub(super) fn run(
         if record.result == "failed" {
             let mut error = record.detail.clone().unwrap_or_default();
             // A replaced certificate that could not be revoked leaves the new one deployed.
-            if !group.deployed.is_empty() && step.step != StepKind::Revoke {
-                error.push_str(&match group
-                    .deployed
-                    .iter()
-                    .rev()
-                    .try_for_each(deploy::Written::restore)
-                {
-                    Ok(()) => "; the previous files were put back".to_owned(),
-                    Err(e) => format!("; putting the previous files back failed: {e}"),
-                });
+            if step.step != StepKind::Revoke {
+                error.push_str(&put_back(run, action));
+            } else {
+                end(run, action);
             }
             steps.push(record);
             return (steps, group.changes.into_values().collect(), Some(error));
         }
         steps.push(record);
     }
+    end(run, action);
     (steps, group.changes.into_values().collect(), None)
+}
+
+/// The files `action` deploys (certificate and key files of every target it deploys).
+fn deploy_files(run: &Run<'_>, action: &Action) -> Vec<std::path::PathBuf> {
+    action
+        .steps
+        .iter()
+        .filter(|s| s.step == StepKind::Deploy)
+        .filter_map(|s| declared(run.model, &s.target).ok())
+        .flat_map(|(_, c, _)| c.deploy.iter())
+        .flat_map(|d| [&d.cert_file, &d.key_file])
+        .flatten()
+        .map(|f| crate::reconcile::resolve(run.base, &f.value))
+        .collect()
+}
+
+/// A failed group: puts back the last known-good files (this run's or an interrupted one's
+/// deploy), drops staged keys; says what it did, for the record.
+fn put_back(run: &Run<'_>, action: &Action) -> String {
+    let mut restored = false;
+    let mut problems = Vec::new();
+    for path in deploy_files(run, action) {
+        match super::backup::restore(&path) {
+            Ok(done) => restored |= done,
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    drop_staged(run, action);
+    match (restored, problems.is_empty()) {
+        (_, false) => format!(
+            "; putting the previous files back failed: {}",
+            problems.join("; ")
+        ),
+        (true, true) => "; the previous files were put back".to_owned(),
+        (false, true) => String::new(),
+    }
+}
+
+/// A group that deployed what it verified: the kept files and staged keys go.
+fn end(run: &Run<'_>, action: &Action) {
+    for path in deploy_files(run, action) {
+        let _ = super::backup::discard(&path);
+    }
+    drop_staged(run, action);
+}
+
+fn drop_staged(run: &Run<'_>, action: &Action) {
+    for step in action.steps.iter().filter(|s| s.step == StepKind::Issue) {
+        if let Some(path) = staged_key(run, &step.target) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Revokes a certificate through the issuer that issued it (a replaced one: superseded).
@@ -244,11 +293,14 @@ pub(super) fn key_algorithm(policy: Option<&Policy>) -> Result<KeyAlgorithm, Str
     Err("the policy allows no key trustops can generate (EC P-256/P-384 or Ed25519); RSA keys are not generated".into())
 }
 
+/// Issues `target` through the first of `names` that answers. A retried step (an earlier run
+/// started it and was stopped) reuses the key it staged: its issuer may have minted for that
+/// key already and will answer the same idempotency key with the same certificate.
 fn issue(
     run: &mut Run<'_>,
     target: &str,
     names: &[String],
-    idempotency_key: &str,
+    (idempotency_key, retried): (&str, bool),
     group: &mut Group,
     produced: &mut Option<String>,
 ) -> Result<String, String> {
@@ -256,7 +308,18 @@ fn issue(
     let (request, key) = match credential.credential_type.value {
         CredentialType::X509Certificate => {
             let algorithm = key_algorithm(policy)?;
-            let key = NewKey::generate(algorithm).map_err(|e| e.to_string())?;
+            let staged = staged_key(run, target);
+            let earlier = staged
+                .as_ref()
+                .filter(|_| retried)
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .and_then(|pem| NewKey::from_pem(&pem).ok())
+                .filter(|k| k.algorithm() == algorithm);
+            let reused = earlier.is_some();
+            let key = match earlier {
+                Some(key) => key,
+                None => NewKey::generate(algorithm).map_err(|e| e.to_string())?,
+            };
             let validity = policy
                 .and_then(|p| p.spec.max_validity.as_ref())
                 .map_or(90 * 86_400, |d| {
@@ -297,9 +360,10 @@ fn issue(
                 .filter(|text| !crate::discover::pem_certificates(text.as_bytes()).is_empty())
                 .collect();
             group.replaced.extend(before);
-            if let Some(path) = staged_key(run, target) {
+            if let (Some(path), false) = (staged, reused) {
                 deploy::stage(&key, &path).map_err(|e| e.to_string())?;
             }
+            crate::fault::point("issue.staged");
             (Request::Certificate(request), Some(key))
         }
         CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token => (
@@ -384,13 +448,10 @@ fn deploy_step(run: &mut Run<'_>, target: &str, group: &mut Group) -> Result<Str
         let written =
             deploy::write(deploy_target, run.base, chain_pem, key).map_err(|e| e.to_string())?;
         files.extend(written.files.iter().map(|f| f.display().to_string()));
-        group.deployed.push(written);
         if let Some(argv) = &deploy_target.reload {
             deploy::reload(argv, run.base).map_err(|e| e.to_string())?;
         }
     }
-    if let Some(path) = staged_key(run, target) {
-        let _ = std::fs::remove_file(path);
-    }
+    // The staged key stays until the group ends: a run killed after this step deploys again.
     Ok(format!("wrote {}", files.join(", ")))
 }

@@ -69,6 +69,7 @@ pub(super) fn commit(
     plan: &Plan,
     records: &[Record],
     apply: usize,
+    recover_ref_lock: bool,
 ) -> Result<git::Written, Error> {
     let folder = format!("{}/{}", audit::folder(&plan.id, options.now), apply);
     let files = records
@@ -108,6 +109,7 @@ pub(super) fn commit(
             message: &message,
             author: &options.author,
             signer: options.signer,
+            recover_ref_lock,
         },
     )?)
 }

@@ -54,11 +54,23 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let loaded = super::discover::load_valid(global)?;
     let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let git_dir = git::git_dir(&base).context("audit records go to Git")?;
-    apply::refuse_applied(&base, &args.approving.branch_ref(), &plan)?;
+    // Every check that decides whether the plan may run is made under the lock: two applies
+    // of two plans cannot both find theirs fresh.
+    let lock = apply::lock(&base, global.now()?)?;
+    let branch = args.approving.branch_ref();
+    apply::settle(&base, &branch, &plan.id, &lock)?;
+    apply::refuse_applied(&base, &branch, &plan)?;
     if !Journal::exists(&git_dir, &plan.id) {
         refuse_stale(&plan, &loaded, &base)?;
     }
-    execute(global, &args.approving, &args.approve, &plan, &loaded, out)
+    execute(
+        global,
+        &args.approving,
+        &args.approve,
+        (&plan, &lock),
+        &loaded,
+        out,
+    )
 }
 
 impl Approving {
@@ -70,13 +82,14 @@ impl Approving {
     }
 }
 
-/// Asks (unless `--auto-approve`), carries out `plan` with the actions in `approve` approved,
-/// commits the records, and prints what happened and how to verify the commit.
+/// Asks (unless `--auto-approve`), carries out `plan` under the apply lock with the actions in
+/// `approve` approved, commits the records, and prints what happened and how to verify the
+/// commit.
 pub(super) fn execute(
     global: &Global,
     args: &Approving,
     approve: &[String],
-    plan: &plan::Plan,
+    (plan, lock): (&plan::Plan, &apply::journal::Lock),
     loaded: &crate::load::Outcome,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
@@ -104,7 +117,7 @@ pub(super) fn execute(
         signer: Some(&signer),
         smtp: loaded.config.smtp.as_ref(),
     };
-    let outcome = apply::apply(&options, plan)?;
+    let outcome = apply::apply(&options, plan, lock)?;
     if outcome.resumed {
         writeln!(out, "Resumed the interrupted apply of {}.", plan.id)?;
     }

@@ -120,7 +120,8 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         signer: Some(&signer),
         smtp: None,
     };
-    let applied = apply::apply(&options, &planned).context("the demo's apply failed")?;
+    let lock = apply::lock(&repo, now).context("the demo's apply failed")?;
+    let applied = apply::apply(&options, &planned, &lock).context("the demo's apply failed")?;
     for record in &applied.records {
         let mark = match record.outcome {
             crate::audit::Outcome::Applied => "✓ applied",

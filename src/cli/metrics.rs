@@ -38,7 +38,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         },
     )?;
     match &args.out {
-        Some(path) => super::plan::write_atomically(path, &text)
+        Some(path) => crate::durable::write(path, &text, 0o644)
             .with_context(|| format!("cannot write the metrics to {}", path.display()))?,
         None => out.write_all(&text)?,
     }

@@ -44,7 +44,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     };
     let (_, planned) = planned(global, &args.inventory, now)?;
     if let Some(path) = &args.out {
-        write_atomically(path, &plan::file::to_json(&planned))
+        crate::durable::write(path, &plan::file::to_json(&planned), 0o644)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     }
     let format = match args.format.as_str() {
@@ -202,22 +202,4 @@ fn issuer_subjects(model: &crate::model::Model, base: &Path) -> BTreeMap<String,
         out.insert(name.clone(), subjects);
     }
     out
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a reader
-/// never sees half a plan.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "plan".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }

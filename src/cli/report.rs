@@ -47,7 +47,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let mut bytes = Vec::new();
     report::write(&mut bytes, format, &report)?;
     match &args.out {
-        Some(path) => super::plan::write_atomically(path, &bytes)
+        Some(path) => crate::durable::write(path, &bytes, 0o644)
             .with_context(|| format!("cannot write the report to {}", path.display()))?,
         None => out.write_all(&bytes)?,
     }

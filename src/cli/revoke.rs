@@ -42,6 +42,8 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let now = global.now()?;
     let loaded = super::discover::load_valid(global)?;
     let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+    // Under the lock: the certificate is found and revoked while no apply changes the estate.
+    let lock = crate::apply::lock(&base, now)?;
     let inventory = super::discover::discover_sources(&loaded.model, &[], &base)?.inventory;
     let revocation = super::plan::reconciled(
         &loaded,
@@ -59,7 +61,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         global,
         &args.approving,
         &approved,
-        &revocation,
+        (&revocation, &lock),
         &loaded,
         out,
     )

@@ -118,6 +118,7 @@ impl Source for Exec {
             stdin: None,
             timeout: self.timeout,
             max_output: MAX_OUTPUT,
+            guard: None,
         };
         let outcome = command::run(&options).map_err(|e| command::describe(&e))?;
         if outcome.code != Some(0) {

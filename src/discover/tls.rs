@@ -13,8 +13,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Connections at once.
-const PARALLEL: usize = 16;
+/// Connections at once. A silent endpoint costs a thread waiting, not CPU: enough at once that
+/// a source of many silent endpoints costs about one timeout, not one per batch.
+const PARALLEL: usize = 64;
 
 /// TLS endpoints.
 pub(super) struct Tls {
@@ -49,26 +50,35 @@ impl Source for Tls {
         let config = Arc::new(config);
         let mut all = Collector::default();
         let mut reached = 0;
-        for batch in self.endpoints.chunks(PARALLEL) {
-            let results: Vec<_> = std::thread::scope(|scope| {
-                let handles: Vec<_> = batch
-                    .iter()
-                    .map(|(address, sni)| {
-                        let config = config.clone();
-                        scope.spawn(move || {
-                            fetch_chain(address, sni.as_deref(), self.timeout, config)
-                        })
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = self.endpoints.len().min(PARALLEL);
+        let mut results: Vec<(usize, Fetched)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (config, next) = (config.clone(), &next);
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((address, sni)) = self.endpoints.get(n) else {
+                                break done;
+                            };
+                            let chain =
+                                fetch_chain(address, sni.as_deref(), self.timeout, config.clone());
+                            done.push((n, chain));
+                        }
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("connection thread failed".into()))
-                    })
-                    .collect()
-            });
-            for ((address, sni), result) in batch.iter().zip(results) {
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        results.sort_by_key(|(n, _)| *n);
+        let results = results.into_iter().map(|(_, r)| r);
+        {
+            for ((address, sni), result) in self.endpoints.iter().zip(results) {
                 context
                     .progress
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -112,6 +122,9 @@ impl Source for Tls {
     }
 }
 
+/// What one endpoint served (its chain, leaf first), or why not.
+type Fetched = Result<Vec<Vec<u8>>, String>;
+
 /// Connects and completes a handshake; returns the served chain, leaf first.
 fn fetch_chain(
     address: &str,
@@ -132,7 +145,11 @@ fn fetch_chain(
     let mut last = "no address".to_owned();
     let mut tcp = None;
     for addr in addresses {
-        match TcpStream::connect_timeout(&addr, timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
                 tcp = Some(stream);
                 break;
@@ -140,21 +157,11 @@ fn fetch_chain(
             Err(e) => last = format!("cannot connect to {addr}: {e}"),
         }
     }
-    let mut tcp = tcp.ok_or(last)?;
+    let tcp = tcp.ok_or(last)?;
+    let mut tcp = Bounded { tcp, deadline };
     let mut conn =
         ClientConnection::new(config, server_name).map_err(|e| format!("TLS setup failed: {e}"))?;
     while conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(format!(
-                "TLS handshake timed out after {}s",
-                timeout.as_secs()
-            ));
-        }
-        tcp.set_read_timeout(Some(left))
-            .map_err(|e| e.to_string())?;
-        tcp.set_write_timeout(Some(left))
-            .map_err(|e| e.to_string())?;
         match conn.complete_io(&mut tcp) {
             Ok((0, 0)) if conn.is_handshaking() => {
                 return Err("the server closed the connection during the handshake".into());
@@ -178,6 +185,43 @@ fn fetch_chain(
         .peer_certificates()
         .ok_or("the server sent no certificate")?;
     Ok(chain.iter().map(|c| c.as_ref().to_vec()).collect())
+}
+
+/// A connection that ends at its deadline however the peer behaves: every read and write waits
+/// at most for what is left, so a server trickling a byte at a time is cut off on time too.
+struct Bounded {
+    tcp: TcpStream,
+    deadline: Instant,
+}
+
+impl Bounded {
+    fn left(&self) -> std::io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        Ok(left)
+    }
+}
+
+impl std::io::Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
 }
 
 /// Accepts every certificate and signature: discovery records what is served, whatever it is.

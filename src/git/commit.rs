@@ -20,6 +20,10 @@ pub struct Change<'a> {
     pub author: &'a Author,
     /// Signs the commit (SSHSIG in a `gpgsig` header) when given.
     pub signer: Option<&'a Signer>,
+    /// The caller knows a lock file on the branch's ref (`BRANCH.lock`) is its own, left by an
+    /// earlier run of it that was killed while committing: remove it. Otherwise such a lock is
+    /// another Git process at work, and the error names the file.
+    pub recover_ref_lock: bool,
 }
 
 /// The commit written.
@@ -43,6 +47,20 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
         message: e.to_string(),
     };
     let repo = gix::open(dir).map_err(|e| fail(&e))?;
+    let lock = ref_lock(&repo, change.branch);
+    if lock.exists() {
+        if !change.recover_ref_lock {
+            return Err(Error::Git {
+                repo: dir.to_owned(),
+                message: format!(
+                    "{} is locked by {}: another Git process is updating it, or one was killed while it did; remove that file once no Git process runs",
+                    change.branch,
+                    lock.display()
+                ),
+            });
+        }
+        std::fs::remove_file(&lock).map_err(|e| fail(&e))?;
+    }
     for _ in 0..ATTEMPTS {
         let tip = tip(&repo, change.branch).map_err(|e| fail(&e))?;
         let base = match tip {
@@ -90,6 +108,7 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
             None => PreviousValue::MustNotExist,
         };
         let summary = change.message.lines().next().unwrap_or("trustops");
+        crate::fault::point("git.ref-update");
         match repo.reference(change.branch, id, expected, summary) {
             Ok(_) => {
                 if super::checked_out(dir).as_deref() == Some(change.branch) {
@@ -150,6 +169,15 @@ fn follow(
     index.sort_entries();
     index.write(gix::index::write::Options::default())?;
     Ok(())
+}
+
+/// The lock file Git takes while it updates `branch` (a full ref name).
+fn ref_lock(repo: &gix::Repository, branch: &str) -> std::path::PathBuf {
+    let mut path = repo.common_dir().to_owned();
+    path.extend(branch.split('/'));
+    let mut name = path.into_os_string();
+    name.push(".lock");
+    name.into()
 }
 
 /// The commit a branch points at, if it exists.

@@ -385,9 +385,6 @@ impl Cache {
             "mixed\n"
         });
         text.push_str(&declared.identities);
-        let temp = dir.join(format!(".{id}.{}", std::process::id()));
-        let _ = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&temp, text))
-            .and_then(|()| std::fs::rename(&temp, dir.join(id)));
+        let _ = crate::durable::write_cache(&dir.join(id), text.as_bytes());
     }
 }

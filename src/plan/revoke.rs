@@ -41,14 +41,22 @@ pub(super) fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
         .then(|| step(target(s), c, issuer))
 }
 
-/// The declared issuer to revoke `c` through: among those whose CA signed it, the first the
-/// credential is issued by, else the first by name.
+/// The declared issuer to revoke `c` through: among those whose CA signed it and that can
+/// revoke (an exec plugin's contract has no revocation), the first the credential is issued
+/// by, else the first by name.
 fn revoking_issuer<'c>(cx: &'c Context<'_>, s: &Status, c: &Credential) -> Option<&'c String> {
-    let candidates = cx.rec.issuers.of(c);
+    let revokes = |name: &&String| {
+        cx.input
+            .model
+            .issuers
+            .get(name.as_str())
+            .is_some_and(|i| i.spec.exec.is_none())
+    };
+    let candidates: Vec<&String> = cx.rec.issuers.of(c).iter().filter(revokes).collect();
     issuers(cx, s)
         .iter()
-        .find_map(|own| candidates.iter().find(|c| *c == own))
-        .or_else(|| candidates.first())
+        .find_map(|own| candidates.iter().copied().find(|c| *c == own))
+        .or_else(|| candidates.first().copied())
 }
 
 /// Revoke actions for replaced certificates still valid. A person approves each: the old

@@ -60,9 +60,7 @@ pub(super) fn revoke(
     let pem = crl
         .pem()
         .map_err(|e| format!("cannot encode the CRL: {e}"))?;
-    let temp = path.with_extension("crl.trustops-tmp");
-    std::fs::write(&temp, pem.as_bytes())
-        .and_then(|()| std::fs::rename(&temp, path))
+    crate::durable::write(path, pem.as_bytes(), 0o644)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(next)
 }

@@ -134,6 +134,12 @@ impl Issuer for Exec {
             stdin: Some(body),
             timeout: self.timeout,
             max_output: 4 << 20,
+            guard: crate::git::git_dir(&self.dir).ok().map(|git| {
+                let id = crate::discover::sha256_hex(idempotency_key.as_bytes());
+                git.join("trustops")
+                    .join("running")
+                    .join(format!("{}.json", &id[..16]))
+            }),
         };
         let outcome = crate::command::run(&options).map_err(|e| crate::command::describe(&e))?;
         if outcome.code != Some(0) {

@@ -126,6 +126,7 @@ impl Session<'_> {
             stdin: None,
             timeout: Duration::from_secs(120),
             max_output: 1 << 16,
+            guard: None,
         };
         let outcome = crate::command::run(&options)
             .map_err(|e| format!("dns-01 hook: {}", crate::command::describe(&e)))?;
