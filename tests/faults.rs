@@ -441,7 +441,10 @@ impl Seeded {
 }
 
 #[test]
-#[allow(clippy::print_stderr, reason = "the seed is printed so a failure can be replayed")]
+#[allow(
+    clippy::print_stderr,
+    reason = "the seed is printed so a failure can be replayed"
+)]
 fn applies_killed_at_random_instants_resume_and_lose_nothing() {
     let estate = estate();
     let work = tempfile::tempdir().unwrap();
@@ -626,4 +629,86 @@ fn an_outside_commit_during_the_audit_commit_is_kept_and_the_apply_rebuilds_on_i
         ],
     );
     assert!(verified.contains("Good"), "{verified}");
+}
+
+#[test]
+fn a_ref_lock_left_by_a_killed_commit_is_recovered_and_any_other_is_named() {
+    let estate = estate();
+    let dir = estate.dir.path();
+    let lock = dir.join("repo/.git/refs/heads/trustops-audit.lock");
+    // Someone else's lock, with no journal of ours: refused before anything is rotated.
+    std::fs::write(&lock, "").unwrap();
+    let db_before = std::fs::read(dir.join("deployed/db.pem")).unwrap();
+    let out = apply(dir, T1, "plan.json", &[]).output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&lock.display().to_string()),
+        "names the lock: {said}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("deployed/db.pem")).unwrap(),
+        db_before
+    );
+    std::fs::remove_file(&lock).unwrap();
+
+    // Killed at the ref update, holding the ref lock as Git does: the resume recovers it.
+    let first = apply(
+        dir,
+        T1,
+        "plan.json",
+        &[("TRUSTOPS_TEST_FAULT", "kill@git.ref-update")],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(first.status.signal(), Some(9), "{}", text(&first));
+    std::fs::write(&lock, "").unwrap();
+    resume_and_check(&Trial {
+        name: "stale ref lock".into(),
+        dir: dir.to_owned(),
+        first,
+    });
+    assert!(!lock.exists());
+}
+
+#[test]
+fn a_journal_whose_commit_landed_is_cleared_and_an_approval_runs_as_a_new_apply() {
+    let test = crate::apply::crash::estate_with("[local-ca]", "manual", "");
+    let dir = test.dir.path();
+    crate::apply::crash::plan(dir);
+    // Everything waits for approval; the apply is killed after its commit.
+    let first = crate::apply::crash::apply(dir, None)
+        .env("TRUSTOPS_TEST_FAULT", "kill@apply.committed")
+        .output()
+        .unwrap();
+    assert_eq!(first.status.signal(), Some(9), "{}", text(&first));
+    let journal = dir.join("repo/.git/trustops/journal");
+    assert_eq!(std::fs::read_dir(&journal).unwrap().count(), 1);
+
+    let out = crate::apply::crash::apply(dir, None)
+        .args(["--approve", "rotate:db-svc/tls"])
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        !said.contains("Resumed"),
+        "a new apply, not a resume: {said}"
+    );
+    assert!(said.contains("applied rotate:db-svc/tls"), "{said}");
+    assert_eq!(std::fs::read_dir(&journal).unwrap().count(), 0);
+    let files = sh(
+        &dir.join("repo"),
+        "git",
+        &["ls-tree", "-r", "--name-only", "trustops-audit"],
+    );
+    let records: Vec<&str> = files
+        .lines()
+        .filter(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+        .collect();
+    assert_eq!(records.len(), 2, "skipped once, applied once: {records:?}");
+    assert!(
+        records[0].contains("/1/") && records[1].contains("/2/"),
+        "{records:?}"
+    );
 }

@@ -236,3 +236,33 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// A Cyrillic letter or a zero-width space pasted into a DNS name passes every eye and fails
+/// only when a CA is asked to encode it: validate refuses it, naming file, line and field.
+#[test]
+fn dns_names_with_look_alike_or_invisible_characters_are_refused() {
+    let identity = "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: web}\nspec: {contacts: [{email: web@example.com}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: tls}\nspec: {trustDomain: public-tls}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: shop}\nspec:\n  owner: web\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [shop.example.com]}\n      dnsNames:\n        - shop.example.com\n        - p\u{430}y.example.com\n        - cart\u{200b}.example.com\n        - xn--80ak6aa92e.com\n";
+    let out = Test::new()
+        .file("identities.yaml", identity)
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert!(lines[2].contains("2 errors"), "{}", out.stdout);
+    assert!(
+        lines[0].starts_with(
+            "identities.yaml:23:11: error[invalid-value]: spec.credentials[0].dnsNames[1]"
+        ) && lines[0].contains("U+0430"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(
+            "identities.yaml:24:11: error[invalid-value]: spec.credentials[0].dnsNames[2]"
+        ) && lines[1].contains("U+200B"),
+        "{}",
+        lines[1]
+    );
+}

@@ -165,6 +165,10 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
     let resumed = journal.is_resuming();
     // A journal that says it was committing: a ref lock left on the audit branch is its own.
     let recover_ref_lock = journal.was_committing().is_some();
+    if !recover_ref_lock {
+        // Another writer's lock: say so before changing anything, not after rotating.
+        git::refuse_locked(&options.repo, &options.branch)?;
+    }
     sweep(options.model, &options.repo);
     let mut run = Run {
         model: options.model,

@@ -329,7 +329,11 @@ fn issue(
             let mut request = CertificateRequest {
                 target: target.into(),
                 common_name: credential.common_name.clone(),
-                dns_names: credential.dns_names.clone(),
+                dns_names: credential
+                    .dns_names
+                    .iter()
+                    .map(|n| n.value.clone())
+                    .collect(),
                 ip_addresses: credential
                     .ip_addresses
                     .iter()

@@ -133,17 +133,14 @@ fn read_one(path: &Path, source: &str, strict: bool, password: Option<&str>, out
     });
     match read {
         Err(e) => out.problem(&shown, format!("cannot read: {e}")),
-        Ok(n) if n as u64 > MAX_FILE_BYTES => {
-            if strict {
-                out.problem(
-                    &shown,
-                    format!(
-                        "larger than the {} MiB limit, not read",
-                        MAX_FILE_BYTES >> 20
-                    ),
-                );
-            }
-        }
+        // Reported in every mode: a file skipped for its size is never silently absent.
+        Ok(n) if n as u64 > MAX_FILE_BYTES => out.problem(
+            &shown,
+            format!(
+                "larger than the {} MiB limit, not read",
+                MAX_FILE_BYTES >> 20
+            ),
+        ),
         Ok(_) => {
             if scan(&bytes, &Location::file(source, &shown, 0), password, out) == Seen::Nothing
                 && strict

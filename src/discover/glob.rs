@@ -99,8 +99,10 @@ pub(super) fn walk(
                 .is_ok_and(|rel| x.is_literal() || x.matches(&rel.to_string_lossy()))
         })
     };
+    // Links are followed (certbot's `live/` folder is all links into `archive/`); walkdir
+    // detects loops, and a loop or a dangling link is reported, never skipped silently.
     for entry in WalkDir::new(&glob.root)
-        .follow_links(false)
+        .follow_links(true)
         .sort_by_file_name()
     {
         let entry = match entry {

@@ -50,14 +50,7 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
     let lock = ref_lock(&repo, change.branch);
     if lock.exists() {
         if !change.recover_ref_lock {
-            return Err(Error::Git {
-                repo: dir.to_owned(),
-                message: format!(
-                    "{} is locked by {}: another Git process is updating it, or one was killed while it did; remove that file once no Git process runs",
-                    change.branch,
-                    lock.display()
-                ),
-            });
+            return Err(locked(dir, change.branch, &lock));
         }
         std::fs::remove_file(&lock).map_err(|e| fail(&e))?;
     }
@@ -169,6 +162,30 @@ fn follow(
     index.sort_entries();
     index.write(gix::index::write::Options::default())?;
     Ok(())
+}
+
+/// Refuses to start work that ends in a commit on `branch` while a lock file on its ref
+/// exists, naming the file; `Ok` when there is none.
+pub fn refuse_locked(dir: &Path, branch: &str) -> Result<(), Error> {
+    let repo = gix::open(dir).map_err(|e| Error::Git {
+        repo: dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    let lock = ref_lock(&repo, branch);
+    if lock.exists() {
+        return Err(locked(dir, branch, &lock));
+    }
+    Ok(())
+}
+
+fn locked(dir: &Path, branch: &str, lock: &Path) -> Error {
+    Error::Git {
+        repo: dir.to_owned(),
+        message: format!(
+            "{branch} is locked by {}: another Git process is updating it, or one was killed while it did; remove that file once no Git process runs",
+            lock.display()
+        ),
+    }
 }
 
 /// The lock file Git takes while it updates `branch` (a full ref name).

@@ -12,7 +12,7 @@ mod read;
 mod sign;
 mod signers;
 
-pub use commit::{Change, Written, commit};
+pub use commit::{Change, Written, commit, refuse_locked};
 pub use history::{Changed, Commit, FileChange, Signed, commit_at, history, last_change};
 pub use read::{
     Snapshot, TreeFile, blob_id, checked_out, files_under, git_dir, head_commit, read, read_under,

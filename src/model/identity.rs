@@ -58,7 +58,7 @@ pub struct Credential {
     pub common_name: Option<String>,
     /// DNS names a certificate must carry (its declared SANs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dns_names: Vec<String>,
+    pub dns_names: Vec<Spanned<String>>,
     /// IP addresses a certificate must carry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<Spanned<String>>,

@@ -569,3 +569,64 @@ fn discover_json_follows_the_published_inventory_schema() {
         &[&file.to_string_lossy(), &schema.to_string_lossy()],
     );
 }
+
+/// certbot keeps `live/NAME/*.pem` as links into `archive/`: links are followed, a link loop
+/// and a dangling link are reported, and a file over the size limit is reported in every mode
+/// (`--path` too), never silently absent.
+#[cfg(unix)]
+#[test]
+fn links_are_followed_loops_and_oversized_files_are_reported() {
+    let test = Test::new();
+    let dir = test.dir.path();
+    let archive = dir.join("etc/letsencrypt/archive/shop");
+    let live = dir.join("etc/letsencrypt/live/shop");
+    std::fs::create_dir_all(&archive).unwrap();
+    std::fs::create_dir_all(&live).unwrap();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "privkey1.pem",
+            "-out",
+            "cert1.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=shop.test",
+        ],
+        &archive,
+    );
+    std::os::unix::fs::symlink("../../archive/shop/cert1.pem", live.join("cert.pem")).unwrap();
+    std::os::unix::fs::symlink("../../archive/shop/privkey1.pem", live.join("privkey.pem"))
+        .unwrap();
+    std::os::unix::fs::symlink("../../archive/shop/gone.pem", live.join("chain.pem")).unwrap();
+    std::os::unix::fs::symlink("..", live.join("loop")).unwrap();
+    // 2 GiB, sparse: costs nothing on disk.
+    let huge = std::fs::File::create(dir.join("etc/huge.pem")).unwrap();
+    huge.set_len(2 << 30).unwrap();
+    drop(huge);
+
+    let found = inventory(&test, &dir.join("etc/letsencrypt/live"));
+    let credentials = found["credentials"].as_array().unwrap();
+    assert_eq!(
+        credentials.len(),
+        2,
+        "the certificate and key behind the links: {found:#}"
+    );
+    let said = problems(&found).join("\n");
+    assert!(said.contains("loop"), "{said}");
+    assert!(said.contains("chain.pem"), "the dangling link: {said}");
+
+    let found = inventory(&test, &dir.join("etc/huge.pem"));
+    let said = problems(&found).join("\n");
+    assert!(
+        said.contains("huge.pem: larger than the 64 MiB limit"),
+        "{said}"
+    );
+}

@@ -105,3 +105,62 @@ fn tls_endpoints_record_the_served_chain_without_verifying_it() {
         "{problems:?}"
     );
 }
+
+/// A source of endpoints that never finish a handshake: some accept and stay silent, one
+/// trickles a TLS record one byte every 250 ms (a deadline checked only between reads never
+/// fires on it). Each is cut off at the timeout, all at once: the whole source costs about one
+/// timeout, not one per endpoint or per batch.
+#[test]
+fn endpoints_that_stall_or_trickle_cost_no_more_than_the_timeout_in_total() {
+    use std::io::Write;
+    // Twenty listeners nobody answers on (the kernel completes the TCP handshake).
+    let silent: Vec<std::net::TcpListener> = (0..20)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let trickle = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let trickle_port = trickle.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in trickle.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                // A handshake record announcing 16 KiB, then one byte at a time.
+                if stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]).is_err() {
+                    return;
+                }
+                for _ in 0..400 {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    if stream.write_all(&[0]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let mut endpoints = format!("      - address: 127.0.0.1:{trickle_port}\n");
+    for listener in &silent {
+        let port = listener.local_addr().unwrap().port();
+        endpoints.push_str(&format!("      - address: 127.0.0.1:{port}\n"));
+    }
+    let source = format!(
+        "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: stalled}}\nspec:\n  tls:\n    timeout: 2s\n    endpoints:\n{endpoints}"
+    );
+    let start = std::time::Instant::now();
+    let out = Test::new()
+        .file("sources.yaml", source)
+        .args(&["discover", "--format", "json"])
+        .in_repo()
+        .run();
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(3_500),
+        "21 stalled endpoints with a 2 s timeout took {took:?}\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains("timed out"), "{said}");
+    assert!(
+        said.contains(&format!("127.0.0.1:{trickle_port}")),
+        "{said}"
+    );
+}

@@ -82,6 +82,23 @@ fn credential_rules(
             ));
         }
     }
+    for (i, name) in credential.dns_names.iter().enumerate() {
+        if let Some(bad) = name.value.chars().find(|c| !c.is_ascii_graphic()) {
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!(
+                        "invalid DNS name {:?}: it holds U+{:04X}, which a certificate cannot carry (DNS names are IA5 text)",
+                        name.value,
+                        u32::from(bad)
+                    ),
+                )
+                .field(&format!("{at}.dnsNames[{i}]"))
+                .at(path, name.span, "not an ASCII DNS name")
+                .note("write an internationalised name as its A-label (`xn--…`), and look for a look-alike or invisible character pasted in"),
+            );
+        }
+    }
     for (d, deploy) in credential.deploy.iter().enumerate() {
         for (field, mode) in [("mode", &deploy.mode), ("keyMode", &deploy.key_mode)] {
             if let Some(mode) = mode

@@ -20,7 +20,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     }
     let mut differences: Vec<(&str, String)> = Vec::new();
     if !spec.dns_names.is_empty() {
-        let want: Vec<&str> = spec.dns_names.iter().map(String::as_str).collect();
+        let want: Vec<&str> = spec.dns_names.iter().map(|n| n.value.as_str()).collect();
         compare("dns_names", &want, c.dns_names.as_deref(), &mut differences);
     }
     if !spec.ip_addresses.is_empty() {
