@@ -93,7 +93,7 @@ fn credential_rules(
                         u32::from(bad)
                     ),
                 )
-                .field(&format!("{at}.dnsNames[{i}]"))
+                .field(format!("{at}.dnsNames[{i}]"))
                 .at(path, name.span, "not an ASCII DNS name")
                 .note("write an internationalised name as its A-label (`xn--…`), and look for a look-alike or invisible character pasted in"),
             );
