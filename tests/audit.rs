@@ -200,19 +200,49 @@ fn a_commit_signed_by_an_unknown_key_is_caught() {
     violation(dir, "a commit outside the apply path touches audit/");
 }
 
+/// Commits what changed in the declarations' repository, signed with `key` (or unsigned).
+fn commit_declarations(dir: &Path, message: &str, key: Option<&str>) {
+    let repo = dir.join("repo");
+    sh(&repo, "git", &["add", "-A"]);
+    let signing = key.map(|k| format!("user.signingkey={}", dir.join(k).display()));
+    let mut args = vec![
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "-c",
+        "gpg.format=ssh",
+    ];
+    if let Some(signing) = &signing {
+        args.extend(["-c", signing, "commit", "-S"]);
+    } else {
+        args.push("commit");
+    }
+    args.extend(["-qm", message]);
+    sh(&repo, "git", &args);
+}
+
 #[test]
 fn a_key_is_trusted_only_inside_its_validity_so_it_can_be_rotated() {
     let test = applied();
     let dir = test.dir.path();
     let signers = dir.join("repo/allowed_signers");
     let line = std::fs::read_to_string(&signers).unwrap();
-    // The audit key retired between the two applies: the T0 commit stays good, T1's does not.
+    let security = ssh_key(dir, "security-key", "security@test");
+    // The audit key retired between the two applies, and a security key added, in a commit
+    // the audit key signs (it is allowed before the change): the T0 commit stays good, T1's
+    // does not.
     let retired = line.replacen(
         "namespaces=\"git\"",
         "namespaces=\"git\",valid-before=\"20260510\"",
         1,
     );
-    std::fs::write(&signers, &retired).unwrap();
+    std::fs::write(
+        &signers,
+        format!("{retired}security@test namespaces=\"git\" {security}"),
+    )
+    .unwrap();
+    commit_declarations(dir, "retire the audit key", Some("audit-key"));
     let out = audit(dir, &["verify"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -223,9 +253,11 @@ fn a_key_is_trusted_only_inside_its_validity_so_it_can_be_rotated() {
         "only the commit after valid-before: {stdout}"
     );
     assert!(lines[0].contains("outside the validity"), "{stdout}");
-    // Rotation: a new line for the same key, valid from the retirement on, trusts it again.
+    // Rotation: a new line for the same key, valid from the retirement on, signed by the
+    // security key the file now allows, trusts it again.
     let renewed = format!(
-        "{retired}{}",
+        "{}{}",
+        std::fs::read_to_string(&signers).unwrap(),
         line.replacen(
             "namespaces=\"git\"",
             "namespaces=\"git\",valid-after=\"20260510\"",
@@ -233,7 +265,74 @@ fn a_key_is_trusted_only_inside_its_validity_so_it_can_be_rotated() {
         )
     );
     std::fs::write(&signers, renewed).unwrap();
-    assert_eq!(audit(dir, &["verify"]).status.code(), Some(0));
+    commit_declarations(dir, "renew the audit key", Some("security-key"));
+    let out = audit(dir, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_signer_added_without_a_signature_allowed_before_vouches_for_nothing() {
+    let test = applied();
+    let dir = test.dir.path();
+    // Mallory adds her key to the declarations' allowed_signers (unsigned: she holds no
+    // allowed key), then forges a record on the audit branch signed with it. Editing the work
+    // tree alone does nothing: the committed history decides.
+    let mallory = ssh_key(dir, "mallory-key", "mallory");
+    let signers = dir.join("repo/allowed_signers");
+    let mut text = std::fs::read_to_string(&signers).unwrap();
+    text.push_str(&format!("audit@test namespaces=\"git\" {mallory}"));
+    std::fs::write(&signers, &text).unwrap();
+    commit_declarations(dir, "add a signer", None);
+    let first = records(dir).remove(0);
+    std::fs::copy(
+        dir.join("wt").join(&first),
+        dir.join("wt").join(first.replace(".yaml", "-forged.yaml")),
+    )
+    .unwrap();
+    tamper(dir, "trustops apply plan-x: 1 applied", Some("mallory-key"));
+    let stdout = violation(dir, "a key not in allowed_signers");
+    assert!(
+        stdout.contains("allowed_signers was changed by a commit no key it allowed before signed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn records_on_the_checked_out_branch_are_checked_against_the_signers_before_each_commit() {
+    let test = estate();
+    let dir = test.dir.path();
+    ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
+    ok(&trustops(
+        dir,
+        T0,
+        &[&["apply", "plan.json", "--branch", "main"][..], &APPLY].concat(),
+    ));
+    let verify = ["verify", "--branch", "main"];
+    assert_eq!(audit(dir, &verify).status.code(), Some(0));
+    // One commit adds Mallory's key and a forged record, signed by that key.
+    let mallory = ssh_key(dir, "mallory-key", "mallory");
+    let repo = dir.join("repo");
+    let mut text = std::fs::read_to_string(repo.join("allowed_signers")).unwrap();
+    text.push_str(&format!("audit@test namespaces=\"git\" {mallory}"));
+    std::fs::write(repo.join("allowed_signers"), &text).unwrap();
+    let tracked = sh(&repo, "git", &["ls-files", "audit"]);
+    let first = tracked.lines().next().unwrap();
+    std::fs::copy(
+        repo.join(first),
+        repo.join(first.replace(".yaml", "-forged.yaml")),
+    )
+    .unwrap();
+    commit_declarations(dir, "trustops apply plan-x: 1 applied", Some("mallory-key"));
+    let out = audit(dir, &verify);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("a key not in allowed_signers"), "{stdout}");
+    assert!(stdout.contains("allowed_signers was changed"), "{stdout}");
 }
 
 /// A repository whose declarations change owner on a known date: `team-a` from January,

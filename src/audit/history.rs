@@ -4,7 +4,8 @@
 //! ever modified or deleted.
 
 use super::Record;
-use crate::git::{AllowedSigners, Commit, FileChange};
+use super::signers::Signers;
+use crate::git::{Commit, FileChange};
 use serde::Serialize;
 
 /// The history of the audit branch `branch` (`trustops-audit` or `refs/heads/...`), each commit
@@ -105,10 +106,14 @@ pub struct Verified {
 }
 
 /// Checks every commit of `history` that touches `audit/`: signed by a key `signers` allows
-/// at the commit's time, made by `trustops apply` (its message), adding records and never
-/// modifying or deleting one; and every file it adds is a readable record.
-pub fn verify(history: &[Commit], signers: &AllowedSigners) -> Verified {
-    let mut out = Verified::default();
+/// for it at the commit's time, made by `trustops apply` (its message), adding records and
+/// never modifying or deleting one; and every file it adds is a readable record. The
+/// violations of the allowed-signers chain itself come first.
+pub fn verify(history: &[Commit], signers: &Signers) -> Verified {
+    let mut out = Verified {
+        violations: signers.violations.clone(),
+        ..Verified::default()
+    };
     for commit in history {
         if commit.changes.is_empty() {
             continue;
@@ -124,7 +129,10 @@ pub fn verify(history: &[Commit], signers: &AllowedSigners) -> Verified {
         match &commit.signature {
             None => flag(None, "an unsigned commit touches audit/".into()),
             Some(signed) => {
-                if let Err(why) = signers.check(signed, commit.time) {
+                let checked = signers
+                    .of(&commit.id)
+                    .and_then(|allowed| allowed.check(signed, commit.time));
+                if let Err(why) = checked {
                     flag(None, why);
                 }
             }

@@ -9,6 +9,7 @@
 
 pub mod history;
 mod record;
+pub mod signers;
 
 pub use record::{Change, IssuerFailure, Outcome, Record, StepRecord};
 

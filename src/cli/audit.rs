@@ -55,10 +55,15 @@ struct LogArgs {
 struct VerifyArgs {
     #[command(flatten)]
     trail: Trail,
-    /// The allowed-signers file (as for `gpg.ssh.allowedSignersFile`); default:
-    /// `allowed_signers` at the repository root.
+    /// An allowed-signers file of your own (as for `gpg.ssh.allowedSignersFile`), trusted for
+    /// every commit. Default: `allowed_signers` as committed — before each audit commit on a
+    /// branch that holds it, else at the tip of --rev — with every change to it signed by a
+    /// key it allowed before.
     #[arg(long, value_name = "FILE")]
     allowed_signers: Option<PathBuf>,
+    /// The revision whose `allowed_signers` checks an audit branch that has none of its own.
+    #[arg(long, default_value = "HEAD", value_name = "REV")]
+    rev: String,
     /// Output format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     format: String,
@@ -99,6 +104,24 @@ fn instant(text: &str, flag: &str) -> anyhow::Result<jiff::Timestamp> {
 }
 
 /// The audit branch's history, with the files its commits changed under `audit/`.
+/// The allowed signers: an auditor's own file, else the history of the committed one.
+pub(super) fn signers(
+    repo: &Path,
+    branch: &str,
+    rev: &str,
+    file: Option<&Path>,
+) -> anyhow::Result<crate::audit::signers::Signers> {
+    use crate::audit::signers::Signers;
+    let Some(file) = file else {
+        return Ok(crate::audit::signers::from_history(repo, branch, rev)?);
+    };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the allowed signers {}", file.display()))?;
+    let parsed = git::AllowedSigners::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok(Signers::fixed(parsed))
+}
+
 fn trail(repo: &Path, trail: &Trail) -> anyhow::Result<Vec<git::Commit>> {
     history::commits(repo, &trail.branch)?.with_context(|| {
         format!(
@@ -162,14 +185,12 @@ fn log(repo: &Path, args: &LogArgs, out: &mut dyn Write) -> anyhow::Result<Exit>
 }
 
 fn verify(repo: &Path, args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let file = args
-        .allowed_signers
-        .clone()
-        .unwrap_or_else(|| repo.join("allowed_signers"));
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read the allowed signers {}", file.display()))?;
-    let signers = git::AllowedSigners::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let signers = signers(
+        repo,
+        &args.trail.branch,
+        &args.rev,
+        args.allowed_signers.as_deref(),
+    )?;
     let verified = history::verify(&trail(repo, &args.trail)?, &signers);
     if args.format == "json" {
         serde_json::to_writer_pretty(&mut *out, &verified)?;

@@ -23,8 +23,8 @@ pub(super) struct Args {
     /// The branch the audit commits are on.
     #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
     branch: String,
-    /// The allowed-signers file the trail is verified with; default: `allowed_signers` at the
-    /// repository root.
+    /// An allowed-signers file of your own the trail is verified with; default: the committed
+    /// `allowed_signers`, as `trustops audit verify` reads it.
     #[arg(long, value_name = "FILE")]
     allowed_signers: Option<PathBuf>,
 }
@@ -33,11 +33,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let now = global.now()?;
     let (loaded, plan) = super::plan::planned(global, &args.inventory, now)?;
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
-    let signers = args
-        .allowed_signers
-        .clone()
-        .unwrap_or_else(|| repo.join("allowed_signers"));
-    let trail = trail_status(&repo, &args.branch, &signers)?;
+    let trail = trail_status(&repo, &args.branch, args.allowed_signers.as_deref())?;
     let report = Report::of(&plan, &loaded.model, trail);
     let format = if args.format == "html" {
         Format::Html
@@ -54,8 +50,8 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     Ok(Exit::Ok)
 }
 
-/// The audit trail verified with `signers` when that file exists.
-fn trail_status(repo: &Path, branch: &str, signers: &Path) -> anyhow::Result<TrailStatus> {
+/// The audit trail, verified when there are allowed signers to verify it with.
+fn trail_status(repo: &Path, branch: &str, file: Option<&Path>) -> anyhow::Result<TrailStatus> {
     let name = branch.trim_start_matches("refs/heads/");
     if crate::git::git_dir(repo).is_err() {
         return Ok(TrailStatus {
@@ -71,21 +67,19 @@ fn trail_status(repo: &Path, branch: &str, signers: &Path) -> anyhow::Result<Tra
             ..TrailStatus::default()
         });
     };
-    let Ok(text) = std::fs::read_to_string(signers) else {
+    let signers = super::audit::signers(repo, branch, "HEAD", file)?;
+    if signers.is_empty() {
         let records = history::log(&commits, &history::Filter::default()).len();
         return Ok(TrailStatus {
             audit_commits: commits.iter().filter(|c| !c.changes.is_empty()).count(),
             records,
             violations: None,
             summary: format!(
-                "{records} record(s) on {name}, not verified: {} is missing",
-                signers.display()
+                "{records} record(s) on {name}, not verified: no allowed_signers is committed"
             ),
         });
-    };
-    let allowed = crate::git::AllowedSigners::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", signers.display()))?;
-    let verified = history::verify(&commits, &allowed);
+    }
+    let verified = history::verify(&commits, &signers);
     let summary = if verified.violations.is_empty() {
         format!(
             "{} audit commit(s) and {} record(s) on {name}, every commit signed by an allowed key and no record changed or deleted (trustops audit verify).",
