@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 const T0: &str = "2026-05-01T12:00:00Z";
 /// 10 days left on the 30-day certificates: both are due.
-const T1: &str = "2026-05-21T12:00:00Z";
+pub(crate) const T1: &str = "2026-05-21T12:00:00Z";
 
 /// An estate whose `db-svc` certificate comes from an exec CA plugin (sign-csr.py) and rotates
 /// with a dotenv secret (rotate-secret.py), and whose `web` certificate comes from the local
 /// CA; deployed once at T0, with a plan at T1 that rotates both.
-fn estate() -> Test {
+pub(crate) fn estate() -> Test {
     let plugin = |name: &str| {
         root()
             .join("examples/exec-plugins")
@@ -153,7 +153,7 @@ spec:
     test
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -161,7 +161,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn trustops(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn trustops(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trustops"))
         .args(["--repo", "repo"])
         .args(args)
@@ -173,7 +173,7 @@ fn trustops(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn apply(dir: &Path, now: &str, plan: &str, env: &[(&str, &str)]) -> Command {
+pub(crate) fn apply(dir: &Path, now: &str, plan: &str, env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
     command
         .args(["--repo", "repo", "--now", now, "apply", plan])
@@ -380,6 +380,7 @@ const POINTS: &[(&str, usize)] = &[
     ("journal.appended", 13),
     ("journal.appended", 14),
     ("journal.appended", 15),
+    ("journal.appended", 16),
     ("durable.renaming", 1),
     ("durable.renaming", 3),
     ("git.ref-update", 1),

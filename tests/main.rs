@@ -24,6 +24,7 @@ mod report;
 mod robustness;
 mod schema;
 mod support;
+mod trust;
 mod validate;
 
 /// The first 12 hex digits of a digest.

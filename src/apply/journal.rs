@@ -218,6 +218,26 @@ pub struct Entry {
     /// journal that has it and whose apply is in the audit trail was committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<usize>,
+    /// The first line of a journal: the digest of the plan it applies, so a resume carries out
+    /// that plan and no other file under the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
+}
+
+impl Entry {
+    /// A line about the whole apply rather than one action.
+    fn marker(at: Time) -> Entry {
+        Entry {
+            action: String::new(),
+            step: None,
+            event: None,
+            at,
+            detail: None,
+            record: None,
+            commit: None,
+            plan_digest: None,
+        }
+    }
 }
 
 /// The journal of one plan's apply.
@@ -279,14 +299,22 @@ impl Journal {
     /// Notes that apply number `apply` of this plan is about to be committed.
     pub fn committing(&mut self, apply: usize, at: Time) -> Result<(), Error> {
         self.append(Entry {
-            action: String::new(),
-            step: None,
-            event: None,
-            at,
-            detail: None,
-            record: None,
             commit: Some(apply),
+            ..Entry::marker(at)
         })
+    }
+
+    /// Starts a new journal with the digest of the plan it applies.
+    pub fn begin(&mut self, digest: &str, at: Time) -> Result<(), Error> {
+        self.append(Entry {
+            plan_digest: Some(digest.to_owned()),
+            ..Entry::marker(at)
+        })
+    }
+
+    /// The digest of the plan this journal applies, if it says.
+    pub fn plan_digest(&self) -> Option<&str> {
+        self.entries.iter().find_map(|e| e.plan_digest.as_deref())
     }
 
     /// The apply an earlier run of this journal was committing when it stopped, if any.

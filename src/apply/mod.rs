@@ -94,6 +94,14 @@ pub enum Error {
         /// The audit branch.
         branch: String,
     },
+    /// An interrupted apply of a plan with this id is journaled, but it applied another file.
+    #[error(
+        "an interrupted apply of {plan} is journaled for a different plan file with that id; resume it with the file it started with"
+    )]
+    OtherPlan {
+        /// The plan id.
+        plan: String,
+    },
     /// The lock or the journal failed.
     #[error(transparent)]
     Journal(#[from] journal::Error),
@@ -161,8 +169,17 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
     let git_dir = git::git_dir(&options.repo)?;
     settle(&options.repo, &options.branch, &plan.id, lock)?;
     let prior = refuse_applied(&options.repo, &options.branch, plan)?;
-    let journal = journal::Journal::open(&git_dir, &plan.id)?;
+    let mut journal = journal::Journal::open(&git_dir, &plan.id)?;
     let resumed = journal.is_resuming();
+    if !resumed {
+        journal.begin(&plan.digest, Time(options.now))?;
+    } else if let Some(digest) = journal.plan_digest()
+        && digest != plan.digest
+    {
+        return Err(Error::OtherPlan {
+            plan: plan.id.clone(),
+        });
+    }
     // A journal that says it was committing: a ref lock left on the audit branch is its own.
     let recover_ref_lock = journal.was_committing().is_some();
     if !recover_ref_lock {
@@ -241,6 +258,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
             detail: None,
             record: Some(record.clone()),
             commit: None,
+            plan_digest: None,
         })?;
         records.push(record);
     }

@@ -68,6 +68,7 @@ pub(super) fn run(
             detail: None,
             record: None,
             commit: None,
+            plan_digest: None,
         });
         let mut produced = None;
         let result = intent
@@ -97,6 +98,7 @@ pub(super) fn run(
             detail: produced,
             record: None,
             commit: None,
+            plan_digest: None,
         });
         if let Err(e) = logged {
             record = failed(step.step, &step.target, &e.to_string());

@@ -49,6 +49,11 @@ impl Signers {
         self.fixed.is_none() && self.tip.is_none() && self.before.values().all(Option::is_none)
     }
 
+    /// The signers in force now: an auditor's file, else the latest trusted version.
+    pub fn current(&self) -> Option<&AllowedSigners> {
+        self.fixed.as_ref().or(self.tip.as_ref())
+    }
+
     /// The signers for `commit`, or why there are none.
     pub fn of(&self, commit: &str) -> Result<&AllowedSigners, String> {
         if let Some(fixed) = &self.fixed {

@@ -35,7 +35,15 @@ pub(super) struct Approving {
     /// its work tree and index too.
     #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
     branch: String,
-    /// SSH private key that signs the audit commit; default: the key in $TRUSTOPS_SIGNING_KEY.
+    #[command(flatten)]
+    signing: Signing,
+}
+
+/// The SSH key that signs audit commits (`apply`, `revoke`) and plan files (`plan --out`).
+#[derive(Debug, clap::Args)]
+pub(super) struct Signing {
+    /// SSH private key that signs the audit commit (apply, revoke) or the plan file (plan --out);
+    /// default: the key in $TRUSTOPS_SIGNING_KEY.
     #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
     /// Environment variable holding the signing key's passphrase, if it has one.
@@ -45,6 +53,22 @@ pub(super) struct Approving {
         value_name = "VAR"
     )]
     passphrase_env: String,
+}
+
+impl Signing {
+    /// The key, when one is given (`--signing-key`) or in the environment.
+    pub(super) fn signer(&self) -> anyhow::Result<Option<Signer>> {
+        let text = match &self.signing_key {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the signing key {}", path.display()))?,
+            None => match std::env::var("TRUSTOPS_SIGNING_KEY") {
+                Ok(text) => text,
+                Err(_) => return Ok(None),
+            },
+        };
+        let passphrase = std::env::var(&self.passphrase_env).ok();
+        Ok(Some(Signer::from_openssh(&text, passphrase.as_deref())?))
+    }
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
@@ -60,8 +84,10 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let branch = args.approving.branch_ref();
     apply::settle(&base, &branch, &plan.id, &lock)?;
     apply::refuse_applied(&base, &branch, &plan)?;
+    check_signature(&plan, &loaded, &base, &branch)?;
     if !Journal::exists(&git_dir, &plan.id) {
-        refuse_stale(&plan, &loaded, &base)?;
+        let inventory = refuse_stale(&plan, &loaded, &base)?;
+        refuse_unjustified(&plan, &loaded, &inventory, &base)?;
     }
     execute(
         global,
@@ -161,12 +187,87 @@ pub(super) fn execute(
     })
 }
 
-/// Refuses a plan whose inputs changed, saying which and how to re-plan.
+/// Checks a signed plan's signature against the committed `allowed_signers` (as `audit verify`
+/// trusts it); refuses an unsigned plan where `trustops.yaml` requires signed plans.
+fn check_signature(
+    plan: &plan::Plan,
+    loaded: &crate::load::Outcome,
+    base: &std::path::Path,
+    branch: &str,
+) -> anyhow::Result<()> {
+    let Some(armored) = &plan.signature else {
+        if loaded.config.require_signed_plans {
+            bail!(
+                "the plan is not signed and trustops.yaml requires signed plans: run trustops plan --out FILE --signing-key KEY (nothing was done)"
+            );
+        }
+        return Ok(());
+    };
+    let signers = crate::audit::signers::from_history(base, branch, "HEAD")?;
+    let allowed = signers.current().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the plan is signed, but no allowed_signers is committed to check it with (nothing was done)"
+        )
+    })?;
+    let signed = git::Signed {
+        armored: armored.clone(),
+        payload: plan::file::signed_payload(plan),
+    };
+    allowed
+        .check_as(
+            &signed,
+            plan.generated_at.0.as_second(),
+            plan::file::SIGNATURE_NAMESPACE,
+            &[plan::file::SIGNATURE_NAMESPACE, "git"],
+        )
+        .map_err(|why| {
+            anyhow::anyhow!("the plan's signature is not trusted: {why} (nothing was done)")
+        })?;
+    Ok(())
+}
+
+/// Refuses a plan with a rotation or revocation its own inputs do not give: the plan is made
+/// again here, at its instant, from what this apply discovered, and each such action must be
+/// there unchanged (a revoke serial swapped for a live certificate's, a rotation aimed at
+/// another target, are refused even when the digest was recomputed).
+fn refuse_unjustified(
+    plan: &plan::Plan,
+    loaded: &crate::load::Outcome,
+    inventory: &crate::discover::Inventory,
+    base: &std::path::Path,
+) -> anyhow::Result<()> {
+    use plan::ActionKind;
+    let derived = super::plan::build(
+        loaded,
+        inventory,
+        base,
+        plan.generated_at.0,
+        plan.inputs.inventories.clone(),
+    );
+    for action in &plan.actions {
+        if !matches!(action.kind, ActionKind::Rotate | ActionKind::Revoke) {
+            continue;
+        }
+        let justified = derived.actions.iter().any(|d| {
+            d.id == action.id && serde_json::to_value(d).ok() == serde_json::to_value(action).ok()
+        });
+        if !justified {
+            bail!(
+                "the plan's action {} is not what its inputs give: the plan was edited or made by another trustops; run trustops plan --out again (nothing was done)",
+                action.id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a plan whose inputs changed, saying which and how to re-plan; returns what
+/// discovery finds now.
 fn refuse_stale(
     plan: &plan::Plan,
     loaded: &crate::load::Outcome,
     base: &std::path::Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<crate::discover::Inventory> {
     let declarations = plan::file::declarations_sha256(&loaded.files);
     if declarations != plan.inputs.declarations_sha256 {
         let commit = git::head_commit(base);
@@ -195,22 +296,16 @@ fn refuse_stale(
             }
         );
     }
-    Ok(())
+    Ok(inventory)
 }
 
 /// The signing key from `--signing-key` or `$TRUSTOPS_SIGNING_KEY`.
 fn signer(args: &Approving) -> anyhow::Result<Signer> {
-    let text = match &args.signing_key {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the signing key {}", path.display()))?,
-        None => std::env::var("TRUSTOPS_SIGNING_KEY").map_err(|_| {
-            anyhow::anyhow!(
-                "audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY (nothing was done)"
-            )
-        })?,
-    };
-    let passphrase = std::env::var(&args.passphrase_env).ok();
-    Ok(Signer::from_openssh(&text, passphrase.as_deref())?)
+    args.signing.signer()?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY (nothing was done)"
+        )
+    })
 }
 
 /// Shows the plan and asks on the terminal; without one, refuses.

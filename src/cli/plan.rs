@@ -31,6 +31,10 @@ pub(super) struct Args {
     /// convention).
     #[arg(long)]
     detailed_exitcode: bool,
+    /// Sign the plan file (--out) with this SSH key, or the one in $TRUSTOPS_SIGNING_KEY, so
+    /// `apply` knows it comes from a holder of a key `allowed_signers` allows.
+    #[command(flatten)]
+    signing: super::apply::Signing,
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
@@ -42,8 +46,12 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         ),
         None => None,
     };
-    let (_, planned) = planned(global, &args.inventory, now)?;
+    let (_, mut planned) = planned(global, &args.inventory, now)?;
     if let Some(path) = &args.out {
+        if let Some(signer) = args.signing.signer()? {
+            let payload = plan::file::signed_payload(&planned);
+            planned.signature = Some(signer.sign_as(&payload, plan::file::SIGNATURE_NAMESPACE)?);
+        }
         crate::durable::write(path, &plan::file::to_json(&planned), 0o644)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     }

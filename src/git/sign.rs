@@ -69,7 +69,13 @@ impl Signer {
 
     /// An armored SSHSIG signature of `payload` in namespace `git`.
     pub fn sign(&self, payload: &[u8]) -> Result<String, Error> {
-        ssh_key::SshSig::sign(&self.key, "git", ssh_key::HashAlg::Sha512, payload)
+        self.sign_as(payload, "git")
+    }
+
+    /// An armored SSHSIG signature of `payload` in `namespace` (`trustops-plan` for plan files:
+    /// a signature made for one purpose never passes for another).
+    pub fn sign_as(&self, payload: &[u8], namespace: &str) -> Result<String, Error> {
+        ssh_key::SshSig::sign(&self.key, namespace, ssh_key::HashAlg::Sha512, payload)
             .and_then(|sig| sig.to_pem(ssh_key::LineEnding::LF))
             .map_err(|e| Error::Key(format!("cannot sign: {e}")))
     }

@@ -47,11 +47,23 @@ impl AllowedSigners {
 
     /// Checks `signed` for a commit made at `time` (seconds since the epoch).
     pub fn check(&self, signed: &Signed, time: i64) -> Result<Signer, String> {
+        self.check_as(signed, time, "git", &["git"])
+    }
+
+    /// Checks a signature made in `namespace` by a key listed for one of `listed_for` (a line
+    /// without `namespaces=` allows every namespace), valid at `time`.
+    pub fn check_as(
+        &self,
+        signed: &Signed,
+        time: i64,
+        namespace: &str,
+        listed_for: &[&str],
+    ) -> Result<Signer, String> {
         let signature = SshSig::from_pem(signed.armored.trim())
             .map_err(|_| "the signature is not an SSH signature (SSHSIG)".to_owned())?;
-        if signature.namespace() != "git" {
+        if signature.namespace() != namespace {
             return Err(format!(
-                "the signature is for namespace {:?}, not \"git\"",
+                "the signature is for namespace {:?}, not {namespace:?}",
                 signature.namespace()
             ));
         }
@@ -64,12 +76,13 @@ impl AllowedSigners {
             .filter(|e| {
                 e.namespaces
                     .as_ref()
-                    .is_none_or(|ns| ns.iter().any(|n| n == "git"))
+                    .is_none_or(|ns| ns.iter().any(|n| listed_for.contains(&n.as_str())))
             })
             .collect();
         if listed.is_empty() {
             return Err(format!(
-                "signed by {fingerprint}, a key not in allowed_signers for namespace git"
+                "signed by {fingerprint}, a key not in allowed_signers for namespace {}",
+                listed_for.join(" or ")
             ));
         }
         let valid = listed.iter().find(|e| {
@@ -81,7 +94,7 @@ impl AllowedSigners {
                 listed[0].principals
             ));
         };
-        key.verify("git", &signed.payload, &signature)
+        key.verify(namespace, &signed.payload, &signature)
             .map_err(|_| format!("the signature by {fingerprint} does not match the commit"))?;
         Ok(Signer {
             principals: entry.principals.clone(),

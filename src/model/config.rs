@@ -17,6 +17,11 @@ pub struct RepoConfig {
     /// The SMTP relay that e-mails escalations to owners' `email` contacts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<Smtp>,
+    /// Refuse to apply a plan file that is not signed (`trustops plan --out FILE
+    /// --signing-key KEY`) by a key the committed `allowed_signers` allows. Default: unsigned
+    /// plans apply, their rotations and revocations re-derived from what apply discovers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_signed_plans: bool,
 }
 
 /// An SMTP relay. Credentials come from environment variables, never from the repository.

@@ -48,6 +48,12 @@ pub struct Plan {
     /// SHA-256 of the plan's canonical JSON without this field: `apply` refuses an edited or
     /// truncated plan.
     pub digest: String,
+    /// An SSH signature (SSHSIG, namespace `trustops-plan`) over the digest, by a key the
+    /// repository's committed `allowed_signers` allows: `plan --out --signing-key` writes it,
+    /// `apply` checks it (and refuses an unsigned plan where `trustops.yaml` says
+    /// `requireSignedPlans: true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 impl Plan {
@@ -288,5 +294,6 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
         actions,
         problems: input.inventory.diagnostics.clone(),
         digest: String::new(),
+        signature: None,
     }
 }

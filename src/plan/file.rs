@@ -1,5 +1,9 @@
 //! The plan file: digests of the inputs, the plan's own digest, and reading a plan back.
 //!
+//! A plan may carry an SSH signature over its digest (`signature`, namespace
+//! [`SIGNATURE_NAMESPACE`]), so a plan written by one CI job and applied by another is known to
+//! come from a holder of an allowed key; checking it needs the repository, so `apply` does.
+//!
 //! The digest is SHA-256 over the plan's compact JSON without the `digest` field, written the
 //! way trustops writes it (fields in contract order, maps sorted): reading a re-indented plan
 //! back gives the same digest, while editing any value — or truncating the file — does not.
@@ -127,6 +131,14 @@ impl serde::Serialize for Unsigned<'_> {
         st.serialize_field("problems", &p.problems)?;
         st.end()
     }
+}
+
+/// The SSHSIG namespace of plan signatures.
+pub const SIGNATURE_NAMESPACE: &str = "trustops-plan";
+
+/// What a plan's signature covers: its digest, which covers every other field.
+pub fn signed_payload(plan: &Plan) -> Vec<u8> {
+    format!("trustops plan {} digest {}\n", plan.id, plan.digest).into_bytes()
 }
 
 /// The plan as pretty JSON with a final newline, as `--out` writes it.
