@@ -379,19 +379,7 @@ mod end_to_end {
             &[&["apply", "p0.json", "--branch", "main"][..], &APPLY].concat(),
         ));
         assert!(out.contains("applied rotate:db-svc/tls"), "{out}");
-        let verify = sh(
-            &repo,
-            "git",
-            &[
-                "-c",
-                "gpg.format=ssh",
-                "-c",
-                "gpg.ssh.allowedSignersFile=allowed_signers",
-                "verify-commit",
-                "HEAD",
-            ],
-        );
-        assert!(verify.contains("Good"), "{verify}");
+        crate::support::verify_commit(&repo, "HEAD");
         assert!(
             sh(&repo, "git", &["status", "--porcelain"])
                 .trim()
@@ -851,19 +839,7 @@ spec:
             &["log", "-1", "--format=%B", "trustops-audit"],
         );
         assert!(message.contains("1 applied, 0 failed"), "{message}");
-        let verify = sh(
-            &repo,
-            "git",
-            &[
-                "-c",
-                "gpg.format=ssh",
-                "-c",
-                "gpg.ssh.allowedSignersFile=allowed_signers",
-                "verify-commit",
-                "trustops-audit",
-            ],
-        );
-        assert!(verify.contains("Good"), "{verify}");
+        crate::support::verify_commit(&repo, "trustops-audit");
         let yaml = record(dir, "rotate-db-svc-tls.yaml");
         assert!(
             yaml.contains("reference: ../services/app.env:DB_SVC_PASSWORD#v1"),

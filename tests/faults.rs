@@ -334,19 +334,7 @@ fn resume_and_check(trial: &Trial) {
     sh(&repo, "git", &["fsck", "--strict", "--no-progress"]);
     let commits = sh(&repo, "git", &["rev-list", "trustops-audit"]);
     for commit in commits.lines() {
-        let verified = sh(
-            &repo,
-            "git",
-            &[
-                "-c",
-                "gpg.format=ssh",
-                "-c",
-                "gpg.ssh.allowedSignersFile=allowed_signers",
-                "verify-commit",
-                commit,
-            ],
-        );
-        assert!(verified.contains("Good"), "{name}: {verified}");
+        crate::support::verify_commit(&repo, commit);
     }
     let audit = trustops(dir, &["audit", "verify"]);
     assert!(audit.status.success(), "{name}: {}", text(&audit));
@@ -617,19 +605,7 @@ fn an_outside_commit_during_the_audit_commit_is_kept_and_the_apply_rebuilds_on_i
         "{log}"
     );
     sh(&repo, "git", &["fsck", "--strict", "--no-progress"]);
-    let verified = sh(
-        &repo,
-        "git",
-        &[
-            "-c",
-            "gpg.format=ssh",
-            "-c",
-            "gpg.ssh.allowedSignersFile=allowed_signers",
-            "verify-commit",
-            "main",
-        ],
-    );
-    assert!(verified.contains("Good"), "{verified}");
+    crate::support::verify_commit(&repo, "main");
 }
 
 #[test]

@@ -361,3 +361,39 @@ impl Journal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_decides_who_holds_the_lock_not_what_the_file_says() {
+        let git_dir = tempfile::tempdir().unwrap();
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        // A file naming a live process (init) but held by nobody, as a lock written on another
+        // host or before a container restarted as pid 1 would be: it is simply taken.
+        let path = git_dir.path().join("trustops/apply.lock");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let stranger = Holder {
+            host: "elsewhere".into(),
+            pid: 1,
+            ..Holder::default()
+        };
+        std::fs::write(&path, serde_json::to_string(&stranger).unwrap()).unwrap();
+        let held = Lock::take(git_dir.path(), now).unwrap();
+        let me: Holder = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(me.pid, std::process::id());
+        assert_eq!(me.alive(), Some(true));
+        // While it is held, a second taker is told who holds it and not to remove anything.
+        let Err(Error::Locked { holder, .. }) = Lock::take(git_dir.path(), now) else {
+            panic!("the lock is held");
+        };
+        assert!(
+            holder.starts_with(&format!("pid {} on ", std::process::id())),
+            "{holder}"
+        );
+        drop(held);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        assert!(Lock::take(git_dir.path(), now).is_ok());
+    }
+}

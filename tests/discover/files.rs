@@ -582,26 +582,9 @@ fn links_are_followed_loops_and_oversized_files_are_reported() {
     let live = dir.join("etc/letsencrypt/live/shop");
     std::fs::create_dir_all(&archive).unwrap();
     std::fs::create_dir_all(&live).unwrap();
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "privkey1.pem",
-            "-out",
-            "cert1.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=shop.test",
-        ],
-        &archive,
-    );
+    crate::support::openssl_ca(&archive, "/CN=shop.test", 30);
+    std::fs::rename(archive.join("ca.pem"), archive.join("cert1.pem")).unwrap();
+    std::fs::rename(archive.join("ca.key"), archive.join("privkey1.pem")).unwrap();
     std::os::unix::fs::symlink("../../archive/shop/cert1.pem", live.join("cert.pem")).unwrap();
     std::os::unix::fs::symlink("../../archive/shop/privkey1.pem", live.join("privkey.pem"))
         .unwrap();

@@ -232,6 +232,29 @@ pub fn tool(program: &str, args: &[&str], dir: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// `git verify-commit REV` in `repo` with the repository's `allowed_signers` (SSH signatures),
+/// which must succeed; what git said.
+#[track_caller]
+pub fn verify_commit(repo: &Path, rev: &str) -> String {
+    let (ok, text) = tool(
+        "git",
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            "gpg.ssh.allowedSignersFile=allowed_signers",
+            "verify-commit",
+            rev,
+        ],
+        repo,
+    );
+    assert!(
+        ok && text.contains("Good"),
+        "git verify-commit {rev}: {text}"
+    );
+    text
+}
+
 /// A P-256 CA made by openssl in `dir` (`ca.pem`, `ca.key`), as a user would have one:
 /// (certificate PEM, key PEM).
 pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
