@@ -689,3 +689,45 @@ fn a_journal_whose_commit_landed_is_cleared_and_an_approval_runs_as_a_new_apply(
         "{records:?}"
     );
 }
+
+#[test]
+fn a_group_that_fails_after_a_resume_puts_back_what_was_deployed_before_it_began() {
+    // The reload swaps in a certificate for another name, so verification fails in every run.
+    let test = crate::apply::crash::estate_with(
+        "[local-ca]",
+        "auto",
+        ", reload: [sh, -c, \"cp ../pki/ca.pem ../deployed/db.pem\"]",
+    );
+    let dir = test.dir.path();
+    std::fs::write(dir.join("deployed/db.pem"), "previous\n").unwrap();
+    crate::apply::crash::plan(dir);
+    // Killed between the deploy's two renames: the new key is in place, the old certificate too.
+    let first = crate::apply::crash::apply(dir, None)
+        .env("TRUSTOPS_TEST_FAULT", "kill@deploy.renamed#1")
+        .output()
+        .unwrap();
+    assert_eq!(first.status.signal(), Some(9), "{}", text(&first));
+    assert!(
+        dir.join("deployed/db.key").exists(),
+        "the new key was renamed in"
+    );
+    let out = crate::apply::crash::apply(dir, None).output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("previous files were put back"), "{said}");
+    // What was there before the group began, not what the killed run left.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("deployed/db.pem")).unwrap(),
+        "previous\n"
+    );
+    assert!(
+        !dir.join("deployed/db.key").exists(),
+        "the key that did not exist is gone"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.join("deployed"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.contains(".trustops-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
