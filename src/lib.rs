@@ -7,7 +7,8 @@
 //! declarations ──load──▶ Model ──reconcile──▶ Findings ──plan──▶ Plan ──apply──▶ audit commit
 //! ```
 //!
-//! [`load`] reads and validates a governance repository into a [`model::Model`], reporting every
+//! [`pipeline`] is the one composition of the stages (plan, apply under the lock, revoke) that
+//! the CLI, the demo and the controller call; [`load`] reads and validates a governance repository into a [`model::Model`], reporting every
 //! problem as a [`diag::Diagnostic`]; [`render`] prints diagnostics for people and machines;
 //! [`diff`] says what a change to the declarations means between two revisions;
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
@@ -26,6 +27,7 @@ pub mod git;
 pub mod load;
 pub mod model;
 pub mod parallel;
+pub mod pipeline;
 pub mod plan;
 pub mod reconcile;
 pub mod render;

@@ -473,7 +473,7 @@ pub(crate) mod crash {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
 
-    pub(super) const NOW: &str = "2026-05-01T12:00:00Z";
+    pub(crate) const NOW: &str = "2026-05-01T12:00:00Z";
 
     /// A new unencrypted Ed25519 key `dir/NAME` (an SSH signing key); its public line.
     pub(crate) fn ssh_key(dir: &Path, name: &str, comment: &str) -> String {

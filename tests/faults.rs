@@ -731,3 +731,21 @@ fn a_group_that_fails_after_a_resume_puts_back_what_was_deployed_before_it_began
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn an_audit_trail_that_cannot_be_read_is_a_warning_not_a_silent_empty_trail() {
+    let test = crate::apply::crash::estate();
+    let dir = test.dir.path();
+    let repo = dir.join("repo");
+    // The audit branch points at a blob: Git history nobody can walk.
+    std::fs::write(repo.join("blob.txt"), "not a commit\n").unwrap();
+    let blob = sh(&repo, "git", &["hash-object", "-w", "blob.txt"]);
+    std::fs::write(repo.join(".git/refs/heads/trustops-audit"), blob).unwrap();
+    std::fs::remove_file(repo.join("blob.txt")).unwrap();
+    let out = crate::apply::crash::trustops(dir, crate::apply::crash::NOW, &["plan"]);
+    let said = text(&out);
+    assert!(
+        said.contains("warning: the audit trail on trustops-audit cannot be read"),
+        "{said}"
+    );
+}

@@ -3,7 +3,7 @@
 //! commit.
 
 use super::{Exit, Global};
-use crate::apply::{self, journal::Journal};
+use crate::apply::{self};
 use crate::audit::Outcome as Ended;
 use crate::git::{self, Author, Signer};
 use crate::{plan, render};
@@ -75,75 +75,68 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let bytes = std::fs::read(&args.plan)
         .with_context(|| format!("cannot read the plan {}", args.plan.display()))?;
     let plan = plan::file::read(&bytes).with_context(|| args.plan.display().to_string())?;
-    let loaded = super::discover::load_valid(global)?;
-    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
-    let git_dir = git::git_dir(&base).context("audit records go to Git")?;
-    // Every check that decides whether the plan may run is made under the lock: two applies
-    // of two plans cannot both find theirs fresh.
-    let lock = apply::lock(&base, global.now()?)?;
-    let branch = args.approving.branch_ref();
-    apply::settle(&base, &branch, &plan.id, &lock)?;
-    apply::refuse_applied(&base, &branch, &plan)?;
-    check_signature(&plan, &loaded, &base, &branch)?;
-    if !Journal::exists(&git_dir, &plan.id) {
-        let inventory = refuse_stale(&plan, &loaded, &base)?;
-        refuse_unjustified(&plan, &loaded, &inventory, &base)?;
+    let options = global.pipeline(&[], args.approving.branch())?;
+    git::git_dir(&options.repo).context("audit records go to Git")?;
+    let signer = signer(&args.approving)?;
+    if !args.approving.auto_approve() {
+        confirm(&plan, global, out)?;
     }
-    execute(
-        global,
+    let how = args.approving.how(&options, &signer, &args.approve);
+    // Every check that decides whether the plan may run is made in the pipeline, under the
+    // apply lock: two applies of two plans cannot both find theirs fresh.
+    let outcome = crate::pipeline::apply(&options, &plan, &how).map_err(super::failed)?;
+    report(
         &args.approving,
-        &args.approve,
-        (&plan, &lock),
-        &loaded,
+        &options,
+        &plan,
+        &outcome,
+        &signer,
+        global,
         out,
     )
 }
 
 impl Approving {
-    fn branch_ref(&self) -> String {
-        format!(
-            "refs/heads/{}",
-            self.branch.trim_start_matches("refs/heads/")
-        )
+    /// Who applies and how the commit is made: the approver and author read here, at the edge.
+    pub(super) fn how<'a>(
+        &self,
+        options: &crate::pipeline::Options,
+        signer: &'a Signer,
+        approve: &[String],
+    ) -> crate::pipeline::Apply<'a> {
+        crate::pipeline::Apply {
+            approved: approve.to_vec(),
+            approver: approver(&options.repo),
+            author: Author {
+                name: "trustops".into(),
+                email: git_email(&options.repo).unwrap_or_else(|| "trustops@localhost".into()),
+                time: options.now.as_second(),
+            },
+            signer,
+        }
+    }
+
+    /// The audit branch's name.
+    pub(super) fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// Whether to go ahead without asking.
+    pub(super) fn auto_approve(&self) -> bool {
+        self.auto_approve
     }
 }
 
-/// Asks (unless `--auto-approve`), carries out `plan` under the apply lock with the actions in
-/// `approve` approved, commits the records, and prints what happened and how to verify the
-/// commit.
-pub(super) fn execute(
-    global: &Global,
+/// Prints what an apply did and how to verify its commit; exits 1 when an action failed.
+pub(super) fn report(
     args: &Approving,
-    approve: &[String],
-    (plan, lock): (&plan::Plan, &apply::journal::Lock),
-    loaded: &crate::load::Outcome,
+    options: &crate::pipeline::Options,
+    plan: &plan::Plan,
+    outcome: &apply::Outcome,
+    signer: &Signer,
+    global: &Global,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let now = global.now()?;
-    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
-    git::git_dir(&base).context("audit records go to Git")?;
-    let branch = args.branch_ref();
-    let signer = signer(args)?;
-    if !args.auto_approve {
-        confirm(plan, global, out)?;
-    }
-    let approver = approver(&base);
-    let options = apply::Options {
-        repo: base.clone(),
-        model: &loaded.model,
-        now,
-        approved: approve.to_vec(),
-        approver: approver.clone(),
-        branch,
-        author: Author {
-            name: "trustops".into(),
-            email: git_email(&base).unwrap_or_else(|| "trustops@localhost".into()),
-            time: now.as_second(),
-        },
-        signer: Some(&signer),
-        smtp: loaded.config.smtp.as_ref(),
-    };
-    let outcome = apply::apply(&options, plan, lock)?;
     if outcome.resumed {
         writeln!(out, "Resumed the interrupted apply of {}.", plan.id)?;
     }
@@ -170,9 +163,10 @@ pub(super) fn execute(
         writeln!(out)?;
         writeln!(
             out,
-            "Audit commit {commit} on {}, signed by {} for {approver}.",
+            "Audit commit {commit} on {}, signed by {} for {}.",
             args.branch,
-            signer.fingerprint()
+            signer.fingerprint(),
+            approver(&options.repo)
         )?;
         writeln!(
             out,
@@ -187,120 +181,8 @@ pub(super) fn execute(
     })
 }
 
-/// Checks a signed plan's signature against the committed `allowed_signers` (as `audit verify`
-/// trusts it); refuses an unsigned plan where `trustops.yaml` requires signed plans.
-fn check_signature(
-    plan: &plan::Plan,
-    loaded: &crate::load::Outcome,
-    base: &std::path::Path,
-    branch: &str,
-) -> anyhow::Result<()> {
-    let Some(armored) = &plan.signature else {
-        if loaded.config.require_signed_plans {
-            bail!(
-                "the plan is not signed and trustops.yaml requires signed plans: run trustops plan --out FILE --signing-key KEY (nothing was done)"
-            );
-        }
-        return Ok(());
-    };
-    let signers = crate::audit::signers::from_history(base, branch, "HEAD")?;
-    let allowed = signers.current().ok_or_else(|| {
-        anyhow::anyhow!(
-            "the plan is signed, but no allowed_signers is committed to check it with (nothing was done)"
-        )
-    })?;
-    let signed = git::Signed {
-        armored: armored.clone(),
-        payload: plan::file::signed_payload(plan),
-    };
-    allowed
-        .check_as(
-            &signed,
-            plan.generated_at.0.as_second(),
-            plan::file::SIGNATURE_NAMESPACE,
-            &[plan::file::SIGNATURE_NAMESPACE, "git"],
-        )
-        .map_err(|why| {
-            anyhow::anyhow!("the plan's signature is not trusted: {why} (nothing was done)")
-        })?;
-    Ok(())
-}
-
-/// Refuses a plan with a rotation or revocation its own inputs do not give: the plan is made
-/// again here, at its instant, from what this apply discovered, and each such action must be
-/// there unchanged (a revoke serial swapped for a live certificate's, a rotation aimed at
-/// another target, are refused even when the digest was recomputed).
-fn refuse_unjustified(
-    plan: &plan::Plan,
-    loaded: &crate::load::Outcome,
-    inventory: &crate::discover::Inventory,
-    base: &std::path::Path,
-) -> anyhow::Result<()> {
-    use plan::ActionKind;
-    let derived = super::plan::build(
-        loaded,
-        inventory,
-        base,
-        plan.generated_at.0,
-        plan.inputs.inventories.clone(),
-    );
-    for action in &plan.actions {
-        if !matches!(action.kind, ActionKind::Rotate | ActionKind::Revoke) {
-            continue;
-        }
-        let justified = derived.actions.iter().any(|d| {
-            d.id == action.id && serde_json::to_value(d).ok() == serde_json::to_value(action).ok()
-        });
-        if !justified {
-            bail!(
-                "the plan's action {} is not what its inputs give: the plan was edited or made by another trustops; run trustops plan --out again (nothing was done)",
-                action.id
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a plan whose inputs changed, saying which and how to re-plan; returns what
-/// discovery finds now.
-fn refuse_stale(
-    plan: &plan::Plan,
-    loaded: &crate::load::Outcome,
-    base: &std::path::Path,
-) -> anyhow::Result<crate::discover::Inventory> {
-    let declarations = plan::file::declarations_sha256(&loaded.files);
-    if declarations != plan.inputs.declarations_sha256 {
-        let commit = git::head_commit(base);
-        bail!(
-            "the plan is stale: the declarations changed since it was made (plan: {}, now: {}); run trustops plan --out again",
-            plan.inputs
-                .declarations_commit
-                .as_deref()
-                .unwrap_or("uncommitted files"),
-            commit.as_deref().unwrap_or("uncommitted files"),
-        );
-    }
-    let inventory = if plan.inputs.inventories.is_empty() {
-        super::discover::discover_sources(&loaded.model, &[], base)?.inventory
-    } else {
-        let paths: Vec<PathBuf> = plan.inputs.inventories.iter().map(PathBuf::from).collect();
-        super::plan::read_inventories(&paths)?
-    };
-    if plan::file::inventory_sha256(&inventory) != plan.inputs.inventory_sha256 {
-        bail!(
-            "the plan is stale: what discovery finds changed since it was made ({}); run trustops plan --out again",
-            if plan.inputs.inventories.is_empty() {
-                "the declared sources".to_owned()
-            } else {
-                plan.inputs.inventories.join(", ")
-            }
-        );
-    }
-    Ok(inventory)
-}
-
 /// The signing key from `--signing-key` or `$TRUSTOPS_SIGNING_KEY`.
-fn signer(args: &Approving) -> anyhow::Result<Signer> {
+pub(super) fn signer(args: &Approving) -> anyhow::Result<Signer> {
     args.signing.signer()?.ok_or_else(|| {
         anyhow::anyhow!(
             "audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY (nothing was done)"
@@ -309,7 +191,11 @@ fn signer(args: &Approving) -> anyhow::Result<Signer> {
 }
 
 /// Shows the plan and asks on the terminal; without one, refuses.
-fn confirm(plan: &plan::Plan, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn confirm(
+    plan: &plan::Plan,
+    global: &Global,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "no terminal to confirm on: pass --auto-approve to apply without asking (nothing was done)"

@@ -2,7 +2,7 @@
 //! discover, plan, apply with the local CA into a signed audit commit — and say what happened.
 
 use super::{Exit, Global};
-use crate::{apply, demo, discover, load, render};
+use crate::{demo, load, render};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,20 +74,18 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         out,
         "2. Discover what the declared sources hold (trustops discover):"
     )?;
-    let options = discover::Options {
-        sources: super::discover::declared(&loaded.model, &[]),
-        ..discover::Options::default()
-    };
-    let context = discover::Context::new(repo.clone());
-    let found = discover::discover(&options, &context);
-    render::inventory_table(out, &found.inventory)?;
+    let options = crate::pipeline::Options::new(repo.clone(), now);
+    let inventory = crate::pipeline::inventory(&options, &loaded.model).map_err(super::failed)?;
+    render::inventory_table(out, &inventory)?;
     writeln!(out)?;
     writeln!(
         out,
         "3. Plan: compare the two and say what to do (trustops plan):"
     )?;
     writeln!(out)?;
-    let planned = super::plan::build(&loaded, &found.inventory, &repo, now, Vec::new());
+    let mut warnings = Vec::new();
+    let planned = crate::pipeline::replan(&options, &loaded, &inventory, now, &mut warnings);
+    super::warn(&warnings);
     let render_options = render::plan::Options {
         color: global.color_stdout(),
         template: None,
@@ -105,23 +103,19 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     )?;
     let key = std::fs::read_to_string(&created.signing_key)?;
     let signer = crate::git::Signer::from_openssh(&key, None)?;
-    let options = apply::Options {
-        repo: repo.clone(),
-        model: &loaded.model,
-        now,
+    let how = crate::pipeline::Apply {
         approved: Vec::new(),
         approver: "trustops demo".into(),
-        branch: "refs/heads/trustops-audit".into(),
         author: crate::git::Author {
             name: "trustops demo".into(),
             email: "audit@demo.trustops.dev".into(),
             time: now.as_second(),
         },
-        signer: Some(&signer),
-        smtp: None,
+        signer: &signer,
     };
-    let lock = apply::lock(&repo, now).context("the demo's apply failed")?;
-    let applied = apply::apply(&options, &planned, &lock).context("the demo's apply failed")?;
+    let applied = crate::pipeline::apply(&options, &planned, &how)
+        .map_err(super::failed)
+        .context("the demo's apply failed")?;
     for record in &applied.records {
         let mark = match record.outcome {
             crate::audit::Outcome::Applied => "✓ applied",

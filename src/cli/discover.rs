@@ -3,7 +3,7 @@
 use super::{Exit, Global};
 use crate::discover::{self, Context};
 use crate::{load, render};
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -61,11 +61,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
 /// Loads the repository; invalid declarations are printed (one line each) on stderr and
 /// stop the command.
 pub(super) fn load_valid(global: &Global) -> anyhow::Result<load::Outcome> {
-    let loaded = load::load(&load::Options {
-        repo: global.repo.clone(),
-    })
-    .with_context(|| format!("cannot read the declarations in {}", global.repo.display()))?;
-    valid(loaded, "the declarations are invalid")
+    crate::pipeline::load(&global.pipeline(&[], "trustops-audit")?).map_err(super::failed)
 }
 
 /// `loaded`, when it has no errors; else its diagnostics on stderr (one line each, as
@@ -86,44 +82,18 @@ pub(super) fn valid(loaded: load::Outcome, what: &str) -> anyhow::Result<load::O
     Ok(loaded)
 }
 
-/// Runs the declared sources (all, or those named in `only`), relative to `base`.
-pub(super) fn discover_sources(
+/// Runs the declared sources (all, or those named in `only`), relative to `base`, showing
+/// progress on a terminal.
+fn discover_sources(
     model: &crate::model::Model,
     only: &[String],
     base: &Path,
 ) -> anyhow::Result<discover::Outcome> {
-    for wanted in only {
-        if !model.sources.contains_key(wanted) {
-            bail!("no source named \"{wanted}\" is declared");
-        }
-    }
-    let options = discover::Options {
-        sources: declared(model, only),
-        ..discover::Options::default()
-    };
-    if options.sources.is_empty() {
-        bail!(
-            "no Source is declared in {}; declare one, or use --path (discover) or --inventory (plan)",
-            base.display()
-        );
-    }
     let context = Context::new(base.to_owned());
-    Ok(with_progress(&context, || {
-        discover::discover(&options, &context)
-    }))
-}
-
-/// The model's Sources as discovery takes them: all, or those named in `only`.
-pub(super) fn declared(
-    model: &crate::model::Model,
-    only: &[String],
-) -> Vec<(String, crate::model::SourceSpec)> {
-    model
-        .sources
-        .iter()
-        .filter(|(name, _)| only.is_empty() || only.contains(name))
-        .map(|(name, source)| (name.clone(), source.spec.clone()))
-        .collect()
+    with_progress(&context, || {
+        crate::pipeline::discover(model, only, &context)
+    })
+    .map_err(super::failed)
 }
 
 /// Runs `work`, showing a count of files read on stderr when it is a terminal.

@@ -23,8 +23,7 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let now = global.now()?;
-    let (_, plan) = super::plan::planned(global, &args.inventory, now)?;
+    let plan = super::plan::planned(global, &args.inventory, &args.branch)?.plan;
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let last_apply = super::audit::records(&repo, &args.branch)
         .map(|entries| crate::audit::history::last_successful_apply(&entries))

@@ -14,6 +14,7 @@ mod revoke;
 mod schema;
 mod validate;
 
+use crate::render;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::Write;
@@ -73,6 +74,21 @@ impl Global {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         }
+    }
+
+    /// The pipeline's options for `--repo` at `--now`, planning against `inventories` when
+    /// given, with audit commits on `branch` (a name or a full ref).
+    pub(crate) fn pipeline(
+        &self,
+        inventories: &[PathBuf],
+        branch: &str,
+    ) -> anyhow::Result<crate::pipeline::Options> {
+        Ok(crate::pipeline::Options {
+            repo: std::path::absolute(&self.repo).unwrap_or_else(|_| self.repo.clone()),
+            now: self.now()?,
+            inventories: inventories.to_vec(),
+            audit_branch: format!("refs/heads/{}", branch.trim_start_matches("refs/heads/")),
+        })
     }
 
     /// `--now`, or the clock. The only place trustops reads the clock.
@@ -153,6 +169,35 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
                 eprintln!("error: {e:#}");
             }
             Exit::Error.into()
+        }
+    }
+}
+
+/// A pipeline error for the terminal: invalid declarations are printed first, one line each
+/// (as `validate --format short` prints them), on stderr.
+fn failed(error: crate::pipeline::Error) -> anyhow::Error {
+    if let crate::pipeline::Error::Invalid(loaded) = &error {
+        let summary = validate::summary(loaded);
+        let _ = render::diagnostics(
+            &mut std::io::stderr().lock(),
+            render::Format::Short,
+            &loaded.files,
+            &loaded.diagnostics,
+            &summary,
+        );
+    }
+    error.into()
+}
+
+/// Problems that did not stop the pipeline, on stderr.
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        #[allow(
+            clippy::print_stderr,
+            reason = "warnings for the person running trustops"
+        )]
+        {
+            eprintln!("warning: {warning}");
         }
     }
 }

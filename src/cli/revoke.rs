@@ -39,30 +39,43 @@ fn reason(text: &str) -> Result<String, String> {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let now = global.now()?;
-    let loaded = super::discover::load_valid(global)?;
-    let base = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
-    // Under the lock: the certificate is found and revoked while no apply changes the estate.
-    let lock = crate::apply::lock(&base, now)?;
-    let inventory = super::discover::discover_sources(&loaded.model, &[], &base)?.inventory;
-    let revocation = super::plan::reconciled(
-        &loaded,
-        &inventory,
-        &base,
-        now,
-        Vec::new(),
-        |input, rec, options| {
-            plan::revocation(input, &rec, options, &args.certificate, &args.reason)
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{e} (nothing was done)"))?;
-    let approved: Vec<String> = revocation.actions.iter().map(|a| a.id.clone()).collect();
-    super::apply::execute(
-        global,
+    let options = global.pipeline(&[], args.approving.branch())?;
+    crate::git::git_dir(&options.repo)
+        .map_err(|e| anyhow::anyhow!("audit records go to Git: {e}"))?;
+    let signer = super::apply::signer(&args.approving)?;
+    let how = args.approving.how(&options, &signer, &[]);
+    let auto = args.approving.auto_approve();
+    let mut refused = None;
+    let mut confirm = |plan: &plan::Plan| {
+        if auto {
+            return true;
+        }
+        match super::apply::confirm(plan, global, out) {
+            Ok(()) => true,
+            Err(e) => {
+                refused = Some(e);
+                false
+            }
+        }
+    };
+    let result = crate::pipeline::revoke(
+        &options,
+        &args.certificate,
+        &args.reason,
+        &how,
+        &mut confirm,
+    );
+    if let Some(e) = refused {
+        return Err(e);
+    }
+    let (revocation, outcome) = result.map_err(super::failed)?;
+    super::apply::report(
         &args.approving,
-        &approved,
-        (&revocation, &lock),
-        &loaded,
+        &options,
+        &revocation,
+        &outcome,
+        &signer,
+        global,
         out,
     )
 }

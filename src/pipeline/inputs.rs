@@ -1,0 +1,114 @@
+//! What a plan is made from besides the declarations: the inventory (live discovery of the
+//! declared sources, or inventories saved elsewhere) and the subjects of each issuer's CAs.
+
+use super::{Error, Options};
+use crate::discover::{self, CredentialKind, Inventory};
+use crate::model::Model;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Runs the declared sources (all, or those named in `only`) with `context` (whose progress
+/// counter a caller may show).
+pub fn discover(
+    model: &Model,
+    only: &[String],
+    context: &discover::Context,
+) -> Result<discover::Outcome, Error> {
+    if let Some(unknown) = only.iter().find(|w| !model.sources.contains_key(*w)) {
+        return Err(Error::UnknownSource(unknown.clone()));
+    }
+    let options = discover::Options {
+        sources: model
+            .sources
+            .iter()
+            .filter(|(name, _)| only.is_empty() || only.contains(name))
+            .map(|(name, source)| (name.clone(), source.spec.clone()))
+            .collect(),
+        ..discover::Options::default()
+    };
+    if options.sources.is_empty() {
+        return Err(Error::NoSource(context.base.clone()));
+    }
+    Ok(discover::discover(&options, context))
+}
+
+/// The inventory a plan is made from: the saved inventories of `options`, else live discovery.
+pub fn inventory(options: &Options, model: &Model) -> Result<Inventory, Error> {
+    if options.inventories.is_empty() {
+        let context = discover::Context::new(options.repo.clone());
+        Ok(discover(model, &[], &context)?.inventory)
+    } else {
+        read_inventories(&options.inventories)
+    }
+}
+
+/// Reads and merges saved inventories; any unreadable one stops the plan.
+pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
+    let mut all = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::Inventory(format!("cannot read the inventory {}: {e}", path.display()))
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let inventory: Inventory = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let inner = e.inner();
+            Error::Inventory(format!(
+                "{}:{}:{}: not an inventory from `trustops discover --format json`: {}: {inner}",
+                path.display(),
+                inner.line(),
+                inner.column(),
+                e.path()
+            ))
+        })?;
+        if inventory.format_version != discover::inventory::FORMAT_VERSION {
+            return Err(Error::Inventory(format!(
+                "{}: inventory format_version {} is not supported (this trustops reads {})",
+                path.display(),
+                inventory.format_version,
+                discover::inventory::FORMAT_VERSION
+            )));
+        }
+        all.push(inventory);
+    }
+    Ok(discover::merge(all))
+}
+
+/// Subjects of each issuer's CA certificates: its `caSubjects`, and a local CA's certificate
+/// file. A CA file that cannot be read, for an issuer without `caSubjects`, is a warning; the
+/// issuer then counts as unknown (its certificates are not checked against `allowedIssuers`).
+pub(super) fn issuer_subjects(
+    model: &Model,
+    base: &Path,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (name, issuer) in &model.issuers {
+        let mut subjects = issuer.spec.ca_subjects.clone();
+        if let Some(ca) = &issuer.spec.local_ca {
+            let path = crate::reconcile::resolve(base, &ca.cert_file.value);
+            let found = discover::discover(
+                &discover::Options {
+                    paths: vec![path.clone()],
+                    ..discover::Options::default()
+                },
+                &discover::Context::new(base.to_owned()),
+            );
+            let certificates: Vec<String> = found
+                .inventory
+                .credentials
+                .iter()
+                .filter(|c| c.kind == CredentialKind::X509Certificate)
+                .filter_map(|c| c.subject.clone())
+                .collect();
+            if certificates.is_empty() && subjects.is_empty() {
+                warnings.push(format!(
+                    "issuer {name}: no CA certificate in {}; its certificates are not checked against allowedIssuers",
+                    path.display()
+                ));
+            }
+            subjects.extend(certificates);
+        }
+        out.insert(name.clone(), subjects);
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! The pipeline: the one composition of the stages that the CLI, the demo and the controller
+//! all call. Options in, outcome out; nothing here prints or reads the environment (the caller
+//! reads it and passes what it found in), so one process can hold several configurations.
+//!
+//! ```text
+//! load ─▶ inventory (discover, or saved inventories) ─▶ trail ─▶ reconcile ─▶ plan
+//! plan file ─▶ lock ─▶ applied? ─▶ signed? ─▶ fresh? ─▶ justified? ─▶ apply ─▶ record
+//! ```
+//!
+//! Entry points: [`plan()`] (and its parts [`load()`], [`inventory`], [`replan`]), [`apply()`]
+//! (`apply.rs`: every check that decides whether a plan runs, under the apply lock). Problems
+//! that do not stop a plan — an issuer's CA certificate that cannot be read, an audit trail
+//! that cannot be read — come back as warnings, never swallowed.
+
+mod apply;
+mod inputs;
+
+pub use apply::{Apply, apply, revoke};
+pub use inputs::{discover, inventory, read_inventories};
+
+use crate::discover::Inventory;
+use crate::{load, plan as planner, reconcile};
+use std::path::PathBuf;
+
+/// What a pipeline run works on.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The governance repository's root (absolute).
+    pub repo: PathBuf,
+    /// The instant to evaluate at.
+    pub now: jiff::Timestamp,
+    /// Inventories saved by `discover --format json` to plan against, instead of discovering.
+    pub inventories: Vec<PathBuf>,
+    /// The audit branch (full ref), e.g. `refs/heads/trustops-audit`.
+    pub audit_branch: String,
+}
+
+impl Options {
+    /// Options for `repo` at `now`, live discovery, the default audit branch.
+    pub fn new(repo: PathBuf, now: jiff::Timestamp) -> Options {
+        Options {
+            repo,
+            now,
+            inventories: Vec::new(),
+            audit_branch: DEFAULT_AUDIT_BRANCH.to_owned(),
+        }
+    }
+}
+
+/// Where audit commits go unless told otherwise.
+pub const DEFAULT_AUDIT_BRANCH: &str = "refs/heads/trustops-audit";
+
+/// A plan and what it was made from.
+#[derive(Debug)]
+pub struct Planned {
+    /// The declarations (valid).
+    pub loaded: load::Outcome,
+    /// What was discovered (or read from saved inventories).
+    pub inventory: Inventory,
+    /// The plan.
+    pub plan: planner::Plan,
+    /// Problems that did not stop the plan, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Why the pipeline could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The declarations have errors (their diagnostics are in the outcome).
+    #[error("the declarations are invalid; fix them first (trustops validate shows each problem)")]
+    Invalid(Box<load::Outcome>),
+    /// The repository could not be read.
+    #[error("cannot read the declarations in {repo}")]
+    Load {
+        /// The repository.
+        repo: PathBuf,
+        /// The cause.
+        #[source]
+        source: load::Error,
+    },
+    /// A source asked for is not declared.
+    #[error("no source named \"{0}\" is declared")]
+    UnknownSource(String),
+    /// Nothing to discover.
+    #[error(
+        "no Source is declared in {0}; declare one, or use --path (discover) or --inventory (plan)"
+    )]
+    NoSource(PathBuf),
+    /// A saved inventory cannot be used.
+    #[error("{0}")]
+    Inventory(String),
+    /// The plan's inputs changed since it was made.
+    #[error("the plan is stale: {0}; run trustops plan --out again")]
+    Stale(String),
+    /// The plan holds an action its inputs do not give.
+    #[error(
+        "the plan's action {0} is not what its inputs give: the plan was edited or made by another trustops; run trustops plan --out again (nothing was done)"
+    )]
+    Unjustified(String),
+    /// The certificate to revoke cannot be named.
+    #[error("{0} (nothing was done)")]
+    Revoke(String),
+    /// The plan's signature is missing where required, or not trusted.
+    #[error("{0} (nothing was done)")]
+    Signature(String),
+    /// Git failed.
+    #[error(transparent)]
+    Git(#[from] crate::git::Error),
+    /// Apply failed.
+    #[error(transparent)]
+    Apply(#[from] crate::apply::Error),
+}
+
+/// Loads the declarations of `options.repo`; invalid ones are an [`Error::Invalid`] holding
+/// their diagnostics.
+pub fn load(options: &Options) -> Result<load::Outcome, Error> {
+    let loaded = load::load(&load::Options {
+        repo: options.repo.clone(),
+    })
+    .map_err(|source| Error::Load {
+        repo: options.repo.clone(),
+        source,
+    })?;
+    if crate::diag::has_errors(&loaded.diagnostics) {
+        return Err(Error::Invalid(Box::new(loaded)));
+    }
+    Ok(loaded)
+}
+
+/// Loads, takes the inventory, and plans at `options.now`.
+pub fn plan(options: &Options) -> Result<Planned, Error> {
+    let loaded = load(options)?;
+    let inventory = inventory(options, &loaded.model)?;
+    let mut warnings = Vec::new();
+    let plan = replan(options, &loaded, &inventory, options.now, &mut warnings);
+    Ok(Planned {
+        loaded,
+        inventory,
+        plan,
+        warnings,
+    })
+}
+
+/// Plans `inventory` against `loaded` at `now`: the plan `plan` makes, from given inputs.
+pub fn replan(
+    options: &Options,
+    loaded: &load::Outcome,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+    warnings: &mut Vec<String>,
+) -> planner::Plan {
+    reconciled(options, loaded, inventory, now, warnings, planner::plan)
+}
+
+/// Reconciles `inventory` with the declarations at `now`, with what the audit trail says was
+/// already done (notices sent, certificates issued), and hands the result to `then` (a
+/// planner: [`planner::plan`], or a one-action revocation).
+pub fn reconciled<T>(
+    options: &Options,
+    loaded: &load::Outcome,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+    warnings: &mut Vec<String>,
+    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
+) -> T {
+    let base = &options.repo;
+    let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
+    // A repository root not in Git has no trail; one in Git whose trail cannot be read is
+    // worth saying.
+    let in_git = base.join(".git").exists();
+    let trail = match crate::audit::trail(base, &options.audit_branch) {
+        Ok(trail) => trail,
+        Err(_) if !in_git => crate::audit::Trail::default(),
+        Err(e) => {
+            warnings.push(format!(
+                "the audit trail on {} cannot be read, so notices already sent and certificates already issued are not counted: {e}",
+                options.audit_branch.trim_start_matches("refs/heads/")
+            ));
+            crate::audit::Trail::default()
+        }
+    };
+    let input = reconcile::Input {
+        model: &loaded.model,
+        inventory,
+        now,
+        base,
+        issuer_subjects: &issuer_subjects,
+        issued_by: &trail.issued_by,
+    };
+    let reconciled = reconcile::reconcile(&input);
+    let planning = planner::Options {
+        inputs: planner::Inputs {
+            declarations_commit: crate::git::head_commit(base),
+            declarations_sha256: planner::file::declarations_sha256(&loaded.files),
+            inventory_sha256: planner::file::inventory_sha256(inventory),
+            inventories: options
+                .inventories
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        },
+        first_notices: trail.first_notices,
+    };
+    then(&input, reconciled, &planning)
+}
