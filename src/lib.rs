@@ -17,6 +17,7 @@ pub mod apply;
 pub mod audit;
 pub mod cli;
 pub mod command;
+pub mod controller;
 pub mod demo;
 pub mod diag;
 pub mod diff;

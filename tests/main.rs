@@ -11,6 +11,7 @@ mod apply;
 mod audit;
 mod ci_templates;
 mod cli;
+mod controller;
 mod demo;
 mod diff;
 mod discover;

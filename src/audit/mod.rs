@@ -44,6 +44,9 @@ pub struct Trail {
     /// delivered: `identity/credential@sha256` → the earliest one. The escalation ladder counts
     /// from there, on every runner; a new credential (new fingerprint) starts afresh.
     pub first_notices: std::collections::BTreeMap<String, jiff::Timestamp>,
+    /// When each owner was last notified or an attempt was made (same keys): a long-running
+    /// controller re-notifies only after its re-notification interval, not every cycle.
+    pub last_notices: std::collections::BTreeMap<String, jiff::Timestamp>,
     /// The issuer of each certificate trustops deployed, by its SHA-256: revocation goes back
     /// to it even when its CA's subject is not declared (ACME CAs rotate theirs).
     pub issued_by: std::collections::BTreeMap<String, String>,
@@ -56,6 +59,19 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
         let Ok(record) = serde_saphyr::from_str::<Record>(&String::from_utf8_lossy(&bytes)) else {
             continue;
         };
+        if record.kind == "escalate" {
+            // Every attempt counts for re-notification, delivered or not.
+            for change in &record.changes {
+                if let Some(sha) = &change.old_sha256 {
+                    let at = record.started.0;
+                    trail
+                        .last_notices
+                        .entry(format!("{}@{sha}", change.target))
+                        .and_modify(|t| *t = (*t).max(at))
+                        .or_insert(at);
+                }
+            }
+        }
         if record.outcome != Outcome::Applied {
             continue;
         }

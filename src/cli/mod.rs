@@ -4,6 +4,7 @@
 
 mod apply;
 mod audit;
+mod controller;
 mod demo;
 mod diff;
 mod discover;
@@ -125,6 +126,8 @@ enum Command {
     Metrics(metrics::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
+    /// Run continuously: sync, plan, apply what policy auto-approves, push, serve /metrics.
+    Controller(controller::Args),
     /// Create a demo governance repository and run the pipeline on it.
     Demo(demo::Args),
 }
@@ -157,6 +160,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Report(args) => report::run(&cli.global, &args, &mut out),
         Command::Metrics(args) => metrics::run(&cli.global, &args, &mut out),
         Command::Schema(args) => schema::run(&args, &mut out),
+        Command::Controller(args) => controller::run(&cli.global, &args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
     };
     let _ = out.flush();

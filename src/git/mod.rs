@@ -9,6 +9,7 @@
 mod commit;
 mod history;
 mod read;
+pub mod remote;
 mod sign;
 mod signers;
 

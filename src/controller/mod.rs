@@ -1,0 +1,162 @@
+//! The controller: a long-running reconciler that loops over pipeline cycles — sync the
+//! governance repository from its remote, plan, apply what policy auto-approves, push the
+//! audit branch — and serves `/metrics`, `/healthz` and `/readyz`.
+//!
+//! Entry point: [`run`]. One cycle is `cycle.rs`; the HTTP endpoints are `http.rs`. The loop
+//! sleeps until the next interval (with jitter) or the next instant something becomes due,
+//! whichever is first, and stops between steps when `stop` is raised (SIGTERM, SIGINT): the
+//! current apply finishes and is journaled, so a restart resumes it. Time is read through
+//! `clock`, so tests and callers decide what "now" is.
+
+mod cycle;
+mod http;
+
+pub use cycle::{Cycle, cycle};
+
+use crate::git::Signer;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the controller runs.
+#[derive(Debug)]
+pub struct Options {
+    /// The governance repository (a clone with a work tree).
+    pub repo: PathBuf,
+    /// The remote to fetch declarations from and push the audit branch to; `None`: the work
+    /// tree as it is, nothing pushed.
+    pub remote: Option<String>,
+    /// The audit branch (full ref).
+    pub audit_branch: String,
+    /// The longest sleep between cycles.
+    pub interval: Duration,
+    /// How long after a notice the same owner may be told again.
+    pub renotify: Duration,
+    /// Where to serve the endpoints; `None`: no server.
+    pub listen: Option<SocketAddr>,
+    /// Signs audit commits.
+    pub signer: Signer,
+    /// Author e-mail of audit commits.
+    pub email: String,
+    /// Stop after this many cycles (`None`: run until stopped).
+    pub cycles: Option<u64>,
+}
+
+/// What the endpoints report, updated by the loop.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// When the loop last showed it is alive.
+    pub heartbeat: Option<Instant>,
+    /// When the last cycle that succeeded ended.
+    pub last_success: Option<Instant>,
+    /// Its wall-clock time.
+    pub last_success_at: Option<jiff::Timestamp>,
+    /// The last cycle's outcome.
+    pub last: Option<Cycle>,
+    /// Cycles run, and those that failed.
+    pub cycles: u64,
+    /// Cycles that failed.
+    pub failures: u64,
+    /// Applies made, and rotations applied.
+    pub applies: u64,
+    /// Rotations applied.
+    pub rotations: u64,
+    /// The interval, for readiness.
+    pub interval: Duration,
+}
+
+impl Status {
+    /// Ready: the last cycle succeeded within three intervals.
+    pub fn ready(&self) -> bool {
+        self.last_success
+            .is_some_and(|t| t.elapsed() <= self.interval * 3 + Duration::from_secs(1))
+            && self.last.as_ref().is_some_and(|c| c.error.is_none())
+    }
+
+    /// Alive: the loop showed itself within ten intervals (or ten minutes).
+    pub fn healthy(&self) -> bool {
+        let limit = (self.interval * 10).max(Duration::from_secs(600));
+        self.heartbeat.is_some_and(|t| t.elapsed() <= limit)
+    }
+}
+
+/// Runs cycles until `stop` is raised (or `options.cycles` ran); `clock` gives "now". Returns
+/// the number of cycles that failed.
+pub fn run(
+    options: &Options,
+    clock: &dyn Fn() -> jiff::Timestamp,
+    stop: &Arc<AtomicBool>,
+    log: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
+    let status = Arc::new(Mutex::new(Status {
+        interval: options.interval,
+        heartbeat: Some(Instant::now()),
+        ..Status::default()
+    }));
+    if let Some(address) = options.listen {
+        http::serve(address, Arc::clone(&status), Arc::clone(stop))?;
+    }
+    let mut done = 0;
+    let mut failed = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        let outcome = cycle(options, clock(), stop);
+        let _ = writeln!(log, "{}", outcome.summary());
+        for line in &outcome.notes {
+            let _ = writeln!(log, "  {line}");
+        }
+        let wake = outcome.next_due;
+        if let Ok(mut s) = status.lock() {
+            s.heartbeat = Some(Instant::now());
+            s.cycles += 1;
+            if outcome.error.is_some() {
+                s.failures += 1;
+                failed += 1;
+            } else {
+                s.last_success = Some(Instant::now());
+                s.last_success_at = Some(clock());
+            }
+            s.applies += u64::from(outcome.commit.is_some());
+            s.rotations += outcome.rotations;
+            s.last = Some(outcome.with_duration(started.elapsed()));
+        }
+        done += 1;
+        if options.cycles.is_some_and(|n| done >= n) {
+            break;
+        }
+        let sleep = next_sleep(options.interval, wake, clock());
+        let until = Instant::now() + sleep;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(mut s) = status.lock() {
+                s.heartbeat = Some(Instant::now());
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// The interval with ±10 % jitter (so replicas and neighbours spread out), or less when
+/// something becomes due sooner; at least a second.
+fn next_sleep(interval: Duration, due: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Duration {
+    let nanos = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()),
+    );
+    let spread = interval.as_millis() as u64 / 10;
+    let jitter = if spread == 0 {
+        0
+    } else {
+        nanos % (2 * spread + 1)
+    };
+    let jittered = (interval.as_millis() as u64 + jitter).saturating_sub(spread);
+    let mut sleep = Duration::from_millis(jittered);
+    if let Some(due) = due {
+        let until = due.as_second().saturating_sub(now.as_second()).max(0);
+        sleep = sleep.min(Duration::from_secs(u64::try_from(until).unwrap_or(0)));
+    }
+    sleep.max(Duration::from_secs(1))
+}

@@ -1,0 +1,298 @@
+//! `trustops controller` against a governance repository with a real bare remote: a 2-minute
+//! certificate is rotated without a human when it comes due, the signed audit commits land on
+//! the remote, a real Prometheus scrapes `/metrics`, `/readyz` follows the remote's
+//! reachability, an invalid commit on the remote is refused while the last good declarations
+//! keep running, SIGTERM exits 0, and a restarted controller issues nothing twice.
+
+use crate::apply::crash::{amend, estate, sh};
+use crate::support::{free_port, verify_commit};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// GET `path` on loopback `port`: (status code, body).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((code, body))
+}
+
+/// Waits up to `seconds` for `check`, with `what` in the failure.
+#[track_caller]
+fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn controller(dir: &Path, port: u16, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args([
+            "--repo",
+            "repo",
+            "controller",
+            "--interval",
+            "1s",
+            "--remote",
+            "origin",
+        ])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--signing-key",
+            "audit-key",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join(format!("controller-{port}.log"))).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// A real Prometheus scraping `target` every second, stopped when dropped.
+struct Prometheus {
+    child: Child,
+    port: u16,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, target: u16) -> Prometheus {
+        let port = free_port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n  - job_name: trustops\n    static_configs: [{{targets: ['127.0.0.1:{target}']}}]\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus is needed: apt-get install prometheus (ci/check.sh does)");
+        Prometheus { child, port }
+    }
+
+    /// The result of an instant PromQL query, as JSON.
+    fn query(&self, promql: &str) -> Option<serde_json::Value> {
+        let encoded: String = promql
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let (code, body) = get(self.port, &format!("/api/v1/query?query={encoded}"))?;
+        (code == 200)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn remote_audit(dir: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .args([
+            "--git-dir",
+            "remote.git",
+            "rev-parse",
+            "--verify",
+            "-q",
+            "trustops-audit",
+        ])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn rotations(dir: &Path) -> usize {
+    let files = sh(
+        dir,
+        "git",
+        &[
+            "--git-dir",
+            "remote.git",
+            "ls-tree",
+            "-r",
+            "--name-only",
+            "trustops-audit",
+        ],
+    );
+    files
+        .lines()
+        .filter(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+        .count()
+}
+
+#[test]
+fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanly() {
+    let test = estate();
+    let dir = test.dir.path();
+    // Two-minute certificates: renewal is due 40 s before notAfter (a third of the lifetime),
+    // so about 20 s after each issue.
+    amend(
+        dir,
+        "maxValidity: 30d, renewBefore: 10d",
+        "maxValidity: 2m",
+        "short-lived",
+    );
+    sh(dir, "git", &["init", "-q", "--bare", "remote.git"]);
+    let repo = dir.join("repo");
+    sh(&repo, "git", &["remote", "add", "origin", "../remote.git"]);
+    sh(&repo, "git", &["push", "-q", "origin", "main"]);
+    let port = free_port();
+    let mut running = controller(dir, port, &[]);
+    let log =
+        || std::fs::read_to_string(dir.join(format!("controller-{port}.log"))).unwrap_or_default();
+
+    // The missing certificate is issued and the signed audit commit reaches the remote.
+    wait_for(60, "the first audit commit on the remote", || {
+        remote_audit(dir).is_some()
+    });
+    verify_commit(&repo, &remote_audit(dir).unwrap());
+    assert_eq!(get(port, "/healthz").map(|r| r.0), Some(200));
+    wait_for(10, "ready", || {
+        get(port, "/readyz").is_some_and(|r| r.0 == 200)
+    });
+
+    // A real Prometheus scrapes it and finds the credential with its owner.
+    let prometheus = Prometheus::start(dir, port);
+    wait_for(60, "the expiry in Prometheus", || {
+        prometheus
+            .query("trustops_credential_not_after_timestamp_seconds{owner=\"team\",identity=\"db-svc\"}")
+            .is_some_and(|v| v["data"]["result"].as_array().is_some_and(|r| !r.is_empty()))
+    });
+    drop(prometheus);
+
+    // It comes due and is rotated again, by nobody.
+    wait_for(90, "the renewal of the 2-minute certificate", || {
+        rotations(dir) >= 2
+    });
+    assert!(log().contains("cycle ok"), "{}", log());
+
+    // The remote goes away: not ready; it comes back: ready.
+    std::fs::rename(dir.join("remote.git"), dir.join("remote.away")).unwrap();
+    wait_for(30, "unready without the remote", || {
+        get(port, "/readyz").is_some_and(|r| r.0 == 503)
+    });
+    std::fs::rename(dir.join("remote.away"), dir.join("remote.git")).unwrap();
+    wait_for(30, "ready again", || {
+        get(port, "/readyz").is_some_and(|r| r.0 == 200)
+    });
+
+    // Someone pushes invalid declarations: refused, the last good ones keep running.
+    let good = sh(&repo, "git", &["rev-parse", "HEAD"]);
+    sh(dir, "git", &["clone", "-q", "-b", "main", "remote.git", "other"]);
+    let other = dir.join("other");
+    let file = other.join("declarations.yaml");
+    let mut yaml = std::fs::read_to_string(&file).unwrap();
+    yaml.push_str("---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: broken}\nspec: {owner: nobody}\n");
+    std::fs::write(&file, yaml).unwrap();
+    sh(
+        &other,
+        "git",
+        &[
+            "-c",
+            "user.name=o",
+            "-c",
+            "user.email=o@o",
+            "commit",
+            "-qam",
+            "broken",
+        ],
+    );
+    sh(&other, "git", &["push", "-q", "origin", "main"]);
+    wait_for(30, "the refusal in the metrics", || {
+        get(port, "/metrics")
+            .is_some_and(|r| r.1.contains("\ntrustops_controller_declarations_refused 1"))
+    });
+    assert_eq!(
+        sh(&repo, "git", &["rev-parse", "HEAD"]),
+        good,
+        "still on the last good commit"
+    );
+    assert_eq!(get(port, "/readyz").map(|r| r.0), Some(200), "{}", log());
+    assert!(log().contains("whose declarations have"), "{}", log());
+
+    // SIGTERM: exits 0 promptly.
+    let before = rotations(dir);
+    sh(dir, "kill", &["-TERM", &running.id().to_string()]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = running.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the controller did not stop: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(0), "{}", log());
+
+    // A restarted controller (two cycles) has nothing to do that was already done.
+    let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args([
+            "--repo",
+            "repo",
+            "controller",
+            "--interval",
+            "1s",
+            "--remote",
+            "origin",
+        ])
+        .args(["--signing-key", "audit-key", "--cycles", "2"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        rotations(dir) <= before + 1,
+        "no double issue: {before} then {}",
+        rotations(dir)
+    );
+    sh(&repo, "git", &["fsck", "--strict", "--no-progress"]);
+    let audit = Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args(["--repo", "repo", "audit", "verify"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+}
