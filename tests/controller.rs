@@ -213,7 +213,11 @@ fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanl
 
     // Someone pushes invalid declarations: refused, the last good ones keep running.
     let good = sh(&repo, "git", &["rev-parse", "HEAD"]);
-    sh(dir, "git", &["clone", "-q", "-b", "main", "remote.git", "other"]);
+    sh(
+        dir,
+        "git",
+        &["clone", "-q", "-b", "main", "remote.git", "other"],
+    );
     let other = dir.join("other");
     let file = other.join("declarations.yaml");
     let mut yaml = std::fs::read_to_string(&file).unwrap();
@@ -294,5 +298,52 @@ fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanl
         audit.status.success(),
         "{}",
         String::from_utf8_lossy(&audit.stdout)
+    );
+}
+
+#[test]
+fn two_controllers_on_one_repository_issue_nothing_twice() {
+    let test = estate();
+    let dir = test.dir.path();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args([
+                "--repo",
+                "repo",
+                "controller",
+                "--interval",
+                "1s",
+                "--cycles",
+                "4",
+            ])
+            .args(["--signing-key", "audit-key"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (run(), run());
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "no cycle failed:\n{said}");
+    }
+    let files = sh(
+        &dir.join("repo"),
+        "git",
+        &["ls-tree", "-r", "--name-only", "trustops-audit"],
+    );
+    let issued = files
+        .lines()
+        .filter(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+        .count();
+    assert_eq!(issued, 1, "one replica applied, the other waited: {files}");
+    let ledger = std::fs::read_to_string(dir.join("services/app.env.rotations.json")).unwrap();
+    let rotated: serde_json::Value = serde_json::from_str(&ledger).unwrap();
+    assert_eq!(
+        rotated.as_object().unwrap().len(),
+        1,
+        "the secret rotated once: {ledger}"
     );
 }

@@ -13,6 +13,7 @@ mod ci_templates;
 mod cli;
 mod controller;
 mod demo;
+mod deploy;
 mod diff;
 mod discover;
 mod email;

@@ -27,6 +27,10 @@ pub(super) struct Args {
     /// How long after a notice (or an attempt) the same owner may be told again.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     renotify: String,
+    /// Plan from inventories saved by `discover --format json` (one per zone or cluster, e.g.
+    /// written by each cluster's CronJob) instead of discovering live; re-read every cycle.
+    #[arg(long, value_name = "FILE")]
+    inventory: Vec<std::path::PathBuf>,
     /// Run this many cycles, then exit (1 when one failed): for a CronJob, or a test.
     #[arg(long, value_name = "N")]
     cycles: Option<u64>,
@@ -42,13 +46,14 @@ fn duration(text: &str, flag: &str) -> anyhow::Result<std::time::Duration> {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let pipeline = global.pipeline(&[], &args.branch)?;
+    let pipeline = global.pipeline(&args.inventory, &args.branch)?;
     crate::git::git_dir(&pipeline.repo).context("the controller works on a Git clone")?;
     let Some(signer) = args.signing.signer()? else {
         bail!("audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY");
     };
     let options = crate::controller::Options {
         repo: pipeline.repo.clone(),
+        inventories: pipeline.inventories.clone(),
         remote: args.remote.clone(),
         audit_branch: pipeline.audit_branch.clone(),
         interval: duration(&args.interval, "--interval")?,

@@ -36,6 +36,10 @@ pub struct Cycle {
     pub pushed: bool,
     /// The earliest instant something becomes due.
     pub next_due: Option<Timestamp>,
+    /// Each declared source, and whether it could be read.
+    pub sources: Vec<(String, bool)>,
+    /// Issuers that failed an issue in this cycle's apply, once per failure.
+    pub issuer_errors: Vec<String>,
     /// Warnings and diagnostics, one line each.
     pub notes: Vec<String>,
     /// Why the cycle failed.
@@ -54,7 +58,9 @@ impl Cycle {
             Some(e) => format!("{at} cycle failed: {e}"),
             None => format!(
                 "{at} cycle ok: head {}, {} applied, {} failed{}{}{}",
-                self.head.as_deref().map_or("-", |h| h.get(..12).unwrap_or(h)),
+                self.head
+                    .as_deref()
+                    .map_or("-", |h| h.get(..12).unwrap_or(h)),
                 self.applied,
                 self.failed,
                 self.commit
@@ -105,12 +111,20 @@ fn steps(
     let pipe = pipeline::Options {
         repo: options.repo.clone(),
         now,
-        inventories: Vec::new(),
+        inventories: options.inventories.clone(),
         audit_branch: options.audit_branch.clone(),
     };
     let planned = pipeline::plan(&pipe)?;
     out.notes.extend(planned.warnings.iter().cloned());
     out.head = planned.plan.inputs.declarations_commit.clone();
+    let failed_sources = crate::plan::file::failed_sources(&planned.inventory);
+    out.sources = planned
+        .loaded
+        .model
+        .sources
+        .keys()
+        .map(|name| (name.clone(), !failed_sources.contains(name)))
+        .collect();
     out.next_due = next_due(&planned, now);
     let trail = crate::audit::trail(&options.repo, &options.audit_branch).unwrap_or_default();
     let runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
@@ -125,7 +139,26 @@ fn steps(
             },
             signer: &options.signer,
         };
-        let applied = pipeline::apply(&pipe, &runnable, &how)?;
+        let applied = match pipeline::apply(&pipe, &runnable, &how) {
+            Ok(applied) => applied,
+            // Another replica (or a person) is applying, or just did: the next cycle re-plans.
+            Err(pipeline::Error::Apply(crate::apply::Error::Journal(
+                crate::apply::journal::Error::Locked { holder, .. },
+            ))) => {
+                out.notes
+                    .push(format!("another apply is running ({holder}); next cycle"));
+                out.plan = Some(planned.plan);
+                return Ok(());
+            }
+            Err(pipeline::Error::Stale(why)) => {
+                out.notes.push(format!(
+                    "the estate changed while planning ({why}); next cycle"
+                ));
+                out.plan = Some(planned.plan);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         for record in &applied.records {
             match record.outcome {
                 crate::audit::Outcome::Applied => {
@@ -137,6 +170,10 @@ fn steps(
             }
             if let Some(error) = &record.error {
                 out.notes.push(format!("{}: {error}", record.action));
+            }
+            for change in &record.changes {
+                out.issuer_errors
+                    .extend(change.issuer_failures.iter().map(|f| f.issuer.clone()));
             }
         }
         out.commit = applied.commit;

@@ -165,6 +165,29 @@ fn metrics(status: &Status) -> Vec<u8> {
         "Whether the remote's newest declarations are invalid (1: the last good ones keep running).",
         u8::from(last.is_some_and(|c| c.invalid_head.is_some())).to_string(),
     );
+    let _ = writeln!(
+        out,
+        "# HELP trustops_source_up Whether a declared source could be read in the last cycle.\n# TYPE trustops_source_up gauge"
+    );
+    for (source, up) in last.map(|c| c.sources.as_slice()).unwrap_or_default() {
+        let _ = writeln!(
+            out,
+            "trustops_source_up{{source=\"{}\"}} {}",
+            crate::render::metrics::escape(source),
+            u8::from(*up)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP trustops_controller_issuer_errors_total Issues an issuer failed (the next issuer may have issued).\n# TYPE trustops_controller_issuer_errors_total counter"
+    );
+    for (issuer, count) in &status.issuer_errors {
+        let _ = writeln!(
+            out,
+            "trustops_controller_issuer_errors_total{{issuer=\"{}\"}} {count}",
+            crate::render::metrics::escape(issuer)
+        );
+    }
     family(
         &mut out,
         "trustops_controller_ready",

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// The governance repository (a clone with a work tree).
     pub repo: PathBuf,
+    /// Saved inventories to plan from instead of discovering live (re-read every cycle).
+    pub inventories: Vec<PathBuf>,
     /// The remote to fetch declarations from and push the audit branch to; `None`: the work
     /// tree as it is, nothing pushed.
     pub remote: Option<String>,
@@ -63,6 +65,8 @@ pub struct Status {
     pub applies: u64,
     /// Rotations applied.
     pub rotations: u64,
+    /// Issue failures per issuer since the start.
+    pub issuer_errors: std::collections::BTreeMap<String, u64>,
     /// The interval, for readiness.
     pub interval: Duration,
 }
@@ -120,6 +124,9 @@ pub fn run(
             }
             s.applies += u64::from(outcome.commit.is_some());
             s.rotations += outcome.rotations;
+            for issuer in &outcome.issuer_errors {
+                *s.issuer_errors.entry(issuer.clone()).or_insert(0) += 1;
+            }
             s.last = Some(outcome.with_duration(started.elapsed()));
         }
         done += 1;

@@ -18,7 +18,7 @@ pub struct Inputs<'a> {
 }
 
 /// A label value escaped as the exposition format wants it.
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
