@@ -58,3 +58,33 @@ fn version_is_printed() {
     let out = Test::new().args(&["--version"]).run().status(0);
     assert!(out.stdout.starts_with("trustops "), "{}", out.stdout);
 }
+
+/// Completions load in a real bash and complete subcommands; the man page renders with man(1).
+#[test]
+fn completions_and_man_pages_come_from_the_cli_definitions() {
+    let out = crate::support::Test::new()
+        .args(&["completions", "bash"])
+        .run()
+        .status(0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trustops.bash"), &out.stdout).unwrap();
+    let script = r#"source trustops.bash; COMP_WORDS=(trustops contr); COMP_CWORD=1; _trustops trustops contr trustops; echo "${COMPREPLY[@]}""#;
+    let completed = std::process::Command::new("bash")
+        .args(["-c", script])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&completed.stdout).trim(),
+        "controller"
+    );
+    let man = crate::support::Test::new().args(&["man"]).run().status(0);
+    assert!(man.stdout.contains(".TH trustops 1"), "{}", man.stdout);
+    assert!(man.stdout.contains(".TH trustops-controller 1"));
+    std::fs::write(dir.path().join("trustops.1"), &man.stdout).unwrap();
+    let (ok, text) = crate::support::tool("man", &["-l", "trustops.1"], dir.path());
+    assert!(
+        ok && text.contains("GitOps for machine identities"),
+        "{text}"
+    );
+}

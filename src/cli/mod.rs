@@ -4,6 +4,7 @@
 
 mod apply;
 mod audit;
+mod completions;
 mod controller;
 mod demo;
 mod diff;
@@ -130,6 +131,10 @@ enum Command {
     Controller(controller::Args),
     /// Create a demo governance repository and run the pipeline on it.
     Demo(demo::Args),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the man pages (roff) of trustops and its subcommands.
+    Man,
 }
 
 /// Parses `args`, runs the subcommand, prints any error once, and returns the exit code.
@@ -162,6 +167,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Schema(args) => schema::run(&args, &mut out),
         Command::Controller(args) => controller::run(&cli.global, &args, &mut out),
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
+        Command::Completions(args) => completions::completions(&args, &mut out),
+        Command::Man => completions::man(&mut out),
     };
     let _ = out.flush();
     match result {
