@@ -8,7 +8,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System tools the integration tests drive for real: git, openssl and ssh-keygen check what
 # trustops reads and writes; cfssl is a real CA API; pebble a real ACME server; aiosmtpd a real SMTP
-# sink; promtool checks the metrics; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
+# sink; promtool checks the metrics and alert rules and a real prometheus scrapes the controller; man renders the man page; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
 # PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus.
 missing=()
 command -v git >/dev/null || missing+=(git)
@@ -19,7 +19,8 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v python3 >/dev/null || missing+=(python3)
 command -v cfssl >/dev/null || missing+=(golang-cfssl)
 command -v pebble >/dev/null || missing+=(pebble)
-command -v promtool >/dev/null || missing+=(prometheus)
+command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
+command -v man >/dev/null || missing+=(man-db)
 command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2
