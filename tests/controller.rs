@@ -347,3 +347,99 @@ fn two_controllers_on_one_repository_issue_nothing_twice() {
         "the secret rotated once: {ledger}"
     );
 }
+
+/// `trustops controller --cycles N` on the estate (no remote); its log (stderr).
+fn cycles(dir: &Path, n: &str, extra: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args([
+            "--repo",
+            "repo",
+            "controller",
+            "--interval",
+            "1s",
+            "--cycles",
+            n,
+        ])
+        .args(["--signing-key", "audit-key"])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    said
+}
+
+/// The outcomes of the `rotate:db-svc/tls` records on the audit branch, oldest first.
+fn outcomes(dir: &Path) -> Vec<String> {
+    let repo = dir.join("repo");
+    let files = sh(
+        &repo,
+        "git",
+        &["ls-tree", "-r", "--name-only", "trustops-audit"],
+    );
+    files
+        .lines()
+        .filter(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+        .map(|f| {
+            let record = sh(&repo, "git", &["show", &format!("trustops-audit:{f}")]);
+            record
+                .lines()
+                .find_map(|l| l.strip_prefix("outcome: "))
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn an_issuer_refusal_is_not_retried_until_the_declarations_change() {
+    let test = crate::apply::crash::estate_with("[offline-ca]", "auto", "");
+    let dir = test.dir.path();
+    amend(
+        dir,
+        r#"echo 'CA is down for maintenance' >&2; exit 3"#,
+        r#"echo '{\"error\": \"refused: the name is not ours\"}'"#,
+        "a CA that refuses",
+    );
+    let log = cycles(dir, "3", &[]);
+    assert_eq!(outcomes(dir), ["failed"], "tried once:\n{log}");
+    assert!(log.contains("its issuer refused it"), "{log}");
+    let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
+    assert!(record.contains("refused: the name is not ours"), "{record}");
+    assert!(!record.contains("retryable"), "a refusal: {record}");
+}
+
+#[test]
+fn an_issuer_that_is_down_is_retried_with_backoff() {
+    let test = crate::apply::crash::estate_with("[offline-ca]", "auto", "");
+    let dir = test.dir.path();
+    let log = cycles(dir, "6", &[]);
+    let tried = outcomes(dir);
+    assert!(tried.iter().all(|o| o == "failed"), "{tried:?}");
+    assert!(
+        (1..6).contains(&tried.len()),
+        "retried, but not every cycle: {} of 6\n{log}",
+        tried.len()
+    );
+    assert!(log.contains("backing off after"), "{log}");
+    let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
+    assert!(record.contains("retryable: true"), "{record}");
+}
+
+#[test]
+fn rotations_per_identity_per_day_are_capped() {
+    let test = estate();
+    let dir = test.dir.path();
+    cycles(dir, "1", &[]);
+    assert_eq!(outcomes(dir), ["applied"]);
+    // The deployed files vanish: the credential is missing again, and would be issued again.
+    std::fs::remove_file(dir.join("deployed/db.pem")).unwrap();
+    std::fs::remove_file(dir.join("deployed/db.key")).unwrap();
+    let log = cycles(dir, "2", &["--max-issuances-per-day", "1"]);
+    assert_eq!(outcomes(dir), ["applied"], "{log}");
+    assert!(
+        log.contains("the most allowed (--max-issuances-per-day)"),
+        "{log}"
+    );
+}

@@ -213,7 +213,7 @@ fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<Stri
     };
     issuers::for_spec(name, &declared.spec, run.base)?
         .revoke(&what, run.now)
-        .map_err(|e| format!("{name}: {e}"))
+        .map_err(|e| format!("{name}: {}", e.message))
 }
 
 fn name(kind: StepKind) -> &'static str {
@@ -399,6 +399,7 @@ fn issue(
             .get(name)
             .ok_or_else(|| format!("issuer {name} is not declared"))
             .and_then(|declared| issuers::for_spec(name, &declared.spec, run.base))
+            .map_err(issuers::Error::permanent)
             .and_then(|issuer| issuer.issue(&request, idempotency_key));
         match attempt {
             Ok(issued) => {
@@ -422,7 +423,8 @@ fn issue(
             }
             Err(error) => change.issuer_failures.push(IssuerFailure {
                 issuer: name.clone(),
-                error,
+                retryable: error.retry == issuers::Retry::Retryable,
+                error: error.message,
             }),
         }
     }

@@ -47,6 +47,9 @@ pub struct Trail {
     /// When each owner was last notified or an attempt was made (same keys): a long-running
     /// controller re-notifies only after its re-notification interval, not every cycle.
     pub last_notices: std::collections::BTreeMap<String, jiff::Timestamp>,
+    /// When each identity's rotations were applied (from `rotate` records): a controller caps
+    /// issuances per identity per day with it.
+    pub rotations: std::collections::BTreeMap<String, Vec<jiff::Timestamp>>,
     /// The issuer of each certificate trustops deployed, by its SHA-256: revocation goes back
     /// to it even when its CA's subject is not declared (ACME CAs rotate theirs).
     pub issued_by: std::collections::BTreeMap<String, String>,
@@ -74,6 +77,15 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
         }
         if record.outcome != Outcome::Applied {
             continue;
+        }
+        if record.kind == "rotate"
+            && let Some(identity) = &record.identity
+        {
+            trail
+                .rotations
+                .entry(identity.clone())
+                .or_default()
+                .push(record.started.0);
         }
         for change in &record.changes {
             match record.kind.as_str() {

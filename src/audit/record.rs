@@ -103,6 +103,10 @@ pub struct IssuerFailure {
     pub issuer: String,
     /// What went wrong.
     pub error: String,
+    /// Whether it may pass by itself (the network, a timeout, a 5xx, a rate limit); a
+    /// refusal is not retried until the declarations change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
 }
 
 /// One step of an action.

@@ -31,6 +31,9 @@ pub(super) struct Args {
     /// written by each cluster's CronJob) instead of discovering live; re-read every cycle.
     #[arg(long, value_name = "FILE")]
     inventory: Vec<std::path::PathBuf>,
+    /// Most rotations applied per identity in 24 hours, so a runaway loop stops.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    max_issuances_per_day: usize,
     /// Run this many cycles, then exit (1 when one failed): for a CronJob, or a test.
     #[arg(long, value_name = "N")]
     cycles: Option<u64>,
@@ -63,6 +66,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         email: std::env::var("TRUSTOPS_AUTHOR_EMAIL")
             .unwrap_or_else(|_| "trustops-controller@localhost".into()),
         cycles: args.cycles,
+        max_issuances_per_day: args.max_issuances_per_day,
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {

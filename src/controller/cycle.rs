@@ -9,6 +9,7 @@ use crate::model::Approval;
 use crate::pipeline;
 use crate::plan::{ActionKind, Plan};
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -84,13 +85,89 @@ impl Cycle {
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// What the loop remembers between cycles about rotations that failed.
+#[derive(Clone, Debug, Default)]
+pub struct Memory {
+    /// `identity/credential` → consecutive failures that may pass, and when to try again.
+    backoff: BTreeMap<String, (u32, Timestamp)>,
+    /// `identity/credential` → the declarations commit at which an issuer refused it: not
+    /// tried again until the declarations change.
+    refused: BTreeMap<String, Option<String>>,
+}
+
+/// The longest backoff.
+const MAX_BACKOFF: i64 = 6 * 3600;
+
+impl Memory {
+    /// Why `target` is not to be rotated now, if it is not.
+    fn holds(&self, target: &str, now: Timestamp, head: Option<&String>) -> Option<String> {
+        if let Some(at) = self.refused.get(target)
+            && at.as_ref() == head
+        {
+            return Some(format!(
+                "{target}: its issuer refused it; not retried until the declarations change"
+            ));
+        }
+        match self.backoff.get(target) {
+            Some((n, until)) if *until > now => Some(format!(
+                "{target}: backing off after {n} failure(s) that may pass, until {}",
+                until.strftime("%Y-%m-%dT%H:%M:%SZ")
+            )),
+            _ => None,
+        }
+    }
+
+    /// Learns from a rotation's record.
+    fn learn(
+        &mut self,
+        record: &crate::audit::Record,
+        now: Timestamp,
+        interval: Duration,
+        head: Option<&String>,
+    ) {
+        let target = format!(
+            "{}/{}",
+            record.identity.as_deref().unwrap_or_default(),
+            record.credential.as_deref().unwrap_or_default()
+        );
+        if record.outcome != crate::audit::Outcome::Failed {
+            self.backoff.remove(&target);
+            self.refused.remove(&target);
+            return;
+        }
+        let failures: Vec<&crate::audit::IssuerFailure> = record
+            .changes
+            .iter()
+            .flat_map(|c| c.issuer_failures.iter())
+            .collect();
+        if !failures.is_empty() && failures.iter().all(|f| !f.retryable) {
+            self.refused.insert(target, head.cloned());
+            return;
+        }
+        let n = self.backoff.get(&target).map_or(0, |(n, _)| *n) + 1;
+        let base = i64::try_from(interval.as_secs())
+            .unwrap_or(MAX_BACKOFF)
+            .max(1);
+        let delay = base
+            .saturating_mul(1_i64 << (n - 1).min(20))
+            .min(MAX_BACKOFF);
+        let until = Timestamp::from_second(now.as_second().saturating_add(delay)).unwrap_or(now);
+        self.backoff.insert(target, (n, until));
+    }
+}
+
 /// Runs one cycle at `now`; stops between steps when `stop` is raised.
-pub fn cycle(options: &Options, now: Timestamp, stop: &Arc<AtomicBool>) -> Cycle {
+pub fn cycle(
+    options: &Options,
+    now: Timestamp,
+    stop: &Arc<AtomicBool>,
+    memory: &mut Memory,
+) -> Cycle {
     let mut out = Cycle {
         at: Some(now),
         ..Cycle::default()
     };
-    if let Err(e) = steps(options, now, stop, &mut out) {
+    if let Err(e) = steps(options, now, stop, memory, &mut out) {
         out.error = Some(e.to_string());
     }
     out
@@ -100,6 +177,7 @@ fn steps(
     options: &Options,
     now: Timestamp,
     stop: &Arc<AtomicBool>,
+    memory: &mut Memory,
     out: &mut Cycle,
 ) -> Result<(), Failure> {
     if let Some(name) = &options.remote {
@@ -127,7 +205,36 @@ fn steps(
         .collect();
     out.next_due = next_due(&planned, now);
     let trail = crate::audit::trail(&options.repo, &options.audit_branch).unwrap_or_default();
-    let runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
+    let mut runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
+    let head = out.head.clone();
+    let day_ago = now.as_second() - 86_400;
+    runnable.actions.retain(|a| {
+        if a.kind != ActionKind::Rotate {
+            return true;
+        }
+        let target = format!(
+            "{}/{}",
+            a.identity.as_deref().unwrap_or_default(),
+            a.credential.as_deref().unwrap_or_default()
+        );
+        if let Some(why) = memory.holds(&target, now, head.as_ref()) {
+            out.notes.push(why);
+            return false;
+        }
+        let recent = trail
+            .rotations
+            .get(a.identity.as_deref().unwrap_or_default())
+            .map_or(0, |times| times.iter().filter(|t| t.as_second() > day_ago).count());
+        if recent >= options.max_issuances_per_day {
+            out.notes.push(format!(
+                "{target}: {recent} rotation(s) of {} in the last 24 hours, the most allowed (--max-issuances-per-day); a person must look",
+                a.identity.as_deref().unwrap_or_default()
+            ));
+            return false;
+        }
+        true
+    });
+    runnable.digest = crate::plan::file::digest(&runnable);
     if !runnable.actions.is_empty() && !stop.load(Ordering::Relaxed) {
         let how = pipeline::Apply {
             approved: Vec::new(),
@@ -160,6 +267,9 @@ fn steps(
             Err(e) => return Err(e.into()),
         };
         for record in &applied.records {
+            if record.kind == "rotate" {
+                memory.learn(record, now, options.interval, head.as_ref());
+            }
             match record.outcome {
                 crate::audit::Outcome::Applied => {
                     out.applied += 1;

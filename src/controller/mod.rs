@@ -11,7 +11,7 @@
 mod cycle;
 mod http;
 
-pub use cycle::{Cycle, cycle};
+pub use cycle::{Cycle, Memory, cycle};
 
 use crate::git::Signer;
 use std::net::SocketAddr;
@@ -44,6 +44,9 @@ pub struct Options {
     pub email: String,
     /// Stop after this many cycles (`None`: run until stopped).
     pub cycles: Option<u64>,
+    /// Most rotations applied per identity in 24 hours: a runaway loop (a certificate that
+    /// never verifies, a clock gone wrong) stops there and says so.
+    pub max_issuances_per_day: usize,
 }
 
 /// What the endpoints report, updated by the loop.
@@ -104,9 +107,10 @@ pub fn run(
     }
     let mut done = 0;
     let mut failed = 0;
+    let mut memory = Memory::default();
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let outcome = cycle(options, clock(), stop);
+        let outcome = cycle(options, clock(), stop, &mut memory);
         let _ = writeln!(log, "{}", outcome.summary());
         for line in &outcome.notes {
             let _ = writeln!(log, "  {line}");

@@ -3,7 +3,7 @@
 //! completed with the CA certificate from `/api/v1/cfssl/info`. Revocation goes through
 //! `/api/v1/cfssl/revoke`, which needs the server's certificate database (`-db-config`).
 
-use super::{Issued, Issuer, Request, Revocation};
+use super::{Error, Issued, Issuer, Request, Revocation};
 use serde_json::{Value, json};
 
 /// A CFSSL server, configured.
@@ -22,14 +22,26 @@ pub struct Cfssl {
 }
 
 impl Cfssl {
-    /// Calls `endpoint` with `body`; the `result` of a successful answer.
-    fn call(&self, endpoint: &str, body: &Value) -> Result<Value, String> {
+    /// Calls `endpoint` with `body`; the `result` of a successful answer. Not reaching the CA,
+    /// a 5xx or a 429 may pass; any other refusal will not.
+    fn call(&self, endpoint: &str, body: &Value) -> Result<Value, Error> {
         let url = format!("{}/api/v1/cfssl/{endpoint}", self.url);
         let (status, bytes) =
             crate::apply::http::post_json(&url, &body.to_string(), self.ca_file.as_deref())
-                .map_err(|e| format!("{}: {e}", self.name))?;
-        let answer: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| format!("{}: {endpoint} answered {status} without JSON", self.name))?;
+                .map_err(|e| Error::retryable(format!("{}: {e}", self.name)))?;
+        let classify = |message: String| {
+            if status >= 500 || status == 429 {
+                Error::retryable(message)
+            } else {
+                Error::permanent(message)
+            }
+        };
+        let answer: Value = serde_json::from_slice(&bytes).map_err(|_| {
+            classify(format!(
+                "{}: {endpoint} answered {status} without JSON",
+                self.name
+            ))
+        })?;
         if answer["success"] == true {
             return Ok(answer["result"].clone());
         }
@@ -39,7 +51,7 @@ impl Cfssl {
             .flatten()
             .filter_map(|e| e["message"].as_str().map(str::to_owned))
             .collect();
-        Err(format!(
+        Err(classify(format!(
             "{}: {endpoint} failed ({status}): {}",
             self.name,
             if errors.is_empty() {
@@ -47,7 +59,7 @@ impl Cfssl {
             } else {
                 errors.join("; ")
             }
-        ))
+        )))
     }
 
     fn with_options(&self, mut body: Value) -> Value {
@@ -62,9 +74,12 @@ impl Cfssl {
 }
 
 impl Issuer for Cfssl {
-    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, String> {
+    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, Error> {
         let Request::Certificate(r) = request else {
-            return Err(format!("{} issues certificates, not secrets", self.name));
+            return Err(Error::permanent(format!(
+                "{} issues certificates, not secrets",
+                self.name
+            )));
         };
         let mut hosts = r.dns_names.clone();
         hosts.extend(r.ip_addresses.iter().map(ToString::to_string));
@@ -72,9 +87,12 @@ impl Issuer for Cfssl {
             "sign",
             &self.with_options(json!({"certificate_request": r.csr_pem, "hosts": hosts})),
         )?;
-        let leaf = signed["certificate"]
-            .as_str()
-            .ok_or_else(|| format!("{}: sign answered without a certificate", self.name))?;
+        let leaf = signed["certificate"].as_str().ok_or_else(|| {
+            Error::permanent(format!(
+                "{}: sign answered without a certificate",
+                self.name
+            ))
+        })?;
         let info = self.call("info", &self.with_options(json!({})))?;
         let ca = info["certificate"].as_str().unwrap_or_default();
         let mut chain = leaf.trim_end().to_owned();
@@ -86,10 +104,14 @@ impl Issuer for Cfssl {
         Ok(Issued::Certificate { chain_pem: chain })
     }
 
-    fn revoke(&self, what: &Revocation<'_>, _now: jiff::Timestamp) -> Result<String, String> {
+    fn revoke(&self, what: &Revocation<'_>, _now: jiff::Timestamp) -> Result<String, Error> {
         // CFSSL's database keys certificates by the serial in decimal.
-        let serial = decimal(what.serial)
-            .ok_or_else(|| format!("{}: {} is not a hex serial", self.name, what.serial))?;
+        let serial = decimal(what.serial).ok_or_else(|| {
+            Error::permanent(format!(
+                "{}: {} is not a hex serial",
+                self.name, what.serial
+            ))
+        })?;
         let reason = super::reason_name(what.reason);
         self.call(
             "revoke",

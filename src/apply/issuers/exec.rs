@@ -75,6 +75,10 @@ pub struct ExecResponse {
     /// Why it could not issue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With `error`: whether trying again later may succeed (the backend was unreachable,
+    /// overloaded or rate-limited). Default false: the request was refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
 }
 
 /// An exec issuer, configured.
@@ -125,9 +129,18 @@ impl Exec {
 }
 
 impl Issuer for Exec {
-    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, String> {
+    /// A plugin that cannot be started, times out or exits non-zero may pass (its backend was
+    /// down); an answer outside the contract will not; an `error` answer says which it is.
+    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, super::Error> {
+        self.call(request, idempotency_key)
+    }
+}
+
+impl Exec {
+    fn call(&self, request: &Request, idempotency_key: &str) -> Result<Issued, super::Error> {
+        use super::Error;
         let body = serde_json::to_vec(&Self::request(request, idempotency_key))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Error::permanent(e.to_string()))?;
         let options = crate::command::Options {
             argv: self.argv.clone(),
             dir: self.dir.clone(),
@@ -141,24 +154,35 @@ impl Issuer for Exec {
                     .join(format!("{}.json", &id[..16]))
             }),
         };
-        let outcome = crate::command::run(&options).map_err(|e| crate::command::describe(&e))?;
+        let outcome = crate::command::run(&options)
+            .map_err(|e| Error::retryable(crate::command::describe(&e)))?;
         if outcome.code != Some(0) {
             let stderr = String::from_utf8_lossy(&outcome.stderr);
-            return Err(format!(
+            return Err(Error::retryable(format!(
                 "{} exited with {}: {}",
                 self.name,
                 outcome
                     .code
                     .map_or_else(|| "a signal".into(), |c| c.to_string()),
                 stderr.lines().last().unwrap_or("").trim()
-            ));
+            )));
         }
-        let response: ExecResponse = serde_json::from_slice(&outcome.stdout)
-            .map_err(|e| format!("{} answered outside the contract: {e}", self.name))?;
+        let response: ExecResponse = serde_json::from_slice(&outcome.stdout).map_err(|e| {
+            Error::permanent(format!("{} answered outside the contract: {e}", self.name))
+        })?;
         match response {
             ExecResponse {
-                error: Some(error), ..
-            } => Err(format!("{}: {error}", self.name)),
+                error: Some(error),
+                retryable,
+                ..
+            } => {
+                let message = format!("{}: {error}", self.name);
+                Err(if retryable {
+                    Error::retryable(message)
+                } else {
+                    Error::permanent(message)
+                })
+            }
             ExecResponse {
                 certificate_chain_pem: Some(chain),
                 ..
@@ -173,7 +197,7 @@ impl Issuer for Exec {
                 reference,
                 metadata,
             }),
-            _ => Err(format!(
+            _ => Err(Error::permanent(format!(
                 "{} answered without {}",
                 self.name,
                 if matches!(request, Request::Certificate(_)) {
@@ -181,7 +205,7 @@ impl Issuer for Exec {
                 } else {
                     "reference"
                 }
-            )),
+            ))),
         }
     }
 }

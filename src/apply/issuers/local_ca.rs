@@ -51,7 +51,20 @@ fn to_time(t: jiff::Timestamp) -> time::OffsetDateTime {
 }
 
 impl Issuer for LocalCa {
-    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, String> {
+    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, super::Error> {
+        // A local CA fails only on what it is given: nothing to wait for.
+        self.sign(request, idempotency_key)
+            .map_err(super::Error::permanent)
+    }
+
+    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, super::Error> {
+        self.revoke_serial(what, now)
+            .map_err(super::Error::permanent)
+    }
+}
+
+impl LocalCa {
+    fn sign(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, String> {
         let Request::Certificate(r) = request else {
             return Err("a local CA issues certificates, not secrets".into());
         };
@@ -94,7 +107,7 @@ impl Issuer for LocalCa {
         })
     }
 
-    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, String> {
+    fn revoke_serial(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, String> {
         let path = self
             .crl
             .as_deref()

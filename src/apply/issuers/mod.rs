@@ -107,18 +107,58 @@ pub enum Issued {
     },
 }
 
+/// Whether an issuer's failure may pass by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Retry {
+    /// The network, a timeout, a 5xx or a rate limit: try again later, with backoff.
+    Retryable,
+    /// The request or the configuration is refused (a CSR or a name the CA will not sign, a
+    /// missing key): trying again changes nothing until the declarations change.
+    Permanent,
+}
+
+/// Why an issuer did not issue or revoke: one line without secrets, and whether retrying may
+/// help.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    /// What went wrong.
+    pub message: String,
+    /// Whether it may pass.
+    pub retry: Retry,
+}
+
+impl Error {
+    /// A failure that may pass (network, timeout, 5xx, rate limit).
+    pub fn retryable(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            retry: Retry::Retryable,
+        }
+    }
+
+    /// A refusal that will not pass by itself.
+    pub fn permanent(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            retry: Retry::Permanent,
+        }
+    }
+}
+
 /// Something that issues credentials.
 pub trait Issuer {
     /// Issues what `request` asks for. `idempotency_key` is the same for every retry of the
     /// same step, so an issuer that can remember answers a retry without issuing again. `Err`
-    /// says why, in one line, without secrets.
-    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, String>;
+    /// says why, in one line, without secrets, and whether retrying may help.
+    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, Error>;
 
     /// Revokes a certificate this issuer issued, at `now`; says what was done. Issuers that
     /// cannot revoke say so.
-    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, String> {
+    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, Error> {
         let _ = (what, now);
-        Err("this issuer cannot revoke certificates".into())
+        Err(Error::permanent("this issuer cannot revoke certificates"))
     }
 }
 

@@ -181,29 +181,45 @@ impl Acme {
 }
 
 impl Issuer for Acme {
-    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, String> {
+    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, super::Error> {
         let Request::Certificate(r) = request else {
-            return Err(format!("{} issues certificates, not secrets", self.name));
+            return Err(super::Error::permanent(format!(
+                "{} issues certificates, not secrets",
+                self.name
+            )));
         };
         if let Some(uri) = r.uris.first() {
-            return Err(format!(
+            return Err(super::Error::permanent(format!(
                 "{}: ACME certificates name DNS names and IP addresses only, and {} declares the workload {uri}",
                 self.name, r.target
-            ));
+            )));
         }
         if r.dns_names.is_empty() && r.ip_addresses.is_empty() {
-            return Err(format!(
+            return Err(super::Error::permanent(format!(
                 "{}: {} declares no DNS name or IP address to order",
                 self.name, r.target
-            ));
+            )));
         }
+        // Past the checks above, what fails is the conversation with the CA (the network, its
+        // load, its rate limits, a challenge not yet reachable): worth another try later.
         let chain_pem = self
             .block_on(self.order(r))
-            .map_err(|e| format!("{}: {e}", self.name))?;
+            .map_err(|e| super::Error::retryable(format!("{}: {e}", self.name)))?;
         Ok(Issued::Certificate { chain_pem })
     }
 
-    fn revoke(&self, what: &Revocation<'_>, _now: jiff::Timestamp) -> Result<String, String> {
+    fn revoke(&self, what: &Revocation<'_>, now: jiff::Timestamp) -> Result<String, super::Error> {
+        self.revoke_by_contents(what, now)
+            .map_err(super::Error::retryable)
+    }
+}
+
+impl Acme {
+    fn revoke_by_contents(
+        &self,
+        what: &Revocation<'_>,
+        _now: jiff::Timestamp,
+    ) -> Result<String, String> {
         let der = what.certificate.ok_or_else(|| {
             format!(
                 "ACME revokes a certificate by its contents, and those of serial {} are no longer on disk",
