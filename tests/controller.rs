@@ -37,25 +37,21 @@ fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// `trustops --repo repo controller --interval 1s --signing-key audit-key ARGS` in `dir`.
+fn trustops_controller(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
+    command
+        .args(["--repo", "repo", "controller", "--interval", "1s"])
+        .args(["--signing-key", "audit-key"])
+        .args(args)
+        .current_dir(dir);
+    command
+}
+
 fn controller(dir: &Path, port: u16, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_trustops"))
-        .args([
-            "--repo",
-            "repo",
-            "controller",
-            "--interval",
-            "1s",
-            "--remote",
-            "origin",
-        ])
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--signing-key",
-            "audit-key",
-        ])
+    trustops_controller(dir, &["--remote", "origin"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
-        .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join(format!("controller-{port}.log"))).unwrap())
         .spawn()
@@ -267,18 +263,7 @@ fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanl
     assert_eq!(status.code(), Some(0), "{}", log());
 
     // A restarted controller (two cycles) has nothing to do that was already done.
-    let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
-        .args([
-            "--repo",
-            "repo",
-            "controller",
-            "--interval",
-            "1s",
-            "--remote",
-            "origin",
-        ])
-        .args(["--signing-key", "audit-key", "--cycles", "2"])
-        .current_dir(dir)
+    let out = trustops_controller(dir, &["--remote", "origin", "--cycles", "2"])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
@@ -306,18 +291,7 @@ fn two_controllers_on_one_repository_issue_nothing_twice() {
     let test = estate();
     let dir = test.dir.path();
     let run = || {
-        Command::new(env!("CARGO_BIN_EXE_trustops"))
-            .args([
-                "--repo",
-                "repo",
-                "controller",
-                "--interval",
-                "1s",
-                "--cycles",
-                "4",
-            ])
-            .args(["--signing-key", "audit-key"])
-            .current_dir(dir)
+        trustops_controller(dir, &["--cycles", "4"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -350,19 +324,8 @@ fn two_controllers_on_one_repository_issue_nothing_twice() {
 
 /// `trustops controller --cycles N` on the estate (no remote); its log (stderr).
 fn cycles(dir: &Path, n: &str, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
-        .args([
-            "--repo",
-            "repo",
-            "controller",
-            "--interval",
-            "1s",
-            "--cycles",
-            n,
-        ])
-        .args(["--signing-key", "audit-key"])
+    let out = trustops_controller(dir, &["--cycles", n])
         .args(extra)
-        .current_dir(dir)
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
