@@ -21,6 +21,7 @@ command -v cfssl >/dev/null || missing+=(golang-cfssl)
 command -v pebble >/dev/null || missing+=(pebble)
 command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
 command -v man >/dev/null || missing+=(man-db)
+command -v strip >/dev/null || missing+=(binutils)
 command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2

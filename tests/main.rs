@@ -20,6 +20,7 @@ mod email;
 mod examples;
 mod faults;
 mod git;
+mod image;
 mod issuers;
 mod plan;
 mod report;
