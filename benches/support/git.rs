@@ -1,6 +1,8 @@
 //! Building benchmark repositories with real git: a command that must succeed, and a history
 //! written in one `git fast-import` stream.
 
+#![allow(dead_code, reason = "each bench uses part of it")]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

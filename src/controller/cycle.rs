@@ -257,6 +257,13 @@ fn steps(
                 out.plan = Some(planned.plan);
                 return Ok(());
             }
+            // This very plan (same instant, same inputs) was applied by an earlier cycle.
+            Err(pipeline::Error::Apply(crate::apply::Error::AlreadyApplied { plan, .. })) => {
+                out.notes
+                    .push(format!("{plan} was already applied; nothing new to do"));
+                out.plan = Some(planned.plan);
+                return Ok(());
+            }
             Err(pipeline::Error::Stale(why)) => {
                 out.notes.push(format!(
                     "the estate changed while planning ({why}); next cycle"
