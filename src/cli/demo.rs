@@ -84,7 +84,9 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     )?;
     writeln!(out)?;
     let mut warnings = Vec::new();
-    let planned = crate::pipeline::replan(&options, &loaded, &inventory, now, &mut warnings);
+    let trail = crate::pipeline::trail(&options, &mut warnings);
+    let planned =
+        crate::pipeline::replan(&options, &loaded, &inventory, now, &trail, &mut warnings);
     super::warn(&warnings);
     let render_options = render::plan::Options {
         color: global.color_stdout(),

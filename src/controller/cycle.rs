@@ -204,7 +204,7 @@ fn steps(
         .map(|name| (name.clone(), !failed_sources.contains(name)))
         .collect();
     out.next_due = next_due(&planned, now);
-    let trail = crate::audit::trail(&options.repo, &options.audit_branch).unwrap_or_default();
+    let trail = &planned.trail;
     let mut runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
     let head = out.head.clone();
     let day_ago = now.as_second() - 86_400;

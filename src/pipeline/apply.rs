@@ -51,11 +51,13 @@ pub fn revoke(
     let loaded = super::load(options)?;
     let inventory = super::inventory(options, &loaded.model)?;
     let mut warnings = Vec::new();
+    let trail = super::trail(options, &mut warnings);
     let revocation = super::reconciled(
         options,
         &loaded,
         &inventory,
         options.now,
+        &trail,
         &mut warnings,
         |input, rec, planning| planner::revocation(input, &rec, planning, selector, reason),
     )
@@ -190,12 +192,15 @@ fn refuse_unjustified(
         .iter()
         .map(std::path::PathBuf::from)
         .collect();
+    let mut warnings = Vec::new();
+    let trail = super::trail(&same, &mut warnings);
     let derived = super::replan(
         &same,
         loaded,
         inventory,
         plan.generated_at.0,
-        &mut Vec::new(),
+        &trail,
+        &mut warnings,
     );
     for action in &plan.actions {
         if !matches!(action.kind, ActionKind::Rotate | ActionKind::Revoke) {

@@ -59,6 +59,8 @@ pub struct Planned {
     pub inventory: Inventory,
     /// The plan.
     pub plan: planner::Plan,
+    /// What the audit trail says was already done (read once, for the plan and its callers).
+    pub trail: crate::audit::Trail,
     /// Problems that did not stop the plan, one line each.
     pub warnings: Vec<String>,
 }
@@ -132,43 +134,30 @@ pub fn plan(options: &Options) -> Result<Planned, Error> {
     let loaded = load(options)?;
     let inventory = inventory(options, &loaded.model)?;
     let mut warnings = Vec::new();
-    let plan = replan(options, &loaded, &inventory, options.now, &mut warnings);
+    let trail = trail(options, &mut warnings);
+    let plan = replan(
+        options,
+        &loaded,
+        &inventory,
+        options.now,
+        &trail,
+        &mut warnings,
+    );
     Ok(Planned {
         loaded,
         inventory,
         plan,
+        trail,
         warnings,
     })
 }
 
-/// Plans `inventory` against `loaded` at `now`: the plan `plan` makes, from given inputs.
-pub fn replan(
-    options: &Options,
-    loaded: &load::Outcome,
-    inventory: &Inventory,
-    now: jiff::Timestamp,
-    warnings: &mut Vec<String>,
-) -> planner::Plan {
-    reconciled(options, loaded, inventory, now, warnings, planner::plan)
-}
-
-/// Reconciles `inventory` with the declarations at `now`, with what the audit trail says was
-/// already done (notices sent, certificates issued), and hands the result to `then` (a
-/// planner: [`planner::plan`], or a one-action revocation).
-pub fn reconciled<T>(
-    options: &Options,
-    loaded: &load::Outcome,
-    inventory: &Inventory,
-    now: jiff::Timestamp,
-    warnings: &mut Vec<String>,
-    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
-) -> T {
-    let base = &options.repo;
-    let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
-    // A repository root not in Git has no trail; one in Git whose trail cannot be read is
-    // worth saying.
-    let in_git = base.join(".git").exists();
-    let trail = match crate::audit::trail(base, &options.audit_branch) {
+/// What the audit trail on `options.audit_branch` says was already done (notices sent,
+/// certificates issued, rotations). A repository root not in Git has none; one in Git whose
+/// trail cannot be read is a warning, never a silent empty trail.
+pub fn trail(options: &Options, warnings: &mut Vec<String>) -> crate::audit::Trail {
+    let in_git = options.repo.join(".git").exists();
+    match crate::audit::trail(&options.repo, &options.audit_branch) {
         Ok(trail) => trail,
         Err(_) if !in_git => crate::audit::Trail::default(),
         Err(e) => {
@@ -178,7 +167,45 @@ pub fn reconciled<T>(
             ));
             crate::audit::Trail::default()
         }
-    };
+    }
+}
+
+/// Plans `inventory` against `loaded` at `now` with what `trail` says was done: the plan
+/// [`plan()`] makes, from given inputs.
+pub fn replan(
+    options: &Options,
+    loaded: &load::Outcome,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+    trail: &crate::audit::Trail,
+    warnings: &mut Vec<String>,
+) -> planner::Plan {
+    reconciled(
+        options,
+        loaded,
+        inventory,
+        now,
+        trail,
+        warnings,
+        planner::plan,
+    )
+}
+
+/// Reconciles `inventory` with the declarations at `now`, with what the audit `trail` says was
+/// already done (notices sent, certificates issued), and hands the result to `then` (a
+/// planner: [`planner::plan`], or a one-action revocation).
+#[allow(clippy::too_many_arguments)] // Plain inputs of one pure stage; a struct would only rename them.
+pub fn reconciled<T>(
+    options: &Options,
+    loaded: &load::Outcome,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+    trail: &crate::audit::Trail,
+    warnings: &mut Vec<String>,
+    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
+) -> T {
+    let base = &options.repo;
+    let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
     let input = reconcile::Input {
         model: &loaded.model,
         inventory,
@@ -199,7 +226,7 @@ pub fn reconciled<T>(
                 .map(|p| p.display().to_string())
                 .collect(),
         },
-        first_notices: trail.first_notices,
+        first_notices: trail.first_notices.clone(),
     };
     then(&input, reconciled, &planning)
 }
