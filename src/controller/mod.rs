@@ -175,3 +175,30 @@ fn next_sleep(interval: Duration, due: Option<jiff::Timestamp>, now: jiff::Times
     }
     sleep.max(Duration::from_secs(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_wakes_for_the_next_due_instant_within_the_jittered_interval() {
+        let now: jiff::Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+        let five_minutes = Duration::from_secs(300);
+        let due = |s: i64| Some(jiff::Timestamp::from_second(now.as_second() + s).unwrap());
+        // Nothing due: the interval, ±10 %.
+        let idle = next_sleep(five_minutes, None, now);
+        assert!((270..=330).contains(&idle.as_secs()), "{idle:?}");
+        // A renewal in 10 s: woken then, not at the interval.
+        assert_eq!(
+            next_sleep(five_minutes, due(10), now),
+            Duration::from_secs(10)
+        );
+        // Already due (a clock step): at least a second, never a busy loop.
+        assert_eq!(
+            next_sleep(five_minutes, due(-60), now),
+            Duration::from_secs(1)
+        );
+        // A zero interval runs cycles back to back (benchmarks).
+        assert_eq!(next_sleep(Duration::ZERO, due(10), now), Duration::ZERO);
+    }
+}
