@@ -23,6 +23,7 @@ pub mod diag;
 pub mod diff;
 pub mod discover;
 pub mod durable;
+pub mod environment;
 pub mod fault;
 pub mod git;
 pub mod load;

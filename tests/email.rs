@@ -103,6 +103,7 @@ fn the_owner_is_emailed_over_starttls_and_the_record_says_the_relay_accepted_it(
     );
 }
 
+/// A refused login (SMTP 5xx) will not pass by itself: one attempt, no retry storm.
 #[test]
 fn a_refused_login_is_a_failed_record_not_a_crash() {
     let test = estate();
@@ -119,7 +120,10 @@ fn a_refused_login_is_a_failed_record_not_a_crash() {
     assert!(sink.messages().is_empty());
     let yaml = record(dir, "escalate-db-svc-tls.yaml");
     assert!(yaml.contains("outcome: failed"), "{yaml}");
-    assert!(yaml.contains("failed after 3 attempts"), "{yaml}");
+    assert!(
+        yaml.contains("failed after 1 attempt:"),
+        "a permanent refusal is not retried: {yaml}"
+    );
     assert!(yaml.contains("535"), "the relay's refusal is named: {yaml}");
     assert!(
         !yaml.contains("wrong-password"),

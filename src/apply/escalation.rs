@@ -36,20 +36,23 @@ pub(super) fn send(
         .map(|n| n.recipients.as_slice())
         .unwrap_or_default();
     for recipient in recipients {
-        let mut deliver = |sent: Result<String, String>| match sent {
+        let mut deliver = |sent: Result<String, notifiers::Error>| match sent {
             Ok(done) => ("ok", done),
             Err(e) => {
-                failures.push(e.clone());
-                ("failed", e)
+                failures.push(e.message.clone());
+                ("failed", e.message)
             }
         };
         let (result, detail) = match (&recipient.webhook_env, &recipient.email, options.smtp) {
-            (Some(env), _, _) => deliver(notifiers::Webhook::from_env(env).send(&message)),
+            (Some(variable), _, _) => {
+                deliver(notifiers::Webhook::new(variable, options.env).send(&message))
+            }
             (None, Some(email), Some(smtp)) => deliver(
                 notifiers::Email {
                     smtp,
                     base: &options.repo,
                     to: email.clone(),
+                    env: options.env,
                 }
                 .send(&message),
             ),

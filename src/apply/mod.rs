@@ -16,10 +16,12 @@
 mod backup;
 pub mod deploy;
 mod escalation;
+mod group;
 pub mod http;
 pub mod issuers;
 pub mod journal;
 pub mod notifiers;
+pub mod remote;
 mod resume;
 mod rotation;
 mod trail;
@@ -56,6 +58,8 @@ pub struct Options<'a> {
     pub signer: Option<&'a Signer>,
     /// The SMTP relay for e-mail notices (`trustops.yaml`), if one is declared.
     pub smtp: Option<&'a crate::model::Smtp>,
+    /// The variables declarations name (a local CA's `keyEnv`, webhook URLs, the SMTP login).
+    pub env: &'a crate::environment::Environment,
 }
 
 /// What an apply did.
@@ -114,15 +118,26 @@ pub enum Error {
 pub(crate) struct Run<'a> {
     model: &'a Model,
     base: &'a Path,
+    env: &'a crate::environment::Environment,
     now: Timestamp,
     plan: &'a Plan,
     journal: journal::Journal,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
     /// The change record of `target`, with the facts of the credential it replaces.
     fn old(&self, target: &str) -> Change {
         replacing(self.plan, target)
+    }
+
+    /// The declaration behind `identity/credential`, with its effective policy.
+    fn declared(&self, target: &str) -> Result<crate::model::Declared<'a>, String> {
+        let (identity, credential) = target
+            .split_once('/')
+            .ok_or_else(|| format!("{target} names no credential"))?;
+        self.model
+            .credential(identity, credential)
+            .ok_or_else(|| format!("{target} is no longer declared; re-plan"))
     }
 }
 
@@ -190,6 +205,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
     let mut run = Run {
         model: options.model,
         base: &options.repo,
+        env: options.env,
         now: options.now,
         plan,
         journal,

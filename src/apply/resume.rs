@@ -4,8 +4,8 @@
 
 use super::Run;
 use super::deploy::{self, NewKey};
+use super::group::{Fresh, Group};
 use super::issuers::Issued;
-use super::rotation::{Fresh, Group, declared};
 use crate::plan::StepKind;
 use std::collections::BTreeMap;
 
@@ -58,7 +58,7 @@ pub(super) struct Saved {
 
 /// Where the new key of `target` is staged: beside its first declared key file.
 pub(super) fn staged_key(run: &Run<'_>, target: &str) -> Option<std::path::PathBuf> {
-    let (_, credential, _) = declared(run.model, target).ok()?;
+    let credential = run.declared(target).ok()?.credential;
     let key_file = credential.deploy.iter().find_map(|d| d.key_file.as_ref())?;
     Some(deploy::staged(&crate::reconcile::resolve(
         run.base,

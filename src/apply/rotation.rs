@@ -5,6 +5,7 @@
 
 use super::Run;
 use super::deploy::{self, NewKey};
+use super::group::{Fresh, Group};
 use super::issuers::{self, CertificateRequest, Issued, KeyAlgorithm, Request, SecretRequest};
 use super::journal::{Entry, Event};
 use super::resume::{Saved, staged_key};
@@ -12,24 +13,6 @@ use crate::audit::{Change, IssuerFailure, StepRecord};
 use crate::discover::Time;
 use crate::model::{self, CredentialType, KeyType, Policy};
 use crate::plan::{Action, StepKind};
-use std::collections::BTreeMap;
-
-/// What was issued for one credential of the group, kept until it is deployed.
-pub(super) struct Fresh {
-    pub(super) key: Option<NewKey>,
-    pub(super) issued: Issued,
-}
-
-/// What one group holds while it runs.
-#[derive(Default)]
-pub(super) struct Group {
-    pub(super) fresh: BTreeMap<String, Fresh>,
-    pub(super) changes: BTreeMap<String, Change>,
-    /// What the certificate files held before this group issued (public PEM): the certificate
-    /// a revoke step revokes is among them (ACME revokes by contents). Journaled with the issue
-    /// step, so it survives an interruption.
-    pub(super) replaced: Vec<String>,
-}
 
 /// Runs `action`'s steps; returns the step records, the changes, and the error that stopped
 /// it. Steps an interrupted apply finished are not run again: an issued certificate is
@@ -126,8 +109,8 @@ fn deploy_files(run: &Run<'_>, action: &Action) -> Vec<std::path::PathBuf> {
         .steps
         .iter()
         .filter(|s| s.step == StepKind::Deploy)
-        .filter_map(|s| declared(run.model, &s.target).ok())
-        .flat_map(|(_, c, _)| c.deploy.iter())
+        .filter_map(|s| run.declared(&s.target).ok())
+        .flat_map(|d| d.credential.deploy.iter())
         .flat_map(|d| [&d.cert_file, &d.key_file])
         .flatten()
         .map(|f| crate::reconcile::resolve(run.base, &f.value))
@@ -211,7 +194,7 @@ fn revoke(run: &Run<'_>, step: &crate::plan::Step, group: &Group) -> Result<Stri
         certificate: certificate.as_deref(),
         reason,
     };
-    issuers::for_spec(name, &declared.spec, run.base)?
+    issuers::for_spec(name, &declared.spec, run.base, run.env)?
         .revoke(&what, run.now)
         .map_err(|e| format!("{name}: {}", e.message))
 }
@@ -241,38 +224,6 @@ fn failed(kind: StepKind, target: &str, error: &str) -> StepRecord {
         result: "failed".into(),
         detail: Some(error.into()),
     }
-}
-
-/// The declarations behind `identity/credential`.
-pub(super) fn declared<'m>(
-    model: &'m model::Model,
-    target: &str,
-) -> Result<
-    (
-        &'m model::Identity,
-        &'m model::Credential,
-        Option<&'m Policy>,
-    ),
-    String,
-> {
-    let (identity, credential) = target
-        .split_once('/')
-        .ok_or_else(|| format!("{target} names no credential"))?;
-    let found = model.identities.get(identity).and_then(|i| {
-        let c = i
-            .spec
-            .credentials
-            .iter()
-            .find(|c| c.name.value == credential)?;
-        Some((i, c))
-    });
-    let (i, c) = found.ok_or_else(|| format!("{target} is no longer declared; re-plan"))?;
-    let policy = c
-        .policy
-        .as_ref()
-        .or(i.spec.policy.as_ref())
-        .and_then(|p| model.policies.get(&p.value));
-    Ok((i, c, policy))
 }
 
 /// The first algorithm the policy allows that trustops can generate (P-256, P-384, Ed25519).
@@ -306,7 +257,12 @@ fn issue(
     group: &mut Group,
     produced: &mut Option<String>,
 ) -> Result<String, String> {
-    let (identity, credential, policy) = declared(run.model, target)?;
+    let model::Declared {
+        identity,
+        credential,
+        policy,
+        ..
+    } = run.declared(target)?;
     let (request, key) = match credential.credential_type.value {
         CredentialType::X509Certificate => {
             let algorithm = key_algorithm(policy)?;
@@ -398,7 +354,7 @@ fn issue(
             .issuers
             .get(name)
             .ok_or_else(|| format!("issuer {name} is not declared"))
-            .and_then(|declared| issuers::for_spec(name, &declared.spec, run.base))
+            .and_then(|declared| issuers::for_spec(name, &declared.spec, run.base, run.env))
             .map_err(issuers::Error::permanent)
             .and_then(|issuer| issuer.issue(&request, idempotency_key));
         match attempt {
@@ -437,7 +393,7 @@ fn issue(
 }
 
 fn deploy_step(run: &mut Run<'_>, target: &str, group: &mut Group) -> Result<String, String> {
-    let (_, credential, _) = declared(run.model, target)?;
+    let credential = run.declared(target)?.credential;
     let made = group
         .fresh
         .get(target)

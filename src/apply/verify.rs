@@ -4,7 +4,6 @@
 //! certificate's key.
 
 use super::Run;
-use super::rotation::declared;
 use crate::audit::Change;
 use crate::discover::{self, CredentialKind};
 use std::collections::BTreeMap;
@@ -16,7 +15,11 @@ pub(super) fn check(
     target: &str,
     changes: &mut BTreeMap<String, Change>,
 ) -> Result<String, String> {
-    let (identity, credential, _) = declared(run.model, target)?;
+    let crate::model::Declared {
+        identity,
+        credential,
+        ..
+    } = run.declared(target)?;
     let paths: Vec<std::path::PathBuf> = credential
         .deploy
         .iter()

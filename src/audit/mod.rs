@@ -5,9 +5,11 @@
 //! under which owner and policy, with which issuer, and how it ended; never a secret.
 //!
 //! Entry points: [`Record`] (the format), [`path`] (where a record lives), [`trail`] (what
-//! planning learns from it) and [`history`] (the trail read back from Git, and verified).
+//! planning learns from it), [`history`] (the trail read back from Git, and verified) and
+//! [`ownership`] (who owned what, when, with the commits that prove it).
 
 pub mod history;
+pub mod ownership;
 mod record;
 pub mod signers;
 

@@ -4,7 +4,7 @@
 use super::{Exit, Global};
 use crate::audit::history::{self, Entry, Filter};
 use crate::git;
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -229,68 +229,39 @@ fn verify(repo: &Path, args: &VerifyArgs, out: &mut dyn Write) -> anyhow::Result
 
 fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let at = instant(&args.at, "--at")?;
-    // The audit trail names credentials by fingerprint and serial; it may not exist yet.
-    let entries = records(repo, &args.trail.branch)?;
-    let target = resolve(&args.target, &entries)?;
-    let identity = target.split('/').next().unwrap_or_default().to_owned();
-    // The last commit of the declarations at or before the instant.
-    let Some((state, _)) = git::commit_at(repo, &args.rev, at.as_second())? else {
-        bail!("the history of {} begins after {at}", args.rev);
-    };
-    let (_, files) = git::tree_files(repo, &state, crate::load::MAX_FILE_BYTES)?;
-    let loaded = crate::load::from_tree(files);
-    let Some(declared) = loaded.model.identities.get(&identity) else {
-        bail!("{identity} was not declared at {at} (commit {state})");
-    };
-    let credential = target.split_once('/').map(|(_, c)| c);
-    let spec =
-        credential.and_then(|c| declared.spec.credentials.iter().find(|x| x.name.value == c));
-    if let (Some(c), None) = (credential, spec) {
-        bail!("{identity} declared no credential {c} at {at} (commit {state})");
-    }
-    let owner = declared.spec.owner.as_ref().map(|o| o.value.clone());
-    let policy = spec
-        .and_then(|c| c.policy.as_ref())
-        .or(declared.spec.policy.as_ref())
-        .map(|p| p.value.clone());
-    let file = declared.origin.path.clone();
-    let declaring =
-        git::last_change(repo, &state, &file)?.map_or_else(|| state.clone(), |(id, _)| id);
-    let mine: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.record.identity.as_deref() == Some(identity.as_str()))
-        .filter(|e| credential.is_none_or(|c| e.record.credential.as_deref() == Some(c)))
-        .collect();
-    let before = mine
-        .iter()
-        .rev()
-        .find(|e| e.record.started.0 <= at)
-        .copied();
-    let after = mine.iter().find(|e| e.record.started.0 > at).copied();
+    let owned =
+        crate::audit::ownership::who_owned(repo, &args.trail.branch, &args.rev, &args.target, at)?;
     if args.format == "json" {
-        let document = serde_json::json!({
-            "target": target, "at": at.to_string(), "owner": owner, "policy": policy,
-            "declared_in": {"path": file, "line": declared.origin.span.line, "commit": declaring},
-            "state_commit": state,
-            "record_before": before, "record_after": after,
-        });
-        serde_json::to_writer_pretty(&mut *out, &document)?;
+        serde_json::to_writer_pretty(&mut *out, &owned)?;
         writeln!(out)?;
         return Ok(Exit::Ok);
     }
-    writeln!(out, "{target} at {at}")?;
-    writeln!(out, "  owner:     {}", owner.as_deref().unwrap_or("none"))?;
-    writeln!(out, "  policy:    {}", policy.as_deref().unwrap_or("none"))?;
+    let d = &owned.declared_in;
+    let (file, declaring, state) = (&d.path, &d.commit, &owned.state_commit);
+    writeln!(out, "{} at {at}", owned.target)?;
+    writeln!(
+        out,
+        "  owner:     {}",
+        owned.owner.as_deref().unwrap_or("none")
+    )?;
+    writeln!(
+        out,
+        "  policy:    {}",
+        owned.policy.as_deref().unwrap_or("none")
+    )?;
     writeln!(
         out,
         "  declared:  {file}:{} as of commit {declaring}",
-        declared.origin.span.line
+        d.line
     )?;
     writeln!(
         out,
         "  state:     commit {state} (the last at or before {at})"
     )?;
-    for (label, entry) in [("before", before), ("after", after)] {
+    for (label, entry) in [
+        ("before", &owned.record_before),
+        ("after", &owned.record_after),
+    ] {
         match entry {
             Some(e) => writeln!(out, "  {label:<9}  {}", line(e))?,
             None => writeln!(out, "  {label:<9}  no audit record")?,
@@ -301,33 +272,4 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
         "  proof:     git show {state}:{file}; git log {declaring} -- {file}"
     )?;
     Ok(Exit::Ok)
-}
-
-/// `identity`, `identity/credential`, or the identity/credential whose certificate the audit
-/// trail names by fingerprint (8+ hex digits) or serial.
-fn resolve(target: &str, entries: &[Entry]) -> anyhow::Result<String> {
-    let hex: String = target
-        .chars()
-        .filter(|c| *c != ':')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let looks_hex = hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_hexdigit());
-    if !looks_hex {
-        return Ok(target.to_owned());
-    }
-    let serial = hex.trim_start_matches('0');
-    for e in entries {
-        for c in &e.record.changes {
-            let fingerprints = [&c.old_sha256, &c.new_sha256];
-            let serials = [&c.old_serial, &c.new_serial];
-            let by_fingerprint = fingerprints
-                .iter()
-                .any(|f| f.as_deref().is_some_and(|f| f.starts_with(&hex)));
-            let by_serial = serials.iter().any(|s| s.as_deref() == Some(serial));
-            if by_fingerprint || by_serial {
-                return Ok(c.target.clone());
-            }
-        }
-    }
-    bail!("no audit record names a certificate {target}; name it as identity/credential")
 }

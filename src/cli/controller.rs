@@ -55,18 +55,19 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         bail!("audit commits are signed: pass --signing-key FILE or set TRUSTOPS_SIGNING_KEY");
     };
     let options = crate::controller::Options {
-        repo: pipeline.repo.clone(),
-        inventories: pipeline.inventories.clone(),
         remote: args.remote.clone(),
-        audit_branch: pipeline.audit_branch.clone(),
         interval: duration(&args.interval, "--interval")?,
         renotify: duration(&args.renotify, "--renotify")?,
         listen: args.listen,
         signer,
-        email: std::env::var("TRUSTOPS_AUTHOR_EMAIL")
-            .unwrap_or_else(|_| "trustops-controller@localhost".into()),
+        email: pipeline
+            .env
+            .get("TRUSTOPS_AUTHOR_EMAIL")
+            .unwrap_or("trustops-controller@localhost")
+            .to_owned(),
         cycles: args.cycles,
         max_issuances_per_day: args.max_issuances_per_day,
+        pipeline,
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -80,7 +81,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let _ = writeln!(
         log,
         "trustops controller on {} every {} (remote: {}){}",
-        pipeline.repo.display(),
+        options.pipeline.repo.display(),
         args.interval,
         args.remote.as_deref().unwrap_or("none"),
         args.listen

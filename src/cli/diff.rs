@@ -39,7 +39,9 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         Some(rev) => load::incremental::Head::Revision(rev.clone()),
         None => load::incremental::Head::WorkTree,
     };
-    let pair = load::incremental::pair(&repo, &args.base, &head)
+    let env = crate::environment::Environment::from_process();
+    let cache = env.get("TRUSTOPS_CACHE_DIR").map(std::path::Path::new);
+    let pair = load::incremental::pair(&repo, &args.base, &head, cache)
         .with_context(|| format!("cannot read revision {}", args.base))?;
     if let Some(pair) = pair {
         let changes = diff::diff(&pair.base.model, &pair.head.model);

@@ -5,7 +5,7 @@ use crate::discover::{self, Context};
 use crate::{load, render};
 use anyhow::bail;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -27,19 +27,25 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let env = crate::environment::Environment::from_process();
     let outcome = if args.path.is_empty() {
         let loaded = load_valid(global)?;
-        discover_sources(&loaded.model, &args.source, &global.repo)?
+        let context = Context::new(global.repo.clone()).with_env(env);
+        with_progress(&context, || {
+            crate::pipeline::discover(&loaded.model, &args.source, &context)
+        })
+        .map_err(super::failed)?
     } else {
         let options = discover::Options {
             paths: args.path.clone(),
             pkcs12_password: args
                 .pkcs12_password_env
                 .as_ref()
-                .and_then(|name| std::env::var(name).ok()),
+                .and_then(|name| env.get(name))
+                .map(str::to_owned),
             ..discover::Options::default()
         };
-        let context = Context::new(std::env::current_dir().unwrap_or_default());
+        let context = Context::new(std::env::current_dir().unwrap_or_default()).with_env(env);
         with_progress(&context, || discover::discover(&options, &context))
     };
     match args.format.as_str() {
@@ -80,20 +86,6 @@ pub(super) fn valid(loaded: load::Outcome, what: &str) -> anyhow::Result<load::O
         bail!("{what}; fix them first (trustops validate shows each problem)");
     }
     Ok(loaded)
-}
-
-/// Runs the declared sources (all, or those named in `only`), relative to `base`, showing
-/// progress on a terminal.
-fn discover_sources(
-    model: &crate::model::Model,
-    only: &[String],
-    base: &Path,
-) -> anyhow::Result<discover::Outcome> {
-    let context = Context::new(base.to_owned());
-    with_progress(&context, || {
-        crate::pipeline::discover(model, only, &context)
-    })
-    .map_err(super::failed)
 }
 
 /// Runs `work`, showing a count of files read on stderr when it is a terminal.

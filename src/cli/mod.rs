@@ -16,6 +16,7 @@ mod revoke;
 mod schema;
 mod validate;
 
+use crate::environment::Environment;
 use crate::render;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -90,6 +91,7 @@ impl Global {
             now: self.now()?,
             inventories: inventories.to_vec(),
             audit_branch: format!("refs/heads/{}", branch.trim_start_matches("refs/heads/")),
+            env: Environment::from_process(),
         })
     }
 

@@ -187,10 +187,8 @@ fn steps(
         return Ok(());
     }
     let pipe = pipeline::Options {
-        repo: options.repo.clone(),
         now,
-        inventories: options.inventories.clone(),
-        audit_branch: options.audit_branch.clone(),
+        ..options.pipeline.clone()
     };
     let planned = pipeline::plan(&pipe)?;
     out.notes.extend(planned.warnings.iter().cloned());
@@ -305,7 +303,7 @@ fn steps(
 /// Fetches; fast-forwards to the remote's head unless its declarations are invalid (then the
 /// last good ones keep running and the refusal is noted); follows the remote's audit branch.
 fn sync(options: &Options, name: &str, out: &mut Cycle) -> Result<(), Failure> {
-    let repo = &options.repo;
+    let repo = &options.pipeline.repo;
     remote::fetch(repo, name)?;
     let branch = remote::current_branch(repo)?;
     let upstream = format!("refs/remotes/{name}/{branch}");
@@ -338,7 +336,7 @@ fn sync(options: &Options, name: &str, out: &mut Cycle) -> Result<(), Failure> {
             .into());
         }
     }
-    let audit = &options.audit_branch;
+    let audit = &options.pipeline.audit_branch;
     let short = audit.trim_start_matches("refs/heads/");
     if let Some(theirs) = remote::resolve(repo, &format!("refs/remotes/{name}/{short}")) {
         match remote::resolve(repo, audit) {
@@ -356,8 +354,8 @@ fn sync(options: &Options, name: &str, out: &mut Cycle) -> Result<(), Failure> {
 /// Pushes the audit branch when the remote lacks it; a rejected push is fetched, rebuilt on
 /// the remote's tip and pushed again, up to three times. Says whether it pushed.
 fn push(options: &Options, name: &str, now: Timestamp) -> Result<bool, Failure> {
-    let repo = &options.repo;
-    let audit = &options.audit_branch;
+    let repo = &options.pipeline.repo;
+    let audit = &options.pipeline.audit_branch;
     let short = audit.trim_start_matches("refs/heads/");
     let theirs_ref = format!("refs/remotes/{name}/{short}");
     let Some(ours) = remote::resolve(repo, audit) else {

@@ -15,7 +15,6 @@ pub use cycle::{Cycle, Memory, cycle};
 
 use crate::git::Signer;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,15 +22,13 @@ use std::time::{Duration, Instant};
 /// How the controller runs.
 #[derive(Debug)]
 pub struct Options {
-    /// The governance repository (a clone with a work tree).
-    pub repo: PathBuf,
-    /// Saved inventories to plan from instead of discovering live (re-read every cycle).
-    pub inventories: Vec<PathBuf>,
+    /// What each cycle plans with: the governance repository (a clone with a work tree),
+    /// saved inventories to plan from instead of discovering live (re-read every cycle), the
+    /// audit branch, the environment; its `now` is replaced by the clock's each cycle.
+    pub pipeline: crate::pipeline::Options,
     /// The remote to fetch declarations from and push the audit branch to; `None`: the work
     /// tree as it is, nothing pushed.
     pub remote: Option<String>,
-    /// The audit branch (full ref).
-    pub audit_branch: String,
     /// The longest sleep between cycles.
     pub interval: Duration,
     /// How long after a notice the same owner may be told again.

@@ -5,6 +5,7 @@ use super::blob::{Seen, scan};
 use super::glob::{self, Glob};
 use super::inventory::{Collector, Location};
 use super::{Context, Source};
+use crate::environment::Environment;
 use crate::model::FilesSource;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -30,7 +31,7 @@ pub(super) struct Files {
 }
 
 impl Files {
-    pub(super) fn declared(name: &str, spec: &FilesSource) -> Self {
+    pub(super) fn declared(name: &str, spec: &FilesSource, env: &Environment) -> Self {
         Self {
             name: name.to_owned(),
             include: spec.paths.value.clone(),
@@ -38,7 +39,8 @@ impl Files {
             password: spec
                 .pkcs12_password_env
                 .as_ref()
-                .and_then(|name| std::env::var(&name.value).ok()),
+                .and_then(|name| env.get(&name.value))
+                .map(str::to_owned),
             strict: true,
         }
     }

@@ -26,6 +26,7 @@ pub use inventory::{
     short,
 };
 
+use crate::environment::Environment;
 use crate::model::SourceSpec;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
@@ -54,6 +55,8 @@ pub struct Context {
     pub threads: usize,
     /// Count of files or endpoints done, for a progress display.
     pub progress: AtomicUsize,
+    /// Where variables sources name (`pkcs12PasswordEnv`) are looked up.
+    pub env: Environment,
 }
 
 impl Context {
@@ -63,7 +66,13 @@ impl Context {
             base,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             progress: AtomicUsize::new(0),
+            env: Environment::default(),
         }
+    }
+
+    /// This context, looking variables up in `env`.
+    pub fn with_env(self, env: Environment) -> Self {
+        Context { env, ..self }
     }
 }
 
@@ -111,7 +120,7 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
         sources.push(("path".into(), Box::new(files)));
     }
     for (name, spec) in &options.sources {
-        sources.push((name.clone(), source_for(name, spec)));
+        sources.push((name.clone(), source_for(name, spec, &context.env)));
     }
     let mut all = Collector::default();
     let mut failed = 0;
@@ -132,7 +141,7 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
 }
 
 /// The one place that maps a declared source type to its implementation.
-fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
+fn source_for(name: &str, spec: &SourceSpec, env: &Environment) -> Box<dyn Source> {
     match (
         &spec.files,
         &spec.tls,
@@ -140,7 +149,7 @@ fn source_for(name: &str, spec: &SourceSpec) -> Box<dyn Source> {
         &spec.exec,
         &spec.scanner,
     ) {
-        (Some(files), ..) => Box::new(files::Files::declared(name, files)),
+        (Some(files), ..) => Box::new(files::Files::declared(name, files, env)),
         (_, Some(tls), ..) => Box::new(tls::Tls::declared(name, tls)),
         (_, _, Some(kubernetes), ..) => {
             Box::new(kubernetes::Kubernetes::declared(name, kubernetes))

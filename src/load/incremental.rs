@@ -55,9 +55,15 @@ struct Declared {
 /// `None` when they must be loaded in full. Inside a changed file, the documents both sides
 /// share are blanked out (their lines emptied, so positions hold) and not parsed, unless the
 /// head declares an identity name the base's changed documents did not (it could collide with
-/// a blanked one).
-pub fn pair(repo: &Path, base: &str, head: &Head) -> Result<Option<Pair>, git::Error> {
-    match pair_with(repo, base, head, true)? {
+/// a blanked one). What unchanged blobs declare is remembered in `cache` (a folder, for a CI
+/// cache; default `.git/trustops/declared`).
+pub fn pair(
+    repo: &Path,
+    base: &str,
+    head: &Head,
+    cache: Option<&Path>,
+) -> Result<Option<Pair>, git::Error> {
+    match pair_with(repo, base, head, cache, true)? {
         Some(pair)
             if pair
                 .head
@@ -68,7 +74,7 @@ pub fn pair(repo: &Path, base: &str, head: &Head) -> Result<Option<Pair>, git::E
         {
             Ok(Some(pair))
         }
-        Some(_) => pair_with(repo, base, head, false),
+        Some(_) => pair_with(repo, base, head, cache, false),
         None => Ok(None),
     }
 }
@@ -77,6 +83,7 @@ fn pair_with(
     repo: &Path,
     base: &str,
     head: &Head,
+    cache: Option<&Path>,
     blank: bool,
 ) -> Result<Option<Pair>, git::Error> {
     let base_snapshot = Snapshot::of(repo, base)?;
@@ -141,7 +148,7 @@ fn pair_with(
         .filter(|p| base_files.get(*p).map(|f| &f.0) != head_files.get(*p).map(|f| &f.0))
         .cloned()
         .collect();
-    let cache = Cache::new(repo);
+    let cache = Cache::new(repo, cache);
     let read_head = |path: &str| -> Result<Vec<u8>, git::Error> {
         let (id, bytes) = &head_files[path];
         match (bytes, &head_snapshot) {
@@ -353,11 +360,11 @@ struct Cache {
 }
 
 impl Cache {
-    /// `$TRUSTOPS_CACHE_DIR` (for a CI cache), else `.git/trustops/declared`.
-    fn new(repo: &Path) -> Self {
-        let dir = match std::env::var_os("TRUSTOPS_CACHE_DIR") {
-            Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-            _ => git::git_dir(repo).ok().map(|g| g.join("trustops/declared")),
+    /// `dir` (for a CI cache), else `.git/trustops/declared`.
+    fn new(repo: &Path, dir: Option<&Path>) -> Self {
+        let dir = match dir {
+            Some(dir) => Some(dir.to_owned()),
+            None => git::git_dir(repo).ok().map(|g| g.join("trustops/declared")),
         };
         Cache { dir }
     }

@@ -93,7 +93,7 @@ fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnos
                 out,
             );
         }
-        let policy = credential.policy.as_ref().or(spec.policy.as_ref());
+        let policy = crate::model::Declared::of(model, identity, credential).policy_name;
         for (i, issuer) in credential.issuers.iter().enumerate() {
             let field = format!("{at}.issuers[{i}]");
             if resolve(model, Kind::Issuer, issuer, path, &field, out)

@@ -77,7 +77,71 @@ pub struct Model {
     pub exceptions: BTreeMap<String, Exception>,
 }
 
+/// A declared credential with its identity and its effective policy (the credential's own,
+/// else the identity's): the one lookup from a credential to what governs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Declared<'a> {
+    /// The identity that declares it.
+    pub identity: &'a Identity,
+    /// The credential.
+    pub credential: &'a Credential,
+    /// The effective policy's name, as written (`None`: neither names one).
+    pub policy_name: Option<&'a Spanned<String>>,
+    /// The effective policy (`None` also when the name refers to no declared policy).
+    pub policy: Option<&'a Policy>,
+}
+
+impl<'a> Declared<'a> {
+    /// `credential` of `identity`, with its effective policy in `model`.
+    pub fn of(model: &'a Model, identity: &'a Identity, credential: &'a Credential) -> Self {
+        let policy_name = credential.policy.as_ref().or(identity.spec.policy.as_ref());
+        Declared {
+            identity,
+            credential,
+            policy_name,
+            policy: policy_name.and_then(|name| model.policies.get(&name.value)),
+        }
+    }
+
+    /// `identity/credential`.
+    pub fn target(&self) -> String {
+        format!("{}/{}", self.identity.name(), self.credential.name.value)
+    }
+
+    /// The issuers it is issued by: its own list, else its policy's (empty: none).
+    pub fn issuers(&self) -> &'a [Spanned<String>] {
+        match (&self.credential.issuers, self.policy) {
+            (own, _) if !own.is_empty() => own,
+            (_, Some(policy)) => &policy.spec.issuers,
+            _ => &[],
+        }
+    }
+}
+
 impl Model {
+    /// Every declared credential with its effective policy, in identity-name then declaration
+    /// order.
+    pub fn declared(&self) -> impl Iterator<Item = Declared<'_>> {
+        self.identities.values().flat_map(move |identity| {
+            identity
+                .spec
+                .credentials
+                .iter()
+                .map(move |credential| Declared::of(self, identity, credential))
+        })
+    }
+
+    /// The declared credential `credential` of `identity`, with its effective policy.
+    pub fn credential(&self, identity: &str, credential: &str) -> Option<Declared<'_>> {
+        let identity = self.identities.get(identity)?;
+        let credential = identity
+            .spec
+            .credentials
+            .iter()
+            .find(|c| c.name.value == credential)?;
+        Some(Declared::of(self, identity, credential))
+    }
+
     /// How many declarations of each kind, in [`Kind::ALL`] order.
     pub fn counts(&self) -> [(Kind, usize); 6] {
         [

@@ -92,6 +92,7 @@ fn run(
         author: how.author.clone(),
         signer: Some(how.signer),
         smtp: loaded.config.smtp.as_ref(),
+        env: &options.env,
     };
     Ok(apply::apply(&apply_options, plan, lock)?)
 }

@@ -35,7 +35,7 @@ pub fn discover(
 /// The inventory a plan is made from: the saved inventories of `options`, else live discovery.
 pub fn inventory(options: &Options, model: &Model) -> Result<Inventory, Error> {
     if options.inventories.is_empty() {
-        let context = discover::Context::new(options.repo.clone());
+        let context = discover::Context::new(options.repo.clone()).with_env(options.env.clone());
         Ok(discover(model, &[], &context)?.inventory)
     } else {
         read_inventories(&options.inventories)

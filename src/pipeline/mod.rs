@@ -19,6 +19,7 @@ pub use apply::{Apply, apply, revoke};
 pub use inputs::{discover, inventory, read_inventories};
 
 use crate::discover::Inventory;
+use crate::environment::Environment;
 use crate::{load, plan as planner, reconcile};
 use std::path::PathBuf;
 
@@ -33,6 +34,9 @@ pub struct Options {
     pub inventories: Vec<PathBuf>,
     /// The audit branch (full ref), e.g. `refs/heads/trustops-audit`.
     pub audit_branch: String,
+    /// The environment the caller read ([`Environment::from_process`] at the edge): variables
+    /// declarations name, and `TRUSTOPS_CACHE_DIR`.
+    pub env: Environment,
 }
 
 impl Options {
@@ -43,6 +47,7 @@ impl Options {
             now,
             inventories: Vec::new(),
             audit_branch: DEFAULT_AUDIT_BRANCH.to_owned(),
+            env: Environment::default(),
         }
     }
 }

@@ -48,21 +48,27 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     /// The declarations behind a status.
     fn spec(&self, status: &Status) -> Option<(&'a Identity, &'a model::Credential)> {
-        let identity = self.input.model.identities.get(&status.identity)?;
-        let credential = identity
-            .spec
-            .credentials
-            .iter()
-            .find(|c| c.name.value == status.credential)?;
-        Some((identity, credential))
+        let declared = self.declared(status)?;
+        Some((declared.identity, declared.credential))
+    }
+
+    /// The declaration behind a status, with its effective policy.
+    fn declared(&self, status: &Status) -> Option<model::Declared<'a>> {
+        self.input
+            .model
+            .credential(&status.identity, &status.credential)
     }
 
     /// The effective policy of a status.
     fn policy(&self, status: &Status) -> Option<&'a Policy> {
-        status
-            .policy
-            .as_ref()
-            .and_then(|p| self.input.model.policies.get(p))
+        self.declared(status)?.policy
+    }
+
+    /// The issuers a credential is issued by: its own list, else its policy's.
+    fn issuers(&self, status: &Status) -> Vec<String> {
+        self.declared(status)
+            .map(|d| d.issuers().iter().map(|i| i.value.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// The owner of an identity.

@@ -2,7 +2,6 @@
 //! certificates still valid wherever they were found, through the issuer that issued them.
 
 use super::review::Reviews;
-use super::rotate::{issuers, target};
 use super::{Action, ActionKind, Context, Step, StepKind};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::Approval;
@@ -38,7 +37,7 @@ pub(super) fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
     let valid = c.not_after.is_some_and(|na| na.0 > cx.input.now);
     let issuer = revoking_issuer(cx, s, c)?;
     (wanted && valid && c.kind == CredentialKind::X509Certificate)
-        .then(|| step(target(s), c, issuer))
+        .then(|| step(s.target(), c, issuer))
 }
 
 /// The declared issuer to revoke `c` through: among those whose CA signed it and that can
@@ -53,7 +52,7 @@ fn revoking_issuer<'c>(cx: &'c Context<'_>, s: &Status, c: &Credential) -> Optio
             .is_some_and(|i| i.spec.exec.is_none())
     };
     let candidates: Vec<&String> = cx.rec.issuers.of(c).iter().filter(revokes).collect();
-    issuers(cx, s)
+    cx.issuers(s)
         .iter()
         .find_map(|own| candidates.iter().copied().find(|c| *c == own))
         .or_else(|| candidates.first().copied())
@@ -76,7 +75,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
             let places: Vec<String> = c.locations.iter().map(|l| l.display()).collect();
             let summary = format!(
                 "revoke the replaced certificate of {} (serial {}), still valid and found in {}",
-                target(s),
+                s.target(),
                 c.serial.as_deref().unwrap_or("?"),
                 places.join(", ")
             );
@@ -98,7 +97,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
                 fingerprint: Some(c.sha256.clone()),
                 summary,
                 approval: Approval::Manual,
-                steps: vec![step(target(s), c, issuer)],
+                steps: vec![step(s.target(), c, issuer)],
                 ..Action::default()
             });
         }
@@ -123,7 +122,10 @@ pub(super) fn compromised(
             c.kind.as_str()
         ));
     }
-    let name = status.map_or_else(|| crate::discover::short(&c.sha256, 16).to_owned(), target);
+    let name = status.map_or_else(
+        || crate::discover::short(&c.sha256, 16).to_owned(),
+        Status::target,
+    );
     let issuer = match status {
         Some(s) => revoking_issuer(cx, s, c),
         None => cx.rec.issuers.of(c).first(),

@@ -77,10 +77,6 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
     }
 }
 
-pub(super) fn target(s: &Status) -> String {
-    format!("{}/{}", s.identity, s.credential)
-}
-
 fn find(root: &mut [usize], mut x: usize) -> usize {
     while root[x] != x {
         root[x] = root[root[x]];
@@ -147,30 +143,18 @@ fn topological(members: &[usize], next: &HashMap<usize, Vec<usize>>) -> Vec<usiz
     order
 }
 
-/// The issuers a credential is issued by: its own list, else its policy's.
-pub(super) fn issuers(cx: &Context<'_>, s: &Status) -> Vec<String> {
-    let own = cx.spec(s).map(|(_, c)| &c.issuers);
-    match own {
-        Some(list) if !list.is_empty() => list.iter().map(|i| i.value.clone()).collect(),
-        _ => cx
-            .policy(s)
-            .map(|p| p.spec.issuers.iter().map(|i| i.value.clone()).collect())
-            .unwrap_or_default(),
-    }
-}
-
 /// Why a credential cannot be rotated without a person, if it cannot.
 fn blocker(cx: &Context<'_>, s: &Status) -> Option<String> {
     let (_, spec) = cx.spec(s)?;
-    if issuers(cx, s).is_empty() {
-        return Some(format!("{} has no issuer", target(s)));
+    if cx.issuers(s).is_empty() {
+        return Some(format!("{} has no issuer", s.target()));
     }
     let stored_by_issuer = matches!(
         spec.credential_type.value,
         CredentialType::Secret | CredentialType::ApiKey | CredentialType::Token
     );
     (spec.deploy.is_empty() && !stored_by_issuer)
-        .then(|| format!("{} declares no deploy target", target(s)))
+        .then(|| format!("{} declares no deploy target", s.target()))
 }
 
 /// The rotate action of one group.
@@ -182,7 +166,7 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
     let mut approval = Approval::Auto;
     for &m in ordered {
         let s = &statuses[m];
-        let t = target(s);
+        let t = s.target();
         let policy = cx.policy(s);
         if policy.is_some_and(|p| p.spec.approval == Approval::Manual) {
             approval = Approval::Manual;
@@ -190,7 +174,7 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
         steps.push(Step {
             step: StepKind::Issue,
             target: t.clone(),
-            issuers: issuers(cx, s),
+            issuers: cx.issuers(s),
             ..Step::default()
         });
         let deploy = cx
@@ -235,10 +219,10 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
     } else {
         "rotate"
     };
-    let names: Vec<String> = ordered.iter().map(|&m| target(&statuses[m])).collect();
+    let names: Vec<String> = ordered.iter().map(|&m| statuses[m].target()).collect();
     let (not_before, schedule) = schedule(cx, ordered, triggers);
     Action {
-        id: format!("rotate:{}", target(first)),
+        id: format!("rotate:{}", first.target()),
         kind: ActionKind::Rotate,
         owner: cx.owner_of(&lead),
         identity: Some(first.identity.clone()),

@@ -5,43 +5,17 @@
 
 use super::index::{Index, Positions};
 use crate::discover::{Credential, CredentialKind, Glob, Inventory};
-use crate::model::{self, CredentialType, Identity, Match, Policy};
+use crate::model::{self, CredentialType, Match};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// One declared credential with what it refers to.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Declared<'a> {
-    pub identity: &'a Identity,
-    pub credential: &'a model::Credential,
-    pub policy: Option<&'a Policy>,
-}
-
-impl Declared<'_> {
-    /// `identity/credential`.
-    pub(super) fn target(&self) -> String {
-        format!("{}/{}", self.identity.name(), self.credential.name.value)
-    }
-}
+pub(super) use crate::model::Declared;
 
 /// Every declared credential, in identity-name then declaration order.
 pub(super) fn declared(model: &model::Model) -> Vec<Declared<'_>> {
     let mut all = Vec::with_capacity(model.credential_count());
-    for identity in model.identities.values() {
-        for credential in &identity.spec.credentials {
-            let policy = credential
-                .policy
-                .as_ref()
-                .or(identity.spec.policy.as_ref())
-                .and_then(|name| model.policies.get(&name.value));
-            all.push(Declared {
-                identity,
-                credential,
-                policy,
-            });
-        }
-    }
+    all.extend(model.declared());
     all
 }
 

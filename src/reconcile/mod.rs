@@ -59,6 +59,13 @@ pub struct Status {
     pub policy: Option<String>,
 }
 
+impl Status {
+    /// `identity/credential`.
+    pub fn target(&self) -> String {
+        format!("{}/{}", self.identity, self.credential)
+    }
+}
+
 /// What reconcile found.
 #[derive(Clone, Debug, Default)]
 pub struct Reconciliation {

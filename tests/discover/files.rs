@@ -455,6 +455,18 @@ fn pkcs12_archives_open_with_the_password_the_source_names() {
                 .contains("wrong or missing password")),
         "{problems:?}"
     );
+    // The library reads no process environment: one process plans with two configurations.
+    let inventory = |password: &str| {
+        let mut options = trustops::pipeline::Options::new(dir.to_owned(), jiff::Timestamp::now());
+        options.env =
+            trustops::environment::Environment::default().with("KEYSTORE_PASSWORD", password);
+        let loaded = trustops::pipeline::load(&options).unwrap();
+        trustops::pipeline::inventory(&options, &loaded.model).unwrap()
+    };
+    let (right, wrong) = (inventory("s3cret"), inventory("nope"));
+    assert!(right.diagnostics.is_empty(), "{:?}", right.diagnostics);
+    assert_eq!(right.credentials.len(), 2, "the certificate and its key");
+    assert_eq!(wrong.diagnostics.len(), 2, "{:?}", wrong.diagnostics);
 }
 
 /// No panic on any input: every truncation and many bit flips of a certificate, a key, a

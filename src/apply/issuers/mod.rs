@@ -16,6 +16,8 @@ pub use cfssl::Cfssl;
 pub use exec::Exec;
 pub use local_ca::LocalCa;
 
+pub use super::remote::{Error, Retry};
+
 use crate::model::{IssuerSpec, Spanned};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
@@ -107,46 +109,6 @@ pub enum Issued {
     },
 }
 
-/// Whether an issuer's failure may pass by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Retry {
-    /// The network, a timeout, a 5xx or a rate limit: try again later, with backoff.
-    Retryable,
-    /// The request or the configuration is refused (a CSR or a name the CA will not sign, a
-    /// missing key): trying again changes nothing until the declarations change.
-    Permanent,
-}
-
-/// Why an issuer did not issue or revoke: one line without secrets, and whether retrying may
-/// help.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct Error {
-    /// What went wrong.
-    pub message: String,
-    /// Whether it may pass.
-    pub retry: Retry,
-}
-
-impl Error {
-    /// A failure that may pass (network, timeout, 5xx, rate limit).
-    pub fn retryable(message: impl Into<String>) -> Error {
-        Error {
-            message: message.into(),
-            retry: Retry::Retryable,
-        }
-    }
-
-    /// A refusal that will not pass by itself.
-    pub fn permanent(message: impl Into<String>) -> Error {
-        Error {
-            message: message.into(),
-            retry: Retry::Permanent,
-        }
-    }
-}
-
 /// Something that issues credentials.
 pub trait Issuer {
     /// Issues what `request` asks for. `idempotency_key` is the same for every retry of the
@@ -220,16 +182,18 @@ pub fn reason_name(code: u8) -> &'static str {
 
 /// The issuer declared as `spec`, with paths resolved against `base`. The one place that maps
 /// a declared issuer type to its implementation.
-pub fn for_spec(name: &str, spec: &IssuerSpec, base: &Path) -> Result<Box<dyn Issuer>, String> {
+pub fn for_spec(
+    name: &str,
+    spec: &IssuerSpec,
+    base: &Path,
+    env: &crate::environment::Environment,
+) -> Result<Box<dyn Issuer>, String> {
     if let Some(ca) = &spec.local_ca {
         let key = match (&ca.key_file, &ca.key_env) {
             (Some(file), _) => read(base, file)?,
-            (None, Some(var)) => std::env::var(&var.value).map_err(|_| {
-                format!(
-                    "issuer {name}: environment variable {} is not set",
-                    var.value
-                )
-            })?,
+            (None, Some(var)) => env
+                .require(&var.value, &format!("issuer {name}: the CA key"))?
+                .to_owned(),
             (None, None) => return Err(format!("issuer {name}: localCa needs keyFile or keyEnv")),
         };
         let cert = read(base, &ca.cert_file)?;

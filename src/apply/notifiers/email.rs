@@ -2,7 +2,8 @@
 //! `trustops.yaml` (lettre), STARTTLS required by default, the login from environment
 //! variables. Messages name the relay and the recipient, never the credentials.
 
-use super::{Message, Notifier};
+use super::{Error, Message, Notifier};
+use crate::environment::Environment;
 use crate::model::{Smtp, SmtpTls};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -19,6 +20,8 @@ pub struct Email<'a> {
     pub base: &'a Path,
     /// The recipient's address.
     pub to: String,
+    /// Where the SMTP login's variables are looked up.
+    pub env: &'a Environment,
 }
 
 impl Email<'_> {
@@ -73,9 +76,7 @@ impl Email<'_> {
             .tls(tls)
             .timeout(Some(Duration::from_secs(15)));
         if let Some(user_env) = &smtp.username_env {
-            let variable = |name: &str| {
-                std::env::var(name).map_err(|_| format!("${name} is not set (SMTP login)"))
-            };
+            let variable = |name: &str| self.env.require(name, "SMTP login").map(str::to_owned);
             let password = match &smtp.password_env {
                 Some(name) => variable(name)?,
                 None => String::new(),
@@ -90,24 +91,24 @@ impl Email<'_> {
 }
 
 impl Notifier for Email<'_> {
-    fn send(&self, message: &Message) -> Result<String, String> {
+    fn send(&self, message: &Message) -> Result<String, Error> {
         let from = self
             .smtp
             .from
             .parse()
-            .map_err(|e| format!("smtp from {:?}: {e}", self.smtp.from))?;
+            .map_err(|e| Error::permanent(format!("smtp from {:?}: {e}", self.smtp.from)))?;
         let to = self
             .to
             .parse()
-            .map_err(|e| format!("e-mail address {:?}: {e}", self.to))?;
+            .map_err(|e| Error::permanent(format!("e-mail address {:?}: {e}", self.to)))?;
         let mail = lettre::Message::builder()
             .from(from)
             .to(to)
             .subject(format!("trustops: {} needs attention", message.target))
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(format!("{}\n", message.text))
-            .map_err(|e| format!("cannot compose the e-mail: {e}"))?;
-        let transport = self.transport()?;
+            .map_err(|e| Error::permanent(format!("cannot compose the e-mail: {e}")))?;
+        let transport = self.transport().map_err(Error::permanent)?;
         let relay = format!("{}:{}", self.smtp.host, self.port());
         super::retrying(&format!("e-mail to {} via {relay}", self.to), || {
             transport
@@ -119,7 +120,14 @@ impl Notifier for Email<'_> {
                         response.code()
                     )
                 })
-                .map_err(|e| crate::apply::causes(&e))
+                .map_err(|e| {
+                    // A 5xx answer (a refused address or login) will not pass by itself.
+                    if e.is_permanent() {
+                        Error::permanent(crate::apply::causes(&e))
+                    } else {
+                        Error::retryable(crate::apply::causes(&e))
+                    }
+                })
         })
     }
 }

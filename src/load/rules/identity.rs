@@ -52,11 +52,11 @@ fn credential_rules(
     out: &mut Vec<Diagnostic>,
 ) {
     let path = &identity.origin.path;
-    let policy_name = credential.policy.as_ref().or(identity.spec.policy.as_ref());
-    match policy_name {
+    let declared = crate::model::Declared::of(model, identity, credential);
+    match declared.policy_name {
         None => out.push(missing(path, credential.name.span, &format!("{at}.policy"), "every credential needs a policy: set spec.policy on the identity or policy on the credential")),
         Some(name) => {
-            let requires = model.policies.get(&name.value).is_some_and(|p| p.spec.require_workload);
+            let requires = declared.policy.is_some_and(|p| p.spec.require_workload);
             if requires && identity.spec.workload.is_none() {
                 out.push(
                     missing(path, identity.origin.span, "spec.workload", &format!("policy \"{}\" requires a workload URI so renewal is bound to the workload", name.value))

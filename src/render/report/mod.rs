@@ -304,19 +304,7 @@ impl Report {
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         let identities = model.identities.len();
-        let rotatable = model
-            .identities
-            .values()
-            .flat_map(|i| i.spec.credentials.iter().map(move |c| (i, c)))
-            .filter(|(i, c)| {
-                let policy = c
-                    .policy
-                    .as_ref()
-                    .or(i.spec.policy.as_ref())
-                    .and_then(|p| model.policies.get(&p.value));
-                !c.issuers.is_empty() || policy.is_some_and(|p| !p.spec.issuers.is_empty())
-            })
-            .count();
+        let rotatable = model.declared().filter(|d| !d.issuers().is_empty()).count();
         let unhealthy: std::collections::BTreeSet<(&str, &str)> = active
             .iter()
             .filter(|f| {
