@@ -116,6 +116,29 @@ fn the_html_report_opens_in_chromium_draws_the_chart_and_needs_no_network() {
 fn metrics_carry_owner_labels_and_promtool_accepts_them() {
     let test = applied();
     let dir = test.dir.path();
+    // A certificate no identity declares, beside the managed one: its expiry is exported too.
+    let (made, why) = tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "legacy.key",
+            "-out",
+            "deployed/legacy.pem",
+            "-subj",
+            "/CN=legacy.test",
+            "-days",
+            "30",
+        ],
+        dir,
+    );
+    assert!(made, "{why}");
     ok(&trustops(
         dir,
         LATER,
@@ -142,8 +165,20 @@ fn metrics_carry_owner_labels_and_promtool_accepts_them() {
         "{text}"
     );
     assert!(
-        text.contains("trustops_findings{code=\"expired\",severity=\"critical\"} 0"),
+        text.contains("trustops_findings{code=\"expired\",severity=\"critical\",owner=\"\"} 0"),
         "{text}"
+    );
+    let legacy = text
+        .lines()
+        .find(|l| l.starts_with("trustops_unmanaged_credential_not_after_timestamp_seconds{"))
+        .unwrap_or_else(|| panic!("the unmanaged certificate's expiry: {text}"));
+    assert!(
+        legacy.contains("subject=\"CN=legacy.test\"") && legacy.contains("legacy.pem"),
+        "{legacy}"
+    );
+    assert!(
+        text.contains("trustops_findings{code=\"unmanaged\",severity=\"high\",owner=\"\"} 1"),
+        "an unmanaged credential has no owner: {text}"
     );
     let (installed, version) = tool("promtool", &["--version"], dir);
     assert!(installed, "{version}");
@@ -161,7 +196,17 @@ fn metrics_carry_owner_labels_and_promtool_accepts_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The secret's age is its file's modification time: the moment this test wrote it.
-    insta::with_settings!({filters => vec![(r#"(credential="password"[^}]*\}) \d+"#, "$1 [file mtime]")]}, {
+    // The unmanaged certificate was made now, with a new key.
+    let filters = vec![
+        (r#"(credential="password"[^}]*\}) \d+"#, "$1 [file mtime]"),
+        (r#"fingerprint="[0-9a-f]+""#, "fingerprint=\"[new key]\""),
+        (
+            r#"(location="[^"]*legacy.pem"\}) \d+"#,
+            "$1 [now + 30 days]",
+        ),
+        (r#"location="[^"]*/deployed/"#, "location=\"[dir]/deployed/"),
+    ];
+    insta::with_settings!({filters => filters}, {
         insta::assert_snapshot!("metrics", text);
     });
 }

@@ -23,7 +23,9 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let plan = super::plan::planned(global, &args.inventory, &args.branch)?.plan;
+    let planned = super::plan::planned(global, &args.inventory, &args.branch)?;
+    let plan = planned.plan;
+    let unmanaged = metrics::unmanaged(&plan, &planned.inventory);
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let last_apply = super::audit::records(&repo, &args.branch)
         .map(|entries| crate::audit::history::last_successful_apply(&entries))
@@ -33,6 +35,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &mut text,
         &Inputs {
             plan: &plan,
+            unmanaged: &unmanaged,
             last_apply,
         },
     )?;

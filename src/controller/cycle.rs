@@ -25,6 +25,8 @@ pub struct Cycle {
     pub invalid_head: Option<String>,
     /// The plan (for metrics).
     pub plan: Option<Plan>,
+    /// The unmanaged credentials that expire, from the plan's inventory (for metrics).
+    pub unmanaged: Vec<crate::render::metrics::Unmanaged>,
     /// Actions applied, and failed.
     pub applied: usize,
     /// Actions that failed.
@@ -202,6 +204,7 @@ fn steps(
         .map(|name| (name.clone(), !failed_sources.contains(name)))
         .collect();
     out.next_due = next_due(&planned, now);
+    out.unmanaged = crate::render::metrics::unmanaged(&planned.plan, &planned.inventory);
     let trail = &planned.trail;
     let mut runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
     let head = out.head.clone();

@@ -110,6 +110,7 @@ fn metrics(status: &Status) -> Vec<u8> {
             &mut out,
             &crate::render::metrics::Inputs {
                 plan,
+                unmanaged: status.last.as_ref().map_or(&[], |c| &c.unmanaged),
                 last_apply: None,
             },
         );

@@ -1,8 +1,10 @@
 //! Prometheus text exposition (format 0.0.4) for a node-exporter textfile collector: when each
 //! declared credential starts and stops being valid, labelled with its owner, policy and trust
-//! domain; findings by code and severity; coverage counts; and when the last successful plan
-//! and apply ran. `promtool check metrics` accepts it.
+//! domain, and when each unmanaged certificate expires (no owner to label it with: that is the
+//! point); findings by code, severity and owner; coverage counts; and when the last successful
+//! plan and apply ran. `promtool check metrics` accepts it.
 
+use crate::discover::Inventory;
 use crate::model::FindingCode;
 use crate::plan::Plan;
 use std::fmt::Write as _;
@@ -13,8 +15,50 @@ use std::io::{self, Write};
 pub struct Inputs<'a> {
     /// The plan of this run.
     pub plan: &'a Plan,
+    /// The unmanaged credentials that expire ([`unmanaged`]).
+    pub unmanaged: &'a [Unmanaged],
     /// When the last apply without a failed action finished, from the audit trail.
     pub last_apply: Option<jiff::Timestamp>,
+}
+
+/// An unmanaged credential that expires: discovered, declared by no identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmanaged {
+    /// Its SHA-256, shortened to 16 hex digits.
+    pub fingerprint: String,
+    /// Its kind (`x509-certificate`).
+    pub kind: String,
+    /// Its subject, when it has one.
+    pub subject: String,
+    /// Where it was found first.
+    pub location: String,
+    /// When it expires (Unix time).
+    pub not_after: i64,
+}
+
+/// The unmanaged credentials of `plan` (its `unmanaged` findings, waived or not) that have an
+/// expiry in `inventory`, the inventory the plan was made from.
+pub fn unmanaged(plan: &Plan, inventory: &Inventory) -> Vec<Unmanaged> {
+    let fingerprints: std::collections::HashSet<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::Unmanaged)
+        .filter_map(|f| f.fingerprint.as_deref())
+        .collect();
+    inventory
+        .credentials
+        .iter()
+        .filter(|c| fingerprints.contains(c.sha256.as_str()))
+        .filter_map(|c| {
+            Some(Unmanaged {
+                fingerprint: crate::discover::short(&c.sha256, 16).to_owned(),
+                kind: c.kind.as_str().to_owned(),
+                subject: c.subject.clone().unwrap_or_default(),
+                location: c.locations.first().map(|l| l.display()).unwrap_or_default(),
+                not_after: c.not_after?.0.as_second(),
+            })
+        })
+        .collect()
 }
 
 /// A label value escaped as the exposition format wants it.
@@ -59,7 +103,7 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
     let mut not_after = Family::new(
         NOT_AFTER,
         "gauge",
-        "When the current form of a declared credential expires (Unix time).",
+        "When the current form of a declared credential, or an unmanaged one, expires (Unix time).",
     );
     let mut not_before = Family::new(
         NOT_BEFORE,
@@ -85,11 +129,26 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
             not_before.sample(NOT_BEFORE, &set, t.0.as_second());
         }
     }
+    const UNMANAGED: &str = "trustops_unmanaged_credential_not_after_timestamp_seconds";
+    let mut unmanaged = Family::new(
+        UNMANAGED,
+        "gauge",
+        "When a discovered credential that no identity declares expires (Unix time).",
+    );
+    for u in inputs.unmanaged {
+        let set = labels(&[
+            ("fingerprint", &u.fingerprint),
+            ("type", &u.kind),
+            ("subject", &u.subject),
+            ("location", &u.location),
+        ]);
+        unmanaged.sample(UNMANAGED, &set, u.not_after);
+    }
     const FINDINGS: &str = "trustops_findings";
     let mut findings = Family::new(
         FINDINGS,
         "gauge",
-        "Findings not waived by an exception, by code and severity.",
+        "Findings not waived by an exception, by code, severity and owner (\"\": none).",
     );
     const SUPPRESSED: &str = "trustops_findings_suppressed";
     let mut suppressed = Family::new(
@@ -100,14 +159,26 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
     for code in FindingCode::ALL {
         let of = plan.findings.iter().filter(|f| f.code == *code);
         let (waived, active): (Vec<_>, Vec<_>) = of.partition(|f| f.suppressed.is_some());
-        findings.sample(
-            FINDINGS,
-            &labels(&[
-                ("code", code.as_str()),
-                ("severity", code.severity().as_str()),
-            ]),
-            active.len(),
-        );
+        let mut by_owner = std::collections::BTreeMap::<&str, usize>::new();
+        for f in &active {
+            *by_owner
+                .entry(f.owner.as_deref().unwrap_or(""))
+                .or_default() += 1;
+        }
+        if by_owner.is_empty() {
+            by_owner.insert("", 0); // Every code has a sample, so `== 0` alerts can be written.
+        }
+        for (owner, n) in by_owner {
+            findings.sample(
+                FINDINGS,
+                &labels(&[
+                    ("code", code.as_str()),
+                    ("severity", code.severity().as_str()),
+                    ("owner", owner),
+                ]),
+                n,
+            );
+        }
         suppressed.sample(
             SUPPRESSED,
             &labels(&[("code", code.as_str())]),
@@ -140,6 +211,7 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
     let mut families = vec![
         not_after,
         not_before,
+        unmanaged,
         findings,
         suppressed,
         credentials,
