@@ -406,3 +406,51 @@ fn rotations_per_identity_per_day_are_capped() {
         "{log}"
     );
 }
+
+/// SIGTERM while a rotation is running: the rotation finishes, its audit commit lands, and the
+/// controller exits 0; a restarted controller has nothing left to issue.
+#[test]
+fn a_sigterm_mid_rotation_finishes_it_commits_and_a_restart_issues_nothing_twice() {
+    let test = estate();
+    let dir = test.dir.path();
+    let running = trustops_controller(dir, &[])
+        .env("TRUSTOPS_TEST_FAULT", "delay@issue.staged=2000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(30, "the new key staged (the rotation running)", || {
+        std::fs::read_dir(dir.join("deployed"))
+            .unwrap()
+            .flatten()
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .ends_with(".trustops-staged")
+            })
+    });
+    sh(dir, "kill", &["-TERM", &running.id().to_string()]);
+    let started = Instant::now();
+    let out = running.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{said}");
+    assert!(said.contains("1 applied"), "the rotation finished: {said}");
+    let repo = dir.join("repo");
+    let records = || {
+        sh(
+            &repo,
+            "git",
+            &["ls-tree", "-r", "--name-only", "trustops-audit"],
+        )
+        .lines()
+        .filter(|f| f.ends_with("rotate-db-svc-tls.yaml"))
+        .count()
+    };
+    assert_eq!(records(), 1, "committed before exiting");
+    let restart = cycles(dir, "1", &[]);
+    assert_eq!(records(), 1, "nothing issued twice: {restart}");
+    let ledger = std::fs::read_to_string(dir.join("services/app.env.rotations.json")).unwrap();
+    let rotated: serde_json::Value = serde_json::from_str(&ledger).unwrap();
+    assert_eq!(rotated.as_object().unwrap().len(), 1, "{ledger}");
+}

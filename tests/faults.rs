@@ -749,3 +749,78 @@ fn an_audit_trail_that_cannot_be_read_is_a_warning_not_a_silent_empty_trail() {
         "{said}"
     );
 }
+
+/// SIGTERM mid-apply (a cancelled CI job): the action running finishes and is committed, the
+/// rest is left and said so (exit 1); a new plan finishes the rest, issuing nothing twice.
+#[test]
+fn a_sigterm_mid_apply_commits_the_running_action_and_a_rerun_finishes_the_rest() {
+    let estate = estate();
+    let dir = estate.dir.path();
+    let child = apply(
+        dir,
+        T1,
+        "plan.json",
+        &[("TRUSTOPS_TEST_FAULT", "delay@issue.staged=2000")],
+    )
+    .spawn()
+    .unwrap();
+    // The first certificate's key is staged: its action is running.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let staged = || {
+        std::fs::read_dir(dir.join("deployed"))
+            .unwrap()
+            .flatten()
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .ends_with(".trustops-staged")
+            })
+    };
+    while !staged() {
+        assert!(Instant::now() < deadline, "no key was staged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sh(dir, "kill", &["-TERM", &child.id().to_string()]);
+    let out = child.wait_with_output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("✓ applied rotate:")
+            && said.contains("Stopped by a signal: ")
+            && said.contains("action(s) not started")
+            && said.contains("Audit commit"),
+        "{said}"
+    );
+    let out = trustops(dir, &["--now", T1, "plan", "--out", "rest.json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = apply(dir, T1, "rest.json", &[]).output().unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(
+        said.matches("✓ applied rotate:").count(),
+        1,
+        "the other one: {said}"
+    );
+    let minted = std::fs::read_to_string(dir.join("pki/issued.json.minted")).unwrap();
+    assert_eq!(
+        minted.lines().count(),
+        2,
+        "one mint at T0, one at T1: {minted}"
+    );
+    let repo = dir.join("repo");
+    let records = sh(
+        &repo,
+        "git",
+        &["ls-tree", "-r", "--name-only", "trustops-audit"],
+    );
+    for action in ["rotate-db-svc-tls.yaml", "rotate-web-tls.yaml"] {
+        assert_eq!(
+            records.lines().filter(|f| f.ends_with(action)).count(),
+            2,
+            "{action}: once at T0, once at T1: {records}"
+        );
+    }
+    sh(&repo, "git", &["fsck", "--strict", "--no-progress"]);
+    let audit = trustops(dir, &["audit", "verify"]);
+    assert!(audit.status.success(), "{}", text(&audit));
+}

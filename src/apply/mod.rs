@@ -60,6 +60,9 @@ pub struct Options<'a> {
     pub smtp: Option<&'a crate::model::Smtp>,
     /// The variables declarations name (a local CA's `keyEnv`, webhook URLs, the SMTP login).
     pub env: &'a crate::environment::Environment,
+    /// Raised (SIGTERM, SIGINT): stop between actions. The actions done are recorded and
+    /// committed as usual; the rest are left for the next plan.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// What an apply did.
@@ -71,6 +74,8 @@ pub struct Outcome {
     pub commit: Option<String>,
     /// Whether an interrupted apply of the same plan was resumed.
     pub resumed: bool,
+    /// Actions not started because `stop` was raised.
+    pub left: usize,
 }
 
 impl Outcome {
@@ -211,7 +216,16 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
         journal,
     };
     let mut records = Vec::new();
+    let mut left = 0;
     for action in &plan.actions {
+        if left > 0
+            || options
+                .stop
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            left += 1;
+            continue;
+        }
         if prior.done.contains(&action.id) {
             continue; // An earlier apply of this plan did it; its record is in the trail.
         }
@@ -287,6 +301,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
         records,
         commit: Some(written.commit),
         resumed,
+        left,
     })
 }
 

@@ -81,7 +81,16 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     if !args.approving.auto_approve() {
         confirm(&plan, global, out)?;
     }
-    let how = args.approving.how(&options, &signer, &args.approve);
+    let mut how = args.approving.how(&options, &signer, &args.approve);
+    // SIGTERM (a cancelled CI job) or SIGINT: finish the action running, commit what was done.
+    // A second one exits at once (the journal makes that safe: the next apply resumes).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, std::sync::Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, std::sync::Arc::clone(&stop)))
+            .context("cannot install the signal handlers")?;
+    }
+    how.stop = Some(&stop);
     // Every check that decides whether the plan may run is made in the pipeline, under the
     // apply lock: two applies of two plans cannot both find theirs fresh.
     let outcome = crate::pipeline::apply(&options, &plan, &how).map_err(super::failed)?;
@@ -113,6 +122,7 @@ impl Approving {
                 time: options.now.as_second(),
             },
             signer,
+            stop: None,
         }
     }
 
@@ -174,7 +184,14 @@ pub(super) fn report(
             global.repo.display()
         )?;
     }
-    Ok(if outcome.failed() > 0 {
+    if outcome.left > 0 {
+        writeln!(
+            out,
+            "Stopped by a signal: {} action(s) not started. Plan again (trustops plan --out) and apply the new plan to finish them.",
+            outcome.left
+        )?;
+    }
+    Ok(if outcome.failed() > 0 || outcome.left > 0 {
         Exit::Error
     } else {
         Exit::Ok

@@ -114,6 +114,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             time: now.as_second(),
         },
         signer: &signer,
+        stop: None,
     };
     let applied = crate::pipeline::apply(&options, &planned, &how)
         .map_err(super::failed)

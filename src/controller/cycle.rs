@@ -246,6 +246,7 @@ fn steps(
                 time: now.as_second(),
             },
             signer: &options.signer,
+            stop: Some(stop.as_ref()),
         };
         let applied = match pipeline::apply(&pipe, &runnable, &how) {
             Ok(applied) => applied,
@@ -295,6 +296,12 @@ fn steps(
             }
         }
         out.commit = applied.commit;
+        if applied.left > 0 {
+            out.notes.push(format!(
+                "stopping: {} action(s) left for the next start",
+                applied.left
+            ));
+        }
     }
     out.plan = Some(planned.plan);
     if let Some(name) = &options.remote {

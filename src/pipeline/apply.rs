@@ -19,6 +19,8 @@ pub struct Apply<'a> {
     pub author: Author,
     /// The key that signs it.
     pub signer: &'a Signer,
+    /// Raised: stop between actions ([`apply::Options::stop`]).
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Carries out the plan file `plan` as `how` says, after the checks, under the lock.
@@ -70,6 +72,7 @@ pub fn revoke(
         approver: how.approver.clone(),
         author: how.author.clone(),
         signer: how.signer,
+        stop: how.stop,
     };
     let outcome = run(options, &revocation, &how, &loaded, &lock)?;
     Ok((revocation, outcome))
@@ -93,6 +96,7 @@ fn run(
         signer: Some(how.signer),
         smtp: loaded.config.smtp.as_ref(),
         env: &options.env,
+        stop: how.stop,
     };
     Ok(apply::apply(&apply_options, plan, lock)?)
 }
