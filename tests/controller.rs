@@ -335,6 +335,12 @@ fn cycles(dir: &Path, n: &str, extra: &[&str]) -> String {
 
 /// The outcomes of the `rotate:db-svc/tls` records on the audit branch, oldest first.
 fn outcomes(dir: &Path) -> Vec<String> {
+    field_of_rotations(dir, "outcome")
+}
+
+/// `field` of every `rotate-db-svc-tls` record on the audit branch.
+fn field_of_rotations(dir: &Path, field: &str) -> Vec<String> {
+    let prefix = format!("{field}: ");
     let repo = dir.join("repo");
     let files = sh(
         &repo,
@@ -348,7 +354,7 @@ fn outcomes(dir: &Path) -> Vec<String> {
             let record = sh(&repo, "git", &["show", &format!("trustops-audit:{f}")]);
             record
                 .lines()
-                .find_map(|l| l.strip_prefix("outcome: "))
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
                 .unwrap_or_default()
                 .to_owned()
         })
@@ -368,6 +374,14 @@ fn an_issuer_refusal_is_not_retried_until_the_declarations_change() {
     let log = cycles(dir, "3", &[]);
     assert_eq!(outcomes(dir), ["failed"], "tried once:\n{log}");
     assert!(log.contains("its issuer refused it"), "{log}");
+    // A restarted controller learns the refusal from the audit trail.
+    let log = cycles(dir, "2", &[]);
+    assert_eq!(
+        outcomes(dir),
+        ["failed"],
+        "not retried after a restart:\n{log}"
+    );
+    assert!(log.contains("its issuer refused it"), "{log}");
     let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
     assert!(record.contains("refused: the name is not ours"), "{record}");
     assert!(!record.contains("retryable"), "a refusal: {record}");
@@ -385,6 +399,20 @@ fn an_issuer_that_is_down_is_retried_with_backoff() {
         "retried, but not every cycle: {} of 6\n{log}",
         tried.len()
     );
+    assert!(log.contains("backing off after"), "{log}");
+    // A restart keeps backing off: the audit trail has the failures in a row. (At the instant
+    // of the last failure, so the backoff cannot have run out while the test ran.)
+    let before = tried.len();
+    let mut started = field_of_rotations(dir, "started");
+    started.sort();
+    let last = started
+        .last()
+        .unwrap()
+        .trim_matches('\'')
+        .trim_matches('"')
+        .to_owned();
+    let log = cycles(dir, "1", &["--now", &last]);
+    assert_eq!(outcomes(dir).len(), before, "still backing off:\n{log}");
     assert!(log.contains("backing off after"), "{log}");
     let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
     assert!(record.contains("retryable: true"), "{record}");

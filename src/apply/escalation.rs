@@ -3,7 +3,7 @@
 //! notice.
 
 use super::notifiers::{self, Notifier};
-use crate::audit::{self, Change};
+use crate::audit::{self, Change, StepResult};
 use crate::plan::Plan;
 
 /// Sends an escalation to each recipient's webhook or e-mail address; the record keeps the
@@ -37,10 +37,10 @@ pub(super) fn send(
         .unwrap_or_default();
     for recipient in recipients {
         let mut deliver = |sent: Result<String, notifiers::Error>| match sent {
-            Ok(done) => ("ok", done),
+            Ok(done) => (StepResult::Ok, done),
             Err(e) => {
                 failures.push(e.message.clone());
-                ("failed", e.message)
+                (StepResult::Failed, e.message)
             }
         };
         let (result, detail) = match (&recipient.webhook_env, &recipient.email, options.smtp) {
@@ -57,7 +57,7 @@ pub(super) fn send(
                 .send(&message),
             ),
             (None, Some(email), None) => (
-                "skipped",
+                StepResult::Skipped,
                 format!("e-mail to {email} not sent: trustops.yaml declares no smtp relay"),
             ),
             (None, None, _) => continue,
@@ -69,7 +69,7 @@ pub(super) fn send(
                 recipient.owner.as_deref().unwrap_or("owner"),
                 recipient.step
             ),
-            result: result.into(),
+            result,
             detail: Some(detail),
         });
     }

@@ -237,7 +237,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
             format_version: audit::FORMAT_VERSION,
             plan: plan.id.clone(),
             action: action.id.clone(),
-            kind: action.kind.as_str().to_owned(),
+            kind: action.kind,
             identity: action.identity.clone(),
             credential: action.credential.clone(),
             owner: action.owner.clone(),
@@ -255,7 +255,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
             }
             None if action.kind == ActionKind::Escalate => {
                 let (steps, changes, error) = escalation::send(options, plan, action);
-                let delivered = steps.iter().any(|s| s.result == "ok");
+                let delivered = steps.iter().any(|s| s.result == audit::StepResult::Ok);
                 record.outcome = match (&error, delivered) {
                     (Some(_), _) => Ended::Failed,
                     (None, true) => Ended::Applied,

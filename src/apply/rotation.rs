@@ -9,7 +9,7 @@ use super::group::{Fresh, Group};
 use super::issuers::{self, CertificateRequest, Issued, KeyAlgorithm, Request, SecretRequest};
 use super::journal::{Entry, Event};
 use super::resume::{Saved, staged_key};
-use crate::audit::{Change, IssuerFailure, StepRecord};
+use crate::audit::{Change, IssuerFailure, StepRecord, StepResult};
 use crate::discover::Time;
 use crate::model::{self, CredentialType, KeyType, Policy};
 use crate::plan::{Action, StepKind};
@@ -86,7 +86,7 @@ pub(super) fn run(
         if let Err(e) = logged {
             record = failed(step.step, &step.target, &e.to_string());
         }
-        if record.result == "failed" {
+        if record.result == StepResult::Failed {
             let mut error = record.detail.clone().unwrap_or_default();
             // A replaced certificate that could not be revoked leaves the new one deployed.
             if step.step != StepKind::Revoke {
@@ -212,7 +212,7 @@ fn ok(kind: StepKind, target: &str, detail: String) -> StepRecord {
     StepRecord {
         step: name(kind).into(),
         target: target.into(),
-        result: "ok".into(),
+        result: StepResult::Ok,
         detail: Some(detail),
     }
 }
@@ -221,7 +221,7 @@ fn failed(kind: StepKind, target: &str, error: &str) -> StepRecord {
     StepRecord {
         step: name(kind).into(),
         target: target.into(),
-        result: "failed".into(),
+        result: StepResult::Failed,
         detail: Some(error.into()),
     }
 }

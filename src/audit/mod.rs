@@ -13,7 +13,9 @@ pub mod ownership;
 mod record;
 pub mod signers;
 
-pub use record::{Change, IssuerFailure, Outcome, Record, StepRecord};
+use crate::plan::ActionKind;
+
+pub use record::{Change, IssuerFailure, Outcome, Record, StepRecord, StepResult};
 
 /// Version of the record format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -55,6 +57,50 @@ pub struct Trail {
     /// The issuer of each certificate trustops deployed, by its SHA-256: revocation goes back
     /// to it even when its CA's subject is not declared (ACME CAs rotate theirs).
     pub issued_by: std::collections::BTreeMap<String, String>,
+    /// Every rotation attempted, applied or failed, oldest first: a restarted controller
+    /// rebuilds its backoff and its refusals from them.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One rotation attempted, as its record tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// `identity/credential`.
+    pub target: String,
+    /// When it started.
+    pub at: jiff::Timestamp,
+    /// Whether it failed.
+    pub failed: bool,
+    /// Whether it failed only on issuer refusals that will not pass by themselves.
+    pub refused: bool,
+    /// The declarations it was planned from.
+    pub declarations_commit: Option<String>,
+}
+
+impl Attempt {
+    /// The attempt a `rotate` record tells of (`None` for other kinds, and skipped rotations).
+    pub fn of(record: &Record) -> Option<Attempt> {
+        if record.kind != ActionKind::Rotate || record.outcome == Outcome::Skipped {
+            return None;
+        }
+        let failures: Vec<&IssuerFailure> = record
+            .changes
+            .iter()
+            .flat_map(|c| c.issuer_failures.iter())
+            .collect();
+        let failed = record.outcome == Outcome::Failed;
+        Some(Attempt {
+            target: format!(
+                "{}/{}",
+                record.identity.as_deref().unwrap_or_default(),
+                record.credential.as_deref().unwrap_or_default()
+            ),
+            at: record.started.0,
+            failed,
+            refused: failed && !failures.is_empty() && failures.iter().all(|f| !f.retryable),
+            declarations_commit: record.declarations_commit.clone(),
+        })
+    }
 }
 
 /// Reads the audit records on `branch` (none when it does not exist) in one pass.
@@ -64,7 +110,8 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
         let Ok(record) = serde_saphyr::from_str::<Record>(&String::from_utf8_lossy(&bytes)) else {
             continue;
         };
-        if record.kind == "escalate" {
+        trail.attempts.extend(Attempt::of(&record));
+        if record.kind == ActionKind::Escalate {
             // Every attempt counts for re-notification, delivered or not.
             for change in &record.changes {
                 if let Some(sha) = &change.old_sha256 {
@@ -80,7 +127,7 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
         if record.outcome != Outcome::Applied {
             continue;
         }
-        if record.kind == "rotate"
+        if record.kind == ActionKind::Rotate
             && let Some(identity) = &record.identity
         {
             trail
@@ -90,8 +137,8 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
                 .push(record.started.0);
         }
         for change in &record.changes {
-            match record.kind.as_str() {
-                "escalate" => {
+            match record.kind {
+                ActionKind::Escalate => {
                     let Some(sha) = &change.old_sha256 else {
                         continue;
                     };
@@ -102,7 +149,7 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
                         .and_modify(|t| *t = (*t).min(at))
                         .or_insert(at);
                 }
-                "rotate" => {
+                ActionKind::Rotate => {
                     if let (Some(sha), Some(issuer)) = (&change.new_sha256, &change.issuer) {
                         trail.issued_by.insert(sha.clone(), issuer.clone());
                     }
@@ -111,5 +158,6 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
             }
         }
     }
+    trail.attempts.sort_by_key(|a| a.at);
     Ok(trail)
 }

@@ -13,8 +13,8 @@ pub struct Record {
     pub plan: String,
     /// The action's id in that plan.
     pub action: String,
-    /// `rotate`, `revoke`, `escalate`, ...
-    pub kind: String,
+    /// What kind of action it was.
+    pub kind: crate::plan::ActionKind,
     /// The identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
@@ -59,6 +59,19 @@ pub enum Outcome {
     /// A step failed; the old credential stays deployed.
     Failed,
     /// Not run (waiting for approval, or its time has not come).
+    Skipped,
+}
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepResult {
+    /// It did what it says.
+    #[default]
+    Ok,
+    /// It failed; the detail says why.
+    Failed,
+    /// Not attempted (an e-mail with no relay declared).
     Skipped,
 }
 
@@ -116,8 +129,8 @@ pub struct StepRecord {
     pub step: String,
     /// `identity/credential`.
     pub target: String,
-    /// `ok` or `failed`.
-    pub result: String,
+    /// How the step ended.
+    pub result: StepResult,
     /// What happened (files written, issuer used, the error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,

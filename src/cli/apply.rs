@@ -161,7 +161,7 @@ pub(super) fn report(
             .steps
             .iter()
             .rev()
-            .find(|s| s.step != "revoke" || record.kind == "revoke");
+            .find(|s| s.step != "revoke" || record.kind == crate::plan::ActionKind::Revoke);
         let detail = match (&record.error, last) {
             (Some(e), _) => e.clone(),
             (None, Some(step)) => step.detail.clone().unwrap_or_default(),

@@ -147,7 +147,7 @@ fn line(e: &Entry) -> String {
     format!(
         "{}  {:<8} {:<9} {:<28} owner {:<10} by {}  {}  {}",
         r.started.0,
-        r.kind,
+        r.kind.as_str(),
         match r.outcome {
             crate::audit::Outcome::Applied => "applied",
             crate::audit::Outcome::Failed => "failed",

@@ -4,6 +4,7 @@
 //! forced), and say when something next becomes due.
 
 use super::Options;
+use crate::audit::Attempt;
 use crate::git::{self, remote};
 use crate::model::Approval;
 use crate::pipeline;
@@ -95,6 +96,8 @@ pub struct Memory {
     /// `identity/credential` → the declarations commit at which an issuer refused it: not
     /// tried again until the declarations change.
     refused: BTreeMap<String, Option<String>>,
+    /// Whether the audit trail's attempts were learnt.
+    recalled: bool,
 }
 
 /// The longest backoff.
@@ -119,31 +122,17 @@ impl Memory {
         }
     }
 
-    /// Learns from a rotation's record.
-    fn learn(
-        &mut self,
-        record: &crate::audit::Record,
-        now: Timestamp,
-        interval: Duration,
-        head: Option<&String>,
-    ) {
-        let target = format!(
-            "{}/{}",
-            record.identity.as_deref().unwrap_or_default(),
-            record.credential.as_deref().unwrap_or_default()
-        );
-        if record.outcome != crate::audit::Outcome::Failed {
+    /// Learns from a rotation attempted.
+    fn learn(&mut self, attempt: &Attempt, interval: Duration) {
+        let target = attempt.target.clone();
+        if !attempt.failed {
             self.backoff.remove(&target);
             self.refused.remove(&target);
             return;
         }
-        let failures: Vec<&crate::audit::IssuerFailure> = record
-            .changes
-            .iter()
-            .flat_map(|c| c.issuer_failures.iter())
-            .collect();
-        if !failures.is_empty() && failures.iter().all(|f| !f.retryable) {
-            self.refused.insert(target, head.cloned());
+        if attempt.refused {
+            self.refused
+                .insert(target, attempt.declarations_commit.clone());
             return;
         }
         let n = self.backoff.get(&target).map_or(0, |(n, _)| *n) + 1;
@@ -153,8 +142,20 @@ impl Memory {
         let delay = base
             .saturating_mul(1_i64 << (n - 1).min(20))
             .min(MAX_BACKOFF);
+        let now = attempt.at;
         let until = Timestamp::from_second(now.as_second().saturating_add(delay)).unwrap_or(now);
         self.backoff.insert(target, (n, until));
+    }
+
+    /// Learns, once, what the audit trail says of rotations attempted before this process
+    /// started: a restart keeps backing off and keeps refusing what an issuer refused.
+    fn recall(&mut self, attempts: &[Attempt], interval: Duration) {
+        if std::mem::replace(&mut self.recalled, true) {
+            return;
+        }
+        for attempt in attempts {
+            self.learn(attempt, interval);
+        }
     }
 }
 
@@ -206,6 +207,7 @@ fn steps(
     out.next_due = next_due(&planned, now);
     out.unmanaged = crate::render::metrics::unmanaged(&planned.plan, &planned.inventory);
     let trail = &planned.trail;
+    memory.recall(&trail.attempts, options.interval);
     let mut runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);
     let head = out.head.clone();
     let day_ago = now.as_second() - 86_400;
@@ -276,13 +278,13 @@ fn steps(
             Err(e) => return Err(e.into()),
         };
         for record in &applied.records {
-            if record.kind == "rotate" {
-                memory.learn(record, now, options.interval, head.as_ref());
+            if let Some(attempt) = Attempt::of(record) {
+                memory.learn(&attempt, options.interval);
             }
             match record.outcome {
                 crate::audit::Outcome::Applied => {
                     out.applied += 1;
-                    out.rotations += u64::from(record.kind == "rotate");
+                    out.rotations += u64::from(record.kind == ActionKind::Rotate);
                 }
                 crate::audit::Outcome::Failed => out.failed += 1,
                 crate::audit::Outcome::Skipped => {}
