@@ -2,7 +2,7 @@
 //! discover, plan, apply with the local CA into a signed audit commit — and say what happened.
 
 use super::{Exit, Global};
-use crate::{demo, load, render};
+use crate::{demo, render};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,7 +57,13 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     }
     writeln!(out)?;
     writeln!(out, "1. Validate the declarations (trustops validate):")?;
-    let loaded = load::load(&load::Options { repo: repo.clone() })?;
+    let options = crate::pipeline::Options::new(repo.clone(), now);
+    // Invalid declarations are shown, not only refused: the demo is the first thing users run.
+    let loaded = match crate::pipeline::load(&options) {
+        Ok(loaded) => loaded,
+        Err(crate::pipeline::Error::Invalid(loaded)) => *loaded,
+        Err(e) => return Err(super::failed(e)),
+    };
     let summary = super::validate::summary(&loaded);
     render::diagnostics(
         out,
@@ -74,7 +80,6 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         out,
         "2. Discover what the declared sources hold (trustops discover):"
     )?;
-    let options = crate::pipeline::Options::new(repo.clone(), now);
     let inventory = crate::pipeline::inventory(&options, &loaded.model).map_err(super::failed)?;
     render::inventory_table(out, &inventory)?;
     writeln!(out)?;
