@@ -80,7 +80,7 @@ impl Holder {
     /// Process `pid` of this host.
     pub fn of(pid: u32, now: jiff::Timestamp) -> Holder {
         Holder {
-            host: host_name(),
+            host: crate::environment::host_name(),
             boot_id: boot_id(),
             pid,
             started: process_start(pid).unwrap_or(0),
@@ -90,7 +90,10 @@ impl Holder {
 
     /// Whether the process it names still runs: only answerable on the same host and boot.
     pub fn alive(&self) -> Option<bool> {
-        if self.boot_id.is_empty() || self.boot_id != boot_id() || self.host != host_name() {
+        if self.boot_id.is_empty()
+            || self.boot_id != boot_id()
+            || self.host != crate::environment::host_name()
+        {
             return None;
         }
         Some(process_start(self.pid) == Some(self.started))
@@ -101,16 +104,6 @@ impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "pid {} on {} since {}", self.pid, self.host, self.since)
     }
-}
-
-/// The host name, as the kernel has it.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "this host".into())
 }
 
 /// The kernel's boot id (empty where there is none).

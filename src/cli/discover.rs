@@ -24,13 +24,19 @@ pub(super) struct Args {
     /// Output format: text (a table) or json (the inventory contract).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     format: String,
+    /// The zone this inventory stands for (a cluster, a data centre), recorded with the host
+    /// name so a plan from inventories of several zones tells their locations apart.
+    #[arg(long, value_name = "NAME")]
+    zone: Option<String>,
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let env = crate::environment::Environment::from_process();
-    let outcome = if args.path.is_empty() {
+    let mut outcome = if args.path.is_empty() {
         let loaded = load_valid(global)?;
-        let context = Context::new(global.repo.clone()).with_env(env);
+        // Locations are recorded absolute, so an inventory saved here plans the same anywhere.
+        let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
+        let context = Context::new(repo).with_env(env);
         with_progress(&context, || {
             crate::pipeline::discover(&loaded.model, &args.source, &context)
         })
@@ -48,6 +54,10 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         let context = Context::new(std::env::current_dir().unwrap_or_default()).with_env(env);
         with_progress(&context, || discover::discover(&options, &context))
     };
+    outcome.inventory.seen_by = Some(discover::SeenBy {
+        host: crate::environment::host_name(),
+        zone: args.zone.clone(),
+    });
     match args.format.as_str() {
         "json" => {
             serde_json::to_writer_pretty(&mut *out, &outcome.inventory)?;

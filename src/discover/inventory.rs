@@ -135,6 +135,12 @@ pub struct Location {
     /// Repository the file belongs to (secret scanners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// The host whose inventory found it (set when planning from saved inventories).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The zone of that inventory (`discover --zone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     /// What manages this copy, e.g. `cert-manager Certificate prod/web (issuer letsencrypt)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
@@ -270,6 +276,20 @@ pub struct Inventory {
     pub credentials: Vec<Credential>,
     /// What could not be read.
     pub diagnostics: Vec<Problem>,
+    /// Where it was taken (`discover` records it; a plan from saved inventories stamps it on
+    /// each location, so the same path on two hosts stays two places).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_by: Option<SeenBy>,
+}
+
+/// The machine, and the zone it stands for, that took an inventory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SeenBy {
+    /// The host name.
+    pub host: String,
+    /// The zone (`discover --zone`): a cluster, a data centre, a network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// Collects credentials, merging duplicates by fingerprint. Each worker thread fills its own;
@@ -348,6 +368,7 @@ impl Collector {
             format_version: FORMAT_VERSION,
             credentials,
             diagnostics,
+            seen_by: None,
         }
     }
 }
@@ -370,7 +391,16 @@ fn merge_into(seen: &mut Credential, other: Credential) {
 pub fn merge(inventories: Vec<Inventory>) -> Inventory {
     let mut all = Collector::default();
     for inventory in inventories {
-        for credential in inventory.credentials {
+        let seen_by = inventory.seen_by;
+        for mut credential in inventory.credentials {
+            if let Some(seen) = &seen_by {
+                for location in &mut credential.locations {
+                    location.host.get_or_insert_with(|| seen.host.clone());
+                    if location.zone.is_none() {
+                        location.zone.clone_from(&seen.zone);
+                    }
+                }
+            }
             all.add(credential);
         }
         all.problems.extend(inventory.diagnostics);

@@ -22,8 +22,8 @@ mod x509;
 
 pub use glob::Glob;
 pub use inventory::{
-    Collector, Credential, CredentialKind, Inventory, Location, Problem, Time, merge, sha256_hex,
-    short,
+    Collector, Credential, CredentialKind, Inventory, Location, Problem, SeenBy, Time, merge,
+    sha256_hex, short,
 };
 
 use crate::environment::Environment;

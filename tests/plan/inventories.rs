@@ -2,8 +2,10 @@
 //! by fingerprint with their locations combined; unreadable ones are clear errors.
 
 use super::{NOW, finding, fixture, plan_json, run_plan};
-use crate::support::root;
+use crate::support::{Test, root};
 use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
 
 fn fixture_inventory() -> Value {
     let text = std::fs::read_to_string(root().join("tests/fixtures/plan/inventory.json")).unwrap();
@@ -216,4 +218,142 @@ fn the_acme_corp_example_plans_from_the_inventories_of_three_zones() {
         "revoked through the credential's own issuer"
     );
     assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+/// The findings and actions of a plan, without what says how it was made (its inputs, id).
+fn verdicts(plan: &str) -> (Vec<Value>, Vec<Value>) {
+    let plan: Value = serde_json::from_str(plan).unwrap();
+    (
+        plan["findings"].as_array().unwrap().clone(),
+        plan["actions"].as_array().unwrap().clone(),
+    )
+}
+
+/// A saved inventory is the documented path past one machine: `discover` run from another
+/// folder (with a relative `--repo`), planned from a third, gives the live plan exactly.
+#[test]
+fn a_plan_from_an_inventory_saved_anywhere_equals_the_live_plan_on_the_demo() {
+    let test = Test::new();
+    Test::new()
+        .args(&[
+            "--now",
+            NOW,
+            "demo",
+            &test.dir.path().join("demo").to_string_lossy(),
+        ])
+        .run()
+        .status(0);
+    let dir = test.dir.path();
+    std::fs::create_dir_all(dir.join("elsewhere/deeper")).unwrap();
+    let saved = Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args([
+            "--repo",
+            "../../demo/repo",
+            "discover",
+            "--format",
+            "json",
+            "--zone",
+            "eu-1",
+        ])
+        .current_dir(dir.join("elsewhere/deeper"))
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let inventory: Value = serde_json::from_slice(&saved.stdout).unwrap();
+    assert_eq!(inventory["seen_by"]["zone"], "eu-1");
+    assert!(
+        inventory["seen_by"]["host"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+    let paths: Vec<&str> = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["locations"].as_array().unwrap())
+        .filter_map(|l| l["path"].as_str())
+        .collect();
+    assert!(
+        !paths.is_empty()
+            && paths
+                .iter()
+                .all(|p| p.starts_with('/') && !p.contains("..")),
+        "locations are absolute: {paths:?}"
+    );
+    std::fs::write(dir.join("elsewhere/eu-1.json"), &saved.stdout).unwrap();
+    let plan = |extra: &[&str], cwd: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+            .args(["--now", NOW, "plan", "--format", "json"])
+            .args(extra)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let repo = dir.join("demo/repo").display().to_string();
+    let live = plan(&["--repo", &repo], dir);
+    let from_saved = plan(
+        &["--repo", "demo/repo", "--inventory", "elsewhere/eu-1.json"],
+        dir,
+    );
+    let (live, from_saved) = (verdicts(&live), verdicts(&from_saved));
+    assert!(!live.0.is_empty(), "the demo has findings");
+    assert_eq!(live.0, from_saved.0, "the same findings");
+    assert_eq!(live.1, from_saved.1, "the same actions");
+}
+
+/// The acme-corp inventories record absolute locations: planned from any folder, the same
+/// verdicts, and no declared key file reported as a stray copy of itself.
+#[test]
+fn the_acme_corp_plan_does_not_depend_on_where_it_runs() {
+    let example = root().join("examples/acme-corp");
+    let zones = ["web-hosts", "prod-cluster", "vault"];
+    let plan = |cwd: &Path, inventories: &Path| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_trustops"));
+        command
+            .args(["--repo", &example.to_string_lossy(), "--now", NOW])
+            .args(["plan", "--format", "json"])
+            .current_dir(cwd);
+        for zone in zones {
+            command
+                .arg("--inventory")
+                .arg(inventories.join(format!("{zone}.json")));
+        }
+        String::from_utf8_lossy(&command.output().unwrap().stdout).into_owned()
+    };
+    let copy = Test::new();
+    for zone in zones {
+        std::fs::copy(
+            example.join(format!("inventories/{zone}.json")),
+            copy.dir.path().join(format!("{zone}.json")),
+        )
+        .unwrap();
+    }
+    let here = plan(&example, &example.join("inventories"));
+    let there = plan(Path::new("/"), copy.dir.path());
+    let (here, there) = (verdicts(&here), verdicts(&there));
+    assert_eq!(here, there);
+    // A stray copy is a real finding (acme-corp keeps a .bak); the declared file itself is not.
+    let false_alarms: Vec<&Value> = here
+        .0
+        .iter()
+        .filter(|f| f["code"] == "orphan-private-key")
+        .filter(|f| {
+            let declared = f["evidence"]["declared_key_files"]
+                .as_str()
+                .unwrap_or_default();
+            let location = f["location"].as_str().unwrap_or_default();
+            declared.split(", ").any(|d| d == location)
+        })
+        .collect();
+    assert!(false_alarms.is_empty(), "{false_alarms:#?}");
+    assert!(
+        here.0.iter().any(|f| f["code"] == "orphan-private-key"
+            && f["location"] == "/etc/nginx/certs/checkout.acme.example.key.bak"),
+        "the real stray copy is still found"
+    );
 }
