@@ -96,6 +96,7 @@ fn main() {
         format_version: trustops::discover::inventory::FORMAT_VERSION,
         credentials: estate::inventory(n, now, 50),
         diagnostics: Vec::new(),
+        seen_by: None,
     }]);
     let credentials = inventory.credentials.len();
     std::fs::write(

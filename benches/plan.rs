@@ -90,6 +90,7 @@ fn child(n: usize) {
         format_version: 1,
         credentials,
         diagnostics: Vec::new(),
+        seen_by: None,
     }]);
     let merge = started.elapsed().as_secs_f64();
 
