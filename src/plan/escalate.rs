@@ -65,7 +65,7 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
             .map(|f| f.id.clone())
             .collect();
         let steps = recipients.iter().map(|r| r.step).max().unwrap_or(0);
-        let when = if left <= 0 {
+        let when = if left < 0 {
             format!("expired {} ago", human(left))
         } else {
             format!("{} left", human(left))

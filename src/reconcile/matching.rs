@@ -246,7 +246,7 @@ fn split(found: Vec<usize>, all: &[Credential], now: Timestamp) -> Matched {
 /// secrets by when they were last rotated.
 fn freshness(c: &Credential, now: Timestamp) -> (bool, Option<Timestamp>, Option<Timestamp>, &str) {
     let valid = match (c.not_before, c.not_after) {
-        (Some(nb), Some(na)) => nb.0 <= now && now < na.0,
+        (Some(nb), Some(na)) => nb.0 <= now && now <= na.0,
         _ => true,
     };
     let born = c.not_before.or(c.last_rotated).or(c.created).map(|t| t.0);

@@ -288,3 +288,29 @@ fn the_newest_valid_certificate_is_current_and_older_ones_are_superseded() {
         "superseded certificates are reported, not findings"
     );
 }
+
+/// notAfter is inclusive (RFC 5280 §4.1.2.5; cert-manager agrees): at notAfter a certificate is
+/// still valid (its renewal is due), one second later it is expired.
+#[test]
+fn a_certificate_is_expired_strictly_after_its_not_after() {
+    let at_not_after = plan_json(fixture(), "2026-05-20T00:00:00Z");
+    let codes: Vec<&str> = at_not_after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["identity"] == "expired-svc")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"expired"), "{codes:?}");
+    let due = finding(&at_not_after, "renewal-due", "expired-svc/tls");
+    assert!(
+        due["message"].as_str().unwrap().contains("0 seconds left"),
+        "{due}"
+    );
+    let after = plan_json(fixture(), "2026-05-20T00:00:01Z");
+    let expired = finding(&after, "expired", "expired-svc/tls");
+    assert!(
+        expired["message"].as_str().unwrap().contains("expired 1 second ago"),
+        "{expired}"
+    );
+}

@@ -22,7 +22,8 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         return;
     };
     let left = na.0.as_second() - now.as_second();
-    if left <= 0 {
+    // notAfter is inclusive (RFC 5280 §4.1.2.5): expired strictly after it, as cert-manager.
+    if left < 0 {
         out.push(
             cx.about_found(
                 d,

@@ -168,6 +168,7 @@ pub fn human(seconds: i64) -> String {
         s if s >= 7_200 => (s / 3_600, "hours"),
         s if s >= 3_600 => (1, "hour"),
         s if s >= 120 => (s / 60, "minutes"),
+        1 => (1, "second"),
         s => (s, "seconds"),
     };
     format!("{n} {unit}")

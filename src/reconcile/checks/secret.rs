@@ -15,7 +15,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     let i = cx.matches[d].current.unwrap_or_default();
     let now = cx.input.now;
     if let Some(expires) = c.expires
-        && expires.0 <= now
+        && expires.0 < now
     {
         let ago = now.as_second() - expires.0.as_second();
         out.push(
