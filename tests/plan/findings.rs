@@ -310,7 +310,34 @@ fn a_certificate_is_expired_strictly_after_its_not_after() {
     let after = plan_json(fixture(), "2026-05-20T00:00:01Z");
     let expired = finding(&after, "expired", "expired-svc/tls");
     assert!(
-        expired["message"].as_str().unwrap().contains("expired 1 second ago"),
+        expired["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired 1 second ago"),
         "{expired}"
+    );
+}
+
+/// A lifetime over the policy's maximum says by how much, exactly: two seconds over is not
+/// "longer than 90d" next to "valid for 90 days".
+#[test]
+fn validity_over_the_policy_names_the_excess() {
+    let path = crate::support::root().join("tests/fixtures/plan/inventory.json");
+    let mut inventory: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for c in inventory["credentials"].as_array_mut().unwrap() {
+        if c["subject"] == "CN=long-svc.test,O=Test" {
+            // 90 days and two seconds from 2026-01-01; notAfter is inclusive, so one is allowed.
+            c["not_after"] = "2026-04-01T00:00:02Z".into();
+        }
+    }
+    let plan = plan_json(
+        fixture().file("inventory.json", inventory.to_string()),
+        "2026-02-01T00:00:00Z",
+    );
+    let long = finding(&plan, "validity-exceeds-policy", "long-svc/tls");
+    assert_eq!(
+        long["message"],
+        "valid for 90 days (2 seconds over the 90d that tls allows)"
     );
 }

@@ -1,7 +1,7 @@
 //! Certificate checks: expired, renewal due, lifetime over policy, weak key, forbidden
 //! signature algorithm, issuer not allowed.
 
-use super::{Context, day, human};
+use super::{Context, day, exact, human};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::{FindingCode, KeyType, Policy};
 use crate::reconcile::finding::Finding;
@@ -71,16 +71,19 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
             .unwrap_or(i64::MAX)
             .saturating_add(1);
         if lifetime > allowed {
+            let max_seconds =
+                |d: crate::model::Duration| i64::try_from(d.seconds()).unwrap_or(i64::MAX);
             out.push(
                 cx.about_found(
                     d,
                     i,
                     FindingCode::ValidityExceedsPolicy,
                     format!(
-                        "valid for {}, longer than {} allows ({})",
+                        "valid for {} ({} over the {} that {} allows)",
                         human(lifetime),
+                        exact(lifetime - max_seconds(max.value)),
+                        max.value,
                         policy.name(),
-                        max.value
                     ),
                 )
                 .with("not_before", nb.0)

@@ -159,6 +159,29 @@ pub(super) fn day(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d").to_string()
 }
 
+/// A span of seconds exactly, largest units first: `2 seconds`, `1 day 3 hours 5 seconds`
+/// (for excesses, where [`human`]'s rounding would hide the point).
+pub(super) fn exact(seconds: i64) -> String {
+    let mut left = seconds.unsigned_abs();
+    let mut parts = Vec::new();
+    for (size, one, many) in [
+        (86_400, "day", "days"),
+        (3_600, "hour", "hours"),
+        (60, "minute", "minutes"),
+        (1, "second", "seconds"),
+    ] {
+        let n = left / size;
+        left %= size;
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    }
+    if parts.is_empty() {
+        return "0 seconds".into();
+    }
+    parts.join(" ")
+}
+
 /// A span of seconds as people say it: `3 days`, `5 hours`, `40 minutes`.
 pub fn human(seconds: i64) -> String {
     let s = seconds.unsigned_abs();
