@@ -1170,4 +1170,61 @@ mod ladder {
         plan_and_apply(dir, "2026-05-26T12:00:00Z", urls, &[]);
         assert_eq!(count(), (3, 1), "rotated: silence");
     }
+
+    /// An owner reached only by e-mail, with no SMTP relay declared: validate warns, the plan
+    /// says the contact cannot be reached, the record says why nothing was sent, and the
+    /// ladder still counts from that first due notice, so security is told on time.
+    #[test]
+    fn an_owner_nobody_can_reach_still_escalates_on_time() {
+        let test = estate_with("[local-ca]", "manual", "");
+        let dir = test.dir.path();
+        amend(
+            dir,
+            "spec: {contacts: [{email: team@test.example}]}",
+            "spec: {contacts: [{email: team@test.example}], escalation: [{after: 3d, owner: security}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: security}\nspec: {contacts: [{webhookEnv: SECURITY_WEBHOOK}]}",
+            "e-mail only, escalating to security",
+        );
+        let (security_port, security) = receiver();
+        let security_url = format!("http://127.0.0.1:{security_port}/security");
+        let urls = ("unused", security_url.as_str());
+        let validate = run(
+            dir,
+            "2026-05-01T12:00:00Z",
+            urls,
+            &["validate", "--format", "short"],
+        );
+        assert!(
+            validate.contains("warning[unreachable-contact]: spec.contacts[0].email: team@test.example cannot be reached"),
+            "{validate}"
+        );
+        plan_and_apply(
+            dir,
+            "2026-05-01T12:00:00Z",
+            urls,
+            &["--approve", "rotate:db-svc/tls"],
+        );
+        let plan = run(dir, "2026-05-21T12:00:00Z", urls, &["plan"]);
+        assert!(
+            plan.contains("to team@test.example (cannot be reached: no smtp relay is declared in trustops.yaml)"),
+            "{plan}"
+        );
+        plan_and_apply(dir, "2026-05-21T12:00:00Z", urls, &[]);
+        let record = super::crash::record(dir, "escalate-db-svc-tls.yaml");
+        assert!(
+            record.contains("no contact could be reached: e-mail to team@test.example not sent: trustops.yaml declares no smtp relay"),
+            "{record}"
+        );
+        plan_and_apply(dir, "2026-05-23T12:00:00Z", urls, &[]);
+        assert_eq!(
+            security.lock().unwrap().len(),
+            0,
+            "2 days after the first notice"
+        );
+        plan_and_apply(dir, "2026-05-25T12:00:00Z", urls, &[]);
+        assert_eq!(
+            security.lock().unwrap().len(),
+            1,
+            "3 days after the first due notice, undelivered as it was: security is told"
+        );
+    }
 }

@@ -241,7 +241,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// only when a CA is asked to encode it: validate refuses it, naming file, line and field.
 #[test]
 fn dns_names_with_look_alike_or_invisible_characters_are_refused() {
-    let identity = "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: web}\nspec: {contacts: [{email: web@example.com}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: tls}\nspec: {trustDomain: public-tls}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: shop}\nspec:\n  owner: web\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [shop.example.com]}\n      dnsNames:\n        - shop.example.com\n        - p\u{430}y.example.com\n        - cart\u{200b}.example.com\n        - xn--80ak6aa92e.com\n";
+    let identity = "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: web}\nspec: {contacts: [{webhookEnv: WEB_HOOK}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: tls}\nspec: {trustDomain: public-tls}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: shop}\nspec:\n  owner: web\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [shop.example.com]}\n      dnsNames:\n        - shop.example.com\n        - p\u{430}y.example.com\n        - cart\u{200b}.example.com\n        - xn--80ak6aa92e.com\n";
     let out = Test::new()
         .file("identities.yaml", identity)
         .args(&["validate", "--format", "short"])

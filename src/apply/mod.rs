@@ -262,8 +262,11 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
                     (None, false) => Ended::Skipped,
                 };
                 record.error = error.or_else(|| {
-                    (!delivered)
-                        .then(|| "no contact could be reached yet (e-mail comes next)".into())
+                    (!delivered).then(|| {
+                        let why: Vec<&str> =
+                            steps.iter().filter_map(|s| s.detail.as_deref()).collect();
+                        format!("no contact could be reached: {}", why.join("; "))
+                    })
                 });
                 record.steps = steps;
                 record.changes = changes;

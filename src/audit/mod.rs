@@ -44,8 +44,8 @@ pub fn path(folder: &str, n: usize, action: &str) -> String {
 /// What planning learns from the audit trail on a branch.
 #[derive(Clone, Debug, Default)]
 pub struct Trail {
-    /// When each credential's owner was first told, from the `escalate` records that were
-    /// delivered: `identity/credential@sha256` → the earliest one. The escalation ladder counts
+    /// When each credential's owner was first due a notice, from the `escalate` records that
+    /// tried a contact, delivered or not: `identity/credential@sha256` → the earliest one. The escalation ladder counts
     /// from there, on every runner; a new credential (new fingerprint) starts afresh.
     pub first_notices: std::collections::BTreeMap<String, jiff::Timestamp>,
     /// When each owner was last notified or an attempt was made (same keys): a long-running
@@ -111,15 +111,23 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
             continue;
         };
         trail.attempts.extend(Attempt::of(&record));
-        if record.kind == ActionKind::Escalate {
-            // Every attempt counts for re-notification, delivered or not.
+        // A notice attempted (it has steps: some contact was tried, delivered or not) counts
+        // for re-notification and starts the ladder: an owner nobody can reach must not keep
+        // the security step from ever being reached.
+        if record.kind == ActionKind::Escalate && !record.steps.is_empty() {
             for change in &record.changes {
                 if let Some(sha) = &change.old_sha256 {
                     let at = record.started.0;
+                    let key = format!("{}@{sha}", change.target);
                     trail
                         .last_notices
-                        .entry(format!("{}@{sha}", change.target))
+                        .entry(key.clone())
                         .and_modify(|t| *t = (*t).max(at))
+                        .or_insert(at);
+                    trail
+                        .first_notices
+                        .entry(key)
+                        .and_modify(|t| *t = (*t).min(at))
                         .or_insert(at);
                 }
             }
@@ -138,17 +146,6 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
         }
         for change in &record.changes {
             match record.kind {
-                ActionKind::Escalate => {
-                    let Some(sha) = &change.old_sha256 else {
-                        continue;
-                    };
-                    let at = record.started.0;
-                    trail
-                        .first_notices
-                        .entry(format!("{}@{sha}", change.target))
-                        .and_modify(|t| *t = (*t).min(at))
-                        .or_insert(at);
-                }
                 ActionKind::Rotate => {
                     if let (Some(sha), Some(issuer)) = (&change.new_sha256, &change.issuer) {
                         trail.issued_by.insert(sha.clone(), issuer.clone());

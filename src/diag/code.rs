@@ -49,6 +49,7 @@ codes! {
     UnknownTimeZone = "unknown-time-zone": "A time zone is not an IANA name such as `Europe/Berlin` or `UTC`.",
     EscalationOrder = "escalation-order": "Escalation steps must have strictly increasing `after` delays.",
     NoDeclarations = "no-declarations": "No trustops declaration was found under the configured paths.",
+    UnreachableContact = "unreachable-contact": "An e-mail contact while `trustops.yaml` declares no SMTP relay: its notices are recorded, never sent.",
 }
 
 impl Serialize for Code {

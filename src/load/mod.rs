@@ -124,7 +124,7 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
     }
     let model = &outcome.model;
     let mut found = Vec::new();
-    rules::check(model, &mut found);
+    rules::check(model, &outcome.config, &mut found);
     references::check(model, &mut found);
     cycles::check(model, &mut found);
     outcome.diagnostics.extend(found);

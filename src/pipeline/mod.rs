@@ -232,6 +232,7 @@ pub fn reconciled<T>(
                 .collect(),
         },
         first_notices: trail.first_notices.clone(),
+        mail_relay: loaded.config.smtp.is_some(),
     };
     then(&input, reconciled, &planning)
 }

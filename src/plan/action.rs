@@ -186,4 +186,8 @@ pub struct Recipient {
     /// Environment variable holding a webhook URL (the URL itself is a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_env: Option<String>,
+    /// Why this contact cannot be reached, when it cannot (an e-mail address with no SMTP relay
+    /// declared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
 }

@@ -111,7 +111,7 @@ fn recipients(cx: &Context<'_>, owner: Option<&str>, elapsed: i64) -> Vec<Recipi
         .spec
         .contacts
         .iter()
-        .map(|c| recipient(0, owner, c))
+        .map(|c| recipient(cx, 0, owner, c))
         .collect();
     for (n, step) in declared.spec.escalation.iter().enumerate() {
         if secs(step.after.value) > elapsed {
@@ -120,18 +120,21 @@ fn recipients(cx: &Context<'_>, owner: Option<&str>, elapsed: i64) -> Vec<Recipi
         if let Some(next) = &step.owner {
             let contacts = owners.get(&next.value).map(|o| o.spec.contacts.as_slice());
             for c in contacts.unwrap_or_default() {
-                out.push(recipient(n + 1, Some(&next.value), c));
+                out.push(recipient(cx, n + 1, Some(&next.value), c));
             }
         }
         for c in &step.contacts {
-            out.push(recipient(n + 1, owner, c));
+            out.push(recipient(cx, n + 1, owner, c));
         }
     }
     out
 }
 
-fn recipient(step: usize, owner: Option<&str>, c: &Contact) -> Recipient {
+fn recipient(cx: &Context<'_>, step: usize, owner: Option<&str>, c: &Contact) -> Recipient {
+    let mail_only = c.webhook_env.is_none() && c.email.is_some();
     Recipient {
+        unreachable: (mail_only && !cx.options.mail_relay)
+            .then(|| "no smtp relay is declared in trustops.yaml".to_owned()),
         step,
         owner: owner.map(str::to_owned),
         name: c.name.clone(),

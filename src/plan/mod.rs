@@ -34,6 +34,9 @@ pub struct Options {
     /// (`identity/credential@sha256` → instant), from the audit trail
     /// ([`crate::audit::Trail::first_notices`]); the escalation ladder counts from there.
     pub first_notices: BTreeMap<String, Timestamp>,
+    /// Whether `trustops.yaml` declares an SMTP relay: without one, e-mail contacts cannot be
+    /// reached, and the plan says so next to each.
+    pub mail_relay: bool,
 }
 
 /// What plan builders read.

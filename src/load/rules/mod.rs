@@ -12,9 +12,9 @@ use crate::model::{Model, Spanned};
 use format::is_host_port;
 
 /// Runs every per-declaration rule.
-pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(model: &Model, config: &crate::model::RepoConfig, out: &mut Vec<Diagnostic>) {
     for owner in model.owners.values() {
-        owner::check(owner, out);
+        owner::check(owner, config.smtp.is_some(), out);
     }
     for policy in model.policies.values() {
         policy::check(policy, out);

@@ -5,8 +5,8 @@ use super::{invalid, missing};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Owner, Spanned};
 
-/// Checks one owner.
-pub(super) fn check(owner: &Owner, out: &mut Vec<Diagnostic>) {
+/// Checks one owner; `mail_relay`: whether `trustops.yaml` declares an SMTP relay.
+pub(super) fn check(owner: &Owner, mail_relay: bool, out: &mut Vec<Diagnostic>) {
     let path = &owner.origin.path;
     let mut contacts: Vec<(String, &crate::model::Contact)> = owner
         .spec
@@ -64,6 +64,19 @@ pub(super) fn check(owner: &Owner, out: &mut Vec<Diagnostic>) {
                 &format!("{field}.email"),
                 "a contact needs an email or a webhookEnv",
             ));
+        }
+        if let (Some(email), None, false) = (&contact.email, &contact.webhook_env, mail_relay) {
+            out.push(
+                Diagnostic::warning(
+                    Code::UnreachableContact,
+                    format!(
+                        "{} cannot be reached: trustops.yaml declares no smtp relay, so notices to it are recorded but never sent",
+                        email.value
+                    ),
+                )
+                .field(format!("{field}.email"))
+                .at(path, email.span, "no smtp relay to send through"),
+            );
         }
         if let Some(email) = contact.email.as_ref().filter(|e| !is_email(&e.value)) {
             out.push(invalid(

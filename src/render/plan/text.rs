@@ -165,6 +165,10 @@ pub(super) fn write(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result
                             .clone()
                             .or_else(|| r.webhook_env.as_ref().map(|e| format!("webhook ${e}")))
                             .unwrap_or_default();
+                        let how = match &r.unreachable {
+                            Some(why) => format!("{how} (cannot be reached: {why})"),
+                            None => how,
+                        };
                         if r.step > 0 {
                             format!("{how} (step {})", r.step)
                         } else {
