@@ -144,14 +144,11 @@ pub fn trail(repo: &std::path::Path, branch: &str) -> Result<Trail, crate::git::
                 .or_default()
                 .push(record.started.0);
         }
-        for change in &record.changes {
-            match record.kind {
-                ActionKind::Rotate => {
-                    if let (Some(sha), Some(issuer)) = (&change.new_sha256, &change.issuer) {
-                        trail.issued_by.insert(sha.clone(), issuer.clone());
-                    }
+        if record.kind == ActionKind::Rotate {
+            for change in &record.changes {
+                if let (Some(sha), Some(issuer)) = (&change.new_sha256, &change.issuer) {
+                    trail.issued_by.insert(sha.clone(), issuer.clone());
                 }
-                _ => {}
             }
         }
     }
