@@ -108,9 +108,14 @@ pub(super) fn write(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result
         .min(40);
     for finding in plan.findings.iter().filter(|f| f.suppressed.is_none()) {
         let level = format!("{:<8}", finding.severity.as_str());
+        // What no identity declares has only a fingerprint for a name: say where it is.
+        let place = match (&finding.identity, &finding.location) {
+            (None, Some(location)) => format!(", in {location}"),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "  {} {:<29} {:<width$}  {}",
+            "  {} {:<29} {:<width$}  {}{place}",
             paint.on(&severity_style(finding.severity), &level),
             finding.code.as_str(),
             finding.target(),
