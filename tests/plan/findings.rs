@@ -341,3 +341,41 @@ fn validity_over_the_policy_names_the_excess() {
         "valid for 90 days (2 seconds over the 90d that tls allows)"
     );
 }
+
+/// The wrong key in a declared key file is the certificate's drift, fixed by rotating it; it is
+/// not a stray key to remove (that advice would delete a deployed file).
+#[test]
+fn a_wrong_key_in_a_declared_key_file_is_drift_not_a_stray_to_remove() {
+    let path = crate::support::root().join("tests/fixtures/plan/inventory.json");
+    let mut inventory: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let credentials = inventory["credentials"].as_array_mut().unwrap();
+    // healthy.key now holds the stray key, and healthy's own key is gone.
+    credentials.retain(|c| c["locations"][0]["path"] != "/srv/hosts/healthy.key");
+    for c in credentials.iter_mut() {
+        if c["locations"][0]["path"] == "/srv/hosts/stray.key" {
+            c["locations"][0]["path"] = "/srv/hosts/healthy.key".into();
+        }
+    }
+    let plan = plan_json(fixture().file("inventory.json", inventory.to_string()), NOW);
+    let drift = finding(&plan, "drift", "healthy/tls");
+    assert!(
+        drift["message"]
+            .as_str()
+            .unwrap()
+            .contains("the key in /srv/hosts/healthy.key does not belong to the certificate"),
+        "{drift}"
+    );
+    let about_the_file: Vec<&Value> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "orphan-private-key" && f["location"] == "/srv/hosts/healthy.key")
+        .collect();
+    assert!(about_the_file.is_empty(), "{about_the_file:#?}");
+    let advice = plan["actions"].to_string();
+    assert!(
+        !advice.contains("remove the stray key at /srv/hosts/healthy.key"),
+        "{advice}"
+    );
+}

@@ -156,6 +156,10 @@ pub(super) fn unclaimed(
 ) -> Vec<usize> {
     let mut unmanaged = Vec::new();
     let inventory = &cx.input.inventory.credentials;
+    // A wrong key in a declared key file is the certificate's `drift` (rotation replaces it),
+    // not a stray to remove: that advice would delete a deployed file.
+    let declared_key_files: std::collections::HashSet<&str> =
+        cx.key_files.iter().flatten().map(String::as_str).collect();
     for i in range {
         let c = &inventory[i];
         if cx.claims.is_claimed(i) {
@@ -178,7 +182,12 @@ pub(super) fn unclaimed(
         }
         match c.kind {
             CredentialKind::PrivateKey if !openssh => {
-                if cx.index.certified_keys.contains(c.sha256.as_str()) {
+                let in_a_declared_key_file = c.locations.iter().any(|l| {
+                    l.path
+                        .as_deref()
+                        .is_some_and(|p| declared_key_files.contains(p))
+                });
+                if cx.index.certified_keys.contains(c.sha256.as_str()) || in_a_declared_key_file {
                     continue;
                 }
                 let f = Finding::new(
