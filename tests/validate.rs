@@ -266,3 +266,24 @@ fn dns_names_with_look_alike_or_invisible_characters_are_refused() {
         lines[1]
     );
 }
+
+/// One bad field in a policy is one error, at that field: the identities that use the policy
+/// are not also told it does not exist.
+#[test]
+fn an_invalid_policy_is_one_error_not_a_cascade_of_unknown_references() {
+    let declarations = "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: web}\nspec: {contacts: [{webhookEnv: WEB_HOOK}]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: tls}\nspec: {trustDomain: public-tls, maxValidity: ninety}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: shop}\nspec:\n  owner: web\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {dnsNames: [shop.example.com]}\n";
+    let out = Test::new()
+        .file("declarations.yaml", declarations)
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("declarations.yaml:9:46: error[invalid-value]: spec.maxValidity"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("unknown-reference"), "{}", out.stdout);
+}

@@ -54,6 +54,9 @@ pub struct Outcome {
     pub documents: usize,
     /// The repository settings used.
     pub config: RepoConfig,
+    /// Declarations refused for an error of their own (kind, name): references to them are
+    /// not reported again as unknown.
+    pub refused: std::collections::BTreeSet<(crate::model::Kind, String)>,
 }
 
 /// Why a repository could not be read at all.
@@ -126,6 +129,14 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
     let mut found = Vec::new();
     rules::check(model, &outcome.config, &mut found);
     references::check(model, &mut found);
+    // A reference to a declaration refused for its own error is not a second error.
+    found.retain(|d| {
+        d.code != crate::diag::Code::UnknownReference
+            || !outcome.refused.iter().any(|(kind, name)| {
+                d.message
+                    .ends_with(&format!("no {} named \"{name}\"", kind.lower()))
+            })
+    });
     cycles::check(model, &mut found);
     outcome.diagnostics.extend(found);
     outcome

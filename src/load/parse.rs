@@ -41,17 +41,45 @@ pub(super) fn file(input: Input, outcome: &mut Outcome) {
     let file = SourceFile::new(path, text);
     let mut reader = file.text.as_bytes();
     let documents = serde_saphyr::read_with_options::<_, RawDocument>(&mut reader, yaml::options());
+    let mut refused = false;
     for (index, result) in documents.enumerate() {
         let field = take_error_field();
         match result {
             Ok(raw) => admit(&file, index, raw, outcome),
             Err(e) => {
+                refused = true;
                 outcome.documents += 1;
                 outcome.diagnostics.push(yaml::diagnostic(&file, &e, field));
             }
         }
     }
+    if refused {
+        outcome.refused.extend(names_of(&file.text));
+    }
     outcome.files.insert(file);
+}
+
+/// The kind and name of every document in `text`, read leniently (the spec ignored): a
+/// declaration refused for one bad field is still declared, and references to it must not be
+/// reported as unknown on top of its own error.
+fn names_of(text: &str) -> Vec<(Kind, String)> {
+    #[derive(serde::Deserialize)]
+    struct Loose {
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        metadata: Option<LooseMetadata>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LooseMetadata {
+        #[serde(default)]
+        name: Option<String>,
+    }
+    let mut reader = text.as_bytes();
+    serde_saphyr::read_with_options::<_, Loose>(&mut reader, yaml::options())
+        .filter_map(Result::ok)
+        .filter_map(|d| Some((Kind::parse(&d.kind?)?, d.metadata?.name?)))
+        .collect()
 }
 
 fn unreadable(file: &SourceFile, why: &str, outcome: &mut Outcome) {
@@ -205,5 +233,22 @@ fn insert<S>(
         None => {
             map.insert(decl.name().to_owned(), decl);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_read_from_documents_whose_spec_is_refused() {
+        let text = "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: tls}\nspec: {trustDomain: public-tls, maxValidity: ninety}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {name: web}\nspec: {}\n";
+        assert_eq!(
+            names_of(text),
+            [
+                (Kind::Policy, "tls".to_owned()),
+                (Kind::Owner, "web".to_owned())
+            ]
+        );
     }
 }
