@@ -287,3 +287,28 @@ fn an_invalid_policy_is_one_error_not_a_cascade_of_unknown_references() {
     );
     assert!(!out.stdout.contains("unknown-reference"), "{}", out.stdout);
 }
+
+/// A notice threshold as long as the certificates live would fire the day each is issued: it
+/// is ignored, and validate says so where it was written (defaults are not judged).
+#[test]
+fn a_notice_threshold_as_long_as_the_validity_is_a_warning() {
+    let declarations = "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: short}\nspec:\n  trustDomain: internal-mtls\n  maxValidity: 7d\n  notify: {beforeExpiry: [7d, 2d]}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: defaults}\nspec: {trustDomain: internal-mtls, maxValidity: 7d}\n";
+    let out = Test::new()
+        .file("policies.yaml", declarations)
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one warning, for the written 7d only: {}",
+        out.stdout
+    );
+    assert!(
+        lines[0].starts_with("policies.yaml:7:27: warning[ineffective-notice]: spec.notify.beforeExpiry[0]: a notice 7d before expiry is not shorter than maxValidity 7d"),
+        "{}",
+        out.stdout
+    );
+}

@@ -49,6 +49,7 @@ codes! {
     UnknownTimeZone = "unknown-time-zone": "A time zone is not an IANA name such as `Europe/Berlin` or `UTC`.",
     EscalationOrder = "escalation-order": "Escalation steps must have strictly increasing `after` delays.",
     NoDeclarations = "no-declarations": "No trustops declaration was found under the configured paths.",
+    IneffectiveNotice = "ineffective-notice": "A notice threshold not shorter than the policy's `maxValidity`: it would fire the day a certificate is issued, so it is ignored.",
     UnreachableContact = "unreachable-contact": "An e-mail contact while `trustops.yaml` declares no SMTP relay: its notices are recorded, never sent.",
 }
 

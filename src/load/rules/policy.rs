@@ -74,6 +74,26 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             .also(path, validity.span, "maxValidity"),
         );
     }
+    if let Some(validity) = &spec.max_validity {
+        for (i, threshold) in spec.notify.before_expiry.iter().enumerate() {
+            // Default thresholds carry no place in the file: only what was written is judged.
+            if threshold.span.line == 0 || threshold.value < validity.value {
+                continue;
+            }
+            out.push(
+                Diagnostic::warning(
+                    Code::IneffectiveNotice,
+                    format!(
+                        "a notice {} before expiry is not shorter than maxValidity {}: it would fire the day a certificate is issued, so it is ignored",
+                        threshold.value, validity.value
+                    ),
+                )
+                .field(format!("spec.notify.beforeExpiry[{i}]"))
+                .at(path, threshold.span, "never useful")
+                .also(path, validity.span, "maxValidity"),
+            );
+        }
+    }
     for (field, value) in [
         ("maxValidity", &spec.max_validity),
         ("maxAge", &spec.max_age),
