@@ -220,6 +220,7 @@ pub fn reconciled<T>(
         issued_by: &trail.issued_by,
     };
     let reconciled = reconcile::reconcile(&input);
+    warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
     let planning = planner::Options {
         inputs: planner::Inputs {
             declarations_commit: crate::git::head_commit(base),

@@ -72,6 +72,39 @@ pub(super) fn suppress(input: &Input<'_>, findings: &mut [Finding]) {
     }
 }
 
+/// One line for each active exception that waives no finding: its target no longer has the
+/// finding (fixed, or never had it), or it names the wrong target. Either way it is dead
+/// weight an auditor will ask about.
+pub fn idle(input: &Input<'_>, findings: &[Finding]) -> Vec<String> {
+    input
+        .model
+        .exceptions
+        .values()
+        .filter(|e| e.spec.expires.value.0 > input.now)
+        .filter(|e| {
+            !findings
+                .iter()
+                .any(|f| f.suppressed.as_ref().is_some_and(|s| s.exception == e.name()))
+        })
+        .map(|e| {
+            let spec = &e.spec;
+            let target = match (&spec.identity, &spec.credential, &spec.fingerprint) {
+                (Some(i), Some(c), _) => format!("{}/{}", i.value, c.value),
+                (Some(i), None, _) => i.value.clone(),
+                (None, _, Some(fp)) => format!("sha256:{}", fp.value),
+                _ => "its target".to_owned(),
+            };
+            format!(
+                "exception {} waives nothing: there is no {} finding about {target} ({}:{}); remove it, or correct its target",
+                e.name(),
+                spec.rule.value,
+                e.origin.path,
+                e.origin.span.line
+            )
+        })
+        .collect()
+}
+
 fn waives(e: &Exception, f: &Finding) -> bool {
     let spec = &e.spec;
     if spec.rule.value != f.code

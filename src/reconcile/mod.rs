@@ -15,6 +15,7 @@ mod matching;
 pub mod renewal;
 
 pub use checks::{drift::common_name, human};
+pub use exceptions::idle as idle_exceptions;
 pub use finding::{Declared, Finding, References, Suppression};
 
 use crate::discover::Inventory;

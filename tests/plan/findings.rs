@@ -379,3 +379,30 @@ fn a_wrong_key_in_a_declared_key_file_is_drift_not_a_stray_to_remove() {
         "{advice}"
     );
 }
+
+/// An exception that waives nothing (its target has no such finding) is said on stderr, with
+/// where it is declared: dead weight an auditor will ask about. One that waives something is not.
+#[test]
+fn an_exception_that_waives_nothing_is_a_warning() {
+    let idle = exception(
+        "weak-key",
+        &By::Identity("healthy", Some("tls")),
+        &Value::Null,
+    );
+    let (_, out) = super::run_plan(fixture().file("waiver.yaml", idle), NOW, &[]);
+    let out = out.status(0);
+    assert!(
+        out.stderr.contains(
+            "warning: exception waiver waives nothing: there is no weak-key finding about healthy/tls (waiver.yaml:3); remove it, or correct its target"
+        ),
+        "{}",
+        out.stderr
+    );
+    let used = exception(
+        "weak-key",
+        &By::Identity("weak-svc", Some("tls")),
+        &Value::Null,
+    );
+    let (_, out) = super::run_plan(fixture().file("waiver.yaml", used), NOW, &[]);
+    assert!(!out.status(0).stderr.contains("waiver waives nothing"));
+}
