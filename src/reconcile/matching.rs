@@ -66,7 +66,7 @@ pub(super) fn match_all(
             let decl = &declared[d];
             let rule = &decl.credential.match_rule.value;
             let wanted = decl.credential.credential_type.value;
-            let location = rule.location.as_deref().map(|l| Glob::new(base, l));
+            let location = rule.location.as_deref().map(|l| location_glob(base, l));
             let found: Vec<usize> = candidates(rule, location.as_ref(), index)
                 .into_iter()
                 .filter(|&i| {
@@ -142,6 +142,17 @@ fn candidates(rule: &Match, location: Option<&Glob>, index: &Index<'_>) -> Vec<u
         }
         // An empty rule (rejected by validate) matches nothing rather than everything.
         _ => Vec::new(),
+    }
+}
+
+/// The glob of a `match.location`: relative patterns start at the repository, except those
+/// that begin with `**`, which mean "anywhere" — discovered files live outside the repository,
+/// and `**/keys/signer.key` must find them wherever they are.
+fn location_glob(base: &Path, pattern: &str) -> Glob {
+    if pattern.starts_with("**") {
+        Glob::new(Path::new("/"), pattern)
+    } else {
+        Glob::new(base, pattern)
     }
 }
 

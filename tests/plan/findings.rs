@@ -406,3 +406,26 @@ fn an_exception_that_waives_nothing_is_a_warning() {
     let (_, out) = super::run_plan(fixture().file("waiver.yaml", used), NOW, &[]);
     assert!(!out.status(0).stderr.contains("waiver waives nothing"));
 }
+
+/// `match.location: "**/…"` means anywhere: discovered files live outside the repository.
+#[test]
+fn a_location_glob_starting_with_double_star_matches_absolute_paths() {
+    let identity = "apiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {name: found-anywhere}\nspec:\n  owner: team-a\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {location: \"**/hosts/unknown.pem\"}\n";
+    let plan = plan_json(fixture().file("anywhere.yaml", identity), NOW);
+    let about: Vec<String> = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["identity"] == "found-anywhere"
+                || f["message"].as_str().unwrap().contains("unknown.test")
+        })
+        .map(|f| format!("{} {}", f["code"], f["message"]))
+        .collect();
+    assert!(
+        !about
+            .iter()
+            .any(|f| f.contains("missing") || f.contains("unmanaged")),
+        "matched where it lies: {about:?}"
+    );
+}
