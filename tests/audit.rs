@@ -496,3 +496,65 @@ fn who_owned_by_fingerprint_names_the_audit_records_around_the_instant() {
         "the last record before: {stdout}"
     );
 }
+
+/// who-owned names the certificate deployed at the instant: the one the last rotation before
+/// it deployed (the unit tests of `audit::ownership` cover an instant between rotations).
+#[test]
+fn who_owned_names_the_certificate_current_at_the_instant() {
+    let test = applied();
+    let dir = test.dir.path();
+    let log: serde_json::Value = serde_json::from_slice(
+        &audit(
+            dir,
+            &["log", "--identity", "db-svc/tls", "--format", "json"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let rotations: Vec<&serde_json::Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["record"]["kind"] == "rotate" && e["record"]["outcome"] == "applied")
+        .map(|e| {
+            e["record"]["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["target"] == "db-svc/tls")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(rotations.len(), 2, "{log:#}");
+    let current = |at: &str| {
+        let out = trustops(
+            dir,
+            T1,
+            &[
+                "audit",
+                "who-owned",
+                "db-svc/tls",
+                "--at",
+                at,
+                "--format",
+                "json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let owned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        owned["certificate"]["sha256"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // (The declarations were committed at the real time the test ran: ask after both.)
+    // Long after: what the second deployed.
+    assert_eq!(
+        current("2099-01-01"),
+        rotations[1]["new_sha256"].as_str().unwrap()
+    );
+}

@@ -21,12 +21,28 @@ pub struct Ownership {
     pub policy: Option<String>,
     /// Where the identity was declared, and the commit that last changed that file.
     pub declared_in: DeclaredIn,
+    /// The certificate deployed for a credential at the instant, as the audit trail tells it:
+    /// what the last rotation before it deployed, else what the first one after it replaced.
+    pub certificate: Option<Certificate>,
     /// The last commit of the declarations at or before the instant.
     pub state_commit: String,
     /// The last audit record about the target started at or before the instant.
     pub record_before: Option<Entry>,
     /// The first one started after it.
     pub record_after: Option<Entry>,
+}
+
+/// A certificate as an audit record names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Certificate {
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Its serial.
+    pub serial: Option<String>,
+    /// Its notAfter.
+    pub not_after: Option<String>,
+    /// The record that names it.
+    pub record: String,
 }
 
 /// Where a declaration was, as of a commit.
@@ -122,8 +138,18 @@ pub fn who_owned(
         .filter(|e| e.record.identity.as_deref() == Some(identity))
         .filter(|e| credential.is_none_or(|c| e.record.credential.as_deref() == Some(c)))
         .collect();
-    let before = mine.iter().rev().find(|e| e.record.started.0 <= at);
-    let after = mine.iter().find(|e| e.record.started.0 > at);
+    // At one instant, what was done ranks above what was skipped (a notice skipped in the
+    // same apply as a rotation is not "the record before" it).
+    let done = |e: &&&Entry| e.record.outcome != super::Outcome::Skipped;
+    let before = mine
+        .iter()
+        .filter(|e| e.record.started.0 <= at)
+        .max_by_key(|e| (e.record.started.0, done(e)));
+    let after = mine
+        .iter()
+        .filter(|e| e.record.started.0 > at)
+        .min_by_key(|e| (e.record.started.0, !done(e)));
+    let certificate = credential.and_then(|_| current_certificate(&mine, &target, at));
     Ok(Ownership {
         owner: declared.spec.owner.as_ref().map(|o| o.value.clone()),
         policy: policy.map(|p| p.value.clone()),
@@ -133,10 +159,53 @@ pub fn who_owned(
             commit: declaring,
         },
         at: at.to_string(),
+        certificate,
         state_commit: state,
         record_before: before.map(|e| (*e).clone()),
         record_after: after.map(|e| (*e).clone()),
         target,
+    })
+}
+
+/// The certificate of `target` at `at`: the one the last applied rotation at or before `at`
+/// deployed, else the one the first applied rotation after it replaced.
+fn current_certificate(
+    records: &[&Entry],
+    target: &str,
+    at: jiff::Timestamp,
+) -> Option<Certificate> {
+    let rotations = records.iter().filter(|e| {
+        e.record.kind == crate::plan::ActionKind::Rotate
+            && e.record.outcome == super::Outcome::Applied
+    });
+    let change = |e: &Entry| {
+        e.record
+            .changes
+            .iter()
+            .find(|c| c.target == target)
+            .cloned()
+    };
+    let named =
+        |e: &Entry, sha256: Option<String>, serial, not_after: Option<crate::discover::Time>| {
+            Some(Certificate {
+                sha256: sha256?,
+                serial,
+                not_after: not_after.map(|t| t.0.to_string()),
+                record: format!("{}:{}", crate::discover::short(&e.commit, 12), e.path),
+            })
+        };
+    let last_before = rotations
+        .clone()
+        .rfind(|e| e.record.started.0 <= at)
+        .and_then(|e| {
+            let c = change(e)?;
+            named(e, c.new_sha256, c.new_serial, c.new_not_after)
+        });
+    last_before.or_else(|| {
+        rotations.filter(|e| e.record.started.0 > at).find_map(|e| {
+            let c = change(e)?;
+            named(e, c.old_sha256, c.old_serial, c.old_not_after)
+        })
     })
 }
 
@@ -167,4 +236,59 @@ fn resolve(target: &str, entries: &[Entry]) -> Result<String, Error> {
         }
     }
     Err(Error::UnknownCertificate(target.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Change, Outcome, Record};
+    use crate::discover::Time;
+    use crate::plan::ActionKind;
+
+    fn rotation(at: &str, old: &str, new: &str, outcome: Outcome) -> Entry {
+        Entry {
+            commit: "c0ffee".repeat(7),
+            path: format!("audit/{at}.yaml"),
+            record: Record {
+                kind: ActionKind::Rotate,
+                outcome,
+                started: Time(at.parse().unwrap()),
+                changes: vec![Change {
+                    target: "db/tls".into(),
+                    old_sha256: Some(old.into()),
+                    new_sha256: Some(new.into()),
+                    ..Change::default()
+                }],
+                ..Record::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_certificate_at_an_instant_comes_from_the_rotations_around_it() {
+        let entries = [
+            rotation("2026-05-01T00:00:00Z", "a", "b", Outcome::Applied),
+            rotation("2026-05-10T00:00:00Z", "b", "x", Outcome::Failed),
+            rotation("2026-05-20T00:00:00Z", "b", "c", Outcome::Applied),
+        ];
+        let refs: Vec<&Entry> = entries.iter().collect();
+        let at =
+            |t: &str| current_certificate(&refs, "db/tls", t.parse().unwrap()).map(|c| c.sha256);
+        assert_eq!(
+            at("2026-04-01T00:00:00Z").as_deref(),
+            Some("a"),
+            "before any: what the first replaced"
+        );
+        assert_eq!(
+            at("2026-05-01T00:00:00Z").as_deref(),
+            Some("b"),
+            "at a rotation: what it deployed"
+        );
+        assert_eq!(
+            at("2026-05-15T00:00:00Z").as_deref(),
+            Some("b"),
+            "a failed rotation deployed nothing"
+        );
+        assert_eq!(at("2026-06-01T00:00:00Z").as_deref(), Some("c"));
+    }
 }

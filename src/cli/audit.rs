@@ -249,6 +249,16 @@ fn who_owned(repo: &Path, args: &WhoOwnedArgs, out: &mut dyn Write) -> anyhow::R
         "  policy:    {}",
         owned.policy.as_deref().unwrap_or("none")
     )?;
+    if let Some(c) = &owned.certificate {
+        writeln!(
+            out,
+            "  certificate: sha256 {} (serial {}, notAfter {}), per {}",
+            crate::discover::short(&c.sha256, 16),
+            c.serial.as_deref().unwrap_or("-"),
+            c.not_after.as_deref().unwrap_or("-"),
+            c.record
+        )?;
+    }
     writeln!(
         out,
         "  declared:  {file}:{} as of commit {declaring}",
