@@ -448,14 +448,7 @@ fn a_sigterm_mid_rotation_finishes_it_commits_and_a_restart_issues_nothing_twice
         .spawn()
         .unwrap();
     wait_for(30, "the new key staged (the rotation running)", || {
-        std::fs::read_dir(dir.join("deployed"))
-            .unwrap()
-            .flatten()
-            .any(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .ends_with(".trustops-staged")
-            })
+        crate::support::key_staged_in(&dir.join("deployed"))
     });
     sh(dir, "kill", &["-TERM", &running.id().to_string()]);
     let started = Instant::now();

@@ -766,17 +766,7 @@ fn a_sigterm_mid_apply_commits_the_running_action_and_a_rerun_finishes_the_rest(
     .unwrap();
     // The first certificate's key is staged: its action is running.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let staged = || {
-        std::fs::read_dir(dir.join("deployed"))
-            .unwrap()
-            .flatten()
-            .any(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .ends_with(".trustops-staged")
-            })
-    };
-    while !staged() {
+    while !crate::support::key_staged_in(&dir.join("deployed")) {
         assert!(Instant::now() < deadline, "no key was staged");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -255,6 +255,20 @@ pub fn verify_commit(repo: &Path, rev: &str) -> String {
     text
 }
 
+/// Whether an apply has staged a new key in `dir` (its rotation is under way): a
+/// `.NAME.trustops-staged` file beside a declared key file.
+pub fn key_staged_in(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .ends_with(".trustops-staged")
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// A P-256 CA made by openssl in `dir` (`ca.pem`, `ca.key`), as a user would have one:
 /// (certificate PEM, key PEM).
 pub fn openssl_ca(dir: &Path, subject: &str, days: u32) -> (String, String) {
