@@ -442,31 +442,30 @@ fn who_owned_at_instants_around_an_owner_change() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("declared no credential mtls"));
 }
 
+/// The change record of `target` in each applied rotation, as `audit log` shows them, in order.
+fn applied_rotations(dir: &Path, target: &str) -> Vec<serde_json::Value> {
+    let out = audit(dir, &["log", "--identity", target, "--format", "json"]);
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["record"]["kind"] == "rotate" && e["record"]["outcome"] == "applied")
+        .filter_map(|e| {
+            e["record"]["changes"]
+                .as_array()?
+                .iter()
+                .find(|c| c["target"] == target)
+                .cloned()
+        })
+        .collect()
+}
+
 #[test]
 fn who_owned_by_fingerprint_names_the_audit_records_around_the_instant() {
     let test = applied();
     let dir = test.dir.path();
-    let log: serde_json::Value = serde_json::from_slice(
-        &audit(
-            dir,
-            &["log", "--identity", "db-svc/tls", "--format", "json"],
-        )
-        .stdout,
-    )
-    .unwrap();
-    let rotation = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["record"]["kind"] == "rotate")
-        .unwrap();
-    let first = rotation["record"]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["target"] == "db-svc/tls")
-        .unwrap();
-    let fingerprint = first["new_sha256"].as_str().unwrap();
+    let rotations = applied_rotations(dir, "db-svc/tls");
+    let fingerprint = rotations[0]["new_sha256"].as_str().unwrap();
     // After both applies (the declarations were committed at the real time the test ran).
     let out = trustops(
         dir,
@@ -503,29 +502,8 @@ fn who_owned_by_fingerprint_names_the_audit_records_around_the_instant() {
 fn who_owned_names_the_certificate_current_at_the_instant() {
     let test = applied();
     let dir = test.dir.path();
-    let log: serde_json::Value = serde_json::from_slice(
-        &audit(
-            dir,
-            &["log", "--identity", "db-svc/tls", "--format", "json"],
-        )
-        .stdout,
-    )
-    .unwrap();
-    let rotations: Vec<&serde_json::Value> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["record"]["kind"] == "rotate" && e["record"]["outcome"] == "applied")
-        .map(|e| {
-            e["record"]["changes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["target"] == "db-svc/tls")
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(rotations.len(), 2, "{log:#}");
+    let rotations = applied_rotations(dir, "db-svc/tls");
+    assert_eq!(rotations.len(), 2, "{rotations:#?}");
     let current = |at: &str| {
         let out = trustops(
             dir,
