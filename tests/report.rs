@@ -117,28 +117,8 @@ fn metrics_carry_owner_labels_and_promtool_accepts_them() {
     let test = applied();
     let dir = test.dir.path();
     // A certificate no identity declares, beside the managed one: its expiry is exported too.
-    let (made, why) = tool(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "legacy.key",
-            "-out",
-            "deployed/legacy.pem",
-            "-subj",
-            "/CN=legacy.test",
-            "-days",
-            "30",
-        ],
-        dir,
-    );
-    assert!(made, "{why}");
+    let (legacy, _) = crate::support::openssl_ca(&dir.join("legacy"), "/CN=legacy.test", 30);
+    std::fs::write(dir.join("deployed/legacy.pem"), legacy).unwrap();
     ok(&trustops(
         dir,
         LATER,
