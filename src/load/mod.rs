@@ -128,15 +128,11 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
     let model = &outcome.model;
     let mut found = Vec::new();
     rules::check(model, &outcome.config, &mut found);
-    references::check(model, &mut found);
-    // A reference to a declaration refused for its own error is not a second error.
-    found.retain(|d| {
-        d.code != crate::diag::Code::UnknownReference
-            || !outcome.refused.iter().any(|(kind, name)| {
-                d.message
-                    .ends_with(&format!("no {} named \"{name}\"", kind.lower()))
-            })
-    });
+    let known = references::Known {
+        model,
+        refused: &outcome.refused,
+    };
+    references::check(&known, &mut found);
     cycles::check(model, &mut found);
     outcome.diagnostics.extend(found);
     outcome

@@ -6,7 +6,21 @@ use crate::model::{Identity, Kind, Model, Spanned};
 use std::collections::BTreeSet;
 
 /// Reports every reference that does not resolve, and issuers a policy does not allow.
-pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+/// The declarations, and those refused for an error of their own (kind, name): a reference to
+/// one of those is not reported again as unknown.
+pub(super) struct Known<'a> {
+    pub(super) model: &'a Model,
+    pub(super) refused: &'a BTreeSet<(Kind, String)>,
+}
+
+impl std::ops::Deref for Known<'_> {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        self.model
+    }
+}
+
+pub(super) fn check(model: &Known<'_>, out: &mut Vec<Diagnostic>) {
     for owner in model.owners.values() {
         let path = &owner.origin.path;
         for (i, step) in owner.spec.escalation.iter().enumerate() {
@@ -71,7 +85,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn identity_references(model: &Model, identity: &Identity, out: &mut Vec<Diagnostic>) {
+fn identity_references(model: &Known<'_>, identity: &Identity, out: &mut Vec<Diagnostic>) {
     let path = &identity.origin.path;
     let spec = &identity.spec;
     if let Some(owner) = &spec.owner {
@@ -184,7 +198,7 @@ fn credential_in(
 
 /// Reports `reference` when no declaration of `kind` has that name; returns whether it resolved.
 fn resolve(
-    model: &Model,
+    model: &Known<'_>,
     kind: Kind,
     reference: &Spanned<String>,
     path: &str,
@@ -194,6 +208,9 @@ fn resolve(
     let names = model.names(kind);
     if names.contains(&reference.value.as_str()) {
         return true;
+    }
+    if model.refused.contains(&(kind, reference.value.clone())) {
+        return false; // Its own error is reported where it is declared.
     }
     let mut d = Diagnostic::error(
         Code::UnknownReference,
