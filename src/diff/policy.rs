@@ -3,7 +3,7 @@
 //! under the policy.
 
 use super::{Changes, Draft, Risk, added, text};
-use crate::model::{Approval, Kind, Model, Policy, PolicySpec, RenewBefore};
+use crate::model::{Approval, Kind, MissedWindow, Model, Policy, PolicySpec, RenewBefore};
 
 pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
     for (name, before) in &base.policies {
@@ -188,6 +188,15 @@ fn fields(b: &PolicySpec, a: &PolicySpec) -> Vec<Draft> {
             a.revoke_on_rotate,
             b.revoke_on_rotate.to_string(),
             a.revoke_on_rotate.to_string(),
+        ),
+        // Waiting for the next window delays renewals that are already due: looser.
+        (
+            "spec.missedWindow",
+            "missedWindow",
+            b.missed_window == MissedWindow::Renew,
+            a.missed_window == MissedWindow::Renew,
+            text(&b.missed_window),
+            text(&a.missed_window),
         ),
     ];
     for (field, what, strict_before, strict_after, before, after) in flags {

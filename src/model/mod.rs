@@ -36,7 +36,8 @@ pub use identity::{Credential, CredentialType, Deploy, IdentitySpec, Match, spli
 pub use issuer::{Acme, Cfssl, ExecIssuer, Http01, IssuerKind, IssuerSpec, LocalCa};
 pub use owner::{Contact, EscalationStep, OwnerSpec, OwnerType};
 pub use policy::{
-    Approval, KeyAlgorithm, KeyType, Notify, PolicySpec, RenewBefore, RenewalWindow, TRUST_DOMAINS,
+    Approval, KeyAlgorithm, KeyType, MissedWindow, Notify, PolicySpec, RenewBefore, RenewalWindow,
+    TRUST_DOMAINS,
 };
 pub use schedule::Schedule;
 pub use source::{

@@ -61,10 +61,16 @@ pub struct PolicySpec {
     /// When owners are told about upcoming expiries.
     #[serde(default)]
     pub notify: Notify,
-    /// Windows when rotations may happen. Empty: any time. A rotation due outside every
-    /// window waits for the next one, unless the credential would expire first.
+    /// Windows when rotations may happen. Empty: any time. As in cert-manager, a renewal due
+    /// inside a window (its closing instant included) runs when due, and one due outside every
+    /// window runs at the next window start; see `missedWindow` for when that start has passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renewal_windows: Vec<RenewalWindow>,
+    /// What a rotation does when the window it was scheduled for has passed (the planner did
+    /// not run then): `renew` now, as cert-manager does (default), or `wait` for the next
+    /// window, unless the credential would expire first.
+    #[serde(default, skip_serializing_if = "MissedWindow::is_default")]
+    pub missed_window: MissedWindow,
     /// Revoke the old certificate once its replacement is deployed and verified.
     #[serde(default = "yes")]
     pub revoke_on_rotate: bool,
@@ -170,6 +176,25 @@ pub enum Approval {
     Manual,
 }
 
+/// What a rotation does once the renewal window it was due in has passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MissedWindow {
+    /// Rotate at once, outside any window (cert-manager's behaviour): a missed window never
+    /// delays a renewal that is already due.
+    #[default]
+    Renew,
+    /// Rotate only inside a window: wait for the next one, unless the credential expires
+    /// before it opens. Renewals then run up to a full window period later than due.
+    Wait,
+}
+
+impl MissedWindow {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// Notification thresholds before expiry.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -206,6 +231,32 @@ pub struct RenewalWindow {
     /// IANA time zone for the schedule, e.g. `Europe/Berlin`. Default: `UTC`.
     #[serde(default = "utc")]
     pub time_zone: Spanned<String>,
+}
+
+impl RenewalWindow {
+    /// The window's time zone (UTC when `timeZone` is not a known zone; `validate` refuses those).
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.time_zone.value).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Whether the window is open at `at`, its closing instant included.
+    pub fn is_open(&self, at: jiff::Timestamp) -> bool {
+        let zone = self.zone();
+        self.schedule
+            .value
+            .open_window(at, self.duration.value.seconds(), &zone)
+            .is_some()
+    }
+
+    /// The first start of the window at or after `from`.
+    pub fn first_start(&self, from: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        self.schedule.value.first_start(from, &self.zone())
+    }
+
+    /// How long the window stays open, in seconds.
+    pub fn seconds(&self) -> i64 {
+        i64::try_from(self.duration.value.seconds()).unwrap_or(i64::MAX)
+    }
 }
 
 fn utc() -> Spanned<String> {

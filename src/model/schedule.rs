@@ -232,12 +232,17 @@ impl Schedule {
         None
     }
 
+    /// The first start at or after `from`.
+    pub fn first_start(&self, from: Timestamp, tz: &TimeZone) -> Option<Timestamp> {
+        self.next_start(from.checked_sub(1.nanosecond()).ok()?, tz)
+    }
+
     /// The start of the window that contains `at`, when a window of `length` seconds opened
-    /// at a start of this schedule is open at `at`.
+    /// at a start of this schedule is open at `at`. A window is open from its start to its
+    /// closing instant, both included (as cert-manager's renewal windows).
     pub fn open_window(&self, at: Timestamp, length: u64, tz: &TimeZone) -> Option<Timestamp> {
         let length = i64::try_from(length).ok()?;
-        let from = at.checked_sub(length.seconds()).ok()?;
-        let start = self.next_start(from, tz)?;
+        let start = self.first_start(at.checked_sub(length.seconds()).ok()?, tz)?;
         (start <= at).then_some(start)
     }
 }
@@ -344,9 +349,18 @@ mod tests {
             s.open_window(at("2026-11-28T03:59:00Z"), four_hours, &utc),
             Some(at("2026-11-28T02:00:00Z"))
         );
+        // The closing instant belongs to the window; a nanosecond later does not.
         assert_eq!(
             s.open_window(at("2026-11-28T06:00:00Z"), four_hours, &utc),
+            Some(at("2026-11-28T02:00:00Z"))
+        );
+        assert_eq!(
+            s.open_window(at("2026-11-28T06:00:00.000000001Z"), four_hours, &utc),
             None
+        );
+        assert_eq!(
+            s.open_window(at("2026-11-28T02:00:00Z"), four_hours, &utc),
+            Some(at("2026-11-28T02:00:00Z"))
         );
         assert_eq!(
             s.open_window(at("2026-11-27T03:00:00Z"), four_hours, &utc),

@@ -6,7 +6,7 @@
 use super::review::Reviews;
 use super::{Action, ActionKind, Context, Step, StepKind};
 use crate::discover::Time;
-use crate::model::{Approval, CredentialType, FindingCode, split_reference};
+use crate::model::{Approval, CredentialType, FindingCode, MissedWindow, split_reference};
 use crate::reconcile::{Finding, Status};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -241,8 +241,11 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
     }
 }
 
-/// When the group may run: now, or the next start of its policies' renewal windows — unless
-/// a credential is expired, missing, or expires before that window opens.
+/// When the group may run, and why it waits or runs outside its windows. Each member's
+/// policy gives an instant: with no renewal windows, when it was due; with windows, cert-manager's
+/// renewal instant (`renewal::in_windows`) of the desired one, or under `missedWindow: wait`
+/// the next window (now when one is open). The group runs at the earliest of them; now when
+/// that has passed, or when a credential is expired, missing, or expires first.
 fn schedule(
     cx: &Context<'_>,
     ordered: &[usize],
@@ -256,57 +259,114 @@ fn schedule(
         return (None, None);
     }
     let statuses = &cx.rec.statuses;
-    let mut next: Option<(Timestamp, &str)> = None;
+    // When renewal was wanted: the earliest renewal-due instant, else now (a weak key, drift ...).
+    let desired = ordered
+        .iter()
+        .filter(|&&m| {
+            triggers
+                .iter()
+                .any(|f| f.code == FindingCode::RenewalDue && f.target() == statuses[m].target())
+        })
+        .filter_map(|&m| due(cx, &statuses[m]))
+        .fold(now, Timestamp::min);
+    let mut earliest: Option<(Timestamp, Option<String>)> = None;
     for &m in ordered {
-        let Some(policy) = cx.policy(&statuses[m]) else {
-            return (None, None);
-        };
-        let windows = &policy.spec.renewal_windows;
-        if windows.is_empty() {
-            return (None, None);
-        }
-        for w in windows {
-            let tz = jiff::tz::TimeZone::get(&w.time_zone.value).unwrap_or(jiff::tz::TimeZone::UTC);
-            if w.schedule
-                .value
-                .open_window(now, w.duration.value.seconds(), &tz)
-                .is_some()
-            {
-                return (None, None);
-            }
-            if let Some(start) = w.schedule.value.next_start(now, &tz)
-                && next.is_none_or(|(t, _)| start < t)
-            {
-                next = Some((start, policy.name()));
-            }
+        let candidate = member_start(cx, &statuses[m], desired);
+        if earliest.as_ref().is_none_or(|(t, _)| candidate.0 < *t) {
+            earliest = Some(candidate);
         }
     }
-    let Some((start, policy)) = next else {
-        return (
-            None,
-            Some("no renewal window ever opens; running now".into()),
-        );
+    let Some((start, note)) = earliest else {
+        return (None, None);
     };
+    if start <= now {
+        return (None, note);
+    }
     let expires = ordered
         .iter()
         .filter_map(|&m| statuses[m].current)
         .filter_map(|i| cx.input.inventory.credentials[i].not_after)
         .map(|t| t.0)
         .min();
-    let at = start.strftime("%Y-%m-%d %H:%M UTC");
+    let at = minute(start);
     match expires {
         Some(expires) if expires <= start => (
             None,
             Some(format!(
                 "outside the renewal windows, but it expires ({}) before the next one opens ({at})",
-                expires.strftime("%Y-%m-%d %H:%M UTC")
+                minute(expires)
             )),
         ),
-        _ => (
-            Some(Time(start)),
-            Some(format!(
-                "waits for the next renewal window of {policy}, at {at}"
-            )),
-        ),
+        _ => (Some(Time(start)), note),
     }
+}
+
+/// When one member's policy lets it rotate, from the `desired` instant, with the reason when
+/// that is not simply "when due".
+fn member_start(cx: &Context<'_>, s: &Status, desired: Timestamp) -> (Timestamp, Option<String>) {
+    let now = cx.input.now;
+    let Some(policy) = cx.policy(s) else {
+        return (desired, None);
+    };
+    let windows = &policy.spec.renewal_windows;
+    if windows.is_empty() || windows.iter().any(|w| w.is_open(now)) {
+        return (desired.min(now), None);
+    }
+    let name = policy.name();
+    let next = |from: Timestamp| windows.iter().filter_map(|w| w.first_start(from)).min();
+    let waits = |at: Timestamp| {
+        format!(
+            "waits for the next renewal window of {name}, at {}",
+            minute(at)
+        )
+    };
+    match policy.spec.missed_window {
+        MissedWindow::Wait => match next(now) {
+            Some(at) => (at, Some(waits(at))),
+            None => (
+                desired,
+                Some("no renewal window ever opens; running now".into()),
+            ),
+        },
+        MissedWindow::Renew => {
+            let lifetime = s
+                .current
+                .map(|i| &cx.input.inventory.credentials[i])
+                .and_then(|c| Some((c.not_before?.0, c.not_after?.0)));
+            match crate::reconcile::renewal::in_windows(desired, windows, lifetime) {
+                Some(at) if at > now => (at, Some(waits(at))),
+                Some(at) => (
+                    at,
+                    Some(format!(
+                        "its renewal window of {name} opened at {} and has passed; rotating now, outside the windows (missedWindow: renew)",
+                        minute(at)
+                    )),
+                ),
+                None => (
+                    desired,
+                    Some(format!(
+                        "no renewal window of {name} opens before it expires; rotating now"
+                    )),
+                ),
+            }
+        }
+    }
+}
+
+/// When a member's current certificate came due for renewal under its policy.
+fn due(cx: &Context<'_>, s: &Status) -> Option<Timestamp> {
+    let current = &cx.input.inventory.credentials[s.current?];
+    let renew_before = cx
+        .policy(s)
+        .and_then(|p| p.spec.renew_before.as_ref())
+        .map(|r| r.value);
+    Some(crate::reconcile::renewal::due_at(
+        current.not_before?.0,
+        current.not_after?.0,
+        renew_before,
+    ))
+}
+
+fn minute(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }

@@ -3,8 +3,8 @@
 //! lifetime; a `renewBefore` as long as the lifetime or longer falls back to the default
 //! (cert-manager does the same rather than renewing forever).
 
-use crate::model::RenewBefore;
-use jiff::Timestamp;
+use crate::model::{RenewBefore, RenewalWindow};
+use jiff::{Timestamp, ToSpan};
 
 /// The instant renewal becomes due for a certificate valid from `not_before` to `not_after`:
 /// `not_after − renewBefore`, truncated to the second as cert-manager does (its PR #4399), so a
@@ -20,6 +20,43 @@ pub fn due_at(
     let due = i128::from(not_after.as_second()) * NANOS - before;
     let second = i64::try_from(due.div_euclid(NANOS)).unwrap_or(i64::MIN);
     Timestamp::from_second(second).unwrap_or(not_after)
+}
+
+/// The renewal instant under renewal windows, as cert-manager's `applyRenewBeforeWithWindows`:
+/// `desired` itself when a window is open at it (its closing instant included), else the first
+/// window start after it. With a certificate's `lifetime` (notBefore, notAfter), only window
+/// starts in `[notBefore − length, notAfter + length]` count. `None` when no window qualifies;
+/// cert-manager then reports an error and keeps `desired`.
+pub fn in_windows(
+    desired: Timestamp,
+    windows: &[RenewalWindow],
+    lifetime: Option<(Timestamp, Timestamp)>,
+) -> Option<Timestamp> {
+    let mut first_after: Option<Timestamp> = None;
+    for w in windows {
+        let length = w.seconds().seconds();
+        let bounds = lifetime.map(|(nb, na)| {
+            (
+                nb.checked_sub(length).unwrap_or(nb),
+                na.checked_add(length).unwrap_or(na),
+            )
+        });
+        let in_bounds = |t: Timestamp| bounds.is_none_or(|(lo, hi)| lo <= t && t <= hi);
+        let at_least = |t: Timestamp| bounds.map_or(t, |(lo, _)| t.max(lo));
+        // A start in [desired − length, desired] opens a window that holds `desired`.
+        let opened = desired.checked_sub(length).unwrap_or(desired);
+        if w.first_start(at_least(opened))
+            .is_some_and(|s| s <= desired && in_bounds(s))
+        {
+            return Some(desired);
+        }
+        if let Some(start) = w.first_start(at_least(desired)).filter(|s| in_bounds(*s))
+            && first_after.is_none_or(|t| start < t)
+        {
+            first_after = Some(start);
+        }
+    }
+    first_after
 }
 
 /// How long before expiry to renew, in nanoseconds, for a `lifetime` in nanoseconds
@@ -132,6 +169,127 @@ mod tests {
             assert_eq!(
                 due_at(now, plus(lifetime), renew_before),
                 plus(expected),
+                "{name}"
+            );
+        }
+    }
+
+    fn window(schedule: &str, hours: u64, zone: &str) -> RenewalWindow {
+        RenewalWindow {
+            schedule: crate::model::Spanned::new(schedule.parse().unwrap()),
+            duration: crate::model::Spanned::new(format!("{hours}h").parse().unwrap()),
+            time_zone: crate::model::Spanned::new(zone.to_owned()),
+        }
+    }
+
+    /// cert-manager's `TestRenewalWithWindowsForRenewBefore`, case by case, with its `now`
+    /// fixed at 2026-06-01 (its `future`, midnight five days on, is Saturday 2026-06-06). Like
+    /// cert-manager, each case sets `renewBefore` to `notAfter − target` and expects the
+    /// renewal instant. The ARI case belongs to the ACME issue; "no window before expiry" is
+    /// cert-manager's error case, here `None`.
+    #[test]
+    fn cert_manager_renewal_windows_table() {
+        let future = at("2026-06-06T00:00:00Z");
+        let h = |t: Timestamp, hours: f64| {
+            Timestamp::from_second(t.as_second() + (hours * 3600.0) as i64).unwrap()
+        };
+        let not_before = at("2026-05-22T00:00:00Z"); // midnight ten days before now
+        let daily_10 = [window("0 10 * * *", 2, "UTC")];
+        let daily_15 = [window("0 15 * * *", 2, "UTC")];
+        let week = [
+            window("0 23 * * 1-5", 2, "UTC"),
+            window("0 10 * * 6,0", 4, "UTC"),
+        ];
+        let phoenix = [window("0 10 * * *", 2, "America/Phoenix")];
+        let denver = [window("0 10 * * *", 2, "America/Denver")];
+        // (name, notBefore, notAfter, target, windows, expected)
+        type Case<'a> = (
+            &'a str,
+            Timestamp,
+            Timestamp,
+            Timestamp,
+            &'a [RenewalWindow],
+            Option<Timestamp>,
+        );
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "single window, renewal time within window",
+                not_before,
+                h(future, 48.0),
+                h(future, 10.5),
+                &daily_10,
+                Some(h(future, 24.0 - 13.5)),
+            ),
+            (
+                "single window, time outside window",
+                not_before,
+                h(future, 48.0),
+                h(future, 13.0),
+                &daily_10,
+                Some(h(future, 34.0)),
+            ),
+            (
+                "single window, renewal time before the window",
+                not_before,
+                h(future, 24.0),
+                h(future, 9.0),
+                &daily_15,
+                Some(h(future, 15.0)),
+            ),
+            (
+                "multiple windows, weekday and weekend",
+                not_before,
+                h(future, 24.0), // the next Saturday is `future` itself
+                h(future, 6.0),
+                &week,
+                Some(h(future, 10.0)),
+            ),
+            (
+                "single window, renewal time within window, different timezone",
+                not_before,
+                h(future, 48.0),
+                at("2026-06-06T17:30:00Z"), // 10:30 in Phoenix (UTC−7, no DST)
+                &phoenix,
+                Some(at("2026-06-06T17:30:00Z")), // next midnight in Phoenix − 13h30
+            ),
+            (
+                "single window, renewal time in daylight savings (on to off) time zone",
+                at("2026-02-26T00:00:00Z"),
+                at("2026-11-03T00:00:00Z"),
+                at("2026-10-31T21:30:00Z"), // 15:30 MDT, after that day's window
+                &denver,
+                // 2026-10-31 00:00 MDT + 35h: 10:00 MST on 1 November, after DST ended.
+                Some(at("2026-11-01T17:00:00Z")),
+            ),
+            (
+                "single window, renewal time outside of windows",
+                not_before,
+                h(future, 24.0),
+                h(future, 13.5),
+                &daily_10,
+                None,
+            ),
+            // trustops' own: a renewal due exactly when a window closes runs then.
+            (
+                "due at the window's closing instant",
+                not_before,
+                h(future, 48.0),
+                h(future, 12.0),
+                &daily_10,
+                Some(h(future, 12.0)),
+            ),
+        ];
+        for (name, nb, na, target, windows, expected) in cases {
+            let renew_before = format!("{}s", na.as_second() - target.as_second());
+            let desired = due_at(
+                nb,
+                na,
+                Some(RenewBefore::Duration(renew_before.parse().unwrap())),
+            );
+            assert_eq!(desired, target, "{name}: desired instant");
+            assert_eq!(
+                in_windows(desired, windows, Some((nb, na))),
+                expected,
                 "{name}"
             );
         }

@@ -2,6 +2,7 @@
 //! replaced certificates, the escalation ladder over time, adoption and review.
 
 use super::{NOW, action, first_action, fixture, has_action, plan_json};
+use crate::support::root;
 use serde_json::Value;
 
 fn steps(a: &Value) -> Vec<String> {
@@ -64,19 +65,50 @@ fn an_expired_certificate_is_not_revoked_and_a_missing_one_is_issued() {
     );
 }
 
+/// window-svc's certificate (valid to 2026-06-25, `renewBefore: 30d`) is due from Tuesday
+/// 2026-05-26; its policy `windowed` opens a window on Saturdays 02:00–06:00 UTC.
 #[test]
-fn a_rotation_due_outside_the_renewal_windows_waits_for_the_next_one() {
-    let plan = plan_json(fixture(), NOW); // a Monday
-    let waiting = action(&plan, "rotate:window-svc/tls");
-    assert_eq!(waiting["not_before"], "2026-06-06T02:00:00Z"); // Saturday 02:00
+fn a_rotation_due_outside_the_renewal_windows_runs_at_the_next_window_start() {
+    let wednesday = plan_json(fixture(), "2026-05-27T00:00:00Z");
+    let waiting = action(&wednesday, "rotate:window-svc/tls");
+    assert_eq!(waiting["not_before"], "2026-05-30T02:00:00Z");
     assert!(waiting["schedule"].as_str().unwrap().contains("windowed"));
-    assert!(action(&plan, "rotate:due-svc/tls")["not_before"].is_null());
-    // Inside the window it runs now.
-    let open = plan_json(fixture(), "2026-06-06T03:00:00Z");
-    assert!(action(&open, "rotate:window-svc/tls")["not_before"].is_null());
-    // When the certificate expires before the next window opens, it runs now too.
-    let late = plan_json(fixture(), "2026-06-22T12:00:00Z");
-    let urgent = action(&late, "rotate:window-svc/tls");
+    assert!(action(&wednesday, "rotate:due-svc/tls")["not_before"].is_null());
+    // Inside the window, closing instant included, it runs now.
+    for open in ["2026-05-30T03:00:00Z", "2026-05-30T06:00:00Z"] {
+        let plan = plan_json(fixture(), open);
+        assert!(action(&plan, "rotate:window-svc/tls")["not_before"].is_null());
+    }
+}
+
+#[test]
+fn a_missed_renewal_window_does_not_delay_a_due_rotation_unless_the_policy_says_wait() {
+    // Like cert-manager: the window at 2026-05-30 02:00 has passed, so it rotates at once.
+    let monday = plan_json(fixture(), NOW);
+    let late = action(&monday, "rotate:window-svc/tls");
+    assert!(late["not_before"].is_null(), "{late:#}");
+    let schedule = late["schedule"].as_str().unwrap();
+    assert!(
+        schedule.contains("opened at 2026-05-30 02:00 UTC and has passed"),
+        "{schedule}"
+    );
+    // `missedWindow: wait` only ever rotates inside a window...
+    let policies = std::fs::read_to_string(root().join("tests/fixtures/plan/policies.yaml"))
+        .unwrap()
+        .replace(
+            "    - {schedule: \"0 2 * * SAT\", duration: 4h}\n",
+            "    - {schedule: \"0 2 * * SAT\", duration: 4h}\n  missedWindow: wait\n",
+        );
+    assert!(policies.contains("missedWindow: wait"));
+    let strict = || fixture().file("policies.yaml", &policies);
+    let waiting = plan_json(strict(), NOW);
+    assert_eq!(
+        action(&waiting, "rotate:window-svc/tls")["not_before"],
+        "2026-06-06T02:00:00Z"
+    );
+    // ...unless the certificate expires before the next window opens.
+    let plan = plan_json(strict(), "2026-06-22T12:00:00Z");
+    let urgent = action(&plan, "rotate:window-svc/tls");
     assert!(urgent["not_before"].is_null(), "{urgent:#}");
     assert!(urgent["schedule"].as_str().unwrap().contains("expires"));
 }
