@@ -186,45 +186,213 @@ fn kind_fits(wanted: CredentialType, c: &Credential) -> bool {
     }
 }
 
+/// One condition of a `match` rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Rule {
+    Fingerprint,
+    SecretId,
+    Uri,
+    DnsNames,
+    Subject,
+    Issuer,
+    Source,
+    Location,
+}
+
+impl Rule {
+    pub(super) const ALL: [Rule; 8] = [
+        Rule::Fingerprint,
+        Rule::SecretId,
+        Rule::Uri,
+        Rule::DnsNames,
+        Rule::Subject,
+        Rule::Issuer,
+        Rule::Source,
+        Rule::Location,
+    ];
+
+    /// The field's name under `match:`.
+    pub(super) fn field(self) -> &'static str {
+        match self {
+            Rule::Fingerprint => "fingerprint",
+            Rule::SecretId => "secretId",
+            Rule::Uri => "uri",
+            Rule::DnsNames => "dnsNames",
+            Rule::Subject => "subject",
+            Rule::Issuer => "issuer",
+            Rule::Source => "source",
+            Rule::Location => "location",
+        }
+    }
+
+    /// Whether the condition singles a credential out (a DNS name does, a source does not).
+    pub(super) fn identifies(self) -> bool {
+        !matches!(self, Rule::Source | Rule::Issuer)
+    }
+
+    /// Whether `rule` sets this condition.
+    pub(super) fn is_set(self, rule: &Match) -> bool {
+        match self {
+            Rule::Fingerprint => rule.fingerprint.is_some(),
+            Rule::SecretId => rule.secret_id.is_some(),
+            Rule::Uri => rule.uri.is_some(),
+            Rule::DnsNames => !rule.dns_names.is_empty(),
+            Rule::Subject => rule.subject.is_some(),
+            Rule::Issuer => rule.issuer.is_some(),
+            Rule::Source => rule.source.is_some(),
+            Rule::Location => rule.location.is_some(),
+        }
+    }
+
+    /// Whether this condition holds for `c`; `None` when the rule does not set it.
+    fn check(self, rule: &Match, location: Option<&Glob>, c: &Credential) -> Option<bool> {
+        let same = |want: &str, have: &Option<String>| {
+            have.as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(want))
+        };
+        match self {
+            Rule::Fingerprint => rule
+                .fingerprint
+                .as_ref()
+                .map(|f| c.sha256 == normalize_fingerprint(&f.value)),
+            Rule::SecretId => rule
+                .secret_id
+                .as_deref()
+                .map(|s| c.id.as_deref() == Some(s)),
+            Rule::Uri => rule
+                .uri
+                .as_deref()
+                .map(|u| c.uris.iter().flatten().any(|v| v == u)),
+            Rule::DnsNames => (!rule.dns_names.is_empty()).then(|| {
+                rule.dns_names.iter().all(|n| {
+                    c.dns_names
+                        .iter()
+                        .flatten()
+                        .any(|v| v.eq_ignore_ascii_case(n))
+                })
+            }),
+            Rule::Subject => rule.subject.as_deref().map(|s| same(s, &c.subject)),
+            Rule::Issuer => rule.issuer.as_deref().map(|s| same(s, &c.issuer)),
+            Rule::Source => rule
+                .source
+                .as_ref()
+                .map(|s| c.locations.iter().any(|l| l.source == s.value)),
+            Rule::Location => match (location, rule.location.as_deref()) {
+                (Some(glob), Some(place)) => Some(c.locations.iter().any(|l| {
+                    l.endpoint.as_deref() == Some(place)
+                        || l.object.as_deref() == Some(place)
+                        || l.path.as_deref().is_some_and(|p| glob.matches_path(p))
+                })),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// Whether every rule that is set holds for `c`.
 fn holds(rule: &Match, location: Option<&Glob>, c: &Credential) -> bool {
-    let has = |list: &Option<Vec<String>>, want: &str| {
-        list.iter().flatten().any(|v| v.eq_ignore_ascii_case(want))
+    Rule::ALL
+        .iter()
+        .all(|r| r.check(rule, location, c) != Some(false))
+}
+
+/// The discovered credential that comes closest to a declared one that matched nothing.
+#[derive(Debug)]
+pub(super) struct Nearest {
+    /// Its inventory position.
+    pub position: usize,
+    /// Whether it is of the declared type.
+    pub kind_fits: bool,
+    /// The conditions it meets and those it fails.
+    pub held: Vec<Rule>,
+    pub failed: Vec<Rule>,
+}
+
+/// Whether `c` carries some, not all, of the rule's DNS names.
+fn partial_dns(rule: &Match, c: &Credential) -> bool {
+    rule.dns_names.iter().any(|n| {
+        c.dns_names
+            .iter()
+            .flatten()
+            .any(|v| v.eq_ignore_ascii_case(n))
+    })
+}
+
+/// How many credentials a search for the nearest may read when no indexed value is shared.
+const NEAREST_SCAN: usize = 100_000;
+
+/// The credential closest to `decl`'s match rule: among those sharing an indexed value with
+/// it (a DNS name, subject, source ...), or, in a small inventory, all of them, the one that
+/// meets the most conditions, of the declared type first.
+pub(super) fn nearest(
+    decl: &Declared<'_>,
+    inventory: &Inventory,
+    index: &Index<'_>,
+    base: &Path,
+) -> Option<Nearest> {
+    let rule = &decl.credential.match_rule.value;
+    let location = rule.location.as_deref().map(|l| location_glob(base, l));
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut extend = |list: Option<&Positions>| {
+        candidates.extend(list.map_or(&[][..], Positions::as_slice));
     };
-    rule.uri
-        .as_deref()
-        .is_none_or(|u| c.uris.iter().flatten().any(|v| v == u))
-        && rule.dns_names.iter().all(|n| has(&c.dns_names, n))
-        && rule.subject.as_deref().is_none_or(|s| {
-            c.subject
-                .as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case(s))
-        })
-        && rule.issuer.as_deref().is_none_or(|s| {
-            c.issuer
-                .as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case(s))
-        })
-        && rule
-            .fingerprint
+    if let Some(fp) = &rule.fingerprint {
+        extend(
+            index
+                .by_sha256
+                .get(normalize_fingerprint(&fp.value).as_str()),
+        );
+    }
+    for (value, map) in [
+        (&rule.secret_id, &index.by_secret_id),
+        (&rule.uri, &index.by_uri),
+        (&rule.subject, &index.by_subject),
+        (&rule.issuer, &index.by_issuer),
+    ] {
+        extend(value.as_deref().and_then(|v| map.get(v)));
+    }
+    for name in &rule.dns_names {
+        extend(index.by_dns.get(name.to_ascii_lowercase().as_str()));
+    }
+    extend(
+        rule.source
             .as_ref()
-            .is_none_or(|f| c.sha256 == normalize_fingerprint(&f.value))
-        && rule
-            .source
-            .as_ref()
-            .is_none_or(|s| c.locations.iter().any(|l| l.source == s.value))
-        && rule
-            .secret_id
-            .as_deref()
-            .is_none_or(|s| c.id.as_deref() == Some(s))
-        && match (location, rule.location.as_deref()) {
-            (Some(glob), Some(place)) => c.locations.iter().any(|l| {
-                l.endpoint.as_deref() == Some(place)
-                    || l.object.as_deref() == Some(place)
-                    || l.path.as_deref().is_some_and(|p| glob.matches_path(p))
-            }),
-            _ => true,
-        }
+            .and_then(|s| index.by_source.get(s.value.as_str())),
+    );
+    if let Some(glob) = &location {
+        candidates.extend(index.under(&glob.prefix()));
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    if candidates.is_empty() && inventory.credentials.len() <= NEAREST_SCAN {
+        candidates = (0..inventory.credentials.len()).collect();
+    }
+    let wanted = decl.credential.credential_type.value;
+    candidates
+        .into_iter()
+        .map(|i| {
+            let c = &inventory.credentials[i];
+            let (mut held, mut failed) = (Vec::new(), Vec::new());
+            for r in Rule::ALL {
+                match r.check(rule, location.as_ref(), c) {
+                    Some(true) => held.push(r),
+                    Some(false) => failed.push(r),
+                    None => {}
+                }
+            }
+            Nearest {
+                position: i,
+                kind_fits: kind_fits(wanted, c),
+                held,
+                failed,
+            }
+        })
+        // Sharing only a source or an issuer with thousands of others says nothing.
+        .filter(|n| {
+            n.held.iter().any(|r| r.identifies())
+                || partial_dns(rule, &inventory.credentials[n.position])
+        })
+        .max_by_key(|n| (n.held.len(), n.kind_fits, std::cmp::Reverse(n.position)))
 }
 
 /// Picks the current credential among matches; the rest are copies of it or superseded.

@@ -429,3 +429,60 @@ fn a_location_glob_starting_with_double_star_matches_absolute_paths() {
         "matched where it lies: {about:?}"
     );
 }
+
+/// An identity `found-anywhere` that claims the unmanaged /srv/hosts/unknown.pem by `rule`.
+fn claiming(rule: &str) -> String {
+    format!(
+        "apiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: found-anywhere}}\nspec:\n  owner: team-a\n  policy: tls\n  credentials:\n    - name: tls\n      type: {rule}\n"
+    )
+}
+
+fn missing_message(rule: &str) -> String {
+    let plan = plan_json(fixture().file("anywhere.yaml", claiming(rule)), NOW);
+    finding(&plan, "missing", "found-anywhere/tls")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A mistyped rule shows as one: `missing` names the credential that came closest and the
+/// condition it fails.
+#[test]
+fn missing_names_the_closest_credential_and_the_condition_it_fails() {
+    assert_eq!(
+        missing_message(
+            "x509-certificate\n      match: {dnsNames: [unknown.test], source: hosts, location: \"**/hosts/unknwn.pem\"}"
+        ),
+        "no discovered credential matches its match rule; closest is /srv/hosts/unknown.pem, which has dnsNames, source but not location **/hosts/unknwn.pem"
+    );
+    // Some of the names, not all: the ones it lacks.
+    assert_eq!(
+        missing_message(
+            "x509-certificate\n      match: {dnsNames: [unknown.test, www.unknown.test]}"
+        ),
+        "no discovered credential matches its match rule; closest is /srv/hosts/unknown.pem, which has dnsNames [unknown.test] but not dnsNames [www.unknown.test]"
+    );
+    // A relative location is the repository's: the message says where that is.
+    let relative = missing_message(
+        "x509-certificate\n      match: {dnsNames: [unknown.test], location: hosts/unknown.pem}",
+    );
+    assert!(
+        relative.contains("not location hosts/unknown.pem (that is /")
+            && relative.ends_with("/hosts/unknown.pem)"),
+        "{relative}"
+    );
+    // Every condition met, but a certificate is not a key.
+    assert_eq!(
+        missing_message("private-key\n      match: {dnsNames: [unknown.test]}"),
+        "no discovered credential matches its match rule: /srv/hosts/unknown.pem meets every condition (dnsNames) but is a x509-certificate, not a private-key"
+    );
+}
+
+#[test]
+fn missing_says_what_nothing_has_when_nothing_comes_close() {
+    let plan = plan_json(fixture(), NOW);
+    assert_eq!(
+        finding(&plan, "missing", "missing-svc/tls")["message"],
+        "no discovered credential matches its match rule: nothing discovered has dnsNames [missing-svc.test]"
+    );
+}

@@ -6,6 +6,7 @@ use super::{Context, found_at};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::FindingCode;
 use crate::reconcile::finding::{Declared, Finding};
+use crate::reconcile::matching;
 use std::collections::BTreeSet;
 
 /// `owner-missing`: an identity without an owner, or whose owner has no contact at all.
@@ -42,14 +43,90 @@ pub(super) fn owners(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// `missing`: declared credential `d` matched nothing.
+/// `missing`: declared credential `d` matched nothing. The message names the discovered
+/// credential that came closest and the conditions it fails, so a mistyped rule shows as one.
 pub(super) fn missing(cx: &Context<'_>, d: usize, out: &mut Vec<Finding>) {
-    let rule = &cx.declared[d].credential.match_rule.value;
-    let mut f = cx.about(
-        d,
-        FindingCode::Missing,
-        "no discovered credential matches its match rule",
-    );
+    let declared = &cx.declared[d];
+    let rule = &declared.credential.match_rule.value;
+    let nearest = matching::nearest(declared, cx.input.inventory, cx.index, cx.input.base);
+    let message = match &nearest {
+        Some(n) => {
+            let c = cx.credential(n.position);
+            let place = c
+                .locations
+                .first()
+                .map_or_else(|| c.sha256.chars().take(12).collect(), |l| l.display());
+            let has_name = |n: &&String| {
+                c.dns_names
+                    .iter()
+                    .flatten()
+                    .any(|v| v.eq_ignore_ascii_case(n))
+            };
+            let names = |keep: bool| -> Vec<&str> {
+                rule.dns_names
+                    .iter()
+                    .filter(|n| has_name(n) == keep)
+                    .map(String::as_str)
+                    .collect()
+            };
+            let mut held = fields(&n.held);
+            let some_names = names(true);
+            if n.failed.contains(&matching::Rule::DnsNames) && !some_names.is_empty() {
+                let part = format!("dnsNames [{}]", some_names.join(", "));
+                held = if held.is_empty() {
+                    part
+                } else {
+                    format!("{held}, {part}")
+                };
+            }
+            if n.failed.is_empty() {
+                format!(
+                    "no discovered credential matches its match rule: {place} meets every condition ({held}) but is a {}, not a {}",
+                    c.kind.as_str(),
+                    declared.credential.credential_type.value.as_str()
+                )
+            } else {
+                let failed: Vec<String> = n
+                    .failed
+                    .iter()
+                    .map(|&r| match r {
+                        matching::Rule::DnsNames => {
+                            format!("dnsNames [{}]", names(false).join(", "))
+                        }
+                        _ => condition(cx, rule, r),
+                    })
+                    .collect();
+                format!(
+                    "no discovered credential matches its match rule; closest is {place}, which has {held} but not {}",
+                    failed.join(", ")
+                )
+            }
+        }
+        None => {
+            let wanted: Vec<String> = matching::Rule::ALL
+                .into_iter()
+                .filter(|r| r.identifies())
+                .filter(|r| r.is_set(rule))
+                .map(|r| condition(cx, rule, r))
+                .collect();
+            if wanted.is_empty() {
+                "no discovered credential matches its match rule".to_owned()
+            } else {
+                format!(
+                    "no discovered credential matches its match rule: nothing discovered has {}",
+                    wanted.join(" or ")
+                )
+            }
+        }
+    };
+    let mut f = cx.about(d, FindingCode::Missing, message);
+    if let Some(n) = &nearest {
+        let c = cx.credential(n.position);
+        f = f.with("closest", &c.sha256);
+        if !n.failed.is_empty() {
+            f = f.with("failed_conditions", fields(&n.failed));
+        }
+    }
     if let Some(source) = &rule.source {
         let failed = format!("source {}", source.value);
         if cx
@@ -67,6 +144,38 @@ pub(super) fn missing(cx: &Context<'_>, d: usize, out: &mut Vec<Finding>) {
         f = f.with("source", &source.value);
     }
     out.push(f);
+}
+
+fn fields(rules: &[matching::Rule]) -> String {
+    rules
+        .iter()
+        .map(|r| r.field())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One condition of `rule` as the declaration states it; a relative location also shows
+/// where it points.
+fn condition(cx: &Context<'_>, rule: &crate::model::Match, r: matching::Rule) -> String {
+    use matching::Rule;
+    let value = match r {
+        Rule::Fingerprint => rule.fingerprint.as_ref().map(|f| f.value.clone()),
+        Rule::SecretId => rule.secret_id.clone(),
+        Rule::Uri => rule.uri.clone(),
+        Rule::DnsNames => Some(format!("[{}]", rule.dns_names.join(", "))),
+        Rule::Subject => rule.subject.clone(),
+        Rule::Issuer => rule.issuer.clone(),
+        Rule::Source => rule.source.as_ref().map(|s| s.value.clone()),
+        Rule::Location => rule.location.as_ref().map(|l| {
+            let resolved = crate::reconcile::resolve(cx.input.base, l);
+            if l.starts_with("**") || resolved.as_os_str() == l.as_str() {
+                l.clone()
+            } else {
+                format!("{l} (that is {})", resolved.display())
+            }
+        }),
+    };
+    format!("{} {}", r.field(), value.unwrap_or_default())
 }
 
 /// `orphan-private-key`: the current certificate's private key found outside the key files
