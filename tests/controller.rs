@@ -5,7 +5,7 @@
 //! keep running, SIGTERM exits 0, and a restarted controller issues nothing twice.
 
 use crate::apply::crash::{amend, estate, sh};
-use crate::support::{free_port, verify_commit};
+use crate::support::{Running, free_port, verify_commit};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -48,14 +48,16 @@ fn trustops_controller(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn controller(dir: &Path, port: u16, extra: &[&str]) -> Child {
-    trustops_controller(dir, &["--remote", "origin"])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join(format!("controller-{port}.log"))).unwrap())
-        .spawn()
-        .unwrap()
+fn controller(dir: &Path, port: u16, extra: &[&str]) -> Running {
+    Running::new(
+        trustops_controller(dir, &["--remote", "origin"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join(format!("controller-{port}.log"))).unwrap())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// A real Prometheus scraping `target` every second, stopped when dropped.
@@ -441,12 +443,14 @@ fn rotations_per_identity_per_day_are_capped() {
 fn a_sigterm_mid_rotation_finishes_it_commits_and_a_restart_issues_nothing_twice() {
     let test = estate();
     let dir = test.dir.path();
-    let running = trustops_controller(dir, &[])
-        .env("TRUSTOPS_TEST_FAULT", "delay@issue.staged=2000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let running = Running::new(
+        trustops_controller(dir, &[])
+            .env("TRUSTOPS_TEST_FAULT", "delay@issue.staged=2000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     wait_for(30, "the new key staged (the rotation running)", || {
         crate::support::key_staged_in(&dir.join("deployed"))
     });

@@ -1,7 +1,7 @@
 //! Adoption: for each unmanaged credential, a ready-to-commit Identity declaration with a
-//! best guess of its owner — the owner of declared credentials found in the same folder or
-//! Kubernetes namespace, else a folder or namespace named like an owner, else an `owner` or
-//! `team` label reported by the source.
+//! guess of its owner from evidence about that credential — its own `owner`/`team` label, its
+//! key declared by an identity, a folder or Kubernetes namespace named like an owner, or one
+//! where every declared credential has the same owner — and no guess otherwise.
 
 use super::{Action, ActionKind, Context};
 use crate::discover::{Credential, CredentialKind};
@@ -86,13 +86,25 @@ impl<'a> Place<'a> {
             Place::Dir(p) | Place::Ns(p) => p,
         }
     }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Place::Dir(_) => "folder",
+            Place::Ns(_) => "namespace",
+        }
+    }
 }
 
-/// Places → `(owner, policy)` of the declared credentials found there, with counts.
-type Neighbours<'a> = HashMap<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>;
+/// What declared credentials tell about an unmanaged one: who declared credentials in each
+/// place (owner and policy, with counts), and who declared each public key.
+#[derive(Default)]
+struct Neighbours<'a> {
+    places: HashMap<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>,
+    keys: HashMap<&'a str, (&'a str, Option<&'a str>, &'a str)>,
+}
 
 fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
-    let mut map: Neighbours<'a> = HashMap::new();
+    let mut map = Neighbours::default();
     let model = cx.input.model;
     for s in &cx.rec.statuses {
         let Some(owner) = model
@@ -103,28 +115,44 @@ fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
             continue;
         };
         for &i in s.current.iter().chain(&s.superseded) {
-            for place in places(&cx.input.inventory.credentials[i]) {
-                *map.entry(place)
+            let c = &cx.input.inventory.credentials[i];
+            for place in places(cx, c) {
+                *map.places
+                    .entry(place)
                     .or_default()
                     .entry((owner.value.as_str(), s.policy.as_deref()))
                     .or_default() += 1;
+            }
+            if let Some(key) = c.public_key_sha256.as_deref() {
+                map.keys.entry(key).or_insert((
+                    owner.value.as_str(),
+                    s.policy.as_deref(),
+                    s.identity.as_str(),
+                ));
             }
         }
     }
     map
 }
 
-/// The folders and namespaces a credential was found in.
-fn places(c: &Credential) -> impl Iterator<Item = Place<'_>> {
-    c.locations.iter().flat_map(|l| {
+/// The folders and Kubernetes namespaces a credential was found in. Other stores' object
+/// names (a Vault mount, an exec source's ids) hold everyone's secrets: they say nothing
+/// about whose a credential is.
+fn places<'c>(cx: &Context<'_>, c: &'c Credential) -> impl Iterator<Item = Place<'c>> {
+    let sources = &cx.input.model.sources;
+    c.locations.iter().flat_map(move |l| {
         let dir = l
             .path
             .as_deref()
             .and_then(|p| p.rsplit_once('/'))
             .map(|(d, _)| Place::Dir(d));
+        let kubernetes = sources
+            .get(&l.source)
+            .is_some_and(|s| s.spec.kubernetes.is_some());
         let ns = l
             .object
             .as_deref()
+            .filter(|_| kubernetes)
             .and_then(|o| o.split_once('/'))
             .map(|(ns, _)| Place::Ns(ns));
         // A namespace says more about ownership than the manifest file that listed it.
@@ -132,42 +160,70 @@ fn places(c: &Credential) -> impl Iterator<Item = Place<'_>> {
     })
 }
 
+/// The owner, from evidence about `c` itself, strongest first: its own `owner`/`team` label;
+/// its key, declared by an identity; a folder or namespace named like an owner; a folder or
+/// namespace where every declared credential has one owner. Never a majority vote: a place
+/// shared by several owners says nothing.
 fn guess_owner(cx: &Context<'_>, c: &Credential, neighbours: &Neighbours<'_>) -> Option<Guess> {
-    for place in places(c) {
-        if let Some(((owner, policy), _)) = neighbours
-            .get(&place)
-            .and_then(|m| m.iter().max_by_key(|(_, n)| **n))
-        {
-            let kind = match place {
-                Place::Dir(_) => "folder",
-                Place::Ns(_) => "namespace",
-            };
-            return Some(Guess {
-                owner: (*owner).to_owned(),
-                policy: policy.map(str::to_owned),
-                why: format!("the declared credentials in {kind} {}", place.name()),
-            });
-        }
-    }
     let owners = &cx.input.model.owners;
-    for place in places(c) {
-        let at = place.name();
-        if let Some(part) = at.rsplit('/').find(|p| owners.contains_key(*p)) {
-            return Some(Guess {
-                owner: part.to_owned(),
-                policy: None,
-                why: format!("the folder or namespace name in {at}"),
-            });
-        }
-    }
-    ["owner", "team"].iter().find_map(|key| {
+    let label = ["owner", "team"].iter().find_map(|key| {
         let value = c.metadata.get(*key)?;
         owners.contains_key(value).then(|| Guess {
             owner: value.clone(),
             policy: None,
             why: format!("its {key} label"),
         })
-    })
+    });
+    if label.is_some() {
+        return label;
+    }
+    if let Some((owner, policy, identity)) = c
+        .public_key_sha256
+        .as_deref()
+        .and_then(|k| neighbours.keys.get(k))
+    {
+        return Some(Guess {
+            owner: (*owner).to_owned(),
+            policy: policy.map(str::to_owned),
+            why: format!("its key, which identity {identity} declares"),
+        });
+    }
+    for place in places(cx, c) {
+        let at = place.name();
+        if let Some(part) = at.rsplit('/').find(|p| owners.contains_key(*p)) {
+            return Some(Guess {
+                owner: part.to_owned(),
+                policy: None,
+                why: format!("the {} name {at}", place.kind()),
+            });
+        }
+    }
+    for place in places(cx, c) {
+        let Some(declared) = neighbours.places.get(&place) else {
+            continue;
+        };
+        let mut by_owner = declared.keys().map(|(owner, _)| *owner);
+        let Some(owner) = by_owner.next() else {
+            continue;
+        };
+        if by_owner.any(|o| o != owner) {
+            continue;
+        }
+        let policy = declared
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .and_then(|((_, p), _)| *p);
+        return Some(Guess {
+            owner: owner.to_owned(),
+            policy: policy.map(str::to_owned),
+            why: format!(
+                "the declared credentials in {} {}, all {owner}'s",
+                place.kind(),
+                place.name()
+            ),
+        });
+    }
+    None
 }
 
 /// What people call it: a DNS name, the subject CN, the store id, or the fingerprint.

@@ -257,3 +257,81 @@ fn a_rotation_that_cannot_run_alone_is_a_review() {
     );
     assert!(!has_action(&plan, "rotate:due-svc/tls"));
 }
+
+/// The fixture inventory with `extra` credentials appended.
+fn inventory_with(extra: &[Value]) -> String {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/plan/inventory.json")).unwrap();
+    let mut inventory: Value = serde_json::from_str(&text).unwrap();
+    let credentials = inventory["credentials"].as_array_mut().unwrap();
+    credentials.extend(extra.iter().cloned());
+    serde_json::to_string_pretty(&inventory).unwrap()
+}
+
+/// The adopt action of the credential with fingerprint `sha256`.
+fn adoption<'a>(plan: &'a Value, sha256: &str) -> &'a Value {
+    first_action(plan, |a| a["kind"] == "adopt" && a["fingerprint"] == sha256)
+}
+
+/// db/password (team-a's) lives in the same Vault as everyone's secrets: a new secret beside
+/// it says nothing about whose it is. Only evidence about the secret itself does.
+#[test]
+fn adoption_guesses_an_owner_only_from_evidence_about_the_credential() {
+    let secret = |sha: &str, object: &str, metadata: Value| {
+        serde_json::json!({
+            "kind": "secret", "sha256": sha, "id": format!("vault:{object}"),
+            "created": "2026-01-01T00:00:00Z",
+            "locations": [{"source": "vault", "object": object}],
+            "metadata": metadata,
+        })
+    };
+    let unrelated = "aa".repeat(32);
+    let labelled = "bb".repeat(32);
+    let inventory = inventory_with(&[
+        secret(&unrelated, "db/legacy-token", serde_json::json!({})),
+        secret(
+            &labelled,
+            "db/report-token",
+            serde_json::json!({"team": "team-a"}),
+        ),
+    ]);
+    let plan = plan_json(fixture().file("inventory.json", inventory), NOW);
+    let guessless = adoption(&plan, &unrelated);
+    assert!(guessless["owner"].is_null(), "{guessless:#}");
+    assert!(
+        guessless["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("(owner unknown)"),
+        "{guessless:#}"
+    );
+    assert!(
+        guessless["yaml"]
+            .as_str()
+            .unwrap()
+            .contains("# No owner could be guessed")
+    );
+    let labelled = adoption(&plan, &labelled);
+    assert_eq!(labelled["owner"], "team-a");
+    assert!(
+        labelled["summary"]
+            .as_str()
+            .unwrap()
+            .contains("guessed from its team label")
+    );
+}
+
+/// A folder where two owners keep certificates is no evidence for either.
+#[test]
+fn a_folder_shared_by_several_owners_guesses_nobody() {
+    // unowned-svc has no owner; make it security's, beside team-a's certificates.
+    let identities = std::fs::read_to_string(root().join("tests/fixtures/plan/identities.yaml"))
+        .unwrap()
+        .replace(
+            "metadata: {name: unowned-svc}\nspec:\n",
+            "metadata: {name: unowned-svc}\nspec:\n  owner: security\n",
+        );
+    assert!(identities.contains("owner: security"));
+    let plan = plan_json(fixture().file("identities.yaml", identities), NOW);
+    let adopt = first_action(&plan, |a| a["kind"] == "adopt");
+    assert!(adopt["owner"].is_null(), "{adopt:#}");
+}
