@@ -84,7 +84,13 @@ fn changes(dir: &Path) -> Vec<Value> {
 /// Applies `edits` to a fresh repository's work tree and asserts that a change `code` with
 /// `risk` and exactly `approvers` is reported (the message containing `says`).
 #[track_caller]
-fn expect(edits: &[(&str, &str, &str)], code: &str, risk: &str, approvers: &[&str], says: &str) {
+fn expect(
+    edits: &[(&str, &str, &str)],
+    code: &str,
+    risk: &str,
+    approvers: &[&str],
+    says: &str,
+) -> Value {
     let dir = repository();
     for (file, from, to) in edits {
         edit(dir.path(), file, from, to);
@@ -103,32 +109,36 @@ fn expect(edits: &[(&str, &str, &str)], code: &str, risk: &str, approvers: &[&st
         .collect();
     assert_eq!(who, approvers, "{found:#}");
     assert!(found["line"].as_u64().unwrap() > 0, "{found:#}");
+    found.clone()
 }
 
+/// The owners of every identity under policy `tls`.
 const ALL: &[&str] = &["data", "payments", "web"];
+/// `trustApprovers` in the fixture's `trustops.yaml`.
+const SECURITY: &[&str] = &["security"];
 
 #[test]
-fn loosening_a_policy_is_high_risk_for_every_owner_under_it() {
+fn loosening_a_policy_is_high_risk_and_approved_by_the_trust_approvers() {
     let p = "policies.yaml";
     expect(
         &[(p, "maxValidity: 90d", "maxValidity: 365d")],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "maxValidity loosened: 90d → 365d",
     );
     expect(
         &[(p, "renewBefore: 30d", "renewBefore: 10d")],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "renewBefore renews later",
     );
     expect(
         &[(p, "issuers: [ca-a]", "issuers: [ca-a, ca-b]")],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "issuer ca-b allowed",
     );
     expect(
@@ -139,7 +149,7 @@ fn loosening_a_policy_is_high_risk_for_every_owner_under_it() {
         )],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "rsa keys allowed",
     );
     expect(
@@ -150,14 +160,14 @@ fn loosening_a_policy_is_high_risk_for_every_owner_under_it() {
         )],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "ec keys allowed from 224 bits",
     );
     expect(
         &[(p, "approval: manual", "approval: auto")],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "approval: manual → auto",
     );
     expect(
@@ -168,7 +178,7 @@ fn loosening_a_policy_is_high_risk_for_every_owner_under_it() {
         )],
         "policy-loosened",
         "high",
-        ALL,
+        SECURITY,
         "sha1WithRSAEncryption no longer forbidden",
     );
 }
@@ -179,14 +189,14 @@ fn tightening_a_policy_is_low_risk() {
         &[("policies.yaml", "maxValidity: 90d", "maxValidity: 60d")],
         "policy-tightened",
         "low",
-        ALL,
+        SECURITY,
         "maxValidity tightened",
     );
     expect(
         &[("policies.yaml", "renewBefore: 30d", "renewBefore: 45d")],
         "policy-tightened",
         "low",
-        ALL,
+        SECURITY,
         "renews earlier",
     );
 }
@@ -307,21 +317,21 @@ fn exceptions_added_or_extended_are_high_risk() {
         &[(e, "expires: 2026-12-31", "expires: 2027-06-30")],
         "exception-extended",
         "high",
-        &["payments"],
+        SECURITY,
         "extended",
     );
     expect(
         &[(e, "  credential: tls\n  rule: weak-key", "  rule: weak-key")],
         "exception-extended",
         "high",
-        &["payments"],
+        SECURITY,
         "no longer limited by credential",
     );
     expect(
         &[(e, "expires: 2026-12-31", "expires: 2026-07-01")],
         "exception-shortened",
         "low",
-        &["payments"],
+        SECURITY,
         "shortened",
     );
     let extra = "\n---\napiVersion: trustops.dev/v1alpha1\nkind: Exception\nmetadata: {name: web-drift}\nspec:\n  identity: web\n  rule: drift\n  reason: Migrating.\n  approvedBy: security@acme.test\n  expires: 2026-09-01\n";
@@ -329,7 +339,7 @@ fn exceptions_added_or_extended_are_high_risk() {
         &[(e, "  ticket: SEC-42\n", &format!("  ticket: SEC-42{extra}"))],
         "exception-added",
         "high",
-        &["web"],
+        SECURITY,
         "exception web-drift waives drift until 2026-09-01",
     );
 }
@@ -518,7 +528,8 @@ fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
         .unwrap()
         .count();
     assert!(cached >= 1, "what unchanged blobs declare is remembered");
-    // A policy change needs every identity under it: the answer includes ids/a.yaml's owners.
+    // A policy change affects every identity under it: the answer includes ids/a.yaml's
+    // owners, and the trust approvers approve it.
     edit(
         dir.path(),
         "policies.yaml",
@@ -534,10 +545,11 @@ fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
         .find(|c| c["code"] == "policy-loosened")
         .unwrap();
     assert_eq!(
-        loosened["approvers"],
+        loosened["affected"],
         serde_json::json!(["data", "payments", "web"]),
         "{json:#}"
     );
+    assert_eq!(loosened["approvers"], serde_json::json!(["security"]));
 }
 
 #[test]
@@ -554,4 +566,250 @@ fn a_new_identity_taking_a_name_from_an_unchanged_file_is_reported_as_a_duplicat
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("x1"), "{stderr}");
     assert!(stderr.contains("error["), "{stderr}");
+}
+
+/// The line of the first line of `file` (in `dir`) containing `text`.
+fn line_of(dir: &Path, file: &str, text: &str) -> u64 {
+    let body = std::fs::read_to_string(dir.join(file)).unwrap();
+    1 + body.lines().position(|l| l.contains(text)).unwrap() as u64
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+/// Loosens policy `tls` in `dir`'s work tree: every change, and the loosening.
+fn loosen_tls(dir: &Path) -> (Vec<Value>, Value) {
+    edit(
+        dir,
+        "policies.yaml",
+        "maxValidity: 90d",
+        "maxValidity: 365d",
+    );
+    let all = changes(dir);
+    let loosened = all
+        .iter()
+        .find(|c| c["code"] == "policy-loosened")
+        .unwrap()
+        .clone();
+    (all, loosened)
+}
+
+/// Separation of duties: whoever benefits from a trust change cannot approve it alone.
+#[test]
+fn trust_changes_need_the_trust_approvers_never_only_the_owners_they_benefit() {
+    let found = expect(
+        &[("policies.yaml", "maxValidity: 90d", "maxValidity: 365d")],
+        "policy-loosened",
+        "high",
+        SECURITY,
+        "maxValidity loosened",
+    );
+    assert_eq!(strings(&found["affected"]), ALL, "{found:#}");
+    assert_eq!(found["trust"], true);
+    assert!(found["unapproved"].is_null(), "{found:#}");
+    // Identity changes stay with the owners concerned.
+    let handed = expect(
+        &[(
+            "identities.yaml",
+            "spec:\n  owner: web",
+            "spec:\n  owner: data",
+        )],
+        "owner-changed",
+        "medium",
+        &["data", "web"],
+        "web owner",
+    );
+    assert_eq!(handed["trust"], false);
+
+    // A pull request cannot name its own approvers: the base's count, and the change to
+    // them is a high-risk trust change itself.
+    let dir = repository();
+    edit(dir.path(), "trustops.yaml", "[security]", "[security, web]");
+    let (all, loosened) = loosen_tls(dir.path());
+    assert_eq!(strings(&loosened["approvers"]), SECURITY);
+    let approvers = all
+        .iter()
+        .find(|c| c["code"] == "trust-approvers-changed")
+        .unwrap();
+    assert_eq!(approvers["risk"], "high");
+    assert_eq!(approvers["path"], "trustops.yaml");
+    assert_eq!(strings(&approvers["approvers"]), SECURITY);
+}
+
+#[test]
+fn without_an_independent_approver_the_change_says_so() {
+    // No trustApprovers at all: the owners it affects are all there is, and the change says
+    // they are not independent.
+    let dir = repository();
+    std::fs::remove_file(dir.path().join("trustops.yaml")).unwrap();
+    commit(dir.path(), "no trust approvers");
+    let (_, loosened) = loosen_tls(dir.path());
+    assert_eq!(strings(&loosened["approvers"]), ALL);
+    assert!(
+        loosened["unapproved"]
+            .as_str()
+            .unwrap()
+            .contains("no trust approvers are declared"),
+        "{loosened:#}"
+    );
+    let text = String::from_utf8(diff(dir.path(), &["main"]).stdout).unwrap();
+    assert!(text.contains("not independent"), "{text}");
+
+    // A policy's own approvers replace trustApprovers; when they all benefit, it says so.
+    let dir = repository();
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "  approval: manual\n",
+        "  approval: manual\n  approvers: [web]\n",
+    );
+    commit(dir.path(), "web approves tls");
+    let (_, loosened) = loosen_tls(dir.path());
+    assert_eq!(strings(&loosened["approvers"]), ["web"]);
+    assert_eq!(
+        loosened["unapproved"],
+        "every trust approver (web) owns an identity it affects"
+    );
+}
+
+#[test]
+fn an_unknown_trust_approver_is_a_validation_error() {
+    let dir = repository();
+    edit(dir.path(), "trustops.yaml", "[security]", "[secruity]");
+    let out = Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .arg("--repo")
+        .arg(dir.path())
+        .args(["validate", "--format", "short"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("trustops.yaml:1") && said.contains("no owner named \"secruity\""),
+        "{said}"
+    );
+}
+
+#[test]
+fn trust_changes_have_their_own_codes_and_risks() {
+    let found = expect(
+        &[(
+            "issuers.yaml",
+            "  exec: {command: [ca-a-issue]}",
+            "  caSubjects: [\"CN=Shadow CA,O=Elsewhere\"]\n  exec: {command: [ca-a-issue]}",
+        )],
+        "issuer-ca-added",
+        "high",
+        SECURITY,
+        "issuer ca-a now vouches for CA CN=Shadow CA,O=Elsewhere",
+    );
+    assert_eq!(strings(&found["affected"]), ALL);
+    expect(
+        &[(
+            "issuers.yaml",
+            "  exec: {command: [ca-b-issue]}",
+            "  exec: {command: [ca-b-issue, --fast]}",
+        )],
+        "declaration-changed",
+        "medium",
+        SECURITY,
+        "issuer ca-b spec.exec.command changed",
+    );
+    // A wildcard on a public certificate is high risk; on an internal one, medium.
+    let public = [
+        (
+            "policies.yaml",
+            "trustDomain: internal-mtls",
+            "trustDomain: public-tls",
+        ),
+        (
+            "identities.yaml",
+            "      dnsNames: [www.acme.test]\n",
+            "      dnsNames: [www.acme.test, \"*.acme.test\"]\n",
+        ),
+    ];
+    let wildcard = expect(
+        &public,
+        "wildcard-added",
+        "high",
+        SECURITY,
+        "web/tls gains [\"*.acme.test\"] on a public certificate",
+    );
+    assert_eq!(strings(&wildcard["affected"]), ["web"]);
+    expect(
+        &public[1..],
+        "wildcard-added",
+        "medium",
+        SECURITY,
+        "web/tls gains [\"*.acme.test\"]",
+    );
+    // An exclude that hides the file holding the exceptions: every waiver in it is dropped
+    // without a line of it deleted.
+    let hidden = expect(
+        &[(
+            "trustops.yaml",
+            "[security]",
+            "[security]\nexclude: [identities.yaml]",
+        )],
+        "declarations-hidden",
+        "high",
+        SECURITY,
+        "trustops.yaml no longer reads identities.yaml (",
+    );
+    let message = hidden["message"].as_str().unwrap();
+    assert!(message.contains("exception api-legacy-key"), "{message}");
+    assert_eq!(hidden["path"], "trustops.yaml");
+    assert_eq!(hidden["line"], 2, "at the exclude");
+}
+
+/// Pull requests annotate changed lines only: each change points at the field that changed.
+#[test]
+fn changes_point_at_the_changed_field() {
+    let cases: [(&str, &str, &str, &str, &str); 4] = [
+        (
+            "policies.yaml",
+            "maxValidity: 90d",
+            "maxValidity: 365d",
+            "policy-loosened",
+            "maxValidity: 365d",
+        ),
+        (
+            "identities.yaml",
+            "spec:\n  owner: web",
+            "spec:\n  owner: data",
+            "owner-changed",
+            "owner: data",
+        ),
+        (
+            "identities.yaml",
+            "match: {dnsNames: [www.acme.test], source: hosts}",
+            "match: {dnsNames: [www.acme.test]}",
+            "match-widened",
+            "match: {dnsNames: [www.acme.test]}",
+        ),
+        (
+            "identities.yaml",
+            "expires: 2026-12-31",
+            "expires: 2027-06-30",
+            "exception-extended",
+            "expires: 2027-06-30",
+        ),
+    ];
+    for (file, from, to, code, changed) in cases {
+        let dir = repository();
+        edit(dir.path(), file, from, to);
+        let all = changes(dir.path());
+        let found = all.iter().find(|c| c["code"] == code).unwrap();
+        assert_eq!(
+            found["line"].as_u64().unwrap(),
+            line_of(dir.path(), file, changed),
+            "{code}: {found:#}"
+        );
+    }
 }

@@ -138,17 +138,7 @@ pub fn who_owned(
         .filter(|e| e.record.identity.as_deref() == Some(identity))
         .filter(|e| credential.is_none_or(|c| e.record.credential.as_deref() == Some(c)))
         .collect();
-    // At one instant, what was done ranks above what was skipped (a notice skipped in the
-    // same apply as a rotation is not "the record before" it).
-    let done = |e: &&&Entry| e.record.outcome != super::Outcome::Skipped;
-    let before = mine
-        .iter()
-        .filter(|e| e.record.started.0 <= at)
-        .max_by_key(|e| (e.record.started.0, done(e)));
-    let after = mine
-        .iter()
-        .filter(|e| e.record.started.0 > at)
-        .min_by_key(|e| (e.record.started.0, !done(e)));
+    let (before, after) = around(&mine, at);
     let certificate = credential.and_then(|_| current_certificate(&mine, &target, at));
     Ok(Ownership {
         owner: declared.spec.owner.as_ref().map(|o| o.value.clone()),
@@ -161,10 +151,31 @@ pub fn who_owned(
         at: at.to_string(),
         certificate,
         state_commit: state,
-        record_before: before.map(|e| (*e).clone()),
-        record_after: after.map(|e| (*e).clone()),
+        record_before: before.cloned(),
+        record_after: after.cloned(),
         target,
     })
+}
+
+/// The last record at or before `at` and the first after it. At one instant, what was done
+/// ranks above what was skipped: a notice skipped in the same apply as a rotation is not "the
+/// record before" it.
+fn around<'e>(
+    records: &[&'e Entry],
+    at: jiff::Timestamp,
+) -> (Option<&'e Entry>, Option<&'e Entry>) {
+    let done = |e: &&Entry| e.record.outcome != super::Outcome::Skipped;
+    let before = records
+        .iter()
+        .filter(|e| e.record.started.0 <= at)
+        .max_by_key(|e| (e.record.started.0, done(e)))
+        .copied();
+    let after = records
+        .iter()
+        .filter(|e| e.record.started.0 > at)
+        .min_by_key(|e| (e.record.started.0, !done(e)))
+        .copied();
+    (before, after)
 }
 
 /// The certificate of `target` at `at`: the one the last applied rotation at or before `at`
@@ -290,5 +301,21 @@ mod tests {
             "a failed rotation deployed nothing"
         );
         assert_eq!(at("2026-06-01T00:00:00Z").as_deref(), Some("c"));
+    }
+
+    /// A skipped notice recorded in the same apply as a rotation, at the same instant, in
+    /// either order: the rotation is the record before a later instant and the record after
+    /// an earlier one.
+    #[test]
+    fn at_one_instant_what_was_done_ranks_above_what_was_skipped() {
+        let mut notice = rotation("2026-05-01T00:00:00Z", "a", "a", Outcome::Skipped);
+        notice.record.kind = ActionKind::Escalate;
+        let rotated = rotation("2026-05-01T00:00:00Z", "a", "b", Outcome::Applied);
+        for entries in [[&notice, &rotated], [&rotated, &notice]] {
+            let (before, _) = around(&entries, "2026-05-02T00:00:00Z".parse().unwrap());
+            assert_eq!(before.unwrap().record.kind, ActionKind::Rotate);
+            let (_, after) = around(&entries, "2026-04-30T00:00:00Z".parse().unwrap());
+            assert_eq!(after.unwrap().record.kind, ActionKind::Rotate);
+        }
     }
 }

@@ -44,11 +44,11 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let pair = load::incremental::pair(&repo, &args.base, &head, cache)
         .with_context(|| format!("cannot read revision {}", args.base))?;
     if let Some(pair) = pair {
-        let changes = diff::diff(&pair.base.model, &pair.head.model);
-        if changes
-            .iter()
-            .all(|c| c.kind == "Identity" || c.kind == "Owner")
-        {
+        let changes = diff::diff(
+            diff::Revision::of(&pair.base),
+            diff::Revision::of(&pair.head),
+        );
+        if changes.iter().all(|c| !c.trust) {
             let report = Report {
                 base: Side {
                     revision: args.base.clone(),
@@ -79,7 +79,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             (None, loaded)
         }
     };
-    let changes = diff::diff(&base.model, &head.model);
+    let changes = diff::diff(diff::Revision::of(&base), diff::Revision::of(&head));
     let report = Report {
         base: Side {
             revision: args.base.clone(),

@@ -38,7 +38,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
 /// The summary of a load, for renderers.
 pub(super) fn summary(outcome: &load::Outcome) -> Summary {
     Summary {
-        files: outcome.files.len(),
+        files: outcome.declaration_files(),
         documents: outcome.documents,
         kinds: outcome
             .model

@@ -1,6 +1,7 @@
-//! Whose approval a change needs: the owners of every identity it affects, in the base or the
+//! Whose approval a change needs. [`Approvers`]: the owners of every identity it affects, in the base or the
 //! head — for a policy, every identity under it; for an issuer, every identity whose policy or
 //! credential lists it; for a source, every identity matching through it.
+//! [`Trust`]: who approves changes to what is trusted, independently of those it affects.
 
 use crate::model::{Identity, Model};
 use std::collections::{BTreeMap, BTreeSet};
@@ -77,5 +78,47 @@ impl Approvers {
     /// Owners of every identity matched through the source `name`.
     pub fn source(&self, name: &str) -> BTreeSet<String> {
         self.by_source.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Who approves trust changes, as the base revision declares it: `trustApprovers` in
+/// `trustops.yaml`, and each policy's own `approvers`. The base's, so that a change cannot
+/// name its own approvers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Trust {
+    repository: BTreeSet<String>,
+    by_policy: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Trust {
+    pub(crate) fn new(base: super::Revision<'_>) -> Self {
+        Trust {
+            repository: base
+                .config
+                .trust_approvers
+                .iter()
+                .map(|o| o.value.clone())
+                .collect(),
+            by_policy: base
+                .model
+                .policies
+                .iter()
+                .filter(|(_, p)| !p.spec.approvers.is_empty())
+                .map(|(name, p)| {
+                    let owners = p.spec.approvers.iter().map(|o| o.value.clone()).collect();
+                    (name.clone(), owners)
+                })
+                .collect(),
+        }
+    }
+
+    /// The repository's trust approvers.
+    pub(crate) fn repository(&self) -> &BTreeSet<String> {
+        &self.repository
+    }
+
+    /// The approvers of changes to the policy `name`: its own, else the repository's.
+    pub(crate) fn policy(&self, name: &str) -> &BTreeSet<String> {
+        self.by_policy.get(name).unwrap_or(&self.repository)
     }
 }

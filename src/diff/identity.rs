@@ -7,7 +7,7 @@ use super::{Changes, Draft, Risk, added, text};
 use crate::model::{Credential, Identity, Kind, Match, Model, Origin};
 use std::collections::BTreeSet;
 
-pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
+pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes<'_>) {
     let gone: Vec<&Identity> = base
         .identities
         .values()
@@ -78,14 +78,14 @@ pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
     }
     for (name, before) in &base.identities {
         if let Some(after) = head.identities.get(name) {
-            identity(before, after, out);
+            identity(head, before, after, out);
         }
     }
 }
 
-fn identity(before: &Identity, after: &Identity, out: &mut Changes) {
+fn identity(head: &Model, before: &Identity, after: &Identity, out: &mut Changes<'_>) {
     let owners = out.approvers.identity(after.name());
-    let push = |out: &mut Changes, origin: &Origin, draft: Draft| {
+    let push = |out: &mut Changes<'_>, origin: &Origin, draft: Draft| {
         out.push(Kind::Identity, after.name(), origin, owners.clone(), draft);
     };
     let (b, a) = (&before.spec, &after.spec);
@@ -142,8 +142,21 @@ fn identity(before: &Identity, after: &Identity, out: &mut Changes) {
                 ),
             ),
             Some(was) => {
-                for draft in self::credential(&target, was, credential) {
-                    push(out, &origin, draft);
+                let domain = crate::model::Declared::of(head, after, credential)
+                    .policy
+                    .map(|p| p.spec.trust_domain.value.as_str());
+                for draft in self::credential(&target, was, credential, domain) {
+                    if TRUST.contains(&draft.code) {
+                        out.push_trust(
+                            Kind::Identity,
+                            after.name(),
+                            &origin,
+                            owners.clone(),
+                            draft,
+                        );
+                    } else {
+                        push(out, &origin, draft);
+                    }
                 }
             }
         }
@@ -164,6 +177,9 @@ fn identity(before: &Identity, after: &Identity, out: &mut Changes) {
     }
 }
 
+/// Changes to a credential that change what is trusted: only trust approvers approve them.
+const TRUST: [&str; 2] = ["issuer-allowed", "wildcard-added"];
+
 /// Where a credential is declared: its identity's file, at its name.
 fn at(identity: &Identity, credential: &Credential) -> Origin {
     Origin {
@@ -172,8 +188,34 @@ fn at(identity: &Identity, credential: &Credential) -> Origin {
     }
 }
 
-fn credential(target: &str, b: &Credential, a: &Credential) -> Vec<Draft> {
+fn credential(target: &str, b: &Credential, a: &Credential, domain: Option<&str>) -> Vec<Draft> {
     let mut out = matching(target, &b.match_rule.value, &a.match_rule.value);
+    let names =
+        |c: &Credential| -> Vec<String> { c.dns_names.iter().map(|n| n.value.clone()).collect() };
+    let (was, now) = (names(b), names(a));
+    let wildcards: Vec<&String> = super::added(&was, &now)
+        .into_iter()
+        .filter(|n| n.starts_with("*."))
+        .collect();
+    if !wildcards.is_empty() {
+        let public = domain == Some("public-tls");
+        let (risk, scope) = if public {
+            (
+                Risk::High,
+                "a public certificate: one key then serves every host under it, on the internet",
+            )
+        } else {
+            (Risk::Medium, "one key then serves every host under it")
+        };
+        out.push(
+            Draft::new(
+                "wildcard-added",
+                risk,
+                format!("{target} gains {} on {scope}", text(&wildcards)),
+            )
+            .field("credentials.dnsNames", Some(text(&was)), Some(text(&now))),
+        );
+    }
     let names = |v: &[crate::model::Spanned<String>]| {
         v.iter().map(|s| s.value.clone()).collect::<BTreeSet<_>>()
     };

@@ -10,14 +10,41 @@
 
 mod approvers;
 mod identity;
+mod locate;
 mod other;
 mod policy;
+mod settings;
 
-use crate::model::{Kind, Model, Origin};
+use crate::diag::Files;
+use crate::model::{Kind, Model, Origin, RepoConfig};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 pub use approvers::Approvers;
+use approvers::Trust;
+
+/// One side of a diff, as loaded: the declarations, the settings they were loaded with, and
+/// the files read (to point at changed lines).
+#[derive(Clone, Copy, Debug)]
+pub struct Revision<'a> {
+    /// The declarations.
+    pub model: &'a Model,
+    /// `trustops.yaml`.
+    pub config: &'a RepoConfig,
+    /// The declaration files read, with their text.
+    pub files: &'a Files,
+}
+
+impl<'a> Revision<'a> {
+    /// The revision a load produced.
+    pub fn of(loaded: &'a crate::load::Outcome) -> Self {
+        Revision {
+            model: &loaded.model,
+            config: &loaded.config,
+            files: &loaded.files,
+        }
+    }
+}
 
 /// How much a change can hurt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -64,11 +91,21 @@ pub struct Change {
     pub message: String,
     /// How much it can hurt.
     pub risk: Risk,
-    /// Owners whose approval it needs.
+    /// Owners whose approval it needs: for a trust change (a policy, issuer, source,
+    /// exception or the settings) the trust approvers the base revision declares, except those
+    /// it benefits; for an identity or owner change, the owners concerned.
     pub approvers: BTreeSet<String>,
+    /// Owners of the identities it affects (for a trust change: those who benefit from it).
+    pub affected: BTreeSet<String>,
+    /// Whether it changes what is trusted, so that only trust approvers may approve it.
+    pub trust: bool,
+    /// Why nobody independent of the change can approve it, when nobody can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unapproved: Option<String>,
     /// The file it is declared in (the head's; the base's for a removal).
     pub path: String,
-    /// The line of its name in that file.
+    /// The line of the changed field in that file (of the declaration's name when the field
+    /// is gone or the whole declaration changed).
     pub line: u32,
 }
 
@@ -107,14 +144,16 @@ impl Draft {
 }
 
 /// Collects changes about declarations, with their place and approvers.
-pub(crate) struct Changes {
+pub(crate) struct Changes<'a> {
     pub(crate) approvers: Approvers,
+    trust: Trust,
+    head: Revision<'a>,
     out: Vec<Change>,
 }
 
-impl Changes {
+impl Changes<'_> {
     /// Adds `draft` about the declaration of `kind` named `name` at `origin`, approved by
-    /// `owners`.
+    /// `owners`, the owners it concerns.
     pub(crate) fn push(
         &mut self,
         kind: Kind,
@@ -123,31 +162,132 @@ impl Changes {
         owners: BTreeSet<String>,
         draft: Draft,
     ) {
+        self.add(
+            kind.as_str(),
+            name,
+            origin,
+            owners.clone(),
+            owners,
+            None,
+            draft,
+            false,
+        );
+    }
+
+    /// Adds `draft`, a trust change, about the declaration of `kind` named `name` at
+    /// `origin`, which affects the identities of `affected`. Its approvers are the base's
+    /// trust approvers (the policy's own for a policy), less the owners it benefits.
+    pub(crate) fn push_trust(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        origin: &Origin,
+        affected: BTreeSet<String>,
+        draft: Draft,
+    ) {
+        self.trust_change(kind.as_str(), name, origin, affected, draft);
+    }
+
+    fn trust_change(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        origin: &Origin,
+        affected: BTreeSet<String>,
+        draft: Draft,
+    ) {
+        let declared = if kind == Kind::Policy.as_str() {
+            self.trust.policy(name)
+        } else {
+            self.trust.repository()
+        };
+        let independent: BTreeSet<String> = declared.difference(&affected).cloned().collect();
+        let (approvers, unapproved) = if declared.is_empty() {
+            (
+                affected.clone(),
+                Some(
+                    "no trust approvers are declared (trustApprovers in trustops.yaml), so only the owners it affects can approve it"
+                        .to_owned(),
+                ),
+            )
+        } else if independent.is_empty() {
+            (
+                declared.clone(),
+                Some(format!(
+                    "every trust approver ({}) owns an identity it affects",
+                    declared.iter().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            )
+        } else {
+            (independent, None)
+        };
+        self.add(
+            kind, name, origin, approvers, affected, unapproved, draft, true,
+        );
+    }
+
+    /// Adds `draft`, a change to `trustops.yaml`, affecting the identities of `affected`.
+    pub(crate) fn push_settings(&mut self, affected: BTreeSet<String>, draft: Draft) {
+        let origin = Origin {
+            path: crate::model::config_file_name().to_owned(),
+            span: crate::diag::Span {
+                line: 1,
+                column: 1,
+                ..crate::diag::Span::default()
+            },
+            document: 0,
+        };
+        self.trust_change("Settings", "trustops.yaml", &origin, affected, draft);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        origin: &Origin,
+        approvers: BTreeSet<String>,
+        affected: BTreeSet<String>,
+        unapproved: Option<String>,
+        draft: Draft,
+        trust: bool,
+    ) {
+        let line = draft
+            .field
+            .as_deref()
+            .and_then(|field| locate::line(self.head.files, &origin.path, origin.span.line, field))
+            .unwrap_or(origin.span.line);
         self.out.push(Change {
             code: draft.code,
-            kind: kind.as_str(),
+            kind,
             name: name.to_owned(),
             field: draft.field,
             before: draft.before,
             after: draft.after,
             message: draft.message,
             risk: draft.risk.unwrap_or(Risk::Medium),
-            approvers: owners,
+            approvers,
+            trust,
+            affected,
+            unapproved,
             path: origin.path.clone(),
-            line: origin.span.line,
+            line,
         });
     }
 }
 
 /// The meaningful changes from `base` to `head`, riskiest first, then by file and line.
-pub fn diff(base: &Model, head: &Model) -> Vec<Change> {
+pub fn diff(base: Revision<'_>, head: Revision<'_>) -> Vec<Change> {
     let mut changes = Changes {
-        approvers: Approvers::new(base, head),
+        approvers: Approvers::new(base.model, head.model),
+        trust: Trust::new(base),
+        head,
         out: Vec::new(),
     };
-    identity::compare(base, head, &mut changes);
-    policy::compare(base, head, &mut changes);
-    other::compare(base, head, &mut changes);
+    identity::compare(base.model, head.model, &mut changes);
+    policy::compare(base.model, head.model, &mut changes);
+    other::compare(base.model, head.model, &mut changes);
+    settings::compare(base, head, &mut changes);
     let mut out = changes.out;
     out.sort_by(|a, b| {
         b.risk

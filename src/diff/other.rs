@@ -8,7 +8,7 @@ use crate::model::{Declaration, Exception, Kind, Model};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
+pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes<'_>) {
     let owner = |name: &str| BTreeSet::from([name.to_owned()]);
     declarations(Kind::Owner, &base.owners, &head.owners, out, |_, name| {
         owner(name)
@@ -30,38 +30,138 @@ pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
     exceptions(base, head, out);
 }
 
+/// Adds `draft`: an owner's change is the owner's to approve; any other kind is a trust
+/// change.
+fn push(
+    out: &mut Changes<'_>,
+    kind: Kind,
+    name: &str,
+    origin: &crate::model::Origin,
+    owners: BTreeSet<String>,
+    draft: Draft,
+) {
+    if kind == Kind::Owner {
+        out.push(kind, name, origin, owners, draft);
+    } else {
+        out.push_trust(kind, name, origin, owners, draft);
+    }
+}
+
+/// What changed in a spec, field by field: `changed` for one kind's spec as JSON, the
+/// differing keys (one level of nesting: `acme.directory`).
+fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let (Value::Object(b), Value::Object(a)) = (before, after) else {
+        return Vec::new();
+    };
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let (x, y) = (b.get(key), a.get(key));
+        if x == y {
+            continue;
+        }
+        match (x, y) {
+            (Some(x @ Value::Object(_)), Some(y @ Value::Object(_))) => {
+                let inner = changed_fields(x, y);
+                if inner.is_empty() {
+                    out.push(key.clone());
+                }
+                out.extend(inner.into_iter().map(|k| format!("{key}.{k}")));
+            }
+            _ => out.push(key.clone()),
+        }
+    }
+    out
+}
+
+/// An issuer's CA subjects: a subject added makes every certificate that CA signs count as
+/// issued by this issuer, so policies that allow the issuer accept them.
+fn ca_subjects(name: &str, before: &[String], after: &[String]) -> Vec<Draft> {
+    let mut out = Vec::new();
+    let (was, now) = (Some(text(&before)), Some(text(&after)));
+    for subject in super::added(before, after) {
+        out.push(
+            Draft::new(
+                "issuer-ca-added",
+                Risk::High,
+                format!(
+                    "issuer {name} now vouches for CA {subject}: certificates that CA signs count as issued by {name}, and every policy allowing {name} accepts them"
+                ),
+            )
+            .field("spec.caSubjects", was.clone(), now.clone()),
+        );
+    }
+    for subject in super::added(after, before) {
+        out.push(
+            Draft::new(
+                "issuer-ca-removed",
+                Risk::Low,
+                format!("issuer {name} no longer vouches for CA {subject}"),
+            )
+            .field("spec.caSubjects", was.clone(), now.clone()),
+        );
+    }
+    out
+}
+
 /// Added, removed or changed declarations of one kind, compared as a whole.
 fn declarations<S: Serialize>(
     kind: Kind,
     base: &BTreeMap<String, Declaration<S>>,
     head: &BTreeMap<String, Declaration<S>>,
-    out: &mut Changes,
+    out: &mut Changes<'_>,
     approvers: impl Fn(&super::Approvers, &str) -> BTreeSet<String>,
 ) {
     let what = kind.lower();
     for (name, before) in base {
         let owners = approvers(&out.approvers, name);
-        let draft = match head.get(name) {
-            None => Draft::new(
+        let drafts = match head.get(name) {
+            None => vec![Draft::new(
                 "declaration-removed",
                 Risk::Medium,
                 format!("{what} {name} removed"),
-            ),
-            Some(after) if text(&before.spec) != text(&after.spec) => Draft::new(
-                "declaration-changed",
-                Risk::Medium,
-                format!("{what} {name} changed"),
-            )
-            .field("spec", Some(text(&before.spec)), Some(text(&after.spec))),
-            Some(_) => continue,
+            )],
+            Some(after) => {
+                let mut b = serde_json::to_value(&before.spec).unwrap_or_default();
+                let mut a = serde_json::to_value(&after.spec).unwrap_or_default();
+                let mut drafts = Vec::new();
+                if kind == Kind::Issuer {
+                    let subjects = |v: &mut serde_json::Value| -> Vec<String> {
+                        v.as_object_mut()
+                            .and_then(|o| o.remove("caSubjects"))
+                            .and_then(|s| serde_json::from_value(s).ok())
+                            .unwrap_or_default()
+                    };
+                    let (was, now) = (subjects(&mut b), subjects(&mut a));
+                    drafts.extend(ca_subjects(name, &was, &now));
+                }
+                for field in changed_fields(&b, &a) {
+                    let at = |v: &serde_json::Value| {
+                        field.split('.').try_fold(v, |v, k| v.get(k)).map(text)
+                    };
+                    drafts.push(
+                        Draft::new(
+                            "declaration-changed",
+                            Risk::Medium,
+                            format!("{what} {name} spec.{field} changed"),
+                        )
+                        .field(&format!("spec.{field}"), at(&b), at(&a)),
+                    );
+                }
+                drafts
+            }
         };
         let origin = head.get(name).map_or(&before.origin, |a| &a.origin);
-        out.push(kind, name, origin, owners, draft);
+        for draft in drafts {
+            push(out, kind, name, origin, owners.clone(), draft);
+        }
     }
     for (name, after) in head {
         if !base.contains_key(name) {
             let owners = approvers(&out.approvers, name);
-            out.push(
+            push(
+                out,
                 kind,
                 name,
                 &after.origin,
@@ -76,8 +176,8 @@ fn declarations<S: Serialize>(
     }
 }
 
-fn exceptions(base: &Model, head: &Model, out: &mut Changes) {
-    let owners = |out: &Changes, e: &Exception| {
+fn exceptions(base: &Model, head: &Model, out: &mut Changes<'_>) {
+    let owners = |out: &Changes<'_>, e: &Exception| {
         e.spec
             .identity
             .as_ref()
@@ -88,7 +188,7 @@ fn exceptions(base: &Model, head: &Model, out: &mut Changes) {
         let who = owners(out, after);
         let Some(before) = base.exceptions.get(name) else {
             let rule = after.spec.rule.value.as_str();
-            out.push(
+            out.push_trust(
                 Kind::Exception,
                 name,
                 &after.origin,
@@ -107,13 +207,13 @@ fn exceptions(base: &Model, head: &Model, out: &mut Changes) {
         let mut who = who;
         who.extend(owners(out, before));
         for draft in exception(name, before, after) {
-            out.push(Kind::Exception, name, &after.origin, who.clone(), draft);
+            out.push_trust(Kind::Exception, name, &after.origin, who.clone(), draft);
         }
     }
     for (name, before) in &base.exceptions {
         if !head.exceptions.contains_key(name) {
             let who = owners(out, before);
-            out.push(
+            out.push_trust(
                 Kind::Exception,
                 name,
                 &before.origin,

@@ -5,11 +5,11 @@
 use super::{Changes, Draft, Risk, added, text};
 use crate::model::{Approval, Kind, MissedWindow, Model, Policy, PolicySpec, RenewBefore};
 
-pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
+pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes<'_>) {
     for (name, before) in &base.policies {
         let owners = out.approvers.policy(name);
         match head.policies.get(name) {
-            None => out.push(
+            None => out.push_trust(
                 Kind::Policy,
                 name,
                 &before.origin,
@@ -22,7 +22,7 @@ pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
             ),
             Some(after) => {
                 for draft in fields(&before.spec, &after.spec) {
-                    out.push(Kind::Policy, name, &after.origin, owners.clone(), draft);
+                    out.push_trust(Kind::Policy, name, &after.origin, owners.clone(), draft);
                 }
             }
         }
@@ -34,9 +34,9 @@ pub(super) fn compare(base: &Model, head: &Model, out: &mut Changes) {
     }
 }
 
-fn added_policy(name: &str, after: &Policy, out: &mut Changes) {
+fn added_policy(name: &str, after: &Policy, out: &mut Changes<'_>) {
     let owners = out.approvers.policy(name);
-    out.push(
+    out.push_trust(
         Kind::Policy,
         name,
         &after.origin,
@@ -228,6 +228,23 @@ fn fields(b: &PolicySpec, a: &PolicySpec) -> Vec<Draft> {
             text(&a.description),
         ),
     ];
+    let approvers = |s: &PolicySpec| {
+        s.approvers
+            .iter()
+            .map(|o| o.value.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    if approvers(b) != approvers(a) {
+        let (was, now) = (text(&approvers(b)), text(&approvers(a)));
+        out.push(
+            Draft::new(
+                "trust-approvers-changed",
+                Risk::High,
+                format!("who approves changes to this policy: {was} → {now}"),
+            )
+            .field("spec.approvers", Some(was), Some(now)),
+        );
+    }
     for (field, before, after) in other {
         if before != after {
             let risk = if field == "spec.description" {

@@ -18,8 +18,10 @@ mod rules;
 mod walk;
 mod yaml;
 
+pub(crate) use walk::in_scope;
+
 use crate::diag::{Diagnostic, Files};
-use crate::model::{Model, RepoConfig};
+use crate::model::{Model, RepoConfig, config_file_name};
 use std::path::PathBuf;
 
 /// The largest declaration file read, in bytes.
@@ -59,6 +61,27 @@ pub struct Outcome {
     pub refused: std::collections::BTreeSet<(crate::model::Kind, String)>,
 }
 
+impl Outcome {
+    /// Keeps the text of `trustops.yaml` with the files read, so diagnostics and diff can
+    /// point into it.
+    fn keep_config(&mut self, text: Option<String>) {
+        if let Some(text) = text {
+            self.files.insert(crate::diag::SourceFile::new(
+                config_file_name().to_owned(),
+                text,
+            ));
+        }
+    }
+
+    /// How many declaration files were read (`trustops.yaml` holds settings, not declarations).
+    pub fn declaration_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.path != config_file_name())
+            .count()
+    }
+}
+
 /// Why a repository could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -87,9 +110,10 @@ pub fn load(options: &Options) -> Result<Outcome, Error> {
         });
     }
     let mut diagnostics = Vec::new();
-    let config = walk::read_config(&options.repo, &mut diagnostics);
+    let (config, text) = walk::read_config(&options.repo, &mut diagnostics);
     let inputs = walk::read_inputs(&options.repo, &config, &mut diagnostics)?;
     let mut outcome = from_inputs_with(config, inputs);
+    outcome.keep_config(text);
     diagnostics.append(&mut outcome.diagnostics);
     outcome.diagnostics = diagnostics;
     Ok(outcome)
@@ -99,8 +123,9 @@ pub fn load(options: &Options) -> Result<Outcome, Error> {
 /// relative to the root), choosing files and settings as [`load`] does for a work tree.
 pub fn from_tree(files: Vec<(String, Vec<u8>)>) -> Outcome {
     let mut diagnostics = Vec::new();
-    let (config, inputs) = walk::select(files, &mut diagnostics);
+    let (config, text, inputs) = walk::select(files, &mut diagnostics);
     let mut outcome = from_inputs_with(config, inputs);
+    outcome.keep_config(text);
     diagnostics.append(&mut outcome.diagnostics);
     outcome.diagnostics = diagnostics;
     outcome
@@ -133,6 +158,7 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
         refused: &outcome.refused,
     };
     references::check(&known, &mut found);
+    references::approvers(&known, &outcome.config, &mut found);
     cycles::check(model, &mut found);
     outcome.diagnostics.extend(found);
     outcome

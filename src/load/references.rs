@@ -85,6 +85,37 @@ pub(super) fn check(model: &Known<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Reports approvers (`trustApprovers` in `trustops.yaml`, a policy's `approvers`) that name
+/// no declared owner.
+pub(super) fn approvers(
+    model: &Known<'_>,
+    config: &crate::model::RepoConfig,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (i, owner) in config.trust_approvers.iter().enumerate() {
+        resolve(
+            model,
+            Kind::Owner,
+            owner,
+            crate::model::config_file_name(),
+            &format!("trustApprovers[{i}]"),
+            out,
+        );
+    }
+    for policy in model.policies.values() {
+        for (i, owner) in policy.spec.approvers.iter().enumerate() {
+            resolve(
+                model,
+                Kind::Owner,
+                owner,
+                &policy.origin.path,
+                &format!("spec.approvers[{i}]"),
+                out,
+            );
+        }
+    }
+}
+
 fn identity_references(model: &Known<'_>, identity: &Identity, out: &mut Vec<Diagnostic>) {
     let path = &identity.origin.path;
     let spec = &identity.spec;

@@ -6,13 +6,16 @@ use crate::model::{RepoConfig, config_file_name};
 use std::path::Path;
 use walkdir::WalkDir;
 
-/// Reads `trustops.yaml` at the root, or the defaults when it is absent.
-pub(super) fn read_config(repo: &Path, diagnostics: &mut Vec<Diagnostic>) -> RepoConfig {
+/// Reads `trustops.yaml` at the root, or the defaults when it is absent; and its text.
+pub(super) fn read_config(
+    repo: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (RepoConfig, Option<String>) {
     let path = repo.join(config_file_name());
     let Ok(text) = std::fs::read_to_string(&path) else {
-        return RepoConfig::default();
+        return (RepoConfig::default(), None);
     };
-    parse_config(text, diagnostics)
+    (parse_config(text.clone(), diagnostics), Some(text))
 }
 
 /// The settings in `text` (a `trustops.yaml`); the defaults and a diagnostic when invalid.
@@ -106,22 +109,25 @@ fn declaration_file(rel: &str) -> bool {
 pub(super) fn select(
     files: Vec<(String, Vec<u8>)>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> (RepoConfig, Vec<Input>) {
-    let config = files
+) -> (RepoConfig, Option<String>, Vec<Input>) {
+    let text = files
         .iter()
         .find(|(path, _)| path == config_file_name())
-        .map(|(_, bytes)| parse_config(String::from_utf8_lossy(bytes).into_owned(), diagnostics))
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned());
+    let config = text
+        .clone()
+        .map(|t| parse_config(t, diagnostics))
         .unwrap_or_default();
     let inputs = files
         .into_iter()
         .filter(|(path, _)| in_scope(path, &config))
         .map(|(path, bytes)| Input { path, bytes })
         .collect();
-    (config, inputs)
+    (config, text, inputs)
 }
 
 /// Whether the file at `path` (relative to the root) holds declarations under `config`.
-pub(super) fn in_scope(path: &str, config: &RepoConfig) -> bool {
+pub(crate) fn in_scope(path: &str, config: &RepoConfig) -> bool {
     let (roots, excluded) = scope(config);
     declaration_file(path)
         && !skipped(path, &excluded)

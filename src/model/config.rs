@@ -17,6 +17,12 @@ pub struct RepoConfig {
     /// The SMTP relay that e-mails escalations to owners' `email` contacts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<Smtp>,
+    /// Owners (names of declared Owners) who approve trust changes in `trustops diff`:
+    /// policies, issuers, sources, exceptions and these settings. A change's approvers are
+    /// the ones declared in the base revision, never those of identities it benefits: the
+    /// owners of identities under a loosened policy cannot approve it alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_approvers: Vec<super::Spanned<String>>,
     /// Refuse to apply a plan file that is not signed (`trustops plan --out FILE
     /// --signing-key KEY`) by a key the committed `allowed_signers` allows. Default: unsigned
     /// plans apply, their rotations and revocations re-derived from what apply discovers.

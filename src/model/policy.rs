@@ -71,6 +71,10 @@ pub struct PolicySpec {
     /// window, unless the credential would expire first.
     #[serde(default, skip_serializing_if = "MissedWindow::is_default")]
     pub missed_window: MissedWindow,
+    /// Owners who approve changes to this policy in `trustops diff`, instead of the
+    /// repository's `trustApprovers` (as declared in the base revision).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<Spanned<String>>,
     /// Revoke the old certificate once its replacement is deployed and verified.
     #[serde(default = "yes")]
     pub revoke_on_rotate: bool,

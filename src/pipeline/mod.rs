@@ -221,6 +221,7 @@ pub fn reconciled<T>(
     };
     let reconciled = reconcile::reconcile(&input);
     warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
+    warnings.extend(reconcile::long_lived_exceptions(&input));
     let planning = planner::Options {
         inputs: planner::Inputs {
             declarations_commit: crate::git::head_commit(base),

@@ -105,6 +105,33 @@ pub fn idle(input: &Input<'_>, findings: &[Finding]) -> Vec<String> {
         .collect()
 }
 
+/// The longest an exception should run from now before someone looks at it again: a year
+/// (and a day, for leap years). Longer waivers are usually forgotten ones.
+const LONGEST_WAIVER_SECONDS: i64 = 366 * 24 * 3600;
+
+/// One line for each active exception that runs more than a year from now: an accepted risk
+/// should be reviewed at least yearly, and a ten-year waiver is a permanent one in disguise.
+pub fn long_lived(input: &Input<'_>) -> Vec<String> {
+    input
+        .model
+        .exceptions
+        .values()
+        .filter(|e| e.spec.expires.value.0.as_second() - input.now.as_second() > LONGEST_WAIVER_SECONDS)
+        .map(|e| {
+            let expires = e.spec.expires.value.0;
+            let left = super::checks::human(expires.as_second() - input.now.as_second());
+            format!(
+                "exception {} waives {} until {} ({left} from now, {}:{}): an accepted risk should be reviewed within a year; set an earlier expires and renew it when reviewed",
+                e.name(),
+                e.spec.rule.value,
+                expires.strftime("%Y-%m-%d"),
+                e.origin.path,
+                e.spec.expires.span.line
+            )
+        })
+        .collect()
+}
+
 fn waives(e: &Exception, f: &Finding) -> bool {
     let spec = &e.spec;
     if spec.rule.value != f.code

@@ -60,10 +60,18 @@ impl Report<'_> {
 }
 
 fn approvers_of(c: &Change) -> String {
-    if c.approvers.is_empty() {
+    let who = if c.approvers.is_empty() {
         "no owner".into()
     } else {
         c.approvers.iter().cloned().collect::<Vec<_>>().join(", ")
+    };
+    match &c.unapproved {
+        Some(why) => format!("{who} — not independent: {why}"),
+        None if c.trust && !c.affected.is_empty() => format!(
+            "{who} (affects {})",
+            c.affected.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        None => who,
     }
 }
 
@@ -236,7 +244,7 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                 "level": match c.risk { Risk::High => "error", Risk::Medium => "warning", Risk::Low => "note" },
                 "message": {"text": format!("{} (approval: {})", c.message, approvers_of(c))},
                 "locations": [{"physicalLocation": super::sarif::physical_location(&c.path, c.line, 1)}],
-                "properties": {"risk": c.risk.as_str(), "approvers": c.approvers},
+                "properties": {"risk": c.risk.as_str(), "approvers": c.approvers, "trust": c.trust, "affected": c.affected},
             })
         })
         .collect();
@@ -247,9 +255,20 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
 /// An owner is written as its `trustops.dev/codeowners` annotation (`@org/team`), else its
 /// contacts' e-mail addresses, else its name as a team handle.
 pub fn codeowners(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
+    // CODEOWNERS lets any one listed owner approve a file: a file with a trust change lists
+    // only the trust approvers, or a beneficiary could approve it alone.
+    let trusted: BTreeSet<&str> = report
+        .changes
+        .iter()
+        .filter(|c| c.trust)
+        .map(|c| c.path.as_str())
+        .collect();
     let mut by_file: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for c in report.changes {
         let handles = by_file.entry(c.path.as_str()).or_default();
+        if trusted.contains(c.path.as_str()) && !c.trust {
+            continue;
+        }
         for owner in &c.approvers {
             handles.extend(handles_of(report, owner));
         }

@@ -486,3 +486,22 @@ fn missing_says_what_nothing_has_when_nothing_comes_close() {
         "no discovered credential matches its match rule: nothing discovered has dnsNames [missing-svc.test]"
     );
 }
+
+/// An accepted risk is reviewed at least yearly: a waiver running longer is warned about.
+#[test]
+fn an_exception_running_more_than_a_year_is_warned_about() {
+    let waiver = exception(
+        "weak-key",
+        &By::Identity("weak-svc", Some("tls")),
+        &Value::Null,
+    );
+    let (_, out) = super::run_plan(fixture().file("waiver.yaml", &waiver), NOW, &[]);
+    assert!(!out.status(0).stderr.contains("reviewed within a year"));
+    let decade = waiver.replace("expires: 2026-12-31", "expires: 2036-06-01");
+    let (_, out) = super::run_plan(fixture().file("waiver.yaml", decade), NOW, &[]);
+    let said = out.status(0).stderr;
+    assert!(
+        said.contains("exception waiver waives weak-key until 2036-06-01 (3653 days from now, waiver.yaml:10): an accepted risk should be reviewed within a year"),
+        "{said}"
+    );
+}
