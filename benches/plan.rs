@@ -104,6 +104,7 @@ fn child(n: usize) {
         base: std::path::Path::new("/"),
         issuer_subjects: &subjects,
         issued_by: &Default::default(),
+        revoked: &Default::default(),
     };
     let reconciled = trustops::reconcile::reconcile(&input);
     let reconcile = started.elapsed().as_secs_f64();

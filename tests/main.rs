@@ -24,6 +24,7 @@ mod image;
 mod issuers;
 mod plan;
 mod report;
+mod revocation;
 mod robustness;
 mod schema;
 mod support;

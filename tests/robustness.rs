@@ -193,6 +193,7 @@ fn plan_survives_hostile_inventories() {
             base: &repo,
             issuer_subjects: &subjects,
             issued_by: &Default::default(),
+            revoked: &Default::default(),
         };
         let reconciled = trustops::reconcile::reconcile(&input);
         let plan = trustops::plan::plan(&input, reconciled, &Default::default());

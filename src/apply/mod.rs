@@ -17,7 +17,6 @@ mod backup;
 pub mod deploy;
 mod escalation;
 mod group;
-pub mod http;
 pub mod issuers;
 pub mod journal;
 pub mod notifiers;

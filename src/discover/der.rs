@@ -93,7 +93,7 @@ pub(super) fn write(tag: u8, content: &[u8]) -> Vec<u8> {
 
 /// Dotted form of an OBJECT IDENTIFIER's content, written straight into one string (this runs
 /// for every attribute of every certificate).
-pub(super) fn oid_string(content: &[u8]) -> Option<String> {
+pub(crate) fn oid_string(content: &[u8]) -> Option<String> {
     use std::fmt::Write;
     let (&first, rest) = content.split_first()?;
     let top = (first / 40).min(2);

@@ -230,6 +230,23 @@ pub struct Credential {
     /// OpenSSH-style fingerprint (`SHA256:…`) of SSH keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh_fingerprint: Option<String>,
+    /// Extended key usages of a certificate (`serverAuth`, `clientAuth`, `codeSigning`, ...,
+    /// or the dotted OID), when it has the extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_key_usage: Option<Vec<String>>,
+    /// HTTP(S) URLs of the certificate's CRL distribution points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_urls: Option<Vec<String>>,
+    /// OCSP responder URLs from the certificate's Authority Information Access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp_urls: Option<Vec<String>>,
+    /// The certificate's authority key identifier, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_key_id: Option<String>,
+    /// A CA certificate's SubjectPublicKeyInfo, base64 DER: what verifies the CRLs and OCSP
+    /// answers it signs, even from a saved inventory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     /// Encoding of a key: `pkcs1`, `pkcs8`, `sec1`, `openssh`, `pkcs12`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,

@@ -20,11 +20,13 @@ mod scanner;
 mod tls;
 mod x509;
 
+pub(crate) use der::oid_string;
 pub use glob::Glob;
 pub use inventory::{
     Collector, Credential, CredentialKind, Inventory, Location, Problem, SeenBy, Time, merge,
     sha256_hex, short,
 };
+pub(crate) use x509::{rfc4514, serial_hex};
 
 use crate::environment::Environment;
 use crate::model::SourceSpec;

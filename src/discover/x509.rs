@@ -3,10 +3,19 @@
 
 use super::inventory::{Credential, CredentialKind, Time, hex, sha256_hex};
 use super::keys::spki_facts;
+use base64::Engine;
 use x509_parser::asn1_rs::ToDer;
-use x509_parser::extensions::{BasicConstraints, SubjectAlternativeName};
+use x509_parser::extensions::{
+    AuthorityInfoAccess, AuthorityKeyIdentifier, BasicConstraints, CRLDistributionPoints,
+    DistributionPointName, ExtendedKeyUsage, SubjectAlternativeName,
+};
 use x509_parser::nom::Parser;
-use x509_parser::oid_registry::{OID_X509_EXT_BASIC_CONSTRAINTS, OID_X509_EXT_SUBJECT_ALT_NAME};
+use x509_parser::oid_registry::{
+    OID_PKIX_ACCESS_DESCRIPTOR_OCSP, OID_PKIX_AUTHORITY_INFO_ACCESS,
+    OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER, OID_X509_EXT_BASIC_CONSTRAINTS,
+    OID_X509_EXT_CRL_DISTRIBUTION_POINTS, OID_X509_EXT_EXTENDED_KEY_USAGE,
+    OID_X509_EXT_SUBJECT_ALT_NAME,
+};
 use x509_parser::prelude::{FromDer, GeneralName, X509CertificateParser, X509Name};
 
 /// OpenSSL's short names for attribute types; others print as a dotted OID with `#` and the
@@ -131,6 +140,41 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     let is_ca = first(OID_X509_EXT_BASIC_CONSTRAINTS)
         .and_then(|v| BasicConstraints::from_der(v).ok())
         .is_some_and(|(_, b)| b.ca);
+    let extended_key_usage = first(OID_X509_EXT_EXTENDED_KEY_USAGE)
+        .and_then(|v| ExtendedKeyUsage::from_der(v).ok())
+        .map(|(_, eku)| usages(&eku));
+    let uri = |name: &GeneralName<'_>| match name {
+        GeneralName::URI(u) => Some((*u).to_owned()),
+        _ => None,
+    };
+    let crl_urls: Vec<String> = first(OID_X509_EXT_CRL_DISTRIBUTION_POINTS)
+        .and_then(|v| CRLDistributionPoints::from_der(v).ok())
+        .map(|(_, points)| {
+            points
+                .iter()
+                .filter_map(|p| match &p.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => Some(names),
+                    _ => None,
+                })
+                .flatten()
+                .filter_map(uri)
+                .collect()
+        })
+        .unwrap_or_default();
+    let ocsp_urls: Vec<String> = first(OID_PKIX_AUTHORITY_INFO_ACCESS)
+        .and_then(|v| AuthorityInfoAccess::from_der(v).ok())
+        .map(|(_, aia)| {
+            aia.accessdescs
+                .iter()
+                .filter(|d| d.access_method == OID_PKIX_ACCESS_DESCRIPTOR_OCSP)
+                .filter_map(|d| uri(&d.access_location))
+                .collect()
+        })
+        .unwrap_or_default();
+    let authority_key_id = first(OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER)
+        .and_then(|v| AuthorityKeyIdentifier::from_der(v).ok())
+        .and_then(|(_, aki)| aki.key_identifier.map(|k| hex(k.0)));
+    let some = |list: Vec<String>| (!list.is_empty()).then_some(list);
     Ok(Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
@@ -148,8 +192,32 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         signature_algorithm: Some(signature),
         is_ca: Some(is_ca),
         public_key_sha256: Some(sha256_hex(spki)),
+        extended_key_usage,
+        crl_urls: some(crl_urls),
+        ocsp_urls: some(ocsp_urls),
+        authority_key_id,
+        public_key: is_ca.then(|| base64::engine::general_purpose::STANDARD.encode(spki)),
         ..Credential::default()
     })
+}
+
+/// Extended key usages by their RFC 5280 names; others as dotted OIDs.
+fn usages(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
+    let named = [
+        (eku.any, "anyExtendedKeyUsage"),
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+    ];
+    named
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| name.to_owned())
+        .chain(eku.other.iter().map(|o| oid(o)))
+        .collect()
 }
 
 /// The dotted form of an OID.
@@ -169,7 +237,7 @@ fn signature_name(oid: &str, registry: impl FnOnce() -> Option<String>) -> Strin
 
 /// A serial as lowercase hex without leading zeros; negative serials (invalid, but found in
 /// the wild) as `-` and their magnitude, as OpenSSL prints them.
-fn serial_hex(raw: &[u8]) -> String {
+pub(crate) fn serial_hex(raw: &[u8]) -> String {
     let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
     let magnitude: Vec<u8> = if negative {
         // Two's complement: invert and add one.
@@ -210,7 +278,7 @@ fn ip(bytes: &[u8]) -> String {
 }
 
 /// RFC 4514: RDNs last to first, `,` between RDNs, `+` inside one.
-pub(super) fn rfc4514(name: &X509Name<'_>) -> String {
+pub(crate) fn rfc4514(name: &X509Name<'_>) -> String {
     let rdns: Vec<String> = name
         .iter_rdn()
         .map(|rdn| {

@@ -59,6 +59,8 @@ finding_codes! {
         owasp ["NHI1:2025 Improper Offboarding"], nist ["ID.AM-02"];
     Expired = "expired", Critical: "A certificate past its notAfter, or a secret past its expiry.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01", "PR.DS-02"];
+    Revoked = "revoked", Critical: "A certificate its CA has revoked, still in use.",
+        owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.AA-01", "DE.CM-09", "RS.MI-02"];
     RenewalDue = "renewal-due", Medium: "A certificate inside its renewBefore window.",
         owasp ["NHI7:2025 Long-Lived Secrets"], nist ["PR.AA-01"];
     ValidityExceedsPolicy = "validity-exceeds-policy", Medium: "A certificate's lifetime is longer than the policy's maxValidity.",
@@ -67,6 +69,8 @@ finding_codes! {
         owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
     ForbiddenSignatureAlgorithm = "forbidden-signature-algorithm", High: "A certificate signed with an algorithm the policy forbids.",
         owasp ["NHI4:2025 Insecure Authentication"], nist ["PR.DS-02"];
+    ClientAuthOnPublicTls = "client-auth-on-public-tls", Medium: "A public TLS certificate that still carries the clientAuth extended key usage, which public CAs are dropping: client authentication built on it breaks at a renewal.",
+        owasp ["NHI3:2025 Vulnerable Third-Party NHI"], nist ["ID.RA-01", "PR.PS-01"];
     IssuerNotAllowed = "issuer-not-allowed", High: "A certificate from an issuer the policy does not allow.",
         owasp ["NHI3:2025 Vulnerable Third-Party NHI"], nist ["GV.SC-05", "PR.AA-01"];
     OwnerMissing = "owner-missing", Medium: "An identity with no owner, or an owner nobody can reach.",

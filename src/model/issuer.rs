@@ -20,6 +20,12 @@ pub struct IssuerSpec {
     /// allowed issuer's subjects are known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_subjects: Vec<String>,
+    /// Where this issuer publishes its certificate revocation list: an `http(s)://` URL or a
+    /// file (relative to the repository). Certificates its CAs signed are checked against it,
+    /// besides the distribution points they name. `localCa.crlFile` and a cfssl server's CRL
+    /// are used without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl: Option<Spanned<String>>,
     /// A CA whose certificate and key are files on the machine running trustops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_ca: Option<LocalCa>,

@@ -157,6 +157,19 @@ pub fn plan(options: &Options) -> Result<Planned, Error> {
     })
 }
 
+/// Where fetched data (CRLs) is kept between runs: `TRUSTOPS_CACHE_DIR`, else `.git/trustops`
+/// of a repository in Git, else nowhere.
+fn cache_dir(options: &Options) -> Option<PathBuf> {
+    options
+        .env
+        .get("TRUSTOPS_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let git = options.repo.join(".git");
+            git.is_dir().then(|| git.join("trustops"))
+        })
+}
+
 /// What the audit trail on `options.audit_branch` says was already done (notices sent,
 /// certificates issued, rotations). A repository root not in Git has none; one in Git whose
 /// trail cannot be read is a warning, never a silent empty trail.
@@ -211,6 +224,17 @@ pub fn reconciled<T>(
 ) -> T {
     let base = &options.repo;
     let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
+    let revocation = crate::revocation::check(
+        inventory,
+        &loaded.model,
+        &crate::revocation::Options {
+            now,
+            base,
+            cache: cache_dir(options),
+            timeout: std::time::Duration::from_secs(10),
+        },
+    );
+    warnings.extend(revocation.problems);
     let input = reconcile::Input {
         model: &loaded.model,
         inventory,
@@ -218,10 +242,12 @@ pub fn reconciled<T>(
         base,
         issuer_subjects: &issuer_subjects,
         issued_by: &trail.issued_by,
+        revoked: &revocation.revoked,
     };
     let reconciled = reconcile::reconcile(&input);
     warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
     warnings.extend(reconcile::long_lived_exceptions(&input));
+    warnings.extend(reconcile::public_tls::warnings(&input, &reconciled));
     let planning = planner::Options {
         inputs: planner::Inputs {
             declarations_commit: crate::git::head_commit(base),

@@ -34,7 +34,8 @@ pub(super) fn revoke_step(cx: &Context<'_>, s: &Status) -> Option<Step> {
     let i = s.current?;
     let c = &cx.input.inventory.credentials[i];
     let wanted = cx.policy(s).is_none_or(|p| p.spec.revoke_on_rotate);
-    let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now);
+    let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now)
+        && !cx.input.revoked.contains_key(&c.sha256);
     let issuer = revoking_issuer(cx, s, c)?;
     (wanted && valid && c.kind == CredentialKind::X509Certificate)
         .then(|| step(s.target(), c, issuer))
@@ -68,7 +69,8 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
         }
         for &i in &s.superseded {
             let c = &cx.input.inventory.credentials[i];
-            let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now);
+            let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now)
+                && !cx.input.revoked.contains_key(&c.sha256);
             if c.kind != CredentialKind::X509Certificate || !valid || !seen.insert(&c.sha256) {
                 continue;
             }

@@ -12,7 +12,8 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Findings a new credential fixes.
-const TRIGGERS: [FindingCode; 10] = [
+const TRIGGERS: [FindingCode; 11] = [
+    FindingCode::Revoked,
     FindingCode::Expired,
     FindingCode::RenewalDue,
     FindingCode::ValidityExceedsPolicy,
@@ -252,10 +253,12 @@ fn schedule(
     triggers: &[&Finding],
 ) -> (Option<Time>, Option<String>) {
     let now = cx.input.now;
-    if triggers
-        .iter()
-        .any(|f| matches!(f.code, FindingCode::Expired | FindingCode::Missing))
-    {
+    if triggers.iter().any(|f| {
+        matches!(
+            f.code,
+            FindingCode::Revoked | FindingCode::Expired | FindingCode::Missing
+        )
+    }) {
         return (None, None);
     }
     let statuses = &cx.rec.statuses;

@@ -12,6 +12,7 @@ mod exceptions;
 mod finding;
 mod index;
 mod matching;
+pub mod public_tls;
 pub mod renewal;
 
 pub use checks::{drift::common_name, human};
@@ -42,6 +43,8 @@ pub struct Input<'a> {
     /// The issuer of each certificate the audit trail says trustops deployed, by SHA-256
     /// ([`crate::audit::Trail::issued_by`]).
     pub issued_by: &'a BTreeMap<String, String>,
+    /// Certificates their CA has revoked, by SHA-256 ([`crate::revocation::check`]).
+    pub revoked: &'a BTreeMap<String, crate::revocation::Revoked>,
 }
 
 /// The state of one declared credential.

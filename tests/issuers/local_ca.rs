@@ -83,3 +83,61 @@ fn sha256_of(path: &std::path::Path) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// After `trustops revoke`, the next plan knows from the local CA's CRL that the deployed
+/// certificate is revoked, says so (critical), and rotates it at once; once rotated, the new
+/// certificate is not revoked.
+#[test]
+fn the_next_plan_finds_a_revoked_certificate_and_rotates_it() {
+    let test = estate();
+    let dir = test.dir.path();
+    plan_and_apply(dir, T0);
+    let (serial, _) = deployed(dir);
+    revoke(dir, "db-svc/tls", "keyCompromise");
+    let out = trustops(dir, T0, &["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = plan["findings"].as_array().unwrap();
+    let revoked = findings
+        .iter()
+        .find(|f| f["code"] == "revoked")
+        .unwrap_or_else(|| panic!("no revoked finding: {findings:#?}"));
+    assert_eq!(revoked["identity"], "db-svc");
+    assert_eq!(revoked["severity"], "critical");
+    assert_eq!(revoked["evidence"]["reason"], "keyCompromise");
+    assert!(
+        revoked["evidence"]["crl"]
+            .as_str()
+            .unwrap()
+            .ends_with(".crl"),
+        "{revoked:#}"
+    );
+    let rotate = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "rotate:db-svc/tls")
+        .unwrap();
+    assert!(rotate["not_before"].is_null(), "{rotate:#}");
+    assert!(
+        !rotate["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["step"] == "revoke"),
+        "not revoked twice: {rotate:#}"
+    );
+    let stdout = plan_and_apply(dir, T0);
+    assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
+    let (now_serial, _) = deployed(dir);
+    assert_ne!(now_serial, serial);
+    let out = trustops(dir, T0, &["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "revoked"),
+        "{plan:#}"
+    );
+}

@@ -505,3 +505,105 @@ fn an_exception_running_more_than_a_year_is_warned_about() {
         "{said}"
     );
 }
+
+/// A fixture whose `tls` policy (public-tls) declares no maxValidity, so SC-081 alone limits
+/// lifetimes, with `extra` certificates like healthy's added to the inventory.
+fn public_tls_by_date(extra: &[(&str, &str, &str)]) -> crate::support::Test {
+    let root = crate::support::root().join("tests/fixtures/plan");
+    let policies = std::fs::read_to_string(root.join("policies.yaml"))
+        .unwrap()
+        .replacen("  maxValidity: 90d\n", "", 1);
+    let mut inventory: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("inventory.json")).unwrap())
+            .unwrap();
+    let credentials = inventory["credentials"].as_array_mut().unwrap();
+    let healthy = credentials
+        .iter()
+        .find(|c| c["serial"] == "1002")
+        .unwrap()
+        .clone();
+    let mut identities = std::fs::read_to_string(root.join("identities.yaml")).unwrap();
+    for (n, (name, not_before, not_after)) in extra.iter().enumerate() {
+        let mut c = healthy.clone();
+        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+        c["sha256"] = Value::from(format!("{hex:0<64}"));
+        c["serial"] = Value::from(format!("20{n}"));
+        c["subject"] = Value::from(format!("CN={name}.test,O=Test"));
+        c["dns_names"] = serde_json::json!([format!("{name}.test")]);
+        c["not_before"] = Value::from(*not_before);
+        c["not_after"] = Value::from(*not_after);
+        c["locations"] =
+            serde_json::json!([{"source": "hosts", "path": format!("/srv/hosts/{name}.pem")}]);
+        credentials.push(c);
+        identities.push_str(&format!(
+            "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {name}}}\nspec:\n  owner: team-a\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {{dnsNames: [{name}.test], source: hosts}}\n      dnsNames: [{name}.test]\n"
+        ));
+    }
+    fixture()
+        .file("policies.yaml", policies)
+        .file("identities.yaml", identities)
+        .file("inventory.json", serde_json::to_string(&inventory).unwrap())
+}
+
+/// SC-081 caps public TLS lifetimes by the day of issuance: 398 days before 2026-03-15, 200
+/// days from then.
+#[test]
+fn public_tls_lifetimes_follow_sc081_by_issuance_date() {
+    let plan = plan_json(
+        public_tls_by_date(&[
+            ("old-rules", "2026-01-10T00:00:00Z", "2027-02-01T00:00:00Z"), // 387 days
+            ("new-rules", "2026-04-01T00:00:00Z", "2027-01-26T00:00:00Z"), // 300 days
+        ]),
+        NOW,
+    );
+    let codes = |target: &str| -> Vec<String> {
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| super::target(f) == target)
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!codes("old-rules/tls").contains(&"validity-exceeds-policy".to_owned()));
+    assert_eq!(
+        finding(&plan, "validity-exceeds-policy", "new-rules/tls")["message"],
+        "valid for 300 days (100 days over the 200 days that CA/Browser Forum ballot SC-081 allows public TLS certificates issued from 2026-03-15)"
+    );
+}
+
+/// Ahead of a step (within 180 days), the plan warns about public-tls policies that allow
+/// longer than the step will.
+#[test]
+fn the_plan_warns_ahead_of_the_next_sc081_step() {
+    let step = "from 2027-03-15 CA/Browser Forum ballot SC-081 allows at most 100 days";
+    let (_, out) = super::run_plan(public_tls_by_date(&[]), "2026-12-01T00:00:00Z", &[]);
+    let said = out.status(0).stderr;
+    assert!(
+        said.contains(
+            "policy tls (policies.yaml:3) allows public TLS certificates of 200 days, but "
+        ) && said.contains(step),
+        "{said}"
+    );
+    // Six months before, or with a maxValidity under the step: no warning.
+    let (_, out) = super::run_plan(public_tls_by_date(&[]), NOW, &[]);
+    assert!(!out.status(0).stderr.contains(step));
+    let (_, out) = super::run_plan(fixture(), "2026-12-01T00:00:00Z", &[]);
+    assert!(!out.status(0).stderr.contains(step));
+}
+
+#[test]
+fn client_auth_on_public_tls() {
+    let plan = plan_json(fixture(), NOW);
+    let found = finding(&plan, "client-auth-on-public-tls", "mtls-edge/tls");
+    assert_eq!(
+        found["evidence"]["extended_key_usage"],
+        "serverAuth, clientAuth"
+    );
+    assert!(
+        found["message"]
+            .as_str()
+            .unwrap()
+            .contains("Chrome Root Program")
+    );
+}

@@ -217,7 +217,18 @@ fn the_acme_corp_example_plans_from_the_inventories_of_three_zones() {
         last["issuers"][0], "internal-ca",
         "revoked through the credential's own issuer"
     );
-    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    // The example's CAs live elsewhere: their CRLs cannot be read from here, which the plan
+    // says rather than calling the certificates "not revoked"; and one waiver runs 13 months.
+    for line in out.stderr.lines() {
+        assert!(
+            (line.starts_with("warning: revocation unknown for ")
+                && (line.contains("/var/lib/trustops/issuing-ca.crl cannot be read")
+                    || line.contains("cfssl/crl cannot be fetched")))
+                || line.contains("should be reviewed within a year"),
+            "{}",
+            out.stderr
+        );
+    }
 }
 
 /// The findings and actions of a plan, without what says how it was made (its inputs, id).

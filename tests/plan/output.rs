@@ -106,7 +106,7 @@ fn a_custom_template_renders_the_comment() {
     );
     assert_eq!(
         out.status(0).stdout,
-        "12 rotations for team-a, unowned\nsha256:5f175d4c9744\n"
+        "13 rotations for team-a, unowned\nsha256:5f175d4c9744\n"
     );
     let broken = fixture().file("comment.md.j2", "{% for %}");
     let (_, out) = run_plan(

@@ -1,7 +1,9 @@
 //! A small builder for running the binary in a temporary folder (after just's `Test`).
 
+mod openbao;
 mod pebble;
 
+pub use openbao::OpenBao;
 pub use pebble::Pebble;
 use std::path::{Path, PathBuf};
 use std::process::Command;

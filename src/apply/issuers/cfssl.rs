@@ -27,7 +27,7 @@ impl Cfssl {
     fn call(&self, endpoint: &str, body: &Value) -> Result<Value, Error> {
         let url = format!("{}/api/v1/cfssl/{endpoint}", self.url);
         let (status, bytes) =
-            crate::apply::http::post_json(&url, &body.to_string(), self.ca_file.as_deref())
+            crate::http::post_json(&url, &body.to_string(), self.ca_file.as_deref())
                 .map_err(|e| Error::retryable(format!("{}: {e}", self.name)))?;
         let classify = |message: String| {
             if status >= 500 || status == 429 {

@@ -40,7 +40,7 @@ impl Notifier for Webhook {
         })?;
         let body = serde_json::json!({"text": message.text, "target": message.target}).to_string();
         super::retrying(&format!("webhook ${variable}"), || {
-            match crate::apply::http::post_json(url, &body, None) {
+            match crate::http::post_json(url, &body, None) {
                 Ok((status, _)) if (200..300).contains(&status) => {
                     Ok(format!("webhook ${variable} answered {status}"))
                 }

@@ -1,11 +1,11 @@
-//! Certificate checks: expired, renewal due, lifetime over policy, weak key, forbidden
-//! signature algorithm, issuer not allowed.
+//! Certificate checks: revoked, expired, renewal due, lifetime over policy, weak key,
+//! forbidden signature algorithm, issuer not allowed.
 
 use super::{Context, day, exact, human};
 use crate::discover::{Credential, CredentialKind};
 use crate::model::{FindingCode, KeyType, Policy};
 use crate::reconcile::finding::Finding;
-use crate::reconcile::renewal;
+use crate::reconcile::{public_tls, renewal};
 
 /// Checks the current credential `c` of declared credential `d`.
 pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Finding>) {
@@ -17,6 +17,28 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     }
     if c.kind != CredentialKind::X509Certificate {
         return;
+    }
+    if let Some(revoked) = cx.input.revoked.get(&c.sha256) {
+        let why = revoked
+            .reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" ({r})"));
+        let mut f = cx
+            .about_found(
+                d,
+                i,
+                FindingCode::Revoked,
+                format!(
+                    "certificate revoked {}{why} by its CA and still in use",
+                    day(revoked.at.0)
+                ),
+            )
+            .with("revoked_at", revoked.at.0)
+            .with("crl", &revoked.source);
+        if let Some(reason) = &revoked.reason {
+            f = f.with("reason", reason);
+        }
+        out.push(f);
     }
     let (Some(nb), Some(na)) = (c.not_before, c.not_after) else {
         return;
@@ -64,33 +86,24 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         }
     }
     let Some(policy) = policy else { return };
-    if let Some(max) = &policy.spec.max_validity {
-        let lifetime = na.0.as_second() - nb.0.as_second();
-        // notAfter is inclusive, so a 90-day certificate may last 90 days and one second.
-        let allowed = i64::try_from(max.value.seconds())
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        if lifetime > allowed {
-            let max_seconds =
-                |d: crate::model::Duration| i64::try_from(d.seconds()).unwrap_or(i64::MAX);
-            out.push(
-                cx.about_found(
-                    d,
-                    i,
-                    FindingCode::ValidityExceedsPolicy,
-                    format!(
-                        "valid for {} ({} over the {} that {} allows)",
-                        human(lifetime),
-                        exact(lifetime - max_seconds(max.value)),
-                        max.value,
-                        policy.name(),
-                    ),
-                )
-                .with("not_before", nb.0)
-                .with("not_after", na.0)
-                .with("max_validity", max.value),
-            );
-        }
+    if let Some(finding) = validity(cx, d, i, c, policy) {
+        out.push(finding);
+    }
+    let client_auth = c
+        .extended_key_usage
+        .iter()
+        .flatten()
+        .any(|u| u == "clientAuth");
+    if client_auth && policy.spec.trust_domain.value == public_tls::DOMAIN {
+        out.push(
+            cx.about_found(
+                d,
+                i,
+                FindingCode::ClientAuthOnPublicTls,
+                "carries the clientAuth extended key usage: public CAs stop issuing it in TLS server certificates (Chrome Root Program, from 2026-06-15), so a renewal drops it and client authentication that relies on it breaks; move client certificates to a private CA",
+            )
+            .with("extended_key_usage", c.extended_key_usage.iter().flatten().cloned().collect::<Vec<_>>().join(", ")),
+        );
     }
     if let Some(algorithm) = &c.signature_algorithm {
         let forbidden = &policy.spec.forbidden_signature_algorithms;
@@ -224,5 +237,66 @@ fn issuer(
         )
         .with("issuer", dn)
         .with("allowed", allowed.join(", ")),
+    )
+}
+
+/// `validity-exceeds-policy`: a lifetime longer than the policy's `maxValidity`, or for a
+/// `public-tls` policy than SC-081 allows on the day the certificate was issued, whichever is
+/// shorter.
+fn validity(
+    cx: &Context<'_>,
+    d: usize,
+    i: usize,
+    c: &Credential,
+    policy: &Policy,
+) -> Option<Finding> {
+    let (nb, na) = (c.not_before?.0, c.not_after?.0);
+    let lifetime = na.as_second() - nb.as_second();
+    let seconds = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
+    let declared = policy.spec.max_validity.as_ref().map(|max| {
+        (
+            seconds(max.value.seconds()),
+            format!("the {} that {} allows", max.value, policy.name()),
+            max.value.to_string(),
+        )
+    });
+    let scheduled = (policy.spec.trust_domain.value == public_tls::DOMAIN).then(|| {
+        let (from, days) = public_tls::step_at(nb);
+        let from = if from == jiff::Timestamp::UNIX_EPOCH {
+            "before 2026-03-15".to_owned()
+        } else {
+            format!("from {}", public_tls::day(from))
+        };
+        (
+            seconds(days * 86_400),
+            format!(
+                "the {days} days that {} allows public TLS certificates issued {from}",
+                public_tls::RULE
+            ),
+            format!("{days}d"),
+        )
+    });
+    let (max, rule, shown) = [declared, scheduled]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(max, _, _)| *max)?;
+    // notAfter is inclusive, so a 90-day certificate may last 90 days and one second.
+    if lifetime <= max.saturating_add(1) {
+        return None;
+    }
+    Some(
+        cx.about_found(
+            d,
+            i,
+            FindingCode::ValidityExceedsPolicy,
+            format!(
+                "valid for {} ({} over {rule})",
+                human(lifetime),
+                exact(lifetime - max),
+            ),
+        )
+        .with("not_before", nb)
+        .with("not_after", na)
+        .with("max_validity", shown),
     )
 }

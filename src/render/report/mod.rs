@@ -157,6 +157,8 @@ pub struct Report {
     pub weeks: Vec<Week>,
     /// Declared credentials already expired.
     pub expired: usize,
+    /// Declared credentials whose certificate in use its CA has revoked.
+    pub revoked: usize,
     /// Declared credentials expiring after the chart's last week.
     pub later: usize,
     /// The largest weekly total.
@@ -310,7 +312,10 @@ impl Report {
             .filter(|f| {
                 matches!(
                     f.code,
-                    FindingCode::Missing | FindingCode::Expired | FindingCode::RenewalDue
+                    FindingCode::Missing
+                        | FindingCode::Revoked
+                        | FindingCode::Expired
+                        | FindingCode::RenewalDue
                 )
             })
             .filter_map(|f| Some((f.identity.as_deref()?, f.credential.as_deref()?)))
@@ -379,6 +384,10 @@ impl Report {
             owners,
             weeks,
             expired,
+            revoked: active
+                .iter()
+                .filter(|f| f.code == FindingCode::Revoked)
+                .count(),
             later,
             peak,
             chart,
