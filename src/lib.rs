@@ -19,6 +19,7 @@ pub mod cli;
 pub mod command;
 pub mod controller;
 pub mod demo;
+pub(crate) mod der;
 pub mod diag;
 pub mod diff;
 pub mod discover;

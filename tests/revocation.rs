@@ -11,6 +11,11 @@ use serde_json::Value;
 /// A governance repository for certificates under `hosts/` of the test folder: two
 /// identities, `api` and `web`, with no issuer (the CRL alone is under test).
 fn estate() -> Test {
+    estate_with_policy("")
+}
+
+/// The estate, with `extra` added to the policy's spec (e.g. `  ocsp: true\n`).
+fn estate_with_policy(extra: &str) -> Test {
     let identity = |name: &str| {
         format!(
             "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: {name}}}\nspec:\n  owner: team\n  policy: internal\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {{dnsNames: [{name}.test.example], source: hosts}}\n      dnsNames: [{name}.test.example]\n"
@@ -19,7 +24,7 @@ fn estate() -> Test {
     let test = Test::new();
     let hosts = test.dir.path().join("hosts");
     let declarations = format!(
-        "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {{name: team}}\nspec:\n  contacts: [{{webhookEnv: TEAM_WEBHOOK}}]\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {{name: internal}}\nspec:\n  trustDomain: internal-mtls\n  maxValidity: 90d\n---\napiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: hosts}}\nspec:\n  files: {{paths: [\"{}/**\"]}}\n{}{}",
+        "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {{name: team}}\nspec:\n  contacts: [{{webhookEnv: TEAM_WEBHOOK}}]\n---\napiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {{name: internal}}\nspec:\n  trustDomain: internal-mtls\n  maxValidity: 90d\n{extra}---\napiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: hosts}}\nspec:\n  files: {{paths: [\"{}/**\"]}}\n{}{}",
         hosts.display(),
         identity("api"),
         identity("web")
@@ -58,7 +63,7 @@ fn codes_about<'a>(plan: &'a Value, identity: &str) -> Vec<&'a str> {
 fn a_certificate_openbao_revoked_is_found_through_its_crl_distribution_point() {
     let test = estate();
     let dir = test.dir.path();
-    let bao = OpenBao::start(&dir.join("bao"));
+    let bao = OpenBao::start(&dir.join("bao"), true);
     let api = bao.issue("api.test.example", "720h", &dir.join("hosts/api.pem"));
     bao.issue("web.test.example", "720h", &dir.join("hosts/web.pem"));
     bao.revoke(&api.bao_serial);
@@ -77,7 +82,7 @@ fn a_certificate_openbao_revoked_is_found_through_its_crl_distribution_point() {
         .find(|f| f["code"] == "revoked")
         .unwrap();
     assert_eq!(
-        revoked["evidence"]["crl"],
+        revoked["evidence"]["source"],
         format!("{}/v1/pki/crl", bao.url()),
         "{revoked:#}"
     );
@@ -160,3 +165,212 @@ fn a_stale_crl_still_proves_what_it_revokes_and_is_reported() {
         out.stderr
     );
 }
+
+/// With `ocsp: true`, the responder a certificate names is asked; its answer, signed by the
+/// CA, counts. (OpenBao's certificates here name no CRL: OCSP alone decides.)
+#[test]
+fn a_policy_that_asks_for_ocsp_learns_a_revocation_from_openbaos_responder() {
+    let test = estate_with_policy("  ocsp: true\n");
+    let dir = test.dir.path();
+    let bao = OpenBao::start(&dir.join("bao"), false);
+    let api = bao.issue("api.test.example", "720h", &dir.join("hosts/api.pem"));
+    bao.issue("web.test.example", "720h", &dir.join("hosts/web.pem"));
+    bao.revoke(&api.bao_serial);
+    let (found, warned) = plan(&test, "cache");
+    assert!(!warned.contains("revocation unknown"), "{warned}");
+    assert!(
+        codes_about(&found, "api").contains(&"revoked"),
+        "{found:#}\n{warned}"
+    );
+    assert!(
+        !codes_about(&found, "web").contains(&"revoked"),
+        "{found:#}"
+    );
+    let revoked = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "revoked")
+        .unwrap();
+    assert_eq!(
+        revoked["evidence"]["source"],
+        format!("{}/v1/pki/ocsp", bao.url())
+    );
+
+    // The responder is gone: both statuses are unknown, and the plan says so.
+    drop(bao);
+    let (unknown, warned) = plan(&test, "cache");
+    assert!(!codes_about(&unknown, "api").contains(&"revoked"));
+    assert!(
+        warned.contains("revocation unknown for CN=api.test.example: the OCSP responder")
+            && warned.contains("cannot be asked: cannot connect"),
+        "{warned}"
+    );
+    // Without `ocsp: true` nobody asks.
+    let (_, warned) = plan(estate_moved(&test), "cache");
+    assert!(!warned.contains("OCSP"), "{warned}");
+}
+
+/// The estate of `test` with its policy's `ocsp: true` removed (same folder).
+fn estate_moved(test: &Test) -> &Test {
+    let file = test.dir.path().join("repo/declarations.yaml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("  ocsp: true\n", "");
+    std::fs::write(file, text).unwrap();
+    test
+}
+
+/// `openssl ocsp` answering for a CA made here, from an index that revokes one serial: what
+/// the responder says about each certificate is what the plan reports.
+#[test]
+fn an_openssl_ocsp_responder_is_believed_when_its_ca_signed_the_answer() {
+    use crate::support::{Running, free_port, openssl_ca, tool};
+    let test = estate_with_policy("  ocsp: true\n");
+    let dir = test.dir.path();
+    let ca = dir.join("ca");
+    openssl_ca(&ca, "/CN=OCSP Test CA", 30);
+    let port = free_port();
+    for (name, serial) in [("api", "1001"), ("web", "1002")] {
+        std::fs::write(
+            ca.join(format!("{name}.ext")),
+            format!(
+                "subjectAltName=DNS:{name}.test.example\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}\n"
+            ),
+        )
+        .unwrap();
+        let subject = format!("/CN={name}.test.example");
+        let csr = format!("{name}.csr");
+        let key = format!("{name}.key");
+        let (ok, said) = tool(
+            "openssl",
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &subject,
+            ],
+            &ca,
+        );
+        assert!(ok, "{said}");
+        let pem = format!("{name}.pem");
+        let ext = format!("{name}.ext");
+        let serial = format!("0x{serial}");
+        let (ok, said) = tool(
+            "openssl",
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                &serial,
+                "-days",
+                "20",
+                "-extfile",
+                &ext,
+                "-out",
+                &pem,
+            ],
+            &ca,
+        );
+        assert!(ok, "{said}");
+        let chain = [
+            std::fs::read_to_string(ca.join(&pem)).unwrap(),
+            std::fs::read_to_string(ca.join("ca.pem")).unwrap(),
+        ]
+        .concat();
+        std::fs::create_dir_all(dir.join("hosts")).unwrap();
+        std::fs::write(dir.join(format!("hosts/{name}.pem")), chain).unwrap();
+    }
+    std::fs::write(
+        ca.join("index.txt"),
+        "R\t351231235959Z\t260501000000Z,keyCompromise\t1001\tunknown\t/CN=api.test.example\nV\t351231235959Z\t\t1002\tunknown\t/CN=web.test.example\n",
+    )
+    .unwrap();
+    std::fs::write(ca.join("index.txt.attr"), "unique_subject = no\n").unwrap();
+    // OpenSSL 3.0's `ocsp -port` binds every interface; this serves on loopback only and
+    // lets `openssl ocsp` answer each request from the index.
+    let responder = |signer: &str, key: &str| {
+        let running = Running::new(
+            std::process::Command::new("python3")
+                .args(["-c", OCSP_ON_LOOPBACK, &port.to_string(), signer, key])
+                .current_dir(&ca)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(ca.join("ocsp.log")).unwrap())
+                .spawn()
+                .expect("python3 is needed (ci/check.sh installs it)"),
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the OCSP responder did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        running
+    };
+    let honest = responder("ca.pem", "ca.key");
+    let (found, warned) = plan(&test, "cache");
+    assert!(!warned.contains("revocation unknown"), "{warned}");
+    let revoked = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "revoked" && f["identity"] == "api")
+        .unwrap_or_else(|| panic!("{found:#}"));
+    assert_eq!(revoked["evidence"]["reason"], "keyCompromise");
+    assert_eq!(revoked["evidence"]["revoked_at"], "2026-05-01T00:00:00Z");
+    assert!(!codes_about(&found, "web").contains(&"revoked"));
+
+    // An impostor answering for the CA (its own key, not delegated by the CA) is not believed.
+    drop(honest);
+    openssl_ca(&dir.join("impostor"), "/CN=OCSP Test CA", 30);
+    let impostor = dir.join("impostor");
+    let _impostor = responder(
+        &impostor.join("ca.pem").to_string_lossy(),
+        &impostor.join("ca.key").to_string_lossy(),
+    );
+    let (found, warned) = plan(&test, "cache");
+    assert!(!codes_about(&found, "api").contains(&"revoked"));
+    assert!(
+        warned.contains(
+            "signed its answer with a key neither the CA nor a responder it delegated to holds"
+        ),
+        "{warned}"
+    );
+}
+
+/// An HTTP server on 127.0.0.1:PORT (argv[1]) whose every POST is answered by
+/// `openssl ocsp` from `index.txt` of the CA in the current folder, signed with the
+/// certificate and key in argv[2] and argv[3].
+const OCSP_ON_LOOPBACK: &str = r#"
+import http.server, subprocess, sys
+class Ocsp(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        request = self.rfile.read(int(self.headers["Content-Length"]))
+        open("req.der", "wb").write(request)
+        subprocess.run(["openssl", "ocsp", "-index", "index.txt", "-rsigner", sys.argv[2], "-rkey", sys.argv[3],
+                        "-CA", "ca.pem", "-ndays", "1", "-reqin", "req.der", "-respout", "resp.der"], check=True)
+        answer = open("resp.der", "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Ocsp).serve_forever()
+"#;

@@ -1,9 +1,9 @@
 //! One file's bytes → the certificates and keys in it: PEM (bundles, keys, junk between
 //! blocks), DER certificates and keys, PKCS#7/P7B bundles, OpenSSH private and public keys.
 
-use super::der;
 use super::inventory::{Collector, Credential, Location};
 use super::{keys, pem, pkcs12, x509};
+use crate::der;
 
 const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 

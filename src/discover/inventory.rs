@@ -240,6 +240,10 @@ pub struct Credential {
     /// OCSP responder URLs from the certificate's Authority Information Access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocsp_urls: Option<Vec<String>>,
+    /// SHA-1 of the certificate's issuer name (DER), lowercase hex, when it names an OCSP
+    /// responder: half of the id an OCSP request asks about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_name_sha1: Option<String>,
     /// The certificate's authority key identifier, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authority_key_id: Option<String>,

@@ -2,8 +2,8 @@
 //! keys (PKCS#1, PKCS#8, SEC1) and OpenSSH keys. Only public facts leave this module; private
 //! key bytes are read to find the public half and then dropped.
 
-use super::der::{self, Tlv};
 use super::inventory::{Credential, CredentialKind, sha256_hex};
+use crate::der::{self, Tlv};
 
 const RSA: &str = "1.2.840.113549.1.1.1";
 const RSA_PSS: &str = "1.2.840.113549.1.1.10";

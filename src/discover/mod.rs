@@ -7,7 +7,6 @@
 //! declarations beyond the Source specs it is handed.
 
 mod blob;
-mod der;
 pub mod exec;
 mod files;
 mod glob;
@@ -20,7 +19,7 @@ mod scanner;
 mod tls;
 mod x509;
 
-pub(crate) use der::oid_string;
+pub(crate) use crate::der::oid_string;
 pub use glob::Glob;
 pub use inventory::{
     Collector, Credential, CredentialKind, Inventory, Location, Problem, SeenBy, Time, merge,

@@ -3,7 +3,7 @@
 //! OpenSSL 3 default) and the legacy PKCS#12 PBE schemes (RC2-40 and 3DES with SHA-1).
 //! Decrypted key bytes only pass through to find the public key; they are never kept.
 
-use super::der;
+use crate::der;
 use aes::cipher::{BlockDecryptMut, InnerIvInit, KeyInit, KeyIvInit, block_padding::Pkcs7};
 
 const DATA: &str = "1.2.840.113549.1.7.1";

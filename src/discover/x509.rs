@@ -194,6 +194,13 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         public_key_sha256: Some(sha256_hex(spki)),
         extended_key_usage,
         crl_urls: some(crl_urls),
+        issuer_name_sha1: (!ocsp_urls.is_empty()).then(|| {
+            hex(ring::digest::digest(
+                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                cert.issuer().as_raw(),
+            )
+            .as_ref())
+        }),
         ocsp_urls: some(ocsp_urls),
         authority_key_id,
         public_key: is_ca.then(|| base64::engine::general_purpose::STANDARD.encode(spki)),
@@ -222,7 +229,7 @@ fn usages(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
 
 /// The dotted form of an OID.
 fn oid(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
-    super::der::oid_string(oid.as_bytes()).unwrap_or_default()
+    crate::der::oid_string(oid.as_bytes()).unwrap_or_default()
 }
 
 /// OpenSSL's name, else the registry's, else the dotted OID.

@@ -75,6 +75,10 @@ pub struct PolicySpec {
     /// repository's `trustApprovers` (as declared in the base revision).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<Spanned<String>>,
+    /// Also ask the OCSP responder each certificate under this policy names (its Authority
+    /// Information Access) whether it is revoked, besides its CRLs. Default: CRLs only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ocsp: bool,
     /// Revoke the old certificate once its replacement is deployed and verified.
     #[serde(default = "yes")]
     pub revoke_on_rotate: bool,

@@ -224,27 +224,60 @@ pub fn reconciled<T>(
 ) -> T {
     let base = &options.repo;
     let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
-    let revocation = crate::revocation::check(
-        inventory,
-        &loaded.model,
-        &crate::revocation::Options {
-            now,
-            base,
-            cache: cache_dir(options),
-            timeout: std::time::Duration::from_secs(10),
-        },
-    );
-    warnings.extend(revocation.problems);
-    let input = reconcile::Input {
+    let checking = crate::revocation::Options {
+        now,
+        base,
+        cache: cache_dir(options),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let mut revocation = crate::revocation::check(inventory, &loaded.model, &checking);
+    static NONE: std::collections::BTreeMap<String, crate::revocation::Revoked> =
+        std::collections::BTreeMap::new();
+    let template = reconcile::Input {
         model: &loaded.model,
         inventory,
         now,
         base,
         issuer_subjects: &issuer_subjects,
         issued_by: &trail.issued_by,
-        revoked: &revocation.revoked,
+        revoked: &NONE,
     };
-    let reconciled = reconcile::reconcile(&input);
+    let mut reconciled = reconcile::reconcile(&reconcile::Input {
+        revoked: &revocation.revoked,
+        ..template
+    });
+    // OCSP is asked only about certificates in use under a policy that wants it, which only
+    // matching tells: reconcile again when a responder says more than the CRLs did.
+    let asked: std::collections::BTreeSet<&str> = reconciled
+        .statuses
+        .iter()
+        .filter(|s| {
+            s.policy
+                .as_ref()
+                .and_then(|p| loaded.model.policies.get(p))
+                .is_some_and(|p| p.spec.ocsp)
+        })
+        .filter_map(|s| Some(inventory.credentials.get(s.current?)?.sha256.as_str()))
+        .collect();
+    if !asked.is_empty() {
+        let answers = crate::revocation::ocsp(inventory, &loaded.model, &asked, &checking);
+        let more = answers
+            .revoked
+            .keys()
+            .any(|k| !revocation.revoked.contains_key(k));
+        revocation.merge(answers);
+        if more {
+            reconciled = reconcile::reconcile(&reconcile::Input {
+                revoked: &revocation.revoked,
+                ..template
+            });
+        }
+    }
+    warnings.extend(revocation.problems.iter().cloned());
+    let input = reconcile::Input {
+        revoked: &revocation.revoked,
+        ..template
+    };
     warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
     warnings.extend(reconcile::long_lived_exceptions(&input));
     warnings.extend(reconcile::public_tls::warnings(&input, &reconciled));

@@ -10,8 +10,12 @@
 //! it. A CRL that cannot be fetched, does not parse or verify, or is past its `nextUpdate` is
 //! a problem the plan reports, never a silent "not revoked" (a stale CRL still proves what it
 //! revokes: revocation is final).
+//!
+//! [`ocsp`] asks, for the certificates a policy with `ocsp: true` governs, the OCSP responder
+//! each names, and believes only answers the CA (or a responder it delegated to) signed.
 
 mod crl;
+mod ocsp;
 
 use crate::discover::{Credential, CredentialKind, Inventory, Time};
 use crate::model::Model;
@@ -73,7 +77,11 @@ impl Place {
     fn show(&self, base: &Path) -> String {
         match self {
             Place::Url(url) | Place::Cfssl(url, _) => url.clone(),
-            Place::File(path) => path.strip_prefix(base).unwrap_or(path).display().to_string(),
+            Place::File(path) => path
+                .strip_prefix(base)
+                .unwrap_or(path)
+                .display()
+                .to_string(),
         }
     }
 }
@@ -149,6 +157,91 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
     }
     out.checked = checked.len();
     out
+}
+
+/// Asks the OCSP responder of each certificate in `wanted` (SHA-256 fingerprints) that names
+/// one; a certificate whose CA's key is unknown, or whose responder cannot be asked or gives no
+/// verified, current answer, is a problem.
+pub fn ocsp(
+    inventory: &Inventory,
+    model: &Model,
+    wanted: &BTreeSet<&str>,
+    options: &Options<'_>,
+) -> Outcome {
+    let mut keys = ca_keys(inventory);
+    for (subject, key) in local_ca_keys(model, options.base) {
+        keys.entry(subject).or_default().push(key);
+    }
+    let mut out = Outcome::default();
+    for c in &inventory.credentials {
+        if !wanted.contains(c.sha256.as_str()) {
+            continue;
+        }
+        let (Some(url), Some(name), Some(serial), Some(issuer)) = (
+            c.ocsp_urls.iter().flatten().next(),
+            c.issuer_name_sha1.as_deref().and_then(unhex),
+            c.serial.as_deref(),
+            c.issuer.as_deref(),
+        ) else {
+            continue;
+        };
+        let who = c.subject.clone().unwrap_or_else(|| c.sha256.clone());
+        let candidates = keys.get(issuer).map_or(&[][..], Vec::as_slice);
+        if candidates.is_empty() {
+            out.problems.push(format!(
+                "revocation unknown for {who}: the OCSP responder {url} cannot be asked, no certificate of its CA ({issuer}) was discovered or declared"
+            ));
+            continue;
+        }
+        let mut last = String::new();
+        let answer = candidates.iter().find_map(|key| {
+            let question = ocsp::Question {
+                url,
+                issuer_name_sha1: &name,
+                issuer_key: key,
+                serial,
+            };
+            ocsp::ask(&question, options.now, options.timeout)
+                .map_err(|e| last = e)
+                .ok()
+        });
+        match answer {
+            Some(ocsp::Status::Good) => out.checked += 1,
+            Some(ocsp::Status::Revoked(at, reason)) => {
+                out.checked += 1;
+                out.revoked.insert(
+                    c.sha256.clone(),
+                    Revoked {
+                        at: Time(at),
+                        reason: reason.and_then(reason_name).map(str::to_owned),
+                        source: url.clone(),
+                    },
+                );
+            }
+            None => out.problems.push(format!(
+                "revocation unknown for {who}: the OCSP responder {url} {last}"
+            )),
+        }
+    }
+    out
+}
+
+impl Outcome {
+    /// Adds what `other` found; a revocation already known stays as first found.
+    pub fn merge(&mut self, other: Outcome) {
+        for (sha256, revoked) in other.revoked {
+            self.revoked.entry(sha256).or_insert(revoked);
+        }
+        self.checked += other.checked;
+        self.problems.extend(other.problems);
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// The RFC 5280 name of a reason code.

@@ -105,7 +105,7 @@ fn the_next_plan_finds_a_revoked_certificate_and_rotates_it() {
     assert_eq!(revoked["severity"], "critical");
     assert_eq!(revoked["evidence"]["reason"], "keyCompromise");
     assert!(
-        revoked["evidence"]["crl"]
+        revoked["evidence"]["source"]
             .as_str()
             .unwrap()
             .ends_with(".crl"),

@@ -21,8 +21,9 @@ pub struct Issued {
 
 impl OpenBao {
     /// Starts `bao server -dev` with its log in `dir` (created), then mounts PKI with a root CA
-    /// and a role `svc` for names under `test.example`.
-    pub fn start(dir: &Path) -> Self {
+    /// and a role `svc` for names under `test.example`. Certificates name the engine's OCSP
+    /// responder, and its CRL when `with_crl`.
+    pub fn start(dir: &Path, with_crl: bool) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         let port = free_port();
         let child = Command::new("bao")
@@ -57,13 +58,17 @@ impl OpenBao {
             "common_name=Bao Test Root",
             "ttl=87600h",
         ]);
-        bao.cli(&[
-            "write",
-            "pki/config/urls",
-            &format!("issuing_certificates={url}/v1/pki/ca"),
-            &format!("crl_distribution_points={url}/v1/pki/crl"),
-            &format!("ocsp_servers={url}/v1/pki/ocsp"),
-        ]);
+        let crl = format!("crl_distribution_points={url}/v1/pki/crl");
+        let mut urls = vec![
+            "write".to_owned(),
+            "pki/config/urls".to_owned(),
+            format!("issuing_certificates={url}/v1/pki/ca"),
+            format!("ocsp_servers={url}/v1/pki/ocsp"),
+        ];
+        if with_crl {
+            urls.push(crl);
+        }
+        bao.cli(&urls.iter().map(String::as_str).collect::<Vec<_>>());
         bao.cli(&[
             "write",
             "pki/roles/svc",

@@ -34,7 +34,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
                 ),
             )
             .with("revoked_at", revoked.at.0)
-            .with("crl", &revoked.source);
+            .with("source", &revoked.source);
         if let Some(reason) = &revoked.reason {
             f = f.with("reason", reason);
         }

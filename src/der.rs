@@ -1,9 +1,10 @@
-//! A minimal, panic-free DER reader and writer: enough to walk PKCS#7 bundles and private keys
-//! and to rebuild a key's SubjectPublicKeyInfo. Definite lengths and one-byte tags only.
+//! A minimal, panic-free DER reader and writer: enough to walk PKCS#7 bundles and private keys,
+//! to rebuild a key's SubjectPublicKeyInfo, and to ask and read OCSP. Definite lengths and
+//! one-byte tags only.
 
 /// One tag-length-value element.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Tlv<'a> {
+pub(crate) struct Tlv<'a> {
     /// The tag byte.
     pub tag: u8,
     /// The value.
@@ -12,15 +13,15 @@ pub(super) struct Tlv<'a> {
     pub raw: &'a [u8],
 }
 
-pub(super) const INTEGER: u8 = 0x02;
-pub(super) const BIT_STRING: u8 = 0x03;
-pub(super) const OCTET_STRING: u8 = 0x04;
-pub(super) const NULL: u8 = 0x05;
-pub(super) const OID: u8 = 0x06;
-pub(super) const SEQUENCE: u8 = 0x30;
+pub(crate) const INTEGER: u8 = 0x02;
+pub(crate) const BIT_STRING: u8 = 0x03;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const NULL: u8 = 0x05;
+pub(crate) const OID: u8 = 0x06;
+pub(crate) const SEQUENCE: u8 = 0x30;
 
 /// Reads one element from the front of `input`; returns it and the rest.
-pub(super) fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
+pub(crate) fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
     let (&tag, rest) = input.split_first()?;
     if tag & 0x1f == 0x1f {
         return None; // multi-byte tags do not occur in what we read
@@ -54,7 +55,7 @@ pub(super) fn read(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
 }
 
 /// Reads exactly one element filling all of `input`.
-pub(super) fn read_all(input: &[u8]) -> Option<Tlv<'_>> {
+pub(crate) fn read_all(input: &[u8]) -> Option<Tlv<'_>> {
     match read(input)? {
         (tlv, []) => Some(tlv),
         _ => None,
@@ -62,7 +63,7 @@ pub(super) fn read_all(input: &[u8]) -> Option<Tlv<'_>> {
 }
 
 /// The elements inside a constructed value, stopping at the first malformed one.
-pub(super) fn children(content: &[u8]) -> impl Iterator<Item = Tlv<'_>> {
+pub(crate) fn children(content: &[u8]) -> impl Iterator<Item = Tlv<'_>> {
     let mut rest = content;
     std::iter::from_fn(move || {
         let (tlv, next) = read(rest)?;
@@ -72,7 +73,7 @@ pub(super) fn children(content: &[u8]) -> impl Iterator<Item = Tlv<'_>> {
 }
 
 /// Encodes one element.
-pub(super) fn write(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn write(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -111,7 +112,7 @@ pub(crate) fn oid_string(content: &[u8]) -> Option<String> {
 }
 
 /// An AlgorithmIdentifier's content: its OID (dotted, empty when missing) and parameters.
-pub(super) fn algorithm(content: &[u8]) -> (String, Option<Tlv<'_>>) {
+pub(crate) fn algorithm(content: &[u8]) -> (String, Option<Tlv<'_>>) {
     let mut parts = children(content);
     let oid = parts
         .next()
@@ -121,7 +122,7 @@ pub(super) fn algorithm(content: &[u8]) -> (String, Option<Tlv<'_>>) {
 }
 
 /// Bits in an unsigned big-endian INTEGER content (leading zero bytes ignored).
-pub(super) fn integer_bits(content: &[u8]) -> u32 {
+pub(crate) fn integer_bits(content: &[u8]) -> u32 {
     let trimmed: &[u8] = {
         let start = content
             .iter()
