@@ -66,10 +66,26 @@ fn a_certificate_openbao_revoked_is_found_through_its_crl_distribution_point() {
     let bao = OpenBao::start(&dir.join("bao"), true);
     let api = bao.issue("api.test.example", "720h", &dir.join("hosts/api.pem"));
     bao.issue("web.test.example", "720h", &dir.join("hosts/web.pem"));
+    // A certificate nobody declares, revoked too: still an alarm of its own.
+    let legacy = bao.issue("legacy.test.example", "720h", &dir.join("hosts/legacy.pem"));
     bao.revoke(&api.bao_serial);
+    bao.revoke(&legacy.bao_serial);
 
     let (found, warned) = plan(&test, "cache");
     assert!(!warned.contains("revocation unknown"), "{warned}");
+    let unowned = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "revoked" && f["identity"].is_null())
+        .unwrap_or_else(|| panic!("{found:#}"));
+    assert!(
+        unowned["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("hosts/legacy.pem"),
+        "{unowned:#}"
+    );
     assert!(codes_about(&found, "api").contains(&"revoked"), "{found:#}");
     assert!(
         !codes_about(&found, "web").contains(&"revoked"),
@@ -93,12 +109,12 @@ fn a_certificate_openbao_revoked_is_found_through_its_crl_distribution_point() {
     drop(bao);
     let (cached, warned) = plan(&test, "cache");
     assert!(codes_about(&cached, "api").contains(&"revoked"), "{warned}");
-    // Without a cache the CRL cannot be fetched: both certificates' status is unknown, and the
-    // plan says so instead of calling them valid.
+    // Without a cache the CRL cannot be fetched: every certificate's status is unknown, and
+    // the plan says so instead of calling them valid.
     let (unknown, warned) = plan(&test, "empty-cache");
     assert!(!codes_about(&unknown, "api").contains(&"revoked"));
     assert!(
-        warned.contains("revocation unknown for 2 certificate(s)")
+        warned.contains("revocation unknown for 3 certificate(s)")
             && warned.contains("/v1/pki/crl cannot be fetched: cannot connect"),
         "{warned}"
     );

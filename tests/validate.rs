@@ -312,3 +312,33 @@ fn a_notice_threshold_as_long_as_the_validity_is_a_warning() {
         out.stdout
     );
 }
+
+/// Like cert-manager, a certificate must live at least an hour: shorter ones expire before a
+/// rotation can deploy and verify them.
+#[test]
+fn a_max_validity_under_an_hour_is_refused() {
+    let policy = |validity: &str| {
+        format!(
+            "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {{name: short}}\nspec:\n  trustDomain: internal-mtls\n  maxValidity: {validity}\n  notify: {{beforeExpiry: [1m]}}\n"
+        )
+    };
+    let out = Test::new()
+        .file("policies.yaml", policy("59m"))
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(1);
+    assert!(
+        out.stdout
+            .contains("policies.yaml:6:16: error[invalid-value]: spec.maxValidity")
+            && out.stdout.contains("must be at least 1h"),
+        "{}",
+        out.stdout
+    );
+    Test::new()
+        .file("policies.yaml", policy("1h"))
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(0);
+}

@@ -107,6 +107,20 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    // As cert-manager's minimum duration: shorter certificates expire before a rotation can
+    // deploy and verify them, and would renew forever.
+    if let Some(v) = spec
+        .max_validity
+        .as_ref()
+        .filter(|v| (1..3600).contains(&v.value.seconds()))
+    {
+        out.push(invalid(
+            path,
+            &v.text(),
+            "spec.maxValidity",
+            "must be at least 1h: a shorter certificate expires before it is deployed and verified",
+        ));
+    }
     for (i, key) in spec.key_algorithms.iter().enumerate() {
         let field = format!("spec.keyAlgorithms[{i}].minSize");
         let Some(size) = &key.min_size else { continue };

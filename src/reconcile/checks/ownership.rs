@@ -337,6 +337,22 @@ pub(super) fn unclaimed(
             f = f.with("not_after", na.0);
         }
         out.push(found_at(f, c));
+        // Nobody rotates it, but a revoked certificate still served is worth its own alarm.
+        if let Some(revoked) = cx.input.revoked.get(&c.sha256) {
+            let mut r = Finding::new(
+                FindingCode::Revoked,
+                format!(
+                    "certificate revoked {} by its CA and still in use, declared by no identity",
+                    super::day(revoked.at.0)
+                ),
+            )
+            .with("revoked_at", revoked.at.0)
+            .with("source", &revoked.source);
+            if let Some(reason) = &revoked.reason {
+                r = r.with("reason", reason);
+            }
+            out.push(found_at(r, c));
+        }
         unmanaged.push(i);
     }
     unmanaged
