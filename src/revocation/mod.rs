@@ -68,6 +68,9 @@ enum Place {
     Url(String),
     /// A file on this machine.
     File(PathBuf),
+    /// The CRL trustops keeps for a local CA (`crlFile`): it records every revocation trustops
+    /// made, so an absent file revokes nothing and a past nextUpdate proves nothing missing.
+    LocalCa(PathBuf),
     /// A cfssl server's CRL endpoint (JSON with the CRL in base64), and its extra roots.
     Cfssl(String, Option<PathBuf>),
 }
@@ -77,7 +80,7 @@ impl Place {
     fn show(&self, base: &Path) -> String {
         match self {
             Place::Url(url) | Place::Cfssl(url, _) => url.clone(),
-            Place::File(path) => path
+            Place::File(path) | Place::LocalCa(path) => path
                 .strip_prefix(base)
                 .unwrap_or(path)
                 .display()
@@ -116,6 +119,11 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
     let mut out = Outcome::default();
     let mut checked = BTreeSet::new();
     for (place, certificates) in wanted {
+        if let Place::LocalCa(path) = &place
+            && !path.exists()
+        {
+            continue;
+        }
         let crl = match usable(&place, &keys, options) {
             Ok(crl) => crl,
             Err(why) => {
@@ -128,7 +136,7 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
                 continue;
             }
         };
-        let current = crl.current_at(options.now);
+        let current = crl.current_at(options.now) || matches!(place, Place::LocalCa(_));
         if !current {
             out.problems.push(format!(
                 "revocation unknown for {} certificate(s) ({}): the CRL {} is stale, its next update was due {}; it still proves what it revokes",
@@ -279,7 +287,7 @@ fn issuer_places(model: &Model, base: &Path) -> BTreeMap<String, Vec<Place>> {
             places.push(place(base, &crl.value));
         }
         if let Some(file) = spec.local_ca.as_ref().and_then(|ca| ca.crl_file.as_ref()) {
-            places.push(Place::File(crate::reconcile::resolve(base, &file.value)));
+            places.push(Place::LocalCa(crate::reconcile::resolve(base, &file.value)));
         }
         if let Some(cfssl) = &spec.cfssl {
             places.push(Place::Cfssl(
@@ -398,7 +406,7 @@ fn cache_path(place: &Place, options: &Options<'_>) -> Option<PathBuf> {
                 crate::discover::sha256_hex(url.as_bytes())
             ))
         }),
-        Place::File(_) => None,
+        Place::File(_) | Place::LocalCa(_) => None,
     }
 }
 
@@ -440,7 +448,7 @@ fn fetch(place: &Place, options: &Options<'_>) -> Result<Vec<u8>, String> {
     };
     match place {
         Place::Url(url) => get(url, None),
-        Place::File(path) => {
+        Place::File(path) | Place::LocalCa(path) => {
             std::fs::read(path).map_err(|e| format!("cannot be read: {}", e.kind()))
         }
         Place::Cfssl(url, roots) => {

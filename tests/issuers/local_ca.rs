@@ -126,6 +126,20 @@ fn the_next_plan_finds_a_revoked_certificate_and_rotates_it() {
             .any(|s| s["step"] == "revoke"),
         "not revoked twice: {rotate:#}"
     );
+    // The CRL trustops keeps for its local CA records every revocation it made: past its
+    // nextUpdate (a week on) it still counts, with no staleness warning.
+    let later = trustops(dir, "2026-05-20T12:00:00Z", &["plan", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&later.stderr);
+    assert!(!stderr.contains("stale"), "{stderr}");
+    let later: serde_json::Value = serde_json::from_slice(&later.stdout).unwrap();
+    assert!(
+        later["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "revoked"),
+        "{later:#}"
+    );
     let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     let (now_serial, _) = deployed(dir);
