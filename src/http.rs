@@ -66,8 +66,34 @@ pub fn post_json(
     })
 }
 
+/// An answer.
+#[derive(Clone, Debug, Default)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The header fields, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Sends `request`; the HTTP status and the (de-chunked) body.
 pub fn send(request: &Request<'_>) -> Result<(u16, Vec<u8>), String> {
+    exchange(request).map(|r| (r.status, r.body))
+}
+
+/// Sends `request`; the whole answer.
+pub fn exchange(request: &Request<'_>) -> Result<Response, String> {
     let url = request.url;
     let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
@@ -146,7 +172,17 @@ pub fn send(request: &Request<'_>) -> Result<(u16, Vec<u8>), String> {
     if body.len() > request.limit {
         return Err(format!("the answer is larger than {} bytes", request.limit));
     }
-    Ok((status, body))
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// The body of a `Transfer-Encoding: chunked` answer.

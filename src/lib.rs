@@ -14,6 +14,7 @@
 //! [`git`] is the only module that writes repositories; [`demo`] builds a runnable demo repo.
 
 pub mod apply;
+pub mod ari;
 pub mod audit;
 pub mod cli;
 pub mod command;

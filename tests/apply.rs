@@ -29,6 +29,7 @@ fn request(now: jiff::Timestamp) -> CertificateRequest {
         public_key: Vec::new(),
         key_algorithm: KeyAlgorithm::EcP256,
         csr_pem: String::new(),
+        replaces: None,
     }
 }
 

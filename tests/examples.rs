@@ -1,5 +1,6 @@
-//! The runnable examples, run as a user runs them: `examples/acme-pebble/run.sh WORKDIR` and
-//! `examples/cfssl/run.sh WORKDIR` start their CA on loopback, run validate → plan → apply,
+//! The runnable examples, run as a user runs them: `examples/acme-pebble/run.sh WORKDIR`,
+//! `examples/acme-ari/run.sh WORKDIR` and `examples/cfssl/run.sh WORKDIR` start their CA on
+//! loopback, run validate → plan → apply,
 //! verify the signed audit commit and the deployed chain, and stop the server; WORKDIR keeps
 //! what they made.
 
@@ -23,9 +24,10 @@ fn run(example: &str, workdir: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// What every example leaves in WORKDIR: a signed audit commit and a verified chain.
+/// What every example leaves in WORKDIR: a signed audit commit and a verified chain; what it
+/// printed.
 #[track_caller]
-fn check(example: &str, deployed: &str) {
+fn check(example: &str, deployed: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let workdir = dir.path().join("work");
     let (ok, text) = run(example, &workdir);
@@ -47,6 +49,7 @@ fn check(example: &str, deployed: &str) {
         String::from_utf8_lossy(&log.stdout).contains("trustops apply"),
         "the audit commit is kept in WORKDIR/repo"
     );
+    text
 }
 
 #[test]
@@ -66,4 +69,10 @@ fn an_example_refuses_a_workdir_that_is_not_empty() {
     let (ok, text) = run("cfssl", dir.path());
     assert!(!ok);
     assert!(text.contains("is not empty"), "{text}");
+}
+
+#[test]
+fn acme_ari_example_renews_when_the_ca_suggests() {
+    let text = check("acme-ari", "storefront");
+    assert!(text.contains("\"source\": \"ari\""), "{text}");
 }

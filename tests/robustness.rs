@@ -194,6 +194,7 @@ fn plan_survives_hostile_inventories() {
             issuer_subjects: &subjects,
             issued_by: &Default::default(),
             revoked: &Default::default(),
+            renewal_info: &Default::default(),
         };
         let reconciled = trustops::reconcile::reconcile(&input);
         let plan = trustops::plan::plan(&input, reconciled, &Default::default());

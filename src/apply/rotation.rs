@@ -310,6 +310,7 @@ fn issue(
                 public_key: Vec::new(),
                 key_algorithm: algorithm,
                 csr_pem: String::new(),
+                replaces: None,
             };
             key.fill(&mut request).map_err(|e| e.to_string())?;
             let before: Vec<String> = credential
@@ -321,6 +322,14 @@ fn issue(
                 })
                 .filter(|text| !crate::discover::pem_certificates(text.as_bytes()).is_empty())
                 .collect();
+            request.replaces = before
+                .iter()
+                .flat_map(|text| crate::discover::pem_certificates(text.as_bytes()))
+                .next()
+                .and_then(|der| crate::discover::certificate_facts(&der))
+                .and_then(|c| {
+                    crate::ari::cert_id(c.authority_key_id.as_deref(), c.serial.as_deref())
+                });
             group.replaced.extend(before);
             if let (Some(path), false) = (staged, reused) {
                 deploy::stage(&key, &path).map_err(|e| e.to_string())?;

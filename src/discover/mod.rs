@@ -32,6 +32,12 @@ use crate::model::SourceSpec;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 
+/// The facts of one certificate (DER), as discovery records them; `None` when it does not
+/// parse.
+pub(crate) fn certificate_facts(der: &[u8]) -> Option<Credential> {
+    x509::certificate(der).ok()
+}
+
 /// The DER of every `CERTIFICATE` PEM block in `bytes` (for trust stores built from a bundle).
 pub fn pem_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
     pem_blocks(bytes, "CERTIFICATE")

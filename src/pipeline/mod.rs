@@ -231,6 +231,19 @@ pub fn reconciled<T>(
         timeout: std::time::Duration::from_secs(10),
     };
     let mut revocation = crate::revocation::check(inventory, &loaded.model, &checking);
+    let renewal_info = crate::ari::check(
+        inventory,
+        &loaded.model,
+        &crate::ari::Options {
+            now,
+            base,
+            cache: checking.cache.clone(),
+            timeout: checking.timeout,
+            issued_by: &trail.issued_by,
+            issuer_subjects: &issuer_subjects,
+        },
+    );
+    warnings.extend(renewal_info.problems.iter().cloned());
     static NONE: std::collections::BTreeMap<String, crate::revocation::Revoked> =
         std::collections::BTreeMap::new();
     let template = reconcile::Input {
@@ -241,6 +254,7 @@ pub fn reconciled<T>(
         issuer_subjects: &issuer_subjects,
         issued_by: &trail.issued_by,
         revoked: &NONE,
+        renewal_info: &renewal_info.suggested,
     };
     let mut reconciled = reconcile::reconcile(&reconcile::Input {
         revoked: &revocation.revoked,

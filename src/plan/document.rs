@@ -164,6 +164,26 @@ pub struct CredentialState {
     /// Older matching credentials still found somewhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<Facts>,
+    /// When the certificate in use comes due for renewal, and by what rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal: Option<Renewal>,
+}
+
+/// When a certificate comes due for renewal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Renewal {
+    /// The instant.
+    pub at: Time,
+    /// `policy` (its `renewBefore`, or a third of the lifetime) or `ari` (the window the ACME
+    /// CA suggests, RFC 9773); renewal windows then decide when the rotation runs.
+    pub source: String,
+    /// The window the CA suggested, for `ari`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_start: Option<Time>,
+    /// Its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_end: Option<Time>,
 }
 
 /// The facts of a discovered credential that plans, reports and metrics use.
@@ -224,6 +244,22 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
                         .iter()
                         .map(|&i| Facts::of(&inventory[i]))
                         .collect(),
+                    renewal: s
+                        .current
+                        .map(|i| &inventory[i])
+                        .filter(|c| c.kind == crate::discover::CredentialKind::X509Certificate)
+                        .and_then(|c| {
+                            let renew_before = policy
+                                .and_then(|p| p.spec.renew_before.as_ref())
+                                .map(|r| r.value);
+                            crate::reconcile::renewal::due(c, renew_before, input.renewal_info)
+                        })
+                        .map(|(at, suggested)| Renewal {
+                            at: Time(at),
+                            source: if suggested.is_some() { "ari" } else { "policy" }.into(),
+                            suggested_start: suggested.map(|s| s.start),
+                            suggested_end: suggested.map(|s| s.end),
+                        }),
                 }
             })
             .collect::<Vec<_>>()

@@ -356,18 +356,15 @@ fn member_start(cx: &Context<'_>, s: &Status, desired: Timestamp) -> (Timestamp,
     }
 }
 
-/// When a member's current certificate came due for renewal under its policy.
+/// When a member's current certificate came due for renewal: its ACME CA's suggestion, else
+/// its policy's rule.
 fn due(cx: &Context<'_>, s: &Status) -> Option<Timestamp> {
     let current = &cx.input.inventory.credentials[s.current?];
     let renew_before = cx
         .policy(s)
         .and_then(|p| p.spec.renew_before.as_ref())
         .map(|r| r.value);
-    Some(crate::reconcile::renewal::due_at(
-        current.not_before?.0,
-        current.not_after?.0,
-        renew_before,
-    ))
+    crate::reconcile::renewal::due(current, renew_before, cx.input.renewal_info).map(|(t, _)| t)
 }
 
 fn minute(t: Timestamp) -> String {

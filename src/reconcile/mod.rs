@@ -45,6 +45,8 @@ pub struct Input<'a> {
     pub issued_by: &'a BTreeMap<String, String>,
     /// Certificates their CA has revoked, by SHA-256 ([`crate::revocation::check`]).
     pub revoked: &'a BTreeMap<String, crate::revocation::Revoked>,
+    /// Renewal windows ACME CAs suggest, by SHA-256 ([`crate::ari::check`]).
+    pub renewal_info: &'a BTreeMap<String, crate::ari::Suggested>,
 }
 
 /// The state of one declared credential.

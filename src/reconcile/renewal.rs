@@ -22,6 +22,19 @@ pub fn due_at(
     Timestamp::from_second(second).unwrap_or(not_after)
 }
 
+/// When a certificate comes due, and why: the instant its ACME CA suggests (RFC 9773), when
+/// one is known for it, else the policy's [`due_at`].
+pub fn due<'a>(
+    c: &crate::discover::Credential,
+    renew_before: Option<RenewBefore>,
+    renewal_info: &'a std::collections::BTreeMap<String, crate::ari::Suggested>,
+) -> Option<(Timestamp, Option<&'a crate::ari::Suggested>)> {
+    if let Some(suggested) = renewal_info.get(&c.sha256) {
+        return Some((suggested.instant.0, Some(suggested)));
+    }
+    Some((due_at(c.not_before?.0, c.not_after?.0, renew_before), None))
+}
+
 /// The renewal instant under renewal windows, as cert-manager's `applyRenewBeforeWithWindows`:
 /// `desired` itself when a window is open at it (its closing instant included), else the first
 /// window start after it. With a certificate's `lifetime` (notBefore, notAfter), only window

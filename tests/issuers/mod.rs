@@ -3,6 +3,7 @@
 //! `trustops revoke`, and the fallback when a CA is down.
 
 mod acme;
+mod ari;
 mod cfssl;
 mod local_ca;
 

@@ -1,8 +1,10 @@
 //! A small builder for running the binary in a temporary folder (after just's `Test`).
 
+mod acme2certifier;
 mod openbao;
 mod pebble;
 
+pub use acme2certifier::Acme2Certifier;
 pub use openbao::OpenBao;
 pub use pebble::Pebble;
 use std::path::{Path, PathBuf};

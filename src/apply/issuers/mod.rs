@@ -68,6 +68,9 @@ pub struct CertificateRequest {
     pub key_algorithm: KeyAlgorithm,
     /// A PKCS#10 request signed by the subject key, PEM, for issuers that want one.
     pub csr_pem: String,
+    /// The ACME Renewal Information CertID (RFC 9773) of the certificate this one replaces,
+    /// sent as `replaces` on the new order by ACME CAs that advertise renewal information.
+    pub replaces: Option<String>,
 }
 
 /// A secret, API key or token to rotate.

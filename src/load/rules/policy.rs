@@ -107,18 +107,18 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    // As cert-manager's minimum duration: shorter certificates expire before a rotation can
-    // deploy and verify them, and would renew forever.
+    // Certificates are backdated a minute for clock skew: a shorter lifetime would be over, or
+    // nearly, by the time the certificate is deployed and verified.
     if let Some(v) = spec
         .max_validity
         .as_ref()
-        .filter(|v| (1..3600).contains(&v.value.seconds()))
+        .filter(|v| (1..120).contains(&v.value.seconds()))
     {
         out.push(invalid(
             path,
             &v.text(),
             "spec.maxValidity",
-            "must be at least 1h: a shorter certificate expires before it is deployed and verified",
+            "must be at least 2m: certificates are backdated a minute for clock skew, so a shorter one is expired, or nearly, when it is deployed",
         ));
     }
     for (i, key) in spec.key_algorithms.iter().enumerate() {

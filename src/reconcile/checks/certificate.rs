@@ -40,7 +40,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         }
         out.push(f);
     }
-    let (Some(nb), Some(na)) = (c.not_before, c.not_after) else {
+    let (Some(_), Some(na)) = (c.not_before, c.not_after) else {
         return;
     };
     let left = na.0.as_second() - now.as_second();
@@ -58,29 +58,45 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     } else {
         let spec = policy.map(|p| &p.spec);
         let renew_before = spec.and_then(|s| s.renew_before.as_ref().map(|r| r.value));
-        let due = renewal::due_at(nb.0, na.0, renew_before);
+        let (due, suggested) =
+            renewal::due(c, renew_before, cx.input.renewal_info).unwrap_or((na.0, None));
         if due <= now {
-            let rule = renew_before.map_or_else(
-                || "one third of the lifetime (default)".to_owned(),
-                |r| match r {
-                    crate::model::RenewBefore::Duration(d) => format!("{d} before expiry"),
-                    crate::model::RenewBefore::Percent(p) => format!("{p}% of the lifetime"),
-                },
-            );
+            let rule = match suggested {
+                Some(s) => format!(
+                    "ACME renewal information from {}: renew between {} and {}",
+                    s.issuer, s.start.0, s.end.0
+                ),
+                None => renew_before.map_or_else(
+                    || "one third of the lifetime (default)".to_owned(),
+                    |r| match r {
+                        crate::model::RenewBefore::Duration(d) => format!("{d} before expiry"),
+                        crate::model::RenewBefore::Percent(p) => format!("{p}% of the lifetime"),
+                    },
+                ),
+            };
             out.push(
                 cx.about_found(
                     d,
                     i,
                     FindingCode::RenewalDue,
                     format!(
-                        "renewal due since {}: {} left before expiry ({})",
+                        "renewal due since {}{}: {} left before expiry ({})",
                         day(due),
+                        if suggested.is_some() {
+                            ", as its ACME CA suggests"
+                        } else {
+                            ""
+                        },
                         human(left),
                         day(na.0)
                     ),
                 )
                 .with("not_after", na.0)
                 .with("renewal_due", due)
+                .with(
+                    "renewal_source",
+                    if suggested.is_some() { "ari" } else { "policy" },
+                )
                 .with("renew_before", rule),
             );
         }

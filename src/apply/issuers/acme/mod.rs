@@ -123,10 +123,36 @@ impl Acme {
         let mut identifiers: Vec<Identifier> =
             r.dns_names.iter().cloned().map(Identifier::Dns).collect();
         identifiers.extend(r.ip_addresses.iter().copied().map(Identifier::Ip));
-        let mut order = account
-            .new_order(&NewOrder::new(&identifiers))
-            .await
-            .map_err(|e| format!("new order: {}", crate::apply::causes(&e)))?;
+        // RFC 9773: name the certificate this one replaces, for a CA that offers renewal
+        // information (Let's Encrypt exempts such renewals from rate limits).
+        let replaces =
+            r.replaces
+                .as_deref()
+                .and_then(|id| id.split_once('.'))
+                .map(|(aki, serial)| instant_acme::CertificateIdentifier {
+                    authority_key_identifier: aki.to_owned().into(),
+                    serial: serial.to_owned().into(),
+                });
+        let created = match replaces {
+            Some(id) => {
+                match account
+                    .new_order(&NewOrder::new(&identifiers).replaces(id))
+                    .await
+                {
+                    // A CA without renewal information, or one that accepted the order
+                    // without reflecting `replaces` (it ignored it): order without it.
+                    Err(e)
+                        if matches!(e, instant_acme::Error::Unsupported(_))
+                            || e.to_string().contains("replaces field mismatch") =>
+                    {
+                        account.new_order(&NewOrder::new(&identifiers)).await
+                    }
+                    other => other,
+                }
+            }
+            None => account.new_order(&NewOrder::new(&identifiers)).await,
+        };
+        let mut order = created.map_err(|e| format!("new order: {}", crate::apply::causes(&e)))?;
         let mut session = self.solver.session();
         let result = async {
             let mut authorizations = order.authorizations();
