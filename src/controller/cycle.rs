@@ -435,20 +435,14 @@ fn runnable(
 }
 
 /// The earliest instant after `now` something becomes due: a current certificate's renewal
-/// (cert-manager's rule), or a deferred action's window.
+/// (as the plan gives it: the policy's rule, or the window its ACME CA suggests), or a
+/// deferred action's window.
 fn next_due(planned: &pipeline::Planned, now: Timestamp) -> Option<Timestamp> {
-    let model = &planned.loaded.model;
-    let renewals = planned.plan.credentials.iter().filter_map(|c| {
-        let facts = c.current.as_ref()?;
-        let (nb, na) = (facts.not_before?.0, facts.not_after?.0);
-        let renew_before = c
-            .policy
-            .as_ref()
-            .and_then(|p| model.policies.get(p))
-            .and_then(|p| p.spec.renew_before.as_ref())
-            .map(|r| r.value);
-        Some(crate::reconcile::renewal::due_at(nb, na, renew_before))
-    });
+    let renewals = planned
+        .plan
+        .credentials
+        .iter()
+        .filter_map(|c| Some(c.renewal.as_ref()?.at.0));
     let windows = planned
         .plan
         .actions
