@@ -95,7 +95,9 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
     let issuers = issuer_places(model, options.base);
     let mut wanted: BTreeMap<Place, Vec<&Credential>> = BTreeMap::new();
     for c in &inventory.credentials {
-        if c.kind != CredentialKind::X509Certificate || c.serial.is_none() {
+        // A self-signed root is trusted or not; no CRL of its own can revoke it.
+        if c.kind != CredentialKind::X509Certificate || c.serial.is_none() || c.issuer == c.subject
+        {
             continue;
         }
         let mut places: BTreeSet<Place> = c
