@@ -24,10 +24,6 @@ cat >"$A2C/acme_srv.cfg" <<CFG
 [DEFAULT]
 debug: False
 
-[Account]
-# The example's account has a contact, but acme2certifier wants it on creation.
-contact_check_disable: True
-
 [CAhandler]
 handler_module: acme2certifier.cahandlers.openssl_ca_handler
 issuing_ca_key: ca/ca.key

@@ -36,7 +36,7 @@ impl Acme2Certifier {
         std::fs::write(
             dir.join("acme_srv.cfg"),
             format!(
-                "[DEFAULT]\ndebug: False\n\n[Nonce]\nnonce_check_disable: False\n\n[Account]\ncontact_check_disable: True\n\n[CAhandler]\nhandler_module: acme2certifier.cahandlers.openssl_ca_handler\nissuing_ca_key: ca/ca.key\nissuing_ca_cert: ca/ca.pem\nissuing_ca_crl: ca/crl.pem\ncert_save_path: ca/certs\nca_cert_chain_list: [\"ca/ca.pem\"]\ncert_validity_days: {days}\n\n[DBhandler]\nhandler_module: acme2certifier.dbhandlers.wsgi_handler\ndbfile: acme_srv.db\n\n[Challenge]\nchallenge_validation_disable: True\n\n[Renewalinfo]\nrenewalthreshold_pctg: 85\nretry_after_timeout: 86400\n"
+                "[DEFAULT]\ndebug: False\n\n[Nonce]\nnonce_check_disable: False\n\n[CAhandler]\nhandler_module: acme2certifier.cahandlers.openssl_ca_handler\nissuing_ca_key: ca/ca.key\nissuing_ca_cert: ca/ca.pem\nissuing_ca_crl: ca/crl.pem\ncert_save_path: ca/certs\nca_cert_chain_list: [\"ca/ca.pem\"]\ncert_validity_days: {days}\n\n[DBhandler]\nhandler_module: acme2certifier.dbhandlers.wsgi_handler\ndbfile: acme_srv.db\n\n[Challenge]\nchallenge_validation_disable: True\n\n[Renewalinfo]\nrenewalthreshold_pctg: 85\nretry_after_timeout: 86400\n"
             ),
         )
         .unwrap();

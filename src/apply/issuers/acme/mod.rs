@@ -57,61 +57,85 @@ impl Acme {
         })
     }
 
-    /// The account for the declared key, created on the server (and the key on disk) if new.
+    /// The account for the declared key. With no key file yet, a new account is created with
+    /// its contact (some CAs refuse an account without one) and its key written (mode 0600);
+    /// with one, the account is found or created from it and its contact kept current.
     async fn account(&self) -> Result<Account, String> {
-        let key = self.account_key()?;
-        let builder = match &self.ca_file {
-            Some(roots) => Account::builder_with_root(roots)
-                .map_err(|e| format!("cannot trust {}: {e}", roots.display()))?,
-            None => Account::builder()
-                .map_err(|e| format!("cannot start HTTPS: {}", crate::apply::causes(&e)))?,
-        };
-        let (account, _) = builder
-            .create_from_key(key, self.directory_url.clone())
+        let builder = self.builder()?;
+        let contact = self.email.as_ref().map(|e| format!("mailto:{e}"));
+        let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
+        let path = &self.account_key_file;
+        if !path.exists() {
+            let (account, credentials) = builder
+                .create(
+                    &instant_acme::NewAccount {
+                        contact: &contacts,
+                        terms_of_service_agreed: true,
+                        only_return_existing: false,
+                    },
+                    self.directory_url.clone(),
+                    None,
+                )
+                .await
+                .map_err(|e| format!("account: {}", crate::apply::causes(&e)))?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            let der = credentials.private_key().secret_pkcs8_der();
+            crate::apply::deploy::write_private(path, &crate::apply::deploy::private_key_pem(der))
+                .map_err(|e| {
+                    format!("cannot write the account key: {}", crate::apply::causes(&e))
+                })?;
+            return Ok(account);
+        }
+        // The account the key already has; else (a new server) a new one for the key.
+        let account = match builder
+            .from_key(self.account_key()?, self.directory_url.clone())
             .await
-            .map_err(|e| format!("account: {}", crate::apply::causes(&e)))?;
-        if let Some(email) = &self.email {
-            let contact = format!("mailto:{email}");
+        {
+            Ok((account, _)) => account,
+            Err(_) => {
+                self.builder()?
+                    .create_from_key(self.account_key()?, self.directory_url.clone())
+                    .await
+                    .map_err(|e| format!("account: {}", crate::apply::causes(&e)))?
+                    .0
+            }
+        };
+        if !contacts.is_empty() {
             account
-                .update_contacts(&[contact.as_str()])
+                .update_contacts(&contacts)
                 .await
                 .map_err(|e| format!("account contact: {}", crate::apply::causes(&e)))?;
         }
         Ok(account)
     }
 
-    /// The account key from its file, or a new one written there (mode 0600).
+    /// An account builder trusting `caFile` (a private ACME server) or the system's roots.
+    fn builder(&self) -> Result<instant_acme::AccountBuilder, String> {
+        match &self.ca_file {
+            Some(roots) => Account::builder_with_root(roots)
+                .map_err(|e| format!("cannot trust {}: {e}", roots.display())),
+            None => Account::builder()
+                .map_err(|e| format!("cannot start HTTPS: {}", crate::apply::causes(&e))),
+        }
+    }
+
+    /// The account key from its file.
     fn account_key(&self) -> Result<(Key, PrivateKeyDer<'static>), String> {
         let path = &self.account_key_file;
-        let der = match std::fs::read(path) {
-            Ok(pem) => crate::discover::pem_blocks(&pem, "PRIVATE KEY")
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    format!(
-                        "{} holds no PKCS#8 private key (PEM \"PRIVATE KEY\")",
-                        path.display()
-                    )
-                })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (_, der) = Key::generate_pkcs8()
-                    .map_err(|e| format!("cannot make a key: {}", crate::apply::causes(&e)))?;
-                let der = der.secret_pkcs8_der().to_vec();
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-                }
-                crate::apply::deploy::write_private(
-                    path,
-                    &crate::apply::deploy::private_key_pem(&der),
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let der = crate::discover::pem_blocks(&pem, "PRIVATE KEY")
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                format!(
+                    "{} holds no PKCS#8 private key (PEM \"PRIVATE KEY\")",
+                    path.display()
                 )
-                .map_err(|e| {
-                    format!("cannot write the account key: {}", crate::apply::causes(&e))
-                })?;
-                der
-            }
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
+            })?;
         let pkcs8 = PrivatePkcs8KeyDer::from(der);
         let key = Key::from_pkcs8_der(pkcs8.clone_key())
             .map_err(|e| format!("{}: not a usable account key: {e}", path.display()))?;
