@@ -26,6 +26,8 @@ pub struct Request<'a> {
     pub timeout: Duration,
     /// The largest answer accepted, in bytes.
     pub limit: usize,
+    /// Extra header fields (an API token: never shown in errors).
+    pub headers: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Request<'a> {
@@ -39,6 +41,7 @@ impl<'a> Request<'a> {
             extra_roots: None,
             timeout: Duration::from_secs(10),
             limit: 16 << 20,
+            headers: &[],
         }
     }
 
@@ -123,6 +126,9 @@ pub fn exchange(request: &Request<'_>) -> Result<Response, String> {
         request.method,
         env!("CARGO_PKG_VERSION")
     );
+    for (name, value) in request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
     if let Some(kind) = request.content_type {
         head.push_str(&format!(
             "Content-Type: {kind}\r\nContent-Length: {}\r\n",

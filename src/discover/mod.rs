@@ -17,6 +17,7 @@ mod pem;
 mod pkcs12;
 mod scanner;
 mod tls;
+mod vault;
 mod x509;
 
 pub(crate) use crate::der::oid_string;
@@ -149,6 +150,9 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
 
 /// The one place that maps a declared source type to its implementation.
 fn source_for(name: &str, spec: &SourceSpec, env: &Environment) -> Box<dyn Source> {
+    if let Some(vault) = &spec.vault {
+        return Box::new(vault::Vault::declared(name, vault, env));
+    }
     match (
         &spec.files,
         &spec.tls,
@@ -175,7 +179,7 @@ struct Untyped(String);
 impl Source for Untyped {
     fn discover(&self, _: &Context) -> Result<Collector, String> {
         Err(format!(
-            "source {} configures no type (files, tls, kubernetes, exec or scanner)",
+            "source {} configures no type (files, tls, kubernetes, exec, scanner or vault)",
             self.0
         ))
     }

@@ -42,7 +42,7 @@ pub use policy::{
 pub use schedule::Schedule;
 pub use source::{
     Endpoint, ExecSource, FilesSource, KubernetesSource, ScannerFormat, ScannerSource, SourceKind,
-    SourceSpec, TlsSource,
+    SourceSpec, TlsSource, VaultAppRole, VaultAuth, VaultKubernetes, VaultKv, VaultSource,
 };
 pub use spanned::Spanned;
 

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A place to discover certificates, keys and secrets. Set exactly one of `files`, `tls`,
-/// `kubernetes`, `exec`, `scanner`.
+/// `kubernetes`, `exec`, `scanner`, `vault`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SourceSpec {
@@ -27,11 +27,14 @@ pub struct SourceSpec {
     /// A secret scanner's JSON report (gitleaks, trufflehog).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanner: Option<ScannerSource>,
+    /// A HashiCorp Vault or OpenBao server: KV v2 secret metadata and PKI certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<VaultSource>,
 }
 
 impl KindSpec for SourceSpec {
     const KIND: Kind = Kind::Source;
-    const DESCRIPTION: &'static str = "A Source: files, TLS endpoints, Kubernetes manifests, an exec plugin or a secret-scanner report to discover credentials in.";
+    const DESCRIPTION: &'static str = "A Source: files, TLS endpoints, Kubernetes manifests, an exec plugin, a secret-scanner report or a Vault/OpenBao server to discover credentials in.";
 }
 
 /// The type of a source.
@@ -47,6 +50,8 @@ pub enum SourceKind {
     Exec,
     /// `scanner`.
     Scanner,
+    /// `vault`.
+    Vault,
 }
 
 impl SourceSpec {
@@ -58,6 +63,7 @@ impl SourceSpec {
             self.kubernetes.as_ref().map(|_| SourceKind::Kubernetes),
             self.exec.as_ref().map(|_| SourceKind::Exec),
             self.scanner.as_ref().map(|_| SourceKind::Scanner),
+            self.vault.as_ref().map(|_| SourceKind::Vault),
         ]
         .into_iter()
         .flatten()
@@ -139,4 +145,94 @@ pub enum ScannerFormat {
     Gitleaks,
     /// trufflehog `--json` (one object per line).
     Trufflehog,
+}
+
+/// A HashiCorp Vault or OpenBao server, read through its HTTP API: the metadata of KV v2
+/// secrets (never their values) and the certificates PKI mounts issued.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultSource {
+    /// The server's address, e.g. `https://vault.internal:8200`.
+    pub address: Spanned<String>,
+    /// How to log in. Default: a token in the environment variable `VAULT_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<VaultAuth>,
+    /// A Vault Enterprise / OpenBao namespace, sent as `X-Vault-Namespace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// PEM roots to trust for the server's HTTPS besides the system's (a private CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<Spanned<String>>,
+    /// KV version 2 mounts to list, each with an optional path prefix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kv: Vec<VaultKv>,
+    /// PKI mounts whose issued certificates are read, e.g. `pki`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pki: Vec<Spanned<String>>,
+    /// How long one request may take. Default: 10s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+}
+
+/// One KV v2 mount, optionally only under a path prefix.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultKv {
+    /// The mount, e.g. `secret`.
+    pub mount: Spanned<String>,
+    /// Only secrets under this path, e.g. `payments/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// How trustops logs in to Vault/OpenBao. Secrets come from the environment or files, never
+/// from the repository.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultAuth {
+    /// A token in this environment variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+    /// AppRole: the role id and secret id, each from an environment variable or a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_role: Option<VaultAppRole>,
+    /// Kubernetes auth: a service-account token file (default
+    /// `/var/run/secrets/kubernetes.io/serviceaccount/token`) and the Vault role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<VaultKubernetes>,
+}
+
+/// AppRole credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultAppRole {
+    /// The auth mount. Default: `approle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// Environment variable holding the role id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id_env: Option<String>,
+    /// File holding the role id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id_file: Option<String>,
+    /// Environment variable holding the secret id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id_env: Option<String>,
+    /// File holding the secret id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_id_file: Option<String>,
+}
+
+/// Kubernetes auth.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultKubernetes {
+    /// The auth mount. Default: `kubernetes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// The Vault role to log in as.
+    pub role: String,
+    /// The service-account token file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_file: Option<String>,
 }

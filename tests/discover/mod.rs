@@ -8,6 +8,7 @@ mod files;
 mod kubernetes;
 mod scanner;
 mod tls;
+mod vault;
 
 use crate::support::Test;
 use serde_json::Value;

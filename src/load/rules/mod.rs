@@ -57,7 +57,7 @@ pub(super) fn check(model: &Model, config: &crate::model::RepoConfig, out: &mut 
         one_type(
             kinds,
             "Source",
-            "files, tls, kubernetes, exec, scanner",
+            "files, tls, kubernetes, exec, scanner, vault",
             &source.origin.path,
             source.origin.span,
             out,

@@ -1,0 +1,177 @@
+//! The `vault` source against a real OpenBao: KV v2 secrets reported from their metadata
+//! (never a value), versions as fingerprints, custom metadata as owner hints, deleted secrets
+//! gone; the certificates the PKI engine issued; token and AppRole logins; a wrong token an
+//! error that names the server, never the token.
+
+use crate::support::{OpenBao, Test};
+use serde_json::Value;
+
+fn declarations(bao: &OpenBao, auth: &str) -> String {
+    format!(
+        "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: bao}}\nspec:\n  vault:\n    address: {}\n    auth: {auth}\n    kv: [{{mount: secret}}]\n    pki: [pki]\n",
+        bao.url()
+    )
+}
+
+/// `discover --format json` with `env`; the inventory, what was printed, the exit code.
+fn discover(test: &Test, env: &[(&str, &str)]) -> (Value, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .arg("--repo")
+        .arg(test.dir.path())
+        .args(["discover", "--format", "json"])
+        .envs(env.iter().copied())
+        .env_remove("VAULT_TOKEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn by_id<'a>(inventory: &'a Value, id: &str) -> Option<&'a Value> {
+    inventory["credentials"]
+        .as_array()?
+        .iter()
+        .find(|c| c["id"] == id)
+}
+
+#[test]
+fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bao = OpenBao::start(&scratch.path().join("bao"), true);
+    bao.cli(&[
+        "kv",
+        "put",
+        "-mount=secret",
+        "payments/db",
+        "password=first-S3CRET",
+    ]);
+    bao.cli(&[
+        "kv",
+        "put",
+        "-mount=secret",
+        "payments/db",
+        "password=second-S3CRET",
+    ]);
+    bao.cli(&[
+        "kv",
+        "metadata",
+        "put",
+        "-mount=secret",
+        "-custom-metadata=owner=payments",
+        "payments/db",
+    ]);
+    bao.cli(&[
+        "kv",
+        "put",
+        "-mount=secret",
+        "web/api-key",
+        "key=web-S3CRET",
+    ]);
+    bao.cli(&["kv", "put", "-mount=secret", "old/gone", "key=gone-S3CRET"]);
+    bao.cli(&["kv", "delete", "-mount=secret", "old/gone"]);
+    bao.issue(
+        "api.test.example",
+        "720h",
+        &scratch.path().join("issued/api.pem"),
+    );
+
+    let test = Test::new().file("sources.yaml", declarations(&bao, "{tokenEnv: BAO_TOKEN}"));
+    let (inventory, said, code) = discover(&test, &[("BAO_TOKEN", "root")]);
+    assert_eq!(code, 0, "{said}");
+    assert!(!said.contains("S3CRET"), "no value is ever printed: {said}");
+    let db = by_id(&inventory, "vault:secret/payments/db").unwrap_or_else(|| panic!("{said}"));
+    assert_eq!(db["kind"], "secret");
+    assert_eq!(db["metadata"]["version"], "2");
+    assert_eq!(db["metadata"]["owner"], "payments");
+    assert!(
+        db["last_rotated"].is_string() && db["created"].is_string(),
+        "{db:#}"
+    );
+    assert!(by_id(&inventory, "vault:secret/web/api-key").is_some());
+    assert!(
+        by_id(&inventory, "vault:secret/old/gone").is_none(),
+        "a deleted secret is gone"
+    );
+    let subjects: Vec<&str> = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["subject"].as_str())
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("api.test.example")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("Bao Test Root")),
+        "{subjects:?}"
+    );
+
+    // A new version is a new fingerprint: a rotation is visible without the value.
+    let before = db["sha256"].clone();
+    bao.cli(&[
+        "kv",
+        "put",
+        "-mount=secret",
+        "payments/db",
+        "password=third-S3CRET",
+    ]);
+    let (again, said, _) = discover(&test, &[("BAO_TOKEN", "root")]);
+    let db = by_id(&again, "vault:secret/payments/db").unwrap_or_else(|| panic!("{said}"));
+    assert_ne!(db["sha256"], before);
+    assert_eq!(db["metadata"]["version"], "3");
+
+    // A wrong token: an error naming the server and the path, never the token.
+    let (_, said, code) = discover(&test, &[("BAO_TOKEN", "wrong-token-XYZ")]);
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains(&bao.url()) && said.contains("HTTP 403") && !said.contains("wrong-token-XYZ"),
+        "{said}"
+    );
+
+    // AppRole: a role allowed to read metadata and certificates logs in on its own.
+    let policy = scratch.path().join("reader.hcl");
+    std::fs::write(
+        &policy,
+        "path \"secret/metadata/*\" { capabilities = [\"read\", \"list\"] }\npath \"pki/cert*\" { capabilities = [\"read\", \"list\"] }\n",
+    )
+    .unwrap();
+    bao.cli(&["policy", "write", "reader", &policy.to_string_lossy()]);
+    bao.cli(&["auth", "enable", "approle"]);
+    bao.cli(&[
+        "write",
+        "auth/approle/role/trustops",
+        "token_policies=reader",
+    ]);
+    let role_id = bao.cli(&[
+        "read",
+        "-field=role_id",
+        "auth/approle/role/trustops/role-id",
+    ]);
+    let secret_id = bao.cli(&[
+        "write",
+        "-f",
+        "-field=secret_id",
+        "auth/approle/role/trustops/secret-id",
+    ]);
+    let approle = Test::new().file(
+        "sources.yaml",
+        declarations(
+            &bao,
+            "{appRole: {roleIdEnv: ROLE_ID, secretIdEnv: SECRET_ID}}",
+        ),
+    );
+    let (inventory, said, code) = discover(
+        &approle,
+        &[("ROLE_ID", role_id.trim()), ("SECRET_ID", secret_id.trim())],
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        by_id(&inventory, "vault:secret/payments/db").is_some(),
+        "{said}"
+    );
+}
