@@ -39,3 +39,4 @@ pub mod render;
 pub mod revocation;
 pub mod schemas;
 pub mod signature;
+pub(crate) mod vault;

@@ -1,0 +1,197 @@
+//! A Vault / OpenBao HTTP API client shared by the `vault` source and issuer: login (a token
+//! from the environment, AppRole, Kubernetes auth), a namespace header, a private CA, a deadline
+//! per request. Errors name the server and path, never the token.
+
+use crate::environment::Environment;
+use crate::model::VaultAuth;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where and how to reach a server.
+pub(crate) struct Connection<'a> {
+    pub address: &'a str,
+    pub auth: Option<&'a VaultAuth>,
+    pub namespace: Option<&'a str>,
+    pub ca_file: Option<&'a str>,
+    pub timeout: Option<u64>,
+}
+
+/// One logged-in session.
+pub(crate) struct Session<'a> {
+    pub address: String,
+    token: String,
+    namespace: Option<&'a str>,
+    roots: Option<PathBuf>,
+    timeout: Duration,
+}
+
+impl Session<'_> {
+    /// GETs `/v1/{path}`: the JSON answer, `None` for 404 (nothing there).
+    pub(crate) fn get(&self, path: &str) -> Result<Option<serde_json::Value>, String> {
+        self.call("GET", path, None)
+    }
+
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Option<serde_json::Value>, String> {
+        let url = format!("{}/v1/{path}", self.address);
+        let mut headers = vec![("X-Vault-Request", "true")];
+        if !self.token.is_empty() {
+            headers.push(("X-Vault-Token", self.token.as_str()));
+        }
+        if let Some(ns) = self.namespace {
+            headers.push(("X-Vault-Namespace", ns));
+        }
+        let request = crate::http::Request {
+            method,
+            url: &url,
+            content_type: body.map(|_| "application/json"),
+            body: body.unwrap_or_default(),
+            extra_roots: self.roots.as_deref(),
+            timeout: self.timeout,
+            limit: 64 << 20,
+            headers: &headers,
+        };
+        let answer = crate::http::exchange(&request)
+            .map_err(|e| format!("{} /v1/{path}: {e}", self.address))?;
+        match answer.status {
+            200 => serde_json::from_slice(&answer.body)
+                .map(Some)
+                .map_err(|_| format!("{} /v1/{path}: the answer is not JSON", self.address)),
+            204 | 404 => Ok(None),
+            status => {
+                // Vault's `errors` say why (permission denied, sealed); they never echo a token.
+                let errors = serde_json::from_slice::<serde_json::Value>(&answer.body)
+                    .ok()
+                    .and_then(|v| {
+                        v["errors"].as_array().map(|e| {
+                            e.iter()
+                                .filter_map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                    })
+                    .unwrap_or_default();
+                Err(format!(
+                    "{} /v1/{path}: HTTP {status}{}",
+                    self.address,
+                    if errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({errors})")
+                    }
+                ))
+            }
+        }
+    }
+
+    /// The keys a LIST of `path` returns (folders end with `/`).
+    pub(crate) fn list(&self, path: &str) -> Result<Vec<String>, String> {
+        Ok(self
+            .get(&format!("{path}?list=true"))?
+            .and_then(|v| {
+                v["data"]["keys"].as_array().map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| k.as_str().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// Logs in to the server `connection` names; a session.
+pub(crate) fn connect<'a>(
+    connection: &Connection<'a>,
+    env: &Environment,
+    base: &Path,
+) -> Result<Session<'a>, String> {
+    let mut session = Session {
+        address: connection.address.trim_end_matches('/').to_owned(),
+        token: String::new(),
+        namespace: connection.namespace,
+        roots: connection
+            .ca_file
+            .map(|f| crate::reconcile::resolve(base, f)),
+        timeout: Duration::from_secs(connection.timeout.unwrap_or(10).max(1)),
+    };
+    session.token = login(&session, connection.auth, env, base)?;
+    Ok(session)
+}
+
+/// A token: from the environment, or by logging in with AppRole or Kubernetes auth.
+fn login(
+    session: &Session<'_>,
+    auth: Option<&VaultAuth>,
+    env: &Environment,
+    base: &Path,
+) -> Result<String, String> {
+    let auth = auth.cloned().unwrap_or(VaultAuth {
+        token_env: Some("VAULT_TOKEN".into()),
+        ..VaultAuth::default()
+    });
+    let secret = |variable: &Option<String>, file: &Option<String>, what: &str| {
+        if let Some(name) = variable {
+            return env
+                .get(name)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("the environment variable {name} ({what}) is not set"));
+        }
+        if let Some(path) = file {
+            let path = crate::reconcile::resolve(base, path);
+            return std::fs::read_to_string(&path)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| format!("cannot read {what} from {}: {}", path.display(), e.kind()));
+        }
+        Err(format!("no {what} is declared"))
+    };
+    let login = |mount: &str, body: serde_json::Value| -> Result<String, String> {
+        let body = body.to_string();
+        let answer = session
+            .call(
+                "POST",
+                &format!("auth/{mount}/login"),
+                Some(body.as_bytes()),
+            )?
+            .ok_or_else(|| format!("{} auth/{mount}/login: no answer", session.address))?;
+        answer["auth"]["client_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                format!(
+                    "{} auth/{mount}/login: no token in the answer",
+                    session.address
+                )
+            })
+    };
+    if let Some(role) = &auth.app_role {
+        let role_id = secret(&role.role_id_env, &role.role_id_file, "AppRole role id")?;
+        let secret_id = secret(
+            &role.secret_id_env,
+            &role.secret_id_file,
+            "AppRole secret id",
+        )?;
+        return login(
+            role.mount.as_deref().unwrap_or("approle"),
+            serde_json::json!({"role_id": role_id, "secret_id": secret_id}),
+        );
+    }
+    if let Some(k8s) = &auth.kubernetes {
+        let jwt =
+            secret(
+                &None,
+                &Some(k8s.jwt_file.clone().unwrap_or_else(|| {
+                    "/var/run/secrets/kubernetes.io/serviceaccount/token".into()
+                })),
+                "service-account token",
+            )?;
+        return login(
+            k8s.mount.as_deref().unwrap_or("kubernetes"),
+            serde_json::json!({"role": k8s.role, "jwt": jwt}),
+        );
+    }
+    secret(&auth.token_env, &None, "Vault token")
+}
