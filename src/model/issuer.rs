@@ -39,11 +39,40 @@ pub struct IssuerSpec {
     /// secret managers, databases, anything else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec: Option<ExecIssuer>,
+    /// A HashiCorp Vault or OpenBao PKI engine: signs trustops' CSR through a role and
+    /// revokes by serial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<VaultIssuer>,
+}
+
+/// A Vault / OpenBao PKI role that signs certificates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultIssuer {
+    /// The server's address, e.g. `https://vault.internal:8200`.
+    pub address: Spanned<String>,
+    /// How to log in. Default: a token in the environment variable `VAULT_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<super::VaultAuth>,
+    /// A Vault Enterprise / OpenBao namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// PEM roots to trust for the server's HTTPS besides the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<Spanned<String>>,
+    /// The PKI mount. Default: `pki`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    /// The role that signs (`{mount}/sign/{role}`): it decides which names are allowed.
+    pub role: Spanned<String>,
+    /// How long one request may take. Default: 10s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
 }
 
 impl KindSpec for IssuerSpec {
     const KIND: Kind = Kind::Issuer;
-    const DESCRIPTION: &'static str = "An Issuer: a local CA, an ACME server, a CFSSL CA API or an exec plugin that issues credentials.";
+    const DESCRIPTION: &'static str = "An Issuer: a local CA, an ACME server, a CFSSL CA API, a Vault/OpenBao PKI role or an exec plugin that issues credentials.";
 }
 
 /// The type of an issuer.
@@ -57,6 +86,8 @@ pub enum IssuerKind {
     Cfssl,
     /// `exec`.
     Exec,
+    /// `vault`.
+    Vault,
 }
 
 impl IssuerSpec {
@@ -67,6 +98,7 @@ impl IssuerSpec {
             self.acme.as_ref().map(|_| IssuerKind::Acme),
             self.cfssl.as_ref().map(|_| IssuerKind::Cfssl),
             self.exec.as_ref().map(|_| IssuerKind::Exec),
+            self.vault.as_ref().map(|_| IssuerKind::Vault),
         ]
         .into_iter()
         .flatten()

@@ -33,7 +33,7 @@ pub use duration::Duration;
 pub use exception::{ExceptionSpec, Expiry};
 pub use finding_code::{FindingCode, Severity};
 pub use identity::{Credential, CredentialType, Deploy, IdentitySpec, Match, split_reference};
-pub use issuer::{Acme, Cfssl, ExecIssuer, Http01, IssuerKind, IssuerSpec, LocalCa};
+pub use issuer::{Acme, Cfssl, ExecIssuer, Http01, IssuerKind, IssuerSpec, LocalCa, VaultIssuer};
 pub use owner::{Contact, EscalationStep, OwnerSpec, OwnerType};
 pub use policy::{
     Approval, KeyAlgorithm, KeyType, MissedWindow, Notify, PolicySpec, RenewBefore, RenewalWindow,

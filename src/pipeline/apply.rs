@@ -98,7 +98,10 @@ fn run(
         env: &options.env,
         stop: how.stop,
     };
-    Ok(apply::apply(&apply_options, plan, lock)?)
+    let outcome = apply::apply(&apply_options, plan, lock)?;
+    // What was just revoked is not in the CRLs kept from before: fetch them afresh next time.
+    crate::revocation::forget(super::cache_dir(options).as_deref());
+    Ok(outcome)
 }
 
 /// Checks a signed plan's signature against the committed `allowed_signers` (as `audit verify`

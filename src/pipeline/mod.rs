@@ -159,7 +159,7 @@ pub fn plan(options: &Options) -> Result<Planned, Error> {
 
 /// Where fetched data (CRLs) is kept between runs: `TRUSTOPS_CACHE_DIR`, else `.git/trustops`
 /// of a repository in Git, else nowhere.
-fn cache_dir(options: &Options) -> Option<PathBuf> {
+pub(crate) fn cache_dir(options: &Options) -> Option<PathBuf> {
     options
         .env
         .get("TRUSTOPS_CACHE_DIR")

@@ -254,6 +254,15 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Drops the CRLs kept in `cache`: after trustops revokes something, the kept lists, current
+/// as they are, do not say so yet.
+pub fn forget(cache: Option<&Path>) {
+    if let Some(dir) = cache {
+        // Nothing kept, or nothing removable: either way the next plan fetches.
+        let _ = std::fs::remove_dir_all(dir.join("crl"));
+    }
+}
+
 /// The RFC 5280 name of a reason code.
 fn reason_name(code: u8) -> Option<&'static str> {
     crate::apply::issuers::REASONS

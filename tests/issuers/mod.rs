@@ -6,6 +6,7 @@ mod acme;
 mod ari;
 mod cfssl;
 mod local_ca;
+mod vault;
 
 use crate::apply::crash::{ok, sh, trustops};
 use std::path::Path;

@@ -10,11 +10,13 @@ mod cfssl;
 mod crl;
 pub mod exec;
 mod local_ca;
+mod vault;
 
 pub use acme::{Acme, Solver};
 pub use cfssl::Cfssl;
 pub use exec::Exec;
 pub use local_ca::LocalCa;
+pub use vault::Vault;
 
 pub use super::remote::{Error, Retry};
 
@@ -249,8 +251,16 @@ pub fn for_spec(
             },
         }));
     }
+    if let Some(vault) = &spec.vault {
+        return Ok(Box::new(Vault {
+            name: name.to_owned(),
+            spec: vault.clone(),
+            env: env.clone(),
+            base: base.to_owned(),
+        }));
+    }
     Err(format!(
-        "issuer {name}: no issuer type is set (localCa, acme, cfssl or exec)"
+        "issuer {name}: no issuer type is set (localCa, acme, cfssl, exec or vault)"
     ))
 }
 

@@ -24,7 +24,7 @@ pub(super) fn check(model: &Model, config: &crate::model::RepoConfig, out: &mut 
         one_type(
             kinds,
             "Issuer",
-            "localCa, acme, cfssl, exec",
+            "localCa, acme, cfssl, exec, vault",
             &issuer.origin.path,
             issuer.origin.span,
             out,
