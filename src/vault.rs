@@ -3,7 +3,7 @@
 //! per request. Errors name the server and path, never the token.
 
 use crate::environment::Environment;
-use crate::model::VaultAuth;
+use crate::model::{Spanned, VaultAuth};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +14,25 @@ pub(crate) struct Connection<'a> {
     pub namespace: Option<&'a str>,
     pub ca_file: Option<&'a str>,
     pub timeout: Option<u64>,
+}
+
+impl<'a> Connection<'a> {
+    /// The connection a `vault` source or issuer declares.
+    pub(crate) fn declared(
+        address: &'a Spanned<String>,
+        auth: Option<&'a VaultAuth>,
+        namespace: Option<&'a String>,
+        ca_file: Option<&'a Spanned<String>>,
+        timeout: Option<crate::model::Duration>,
+    ) -> Self {
+        Connection {
+            address: &address.value,
+            auth,
+            namespace: namespace.map(String::as_str),
+            ca_file: ca_file.map(|f| f.value.as_str()),
+            timeout: timeout.map(|t| t.seconds()),
+        }
+    }
 }
 
 /// One logged-in session.

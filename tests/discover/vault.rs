@@ -134,30 +134,10 @@ fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
     );
 
     // AppRole: a role allowed to read metadata and certificates logs in on its own.
-    let policy = scratch.path().join("reader.hcl");
-    std::fs::write(
-        &policy,
+    let (role_id, secret_id) = bao.approle(
+        "reader",
         "path \"secret/metadata/*\" { capabilities = [\"read\", \"list\"] }\npath \"pki/cert*\" { capabilities = [\"read\", \"list\"] }\n",
-    )
-    .unwrap();
-    bao.cli(&["policy", "write", "reader", &policy.to_string_lossy()]);
-    bao.cli(&["auth", "enable", "approle"]);
-    bao.cli(&[
-        "write",
-        "auth/approle/role/trustops",
-        "token_policies=reader",
-    ]);
-    let role_id = bao.cli(&[
-        "read",
-        "-field=role_id",
-        "auth/approle/role/trustops/role-id",
-    ]);
-    let secret_id = bao.cli(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/trustops/secret-id",
-    ]);
+    );
     let approle = Test::new().file(
         "sources.yaml",
         declarations(
@@ -167,7 +147,7 @@ fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
     );
     let (inventory, said, code) = discover(
         &approle,
-        &[("ROLE_ID", role_id.trim()), ("SECRET_ID", secret_id.trim())],
+        &[("ROLE_ID", &role_id), ("SECRET_ID", &secret_id)],
     );
     assert_eq!(code, 0, "{said}");
     assert!(

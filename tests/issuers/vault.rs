@@ -19,32 +19,12 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
         "key_type=any",
         "max_ttl=2160h",
     ]);
-    let policy = dir.join("bao/signer.hcl");
-    std::fs::write(
-        &policy,
+    let (role_id, secret_id) = bao.approle(
+        "signer",
         "path \"pki/sign/trustops\" { capabilities = [\"update\"] }\npath \"pki/revoke\" { capabilities = [\"update\"] }\n",
-    )
-    .unwrap();
-    bao.cli(&["policy", "write", "signer", &policy.to_string_lossy()]);
-    bao.cli(&["auth", "enable", "approle"]);
-    bao.cli(&[
-        "write",
-        "auth/approle/role/trustops",
-        "token_policies=signer",
-    ]);
-    let role_id = bao.cli(&[
-        "read",
-        "-field=role_id",
-        "auth/approle/role/trustops/role-id",
-    ]);
-    let secret_id = bao.cli(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/trustops/secret-id",
-    ]);
-    std::fs::write(dir.join("bao/role-id"), role_id.trim()).unwrap();
-    std::fs::write(dir.join("bao/secret-id"), secret_id.trim()).unwrap();
+    );
+    std::fs::write(dir.join("bao/role-id"), role_id).unwrap();
+    std::fs::write(dir.join("bao/secret-id"), secret_id).unwrap();
     let hosts = "kind: Source\nmetadata: {name: hosts}";
     let issuer = format!(
         "kind: Issuer\nmetadata: {{name: bao}}\nspec:\n  vault:\n    address: {}\n    role: trustops\n    auth: {{appRole: {{roleIdFile: ../bao/role-id, secretIdFile: ../bao/secret-id}}}}\n---\napiVersion: trustops.dev/v1alpha1\n{hosts}",

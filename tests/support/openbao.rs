@@ -137,6 +137,28 @@ impl OpenBao {
         }
     }
 
+    /// Enables AppRole (once) and makes role `name` whose tokens carry a policy of `rules`
+    /// (HCL); its role id and a fresh secret id.
+    pub fn approle(&self, name: &str, rules: &str) -> (String, String) {
+        let policy = self.dir.join(format!("{name}.hcl"));
+        std::fs::write(&policy, rules).unwrap();
+        self.cli(&["policy", "write", name, &policy.to_string_lossy()]);
+        let (_, enabled) = self.try_cli(&["auth", "list"]);
+        if !enabled.contains("approle/") {
+            self.cli(&["auth", "enable", "approle"]);
+        }
+        let role = format!("auth/approle/role/{name}");
+        self.cli(&["write", &role, &format!("token_policies={name}")]);
+        let role_id = self.cli(&["read", "-field=role_id", &format!("{role}/role-id")]);
+        let secret_id = self.cli(&[
+            "write",
+            "-f",
+            "-field=secret_id",
+            &format!("{role}/secret-id"),
+        ]);
+        (role_id.trim().to_owned(), secret_id.trim().to_owned())
+    }
+
     /// Revokes the certificate with `serial` (as OpenBao writes it).
     pub fn revoke(&self, serial: &str) {
         self.cli(&["write", "pki/revoke", &format!("serial_number={serial}")]);

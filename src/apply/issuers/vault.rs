@@ -36,13 +36,13 @@ impl Vault {
     fn call(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let spec = &self.spec;
         let session = crate::vault::connect(
-            &crate::vault::Connection {
-                address: &spec.address.value,
-                auth: spec.auth.as_ref(),
-                namespace: spec.namespace.as_deref(),
-                ca_file: spec.ca_file.as_ref().map(|f| f.value.as_str()),
-                timeout: spec.timeout.map(|t| t.seconds()),
-            },
+            &crate::vault::Connection::declared(
+                &spec.address,
+                spec.auth.as_ref(),
+                spec.namespace.as_ref(),
+                spec.ca_file.as_ref(),
+                spec.timeout,
+            ),
             &self.env,
             &self.base,
         )
