@@ -56,6 +56,18 @@ impl Session<'_> {
         path: &str,
         body: Option<&[u8]>,
     ) -> Result<Option<serde_json::Value>, String> {
+        self.call_as(method, path, body, "application/json")
+    }
+
+    /// Like [`Session::call`], with the body's media type (`application/merge-patch+json`
+    /// for a KV v2 patch).
+    pub(crate) fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        media_type: &str,
+    ) -> Result<Option<serde_json::Value>, String> {
         let url = format!("{}/v1/{path}", self.address);
         let mut headers = vec![("X-Vault-Request", "true")];
         if !self.token.is_empty() {
@@ -67,7 +79,7 @@ impl Session<'_> {
         let request = crate::http::Request {
             method,
             url: &url,
-            content_type: body.map(|_| "application/json"),
+            content_type: body.map(|_| media_type),
             body: body.unwrap_or_default(),
             extra_roots: self.roots.as_deref(),
             timeout: self.timeout,

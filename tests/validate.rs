@@ -342,3 +342,20 @@ fn a_max_validity_under_two_minutes_is_refused() {
         .run()
         .status(0);
 }
+
+#[test]
+fn a_generated_secret_shorter_than_16_characters_is_refused() {
+    let policy = "apiVersion: trustops.dev/v1alpha1\nkind: Policy\nmetadata: {name: secrets}\nspec:\n  trustDomain: api-key\n  secretValue: {length: 8}\n";
+    let out = Test::new()
+        .file("policies.yaml", policy)
+        .args(&["validate", "--format", "short"])
+        .in_repo()
+        .run()
+        .status(1);
+    assert!(
+        out.stdout.contains("spec.secretValue.length")
+            && out.stdout.contains("at least 16 characters"),
+        "{}",
+        out.stdout
+    );
+}

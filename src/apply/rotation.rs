@@ -343,6 +343,8 @@ fn issue(
                 credential: credential.name.value.clone(),
                 credential_type: credential.credential_type.value.as_str().to_owned(),
                 workload: identity.spec.workload.as_ref().map(|w| w.value.clone()),
+                secret_id: credential.match_rule.value.secret_id.clone(),
+                value: policy.and_then(|p| p.spec.secret_value).unwrap_or_default(),
             }),
             None,
         ),

@@ -64,7 +64,14 @@ pub struct VaultIssuer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<String>,
     /// The role that signs (`{mount}/sign/{role}`): it decides which names are allowed.
-    pub role: Spanned<String>,
+    /// Needed to issue certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Spanned<String>>,
+    /// The field of a KV v2 secret that a rotation writes a new value to (its other fields are
+    /// kept). The secret is the credential's `match.secretId` (`vault:MOUNT/PATH`). Default:
+    /// `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_field: Option<String>,
     /// How long one request may take. Default: 10s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,

@@ -75,6 +75,10 @@ pub struct PolicySpec {
     /// repository's `trustApprovers` (as declared in the base revision).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<Spanned<String>>,
+    /// How issuers that generate secret values (`vault`) make them. Default: 32 alphanumeric
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_value: Option<SecretValue>,
     /// Also ask the OCSP responder each certificate under this policy names (its Authority
     /// Information Access) whether it is revoked, besides its CRLs. Default: CRLs only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -182,6 +186,63 @@ pub enum Approval {
     Auto,
     /// Each action needs `apply --approve ACTION-ID` from a person.
     Manual,
+}
+
+/// A generated secret value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretValue {
+    /// How many characters. Default: 32; at least 16.
+    #[serde(default = "default_length")]
+    pub length: u16,
+    /// Which characters. Default: `alphanumeric`.
+    #[serde(default)]
+    pub alphabet: Alphabet,
+}
+
+fn default_length() -> u16 {
+    32
+}
+
+impl Default for SecretValue {
+    fn default() -> Self {
+        SecretValue {
+            length: default_length(),
+            alphabet: Alphabet::default(),
+        }
+    }
+}
+
+/// The characters a generated secret is made of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Alphabet {
+    /// `A-Z a-z 0-9`.
+    #[default]
+    Alphanumeric,
+    /// `0-9 a-f`.
+    Hex,
+    /// `A-Z a-z 0-9 - _`.
+    Base64url,
+    /// Alphanumeric plus `!#%+-=?@^_~`.
+    Symbols,
+}
+
+impl Alphabet {
+    /// The characters.
+    pub fn characters(self) -> &'static [u8] {
+        const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        match self {
+            Alphabet::Alphanumeric => ALNUM,
+            Alphabet::Hex => b"0123456789abcdef",
+            Alphabet::Base64url => {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            }
+            Alphabet::Symbols => {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%+-=?@^_~"
+            }
+        }
+    }
 }
 
 /// What a rotation does once the renewal window it was due in has passed.

@@ -64,3 +64,121 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
         "{revoked:#}"
     );
 }
+
+/// A certificate from OpenBao's PKI engine that rotates with a password in its KV store: one
+/// apply, one signed audit commit, a new KV version of one field (the others kept) generated as
+/// the policy says, and the value nowhere in what trustops prints or records. Killed after
+/// writing, the resumed apply writes no second version.
+#[test]
+fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() {
+    use crate::apply::crash::ok;
+    let test = estate_with("[bao]", "auto", "");
+    let dir = test.dir.path();
+    let bao = OpenBao::start(&dir.join("bao"), true);
+    bao.cli(&[
+        "write",
+        "pki/roles/trustops",
+        "allow_any_name=true",
+        "enforce_hostnames=false",
+        "key_type=any",
+        "max_ttl=2160h",
+    ]);
+    bao.cli(&[
+        "kv",
+        "put",
+        "-mount=secret",
+        "db/password",
+        "password=initial-value",
+        "other=keep-me",
+    ]);
+    let (role_id, secret_id) = bao.approle(
+        "rotator",
+        "path \"pki/sign/trustops\" { capabilities = [\"update\"] }\npath \"pki/revoke\" { capabilities = [\"update\"] }\npath \"secret/data/db/*\" { capabilities = [\"create\", \"update\", \"patch\", \"read\"] }\npath \"secret/metadata/*\" { capabilities = [\"read\", \"update\", \"list\"] }\n",
+    );
+    std::fs::write(dir.join("bao/role-id"), role_id).unwrap();
+    std::fs::write(dir.join("bao/secret-id"), secret_id).unwrap();
+    let auth = "{appRole: {roleIdFile: ../bao/role-id, secretIdFile: ../bao/secret-id}}";
+    amend(
+        dir,
+        "issuers: [dotenv]}",
+        "issuers: [bao], secretValue: {length: 24, alphabet: hex}}",
+        "the password comes from OpenBao",
+    );
+    amend(
+        dir,
+        "match: {secretId: \"../services/app.env:DB_SVC_PASSWORD\", source: env}",
+        "match: {secretId: \"vault:secret/db/password\", source: bao-kv}",
+        "matched in OpenBao's KV",
+    );
+    let hosts = "kind: Source\nmetadata: {name: hosts}";
+    let declared = format!(
+        "kind: Issuer\nmetadata: {{name: bao}}\nspec:\n  vault:\n    address: {url}\n    role: trustops\n    kvField: password\n    auth: {auth}\n---\napiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: bao-kv}}\nspec:\n  vault:\n    address: {url}\n    auth: {auth}\n    kv: [{{mount: secret, prefix: db/}}]\n---\napiVersion: trustops.dev/v1alpha1\n{hosts}",
+        url = bao.url()
+    );
+    amend(dir, hosts, &declared, "OpenBao issues and stores");
+
+    let stdout = plan_and_apply(dir, T0);
+    assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
+    let version = |bao: &OpenBao| {
+        bao.cli(&[
+            "kv",
+            "metadata",
+            "get",
+            "-mount=secret",
+            "-format=json",
+            "db/password",
+        ])
+    };
+    let field = |name: &str| {
+        bao.cli(&[
+            "kv",
+            "get",
+            "-mount=secret",
+            &format!("-field={name}"),
+            "db/password",
+        ])
+    };
+    let meta: serde_json::Value = serde_json::from_str(&version(&bao)).unwrap();
+    assert_eq!(meta["data"]["current_version"], 2, "{meta:#}");
+    let password = field("password");
+    assert!(
+        password.len() == 24 && password.chars().all(|c| c.is_ascii_hexdigit()),
+        "24 hex characters, as the policy says"
+    );
+    assert_eq!(field("other"), "keep-me", "the other fields are kept");
+    let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
+    assert!(!record.contains(&password) && !stdout.contains(&password));
+    assert!(record.contains("vault:secret/db/password#v2"), "{record}");
+
+    // Renewed later, killed right after OpenBao took the new value: the resumed apply finds
+    // its own write and writes no second one.
+    let (_, not_after) = deployed(dir);
+    let later = (not_after - jiff::SignedDuration::from_hours(5 * 24)).to_string();
+    ok(&trustops(dir, &later, &["plan", "--out", "plan.json"]));
+    let apply = |fault: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"));
+        command
+            .args(["--repo", "repo", "--now", &later, "apply", "plan.json"])
+            .args(super::APPLY)
+            .current_dir(dir);
+        if let Some(fault) = fault {
+            command.env("TRUSTOPS_TEST_FAULT", fault);
+        }
+        command.output().unwrap()
+    };
+    let killed = apply(Some("kill@vault.written"));
+    assert!(!killed.status.success(), "the apply was killed");
+    let meta: serde_json::Value = serde_json::from_str(&version(&bao)).unwrap();
+    assert_eq!(
+        meta["data"]["current_version"], 3,
+        "written once before the kill"
+    );
+    let resumed = apply(None);
+    let said = String::from_utf8_lossy(&resumed.stdout);
+    assert!(resumed.status.success(), "{said}");
+    let meta: serde_json::Value = serde_json::from_str(&version(&bao)).unwrap();
+    assert_eq!(
+        meta["data"]["current_version"], 3,
+        "no second write: {said}"
+    );
+}

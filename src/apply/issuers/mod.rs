@@ -86,6 +86,10 @@ pub struct SecretRequest {
     pub credential_type: String,
     /// The identity's workload URI, if declared.
     pub workload: Option<String>,
+    /// The id the credential is matched by (`match.secretId`), e.g. `vault:secret/payments/db`.
+    pub secret_id: Option<String>,
+    /// How a generated value is made (the policy's `secretValue`).
+    pub value: crate::model::SecretValue,
 }
 
 /// What to issue.

@@ -1,8 +1,9 @@
-//! `vault`: a HashiCorp Vault or OpenBao PKI engine. Certificates are signed from the CSR
+//! `vault`: a HashiCorp Vault or OpenBao server. Certificates are signed by its PKI engine from the CSR
 //! trustops makes (`{mount}/sign/{role}`: the key never leaves the deploy side) with the
 //! declared DNS names, IPs and URI SANs (SPIFFE IDs) and the policy's lifetime; the chain comes
 //! from the answer. Revocation goes through the engine (`{mount}/revoke` by serial), so its
-//! CRL and OCSP responder say so.
+//! CRL and OCSP responder say so. Secrets are rotated in KV v2: a new version of one field,
+//! check-and-set, marked first so a resumed apply never writes twice.
 
 use super::{Error, Issued, Issuer, Request, Revocation};
 use crate::environment::Environment;
@@ -34,8 +35,126 @@ impl Vault {
     /// Logs in and calls `path` with `body`. Not reaching the server or a 5xx may pass; a
     /// refusal (a role that does not allow the names, a wrong token) will not.
     fn call(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let session = self.session()?;
+        let body = body.to_string();
+        session
+            .call("POST", path, Some(body.as_bytes()))
+            .map_err(|e| classify(format!("{}: {e}", self.name)))?
+            .ok_or_else(|| Error::permanent(format!("{}: {path} answered nothing", self.name)))
+    }
+}
+
+/// Custom metadata that marks a rotation in progress: `{idempotency key}@{version it writes}`.
+const MARK: &str = "trustops-rotation";
+
+impl Vault {
+    /// Writes a new value to the KV v2 secret `r.secret_id` names: a new version of its
+    /// `kvField`, generated as the policy says, with check-and-set on the version read so a
+    /// concurrent writer is never overwritten. Before writing, the secret's metadata is marked
+    /// with the idempotency key and the version about to be written; a retry that finds its own
+    /// mark and that version (or later) has nothing left to do — a resumed apply never writes
+    /// twice. The value is never shown: the record gets the version and its SHA-256.
+    fn rotate(&self, r: &super::SecretRequest, key: &str) -> Result<Issued, Error> {
+        let id = r.secret_id.as_deref().ok_or_else(|| {
+            Error::permanent(format!(
+                "{}: {}/{} has no match.secretId naming its KV secret (vault:MOUNT/PATH)",
+                self.name, r.identity, r.credential
+            ))
+        })?;
+        let (mount, path) = id
+            .strip_prefix("vault:")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or_else(|| {
+                Error::permanent(format!(
+                    "{}: secretId {id} is not vault:MOUNT/PATH",
+                    self.name
+                ))
+            })?;
+        let session = self.session()?;
+        let meta = session
+            .get(&format!("{mount}/metadata/{path}"))
+            .map_err(|e| classify(format!("{}: {e}", self.name)))?;
+        let current = meta
+            .as_ref()
+            .and_then(|m| m["data"]["current_version"].as_u64())
+            .unwrap_or(0);
+        let custom = meta
+            .as_ref()
+            .and_then(|m| m["data"]["custom_metadata"].as_object().cloned())
+            .unwrap_or_default();
+        let reference = |version: u64| format!("vault:{mount}/{path}#v{version}");
+        if let Some((marked, version)) = custom
+            .get(MARK)
+            .and_then(|m| m.as_str())
+            .and_then(|m| m.rsplit_once('@'))
+            && marked == key
+            && let Ok(version) = version.parse::<u64>()
+            && current >= version
+        {
+            return Ok(Issued::Secret {
+                reference: reference(version),
+                metadata: [("version".to_owned(), version.to_string())].into(),
+            });
+        }
+        let mut marked = custom.clone();
+        marked.insert(MARK.into(), format!("{key}@{}", current + 1).into());
+        let body = json!({"custom_metadata": marked}).to_string();
+        session
+            .call(
+                "POST",
+                &format!("{mount}/metadata/{path}"),
+                Some(body.as_bytes()),
+            )
+            .map_err(|e| classify(format!("{}: {e}", self.name)))?;
+        crate::fault::point("vault.marked");
+        let value =
+            generate(r.value).map_err(|e| Error::permanent(format!("{}: {e}", self.name)))?;
+        let field = self.spec.kv_field.as_deref().unwrap_or("value");
+        let body = json!({"options": {"cas": current}, "data": {field: value}}).to_string();
+        let written = if current == 0 {
+            session.call(
+                "POST",
+                &format!("{mount}/data/{path}"),
+                Some(body.as_bytes()),
+            )
+        } else {
+            // A patch keeps the secret's other fields.
+            session.call_as(
+                "PATCH",
+                &format!("{mount}/data/{path}"),
+                Some(body.as_bytes()),
+                "application/merge-patch+json",
+            )
+        }
+        .map_err(|e| {
+            if e.contains("check-and-set") {
+                Error::permanent(format!(
+                    "{}: {mount}/{path} changed since it was read (check-and-set); nothing written",
+                    self.name
+                ))
+            } else {
+                classify(format!("{}: {e}", self.name))
+            }
+        })?;
+        let version = written
+            .as_ref()
+            .and_then(|w| w["data"]["version"].as_u64())
+            .unwrap_or(current + 1);
+        crate::fault::point("vault.written");
+        let digest = crate::discover::sha256_hex(value.as_bytes());
+        Ok(Issued::Secret {
+            reference: reference(version),
+            metadata: [
+                ("version".to_owned(), version.to_string()),
+                ("sha256".to_owned(), digest),
+            ]
+            .into(),
+        })
+    }
+
+    fn session(&self) -> Result<crate::vault::Session<'_>, Error> {
         let spec = &self.spec;
-        let session = crate::vault::connect(
+        crate::vault::connect(
             &crate::vault::Connection::declared(
                 &spec.address,
                 spec.auth.as_ref(),
@@ -46,13 +165,30 @@ impl Vault {
             &self.env,
             &self.base,
         )
-        .map_err(|e| classify(format!("{}: {e}", self.name)))?;
-        let body = body.to_string();
-        session
-            .call("POST", path, Some(body.as_bytes()))
-            .map_err(|e| classify(format!("{}: {e}", self.name)))?
-            .ok_or_else(|| Error::permanent(format!("{}: {path} answered nothing", self.name)))
+        .map_err(|e| classify(format!("{}: {e}", self.name)))
     }
+}
+
+/// A random value of `spec.length` characters from its alphabet (rejection sampling, so every
+/// character is equally likely).
+fn generate(spec: crate::model::SecretValue) -> Result<String, String> {
+    use ring::rand::SecureRandom;
+    let alphabet = spec.alphabet.characters();
+    let limit = 256 - 256 % alphabet.len();
+    let random = ring::rand::SystemRandom::new();
+    let mut out = String::with_capacity(usize::from(spec.length));
+    let mut buffer = [0u8; 64];
+    while out.len() < usize::from(spec.length) {
+        random
+            .fill(&mut buffer)
+            .map_err(|_| "no randomness available".to_owned())?;
+        for b in buffer {
+            if usize::from(b) < limit && out.len() < usize::from(spec.length) {
+                out.push(char::from(alphabet[usize::from(b) % alphabet.len()]));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A server error or an unreachable server may pass; anything else is a refusal.
@@ -74,12 +210,10 @@ fn classify(message: String) -> Error {
 }
 
 impl Issuer for Vault {
-    fn issue(&self, request: &Request, _idempotency_key: &str) -> Result<Issued, Error> {
-        let Request::Certificate(r) = request else {
-            return Err(Error::permanent(format!(
-                "{} issues certificates, not secrets",
-                self.name
-            )));
+    fn issue(&self, request: &Request, idempotency_key: &str) -> Result<Issued, Error> {
+        let r = match request {
+            Request::Certificate(r) => r,
+            Request::Secret(secret) => return self.rotate(secret, idempotency_key),
         };
         let common_name = r
             .common_name
@@ -98,7 +232,14 @@ impl Issuer for Vault {
             "ttl": format!("{ttl}s"),
             "format": "pem",
         });
-        let role = self.spec.role.value.as_str();
+        let role = self
+            .spec
+            .role
+            .as_ref()
+            .map(|r| r.value.as_str())
+            .ok_or_else(|| {
+                Error::permanent(format!("{}: no PKI role is declared (`role`)", self.name))
+            })?;
         let answer = self.call(&format!("{}/sign/{role}", self.mount()), &body)?;
         let data = &answer["data"];
         let leaf = data["certificate"].as_str().ok_or_else(|| {

@@ -107,6 +107,19 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    if let Some(value) = spec.secret_value.filter(|v| v.length < 16) {
+        out.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!(
+                    "secretValue.length {} is too short: generated secrets have at least 16 characters",
+                    value.length
+                ),
+            )
+            .field("spec.secretValue.length")
+            .at(path, policy.origin.span, "in this policy"),
+        );
+    }
     // Certificates are backdated a minute for clock skew: a shorter lifetime would be over, or
     // nearly, by the time the certificate is deployed and verified.
     if let Some(v) = spec
