@@ -76,3 +76,10 @@ fn acme_ari_example_renews_when_the_ca_suggests() {
     let text = check("acme-ari", "storefront");
     assert!(text.contains("\"source\": \"ari\""), "{text}");
 }
+
+#[test]
+fn openbao_example_issues_and_rotates_the_password_with_the_certificate() {
+    let text = check("openbao", "inventory-api");
+    assert!(text.contains("current_version: 2"), "{text}");
+    assert!(!text.contains("the-old-password"), "{text}");
+}
