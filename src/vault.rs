@@ -134,6 +134,27 @@ impl Session<'_> {
     }
 }
 
+impl Session<'_> {
+    /// Refuses a mount that is not KV version 2: on a KV v1 mount, the `metadata/` listing is
+    /// just an empty path (a silent miss) and a `data/` write creates the wrong secret.
+    pub(crate) fn require_kv2(&self, mount: &str) -> Result<(), String> {
+        let answer = self.get(&format!("sys/internal/ui/mounts/{mount}"))?;
+        let data = answer.as_ref().map(|a| &a["data"]);
+        let kind = data.and_then(|d| d["type"].as_str()).unwrap_or("nothing");
+        let version = data
+            .and_then(|d| d["options"]["version"].as_str())
+            .unwrap_or("1");
+        if kind == "kv" && version == "2" {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} {mount}: not a KV version 2 mount (found {kind}, version {version})",
+                self.address
+            ))
+        }
+    }
+}
+
 /// Logs in to the server `connection` names; a session.
 pub(crate) fn connect<'a>(
     connection: &Connection<'a>,

@@ -67,7 +67,7 @@ impl Vault {
         prefix: &str,
         out: &mut Collector,
     ) -> Result<(), String> {
-        // A KV v1 mount, or no mount at all, answers the metadata listing with an error.
+        session.require_kv2(mount)?;
         let mut folders = vec![prefix.to_owned()];
         let mut seen = 0;
         while let Some(folder) = folders.pop() {

@@ -155,3 +155,41 @@ fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
         "{said}"
     );
 }
+
+/// A KV version 1 mount, a sealed server and a server that is not there: each an error that
+/// names the server, never a silent empty inventory.
+#[test]
+fn a_kv1_mount_a_sealed_or_an_absent_server_is_an_error_not_an_empty_store() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bao = OpenBao::start(&scratch.path().join("bao"), false);
+    bao.cli(&["secrets", "enable", "-version=1", "-path=kv1", "kv"]);
+    bao.cli(&["kv", "put", "-mount=kv1", "app/key", "value=v1-S3CRET"]);
+    let kv1 = Test::new().file(
+        "sources.yaml",
+        declarations(&bao, "{tokenEnv: BAO_TOKEN}").replace("mount: secret", "mount: kv1"),
+    );
+    let (_, said, code) = discover(&kv1, &[("BAO_TOKEN", "root")]);
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains("kv1: not a KV version 2 mount") && !said.contains("S3CRET"),
+        "{said}"
+    );
+
+    let kv2 = Test::new().file("sources.yaml", declarations(&bao, "{tokenEnv: BAO_TOKEN}"));
+    bao.cli(&["operator", "seal"]);
+    let (_, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains(&bao.url()) && said.contains("sealed"),
+        "{said}"
+    );
+
+    let url = bao.url();
+    drop(bao);
+    let (_, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains(&url) && said.contains("cannot connect"),
+        "{said}"
+    );
+}

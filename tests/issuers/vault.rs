@@ -69,9 +69,9 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
 /// apply, one signed audit commit, a new KV version of one field (the others kept) generated as
 /// the policy says, and the value nowhere in what trustops prints or records. Killed after
 /// writing, the resumed apply writes no second version.
-#[test]
-fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() {
-    use crate::apply::crash::ok;
+/// The estate with its certificate from OpenBao's PKI role `trustops` and its password in
+/// OpenBao's KV store (`secret/db/password`: `password` and `other`), both through an AppRole.
+fn kv_estate() -> (crate::support::Test, OpenBao) {
     let test = estate_with("[bao]", "auto", "");
     let dir = test.dir.path();
     let bao = OpenBao::start(&dir.join("bao"), true);
@@ -117,6 +117,14 @@ fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() 
     );
     amend(dir, hosts, &declared, "OpenBao issues and stores");
 
+    (test, bao)
+}
+
+#[test]
+fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() {
+    use crate::apply::crash::ok;
+    let (test, bao) = kv_estate();
+    let dir = test.dir.path();
     let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     let version = |bao: &OpenBao| {
@@ -180,5 +188,84 @@ fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() 
     assert_eq!(
         meta["data"]["current_version"], 3,
         "no second write: {said}"
+    );
+}
+
+/// Someone else writes the password between trustops' read and its write: check-and-set
+/// refuses trustops' write, nothing of trustops lands in the store, and the apply says so.
+/// A role that refuses the certificate's names is a refusal that names the server and path.
+#[test]
+fn a_concurrent_writer_wins_and_a_refusing_role_is_named() {
+    let (test, bao) = kv_estate();
+    let dir = test.dir.path();
+    crate::apply::crash::ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
+    let apply = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"))
+        .args(["--repo", "repo", "--now", T0, "apply", "plan.json"])
+        .args(super::APPLY)
+        .current_dir(dir)
+        .env("TRUSTOPS_TEST_FAULT", "delay@vault.marked=3000")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let apply = crate::support::Running::new(apply);
+    // While trustops waits between its read (and mark) and its write, a person writes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let meta = bao.cli(&[
+            "kv",
+            "metadata",
+            "get",
+            "-mount=secret",
+            "-format=json",
+            "db/password",
+        ]);
+        if meta.contains("trustops-rotation") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "trustops never marked the secret"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bao.cli(&[
+        "kv",
+        "patch",
+        "-mount=secret",
+        "db/password",
+        "password=set-by-a-person",
+    ]);
+    let out = apply.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("changed since it was read (check-and-set); nothing written"),
+        "{said}"
+    );
+    let password = bao.cli(&[
+        "kv",
+        "get",
+        "-mount=secret",
+        "-field=password",
+        "db/password",
+    ]);
+    assert_eq!(password, "set-by-a-person", "the person's value stands");
+
+    bao.cli(&[
+        "write",
+        "pki/roles/trustops",
+        "allowed_domains=elsewhere.test",
+        "key_type=any",
+    ]);
+    let out = trustops(dir, T0, &["plan", "--out", "plan.json"]);
+    assert!(out.status.success());
+    let out = trustops(
+        dir,
+        T0,
+        &[&["apply", "plan.json"][..], &super::APPLY].concat(),
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("{} /v1/pki/sign/trustops: HTTP 400", bao.url())),
+        "{said}"
     );
 }

@@ -71,6 +71,9 @@ impl Vault {
                 ))
             })?;
         let session = self.session()?;
+        session
+            .require_kv2(mount)
+            .map_err(|e| Error::permanent(format!("{}: {e}", self.name)))?;
         let meta = session
             .get(&format!("{mount}/metadata/{path}"))
             .map_err(|e| classify(format!("{}: {e}", self.name)))?;
