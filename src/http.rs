@@ -127,6 +127,9 @@ pub fn exchange(request: &Request<'_>) -> Result<Response, String> {
         env!("CARGO_PKG_VERSION")
     );
     for (name, value) in request.headers {
+        if [name, value].iter().any(|t| t.contains(['\r', '\n'])) {
+            return Err(format!("header {name} holds a line break"));
+        }
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     if let Some(kind) = request.content_type {
