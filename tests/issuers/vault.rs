@@ -1,6 +1,7 @@
-//! OpenBao's PKI engine as an issuer: trustops' CSR signed through a role (logged in with
-//! AppRole from files), the chain verified up to OpenBao's root, and `trustops revoke` going
-//! through the engine, whose CRL the next plan reads.
+//! OpenBao as an issuer: trustops' CSR signed through a PKI role (logged in with AppRole from
+//! files), the chain verified up to OpenBao's root, `trustops revoke` going through the engine
+//! whose CRL the next plan reads; a KV v2 password rotating with its certificate, written once
+//! even across a kill, refused by check-and-set when someone else wrote first.
 
 use super::{T0, deployed, plan_and_apply, revoke};
 use crate::apply::crash::{amend, estate_with, sh, trustops};
@@ -65,10 +66,6 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
     );
 }
 
-/// A certificate from OpenBao's PKI engine that rotates with a password in its KV store: one
-/// apply, one signed audit commit, a new KV version of one field (the others kept) generated as
-/// the policy says, and the value nowhere in what trustops prints or records. Killed after
-/// writing, the resumed apply writes no second version.
 /// The estate with its certificate from OpenBao's PKI role `trustops` and its password in
 /// OpenBao's KV store (`secret/db/password`: `password` and `other`), both through an AppRole.
 fn kv_estate() -> (crate::support::Test, OpenBao) {
@@ -120,6 +117,10 @@ fn kv_estate() -> (crate::support::Test, OpenBao) {
     (test, bao)
 }
 
+/// A certificate from OpenBao's PKI engine that rotates with a password in its KV store: one
+/// apply, one signed audit commit, a new KV version of one field (the others kept) generated as
+/// the policy says, and the value nowhere in what trustops prints or records. Killed after
+/// writing, the resumed apply writes no second version.
 #[test]
 fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() {
     use crate::apply::crash::ok;
