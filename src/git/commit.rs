@@ -48,7 +48,8 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
     };
     let repo = gix::open(dir).map_err(|e| fail(&e))?;
     let lock = ref_lock(&repo, change.branch);
-    if lock.exists() {
+    // A writer updating the ref holds its lock for milliseconds; one that stays is stale.
+    if !released(&lock) {
         if !change.recover_ref_lock {
             return Err(locked(dir, change.branch, &lock));
         }
@@ -113,9 +114,10 @@ pub fn commit(dir: &Path, change: &Change<'_>) -> Result<Written, Error> {
                 });
             }
             Err(e) => {
-                // Moved meanwhile: rebuild on the new tip. Anything else is an error.
+                // Moved meanwhile, or being moved by another writer right now: rebuild on the
+                // new tip. Anything else is an error.
                 let now = self::tip(&repo, change.branch).map_err(|e| fail(&e))?;
-                if now == tip {
+                if now == tip && !(lock.exists() && released(&lock)) {
                     return Err(fail(&e));
                 }
             }
@@ -176,6 +178,18 @@ pub fn refuse_locked(dir: &Path, branch: &str) -> Result<(), Error> {
         return Err(locked(dir, branch, &lock));
     }
     Ok(())
+}
+
+/// Whether the ref lock at `lock` is gone, or goes within two seconds (a live writer's).
+fn released(lock: &Path) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while lock.exists() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
 }
 
 fn locked(dir: &Path, branch: &str, lock: &Path) -> Error {
