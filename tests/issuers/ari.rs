@@ -114,9 +114,11 @@ fn the_renewal_instant_comes_from_the_window_the_ca_suggests() {
     let (next, _) = plan(dir, &now);
     let window = renewal(&next);
     assert_eq!(window["source"], "ari");
+    // Its own window, bound to its own CertID: a different instant (drawn from the CertID),
+    // even when two issuances in one second share a window start.
     assert_ne!(
-        window["suggested_start"], suggested["suggested_start"],
-        "not the old window"
+        window["at"], suggested["at"],
+        "not the old certificate's window"
     );
 
     // The CA goes away: with nothing kept, the policy's instant applies, and the plan says why.
