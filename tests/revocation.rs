@@ -319,14 +319,12 @@ fn an_openssl_ocsp_responder_is_believed_when_its_ca_signed_the_answer() {
                 .spawn()
                 .expect("python3 is needed (ci/check.sh installs it)"),
         );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the OCSP responder did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        crate::support::wait_for_port(port, 20, || {
+            format!(
+                "the OCSP responder did not start; see {}",
+                ca.join("ocsp.log").display()
+            )
+        });
         running
     };
     let honest = responder("ca.pem", "ca.key");

@@ -7,8 +7,8 @@ use super::{T0, deployed, plan_and_apply, revoke};
 use crate::apply::crash::{amend, estate_with, sh, trustops};
 use crate::support::OpenBao;
 
-#[test]
-fn openbao_signs_the_csr_and_revokes_through_its_engine() {
+/// The estate with OpenBao started beside it, its PKI role `trustops` allowing any name.
+fn bao_estate() -> (crate::support::Test, OpenBao) {
     let test = estate_with("[bao]", "auto", "");
     let dir = test.dir.path();
     let bao = OpenBao::start(&dir.join("bao"), true);
@@ -20,6 +20,13 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
         "key_type=any",
         "max_ttl=2160h",
     ]);
+    (test, bao)
+}
+
+#[test]
+fn openbao_signs_the_csr_and_revokes_through_its_engine() {
+    let (test, bao) = bao_estate();
+    let dir = test.dir.path();
     let (role_id, secret_id) = bao.approle(
         "signer",
         "path \"pki/sign/trustops\" { capabilities = [\"update\"] }\npath \"pki/revoke\" { capabilities = [\"update\"] }\n",
@@ -69,17 +76,8 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
 /// The estate with its certificate from OpenBao's PKI role `trustops` and its password in
 /// OpenBao's KV store (`secret/db/password`: `password` and `other`), both through an AppRole.
 fn kv_estate() -> (crate::support::Test, OpenBao) {
-    let test = estate_with("[bao]", "auto", "");
+    let (test, bao) = bao_estate();
     let dir = test.dir.path();
-    let bao = OpenBao::start(&dir.join("bao"), true);
-    bao.cli(&[
-        "write",
-        "pki/roles/trustops",
-        "allow_any_name=true",
-        "enforce_hostnames=false",
-        "key_type=any",
-        "max_ttl=2160h",
-    ]);
     bao.cli(&[
         "kv",
         "put",

@@ -7,7 +7,6 @@
 use super::{Running, free_port, localhost_tls, openssl_ca};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub struct Acme2Certifier {
     _server: Running,
@@ -51,15 +50,12 @@ impl Acme2Certifier {
                 .spawn()
                 .expect("python3 is needed (ci/check.sh installs it)"),
         );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
+        super::wait_for_port(port, 30, || {
+            format!(
                 "acme2certifier did not start; see {}",
                 dir.join("acme2certifier.log").display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            )
+        });
         Acme2Certifier {
             _server: server,
             port,

@@ -50,6 +50,17 @@ impl Drop for Running {
     }
 }
 
+/// Waits until something listens on 127.0.0.1:`port`, for at most `seconds`; then fails with
+/// `why()` (what did not start, and where its log is).
+#[track_caller]
+pub fn wait_for_port(port: u16, seconds: u64, why: impl Fn() -> String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "{}", why());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// The repository root (where `examples/` and `schemas/` are).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -233,15 +244,12 @@ impl Nginx {
                 "nginx is needed for TLS discovery tests: apt-get install nginx (ci/check.sh does)",
             );
         let nginx = Self { child, port };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
+        wait_for_port(port, 10, || {
+            format!(
                 "nginx did not start: {}",
                 std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+            )
+        });
         nginx
     }
 }
@@ -515,14 +523,7 @@ impl CfsslServer {
             .spawn()
             .expect("cfssl is needed for the CA API tests: apt-get install golang-cfssl (ci/check.sh does)");
         let server = Self { child, port, db };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "cfssl serve did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_for_port(port, 15, || "cfssl serve did not start".into());
         server
     }
 }

@@ -4,7 +4,6 @@
 use super::{free_port, python};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub struct Pebble {
     child: Child,
@@ -44,16 +43,13 @@ impl Pebble {
             management_port,
             tls_root,
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
         for port in [acme_port, management_port] {
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
+            super::wait_for_port(port, 20, || {
+                format!(
                     "pebble did not start; see {}",
                     dir.join("pebble.log").display()
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
+                )
+            });
         }
         pebble
     }
