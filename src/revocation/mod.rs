@@ -92,7 +92,8 @@ impl Place {
 /// Checks every certificate of `inventory` that names a CRL, or whose CA belongs to a
 /// declared issuer that publishes one.
 pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Outcome {
-    let issuers = issuer_places(model, options.base);
+    let local = local_cas(model, options.base);
+    let issuers = issuer_places(model, options.base, &local);
     let mut wanted: BTreeMap<Place, Vec<&Credential>> = BTreeMap::new();
     for c in &inventory.credentials {
         // A self-signed root is trusted or not; no CRL of its own can revoke it.
@@ -114,10 +115,7 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
             wanted.entry(place).or_default().push(c);
         }
     }
-    let mut keys = ca_keys(inventory);
-    for (subject, key) in local_ca_keys(model, options.base) {
-        keys.entry(subject).or_default().push(key);
-    }
+    let keys = ca_keys(inventory, &local);
     let mut out = Outcome::default();
     let mut checked = BTreeSet::new();
     for (place, certificates) in wanted {
@@ -178,10 +176,7 @@ pub fn ocsp(
     wanted: &BTreeSet<&str>,
     options: &Options<'_>,
 ) -> Outcome {
-    let mut keys = ca_keys(inventory);
-    for (subject, key) in local_ca_keys(model, options.base) {
-        keys.entry(subject).or_default().push(key);
-    }
+    let keys = ca_keys(inventory, &local_cas(model, options.base));
     let mut out = Outcome::default();
     for c in &inventory.credentials {
         if !wanted.contains(c.sha256.as_str()) {
@@ -289,9 +284,13 @@ fn names(certificates: &[&Credential]) -> String {
 }
 
 /// The CRLs declared issuers publish, by the subject of each CA that signs for them.
-fn issuer_places(model: &Model, base: &Path) -> BTreeMap<String, Vec<Place>> {
+fn issuer_places(
+    model: &Model,
+    base: &Path,
+    local: &BTreeMap<&str, Vec<Credential>>,
+) -> BTreeMap<String, Vec<Place>> {
     let mut out: BTreeMap<String, Vec<Place>> = BTreeMap::new();
-    for issuer in model.issuers.values() {
+    for (name, issuer) in &model.issuers {
         let spec = &issuer.spec;
         let mut places = Vec::new();
         if let Some(crl) = &spec.crl {
@@ -310,13 +309,13 @@ fn issuer_places(model: &Model, base: &Path) -> BTreeMap<String, Vec<Place>> {
             ));
         }
         let mut subjects = spec.ca_subjects.clone();
-        if let Some(ca) = &spec.local_ca {
-            subjects.extend(
-                local_ca_certificates(base, &ca.cert_file.value)
-                    .into_iter()
-                    .filter_map(|c| c.subject),
-            );
-        }
+        subjects.extend(
+            local
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.subject.clone()),
+        );
         for subject in subjects {
             out.entry(subject)
                 .or_default()
@@ -332,6 +331,22 @@ fn place(base: &Path, text: &str) -> Place {
     } else {
         Place::File(crate::reconcile::resolve(base, text))
     }
+}
+
+/// The certificates in each declared local CA's certificate file, by issuer name: read once
+/// per check.
+fn local_cas<'m>(model: &'m Model, base: &Path) -> BTreeMap<&'m str, Vec<Credential>> {
+    model
+        .issuers
+        .iter()
+        .filter_map(|(name, i)| {
+            let ca = i.spec.local_ca.as_ref()?;
+            Some((
+                name.as_str(),
+                local_ca_certificates(base, &ca.cert_file.value),
+            ))
+        })
+        .collect()
 }
 
 /// The certificates in a local CA's certificate file.
@@ -351,10 +366,13 @@ fn local_ca_certificates(base: &Path, file: &str) -> Vec<Credential> {
     .collect()
 }
 
-/// Public keys (SPKI DER) of the discovered CA certificates, by subject.
-fn ca_keys(inventory: &Inventory) -> BTreeMap<String, Vec<Vec<u8>>> {
+/// Public keys (SPKI DER) of the CA certificates discovered and of the local CAs, by subject.
+fn ca_keys(
+    inventory: &Inventory,
+    local: &BTreeMap<&str, Vec<Credential>>,
+) -> BTreeMap<String, Vec<Vec<u8>>> {
     let mut out: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
-    for c in &inventory.credentials {
+    for c in inventory.credentials.iter().chain(local.values().flatten()) {
         if let (Some(subject), Some(key)) = (&c.subject, &c.public_key)
             && let Ok(der) = base64::engine::general_purpose::STANDARD.decode(key)
         {
@@ -362,22 +380,6 @@ fn ca_keys(inventory: &Inventory) -> BTreeMap<String, Vec<Vec<u8>>> {
         }
     }
     out
-}
-
-/// Public keys of the declared local CAs, by subject.
-fn local_ca_keys(model: &Model, base: &Path) -> Vec<(String, Vec<u8>)> {
-    model
-        .issuers
-        .values()
-        .filter_map(|i| i.spec.local_ca.as_ref())
-        .flat_map(|ca| local_ca_certificates(base, &ca.cert_file.value))
-        .filter_map(|c| {
-            let key = base64::engine::general_purpose::STANDARD
-                .decode(c.public_key.as_deref()?)
-                .ok()?;
-            Some((c.subject?, key))
-        })
-        .collect()
 }
 
 /// The CRL at `place`, verified by its CA: from the cache while current, else fetched (and
