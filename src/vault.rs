@@ -119,19 +119,81 @@ impl Session<'_> {
         }
     }
 
-    /// The keys a LIST of `path` returns (folders end with `/`).
+    /// The keys a LIST of `path` returns (folders end with `/`), page by page.
     pub(crate) fn list(&self, path: &str) -> Result<Vec<String>, String> {
-        Ok(self
-            .get(&format!("{path}?list=true"))?
-            .and_then(|v| {
-                v["data"]["keys"].as_array().map(|keys| {
-                    keys.iter()
-                        .filter_map(|k| k.as_str().map(str::to_owned))
-                        .collect()
-                })
-            })
-            .unwrap_or_default())
+        Ok(self.list_pages(path)?.into_iter().map(|(k, _)| k).collect())
     }
+
+    /// LIST of `path` page by page (OpenBao's `after` and `limit`; a server that ignores them
+    /// answers everything at once, which ends the paging too): each key with its `key_info`
+    /// (`Null` where the server gives none). At most [`MAX_KEYS`] keys.
+    pub(crate) fn list_pages(
+        &self,
+        path: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, String> {
+        paged(PAGE, MAX_KEYS, |after| {
+            self.get(&match after {
+                None => format!("{path}?list=true&limit={PAGE}"),
+                Some(key) => format!("{path}?list=true&limit={PAGE}&after={}", query_escape(key)),
+            })
+        })
+        .map_err(|e| format!("{} /v1/{path}: {e}", self.address))
+    }
+}
+
+/// The keys of a LIST answered page by page: `fetch` is given the last key read (`None` for
+/// the first page) and answers the page after it of at most `page` keys, or `None` (nothing
+/// there). A short page is the last; so is a longer one (the server ignored `limit`) and one
+/// with nothing after the last key (the server ignored `after`). Keys come sorted.
+fn paged(
+    page: usize,
+    cap: usize,
+    mut fetch: impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, String>,
+) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let mut out: Vec<(String, serde_json::Value)> = Vec::new();
+    loop {
+        let after = out.last().map(|(k, _)| k.clone());
+        let Some(answer) = fetch(after.as_deref())? else {
+            break;
+        };
+        let data = &answer["data"];
+        let keys: Vec<&str> = data["keys"]
+            .as_array()
+            .map(|keys| keys.iter().filter_map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        let count = keys.len();
+        let before = out.len();
+        for key in keys {
+            if after.as_deref().is_none_or(|a| key > a) {
+                out.push((key.to_owned(), data["key_info"][key].clone()));
+            }
+        }
+        if out.len() > cap {
+            return Err(format!("more than {cap} keys; declare narrower prefixes"));
+        }
+        if count != page || out.len() == before {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Keys asked for per LIST page.
+const PAGE: usize = 1000;
+
+/// The most keys one LIST reads, over all its pages.
+pub(crate) const MAX_KEYS: usize = 200_000;
+
+/// `key` for a query string: everything but unreserved characters percent-encoded.
+fn query_escape(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl Session<'_> {
@@ -246,4 +308,52 @@ fn login(
         );
     }
     secret(&auth.token_env, &None, "Vault token")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paged;
+    use serde_json::json;
+
+    /// A sorted store of `n` keys answering LIST as a server that honours `after` and `limit`
+    /// (`honours`), or one that ignores both and answers everything.
+    fn store(
+        n: usize,
+        honours: bool,
+    ) -> impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, String> {
+        let keys: Vec<String> = (0..n).map(|i| format!("k{i:05}")).collect();
+        move |after| {
+            let from = match (honours, after) {
+                (true, Some(a)) => keys
+                    .iter()
+                    .position(|k| k.as_str() > a)
+                    .unwrap_or(keys.len()),
+                _ => 0,
+            };
+            let end = if honours {
+                (from + 3).min(keys.len())
+            } else {
+                keys.len()
+            };
+            Ok(Some(json!({"data": {"keys": keys[from..end]}})))
+        }
+    }
+
+    #[test]
+    fn every_key_is_read_once_whether_or_not_the_server_pages() {
+        for n in [0, 1, 3, 7, 9] {
+            for honours in [true, false] {
+                let got = paged(3, 100, store(n, honours)).unwrap();
+                let names: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+                let want: Vec<String> = (0..n).map(|i| format!("k{i:05}")).collect();
+                assert_eq!(names, want, "{n} keys, server pages: {honours}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_listing_over_the_cap_is_refused_not_cut() {
+        let error = paged(3, 5, store(9, true)).unwrap_err();
+        assert!(error.contains("more than 5 keys"), "{error}");
+    }
 }

@@ -30,6 +30,7 @@ fn request(now: jiff::Timestamp) -> CertificateRequest {
         key_algorithm: KeyAlgorithm::EcP256,
         csr_pem: String::new(),
         replaces: None,
+        resumed: false,
     }
 }
 

@@ -80,10 +80,7 @@ pub struct Outcome {
 impl Outcome {
     /// Records that failed.
     pub fn failed(&self) -> usize {
-        self.records
-            .iter()
-            .filter(|r| r.outcome == Ended::Failed)
-            .count()
+        self.records.iter().filter(|r| r.outcome.failed()).count()
     }
 }
 
@@ -271,15 +268,11 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
                 record.changes = changes;
             }
             None => {
-                let (steps, changes, error) = rotation::run(&mut run, action);
-                record.steps = steps;
-                record.changes = changes;
-                record.outcome = if error.is_some() {
-                    Ended::Failed
-                } else {
-                    Ended::Applied
-                };
-                record.error = error;
+                let ran = rotation::run(&mut run, action);
+                record.steps = ran.steps;
+                record.changes = ran.changes;
+                record.outcome = ran.outcome;
+                record.error = ran.error;
             }
         }
         run.journal.append(journal::Entry {

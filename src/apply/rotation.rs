@@ -14,18 +14,29 @@ use crate::discover::Time;
 use crate::model::{self, CredentialType, KeyType, Policy};
 use crate::plan::{Action, StepKind};
 
-/// Runs `action`'s steps; returns the step records, the changes, and the error that stopped
-/// it. Steps an interrupted apply finished are not run again: an issued certificate is
-/// deployed from the journal and its staged key. When a step fails, the files this group
-/// deployed are put back as they were.
-pub(super) fn run(
-    run: &mut Run<'_>,
-    action: &Action,
-) -> (Vec<StepRecord>, Vec<Change>, Option<String>) {
+/// How a rotation group ended.
+pub(super) struct Ran {
+    pub(super) steps: Vec<StepRecord>,
+    pub(super) changes: Vec<Change>,
+    pub(super) outcome: crate::audit::Outcome,
+    /// What stopped it, and what was done about it.
+    pub(super) error: Option<String>,
+}
+
+/// Runs `action`'s steps. Steps an interrupted apply finished are not run again: an issued
+/// certificate is deployed from the journal and its staged key. When a step fails, the files
+/// of the credentials not yet verified are put back as they were; credentials the group already
+/// verified stay deployed, and the group ended partly.
+pub(super) fn run(run: &mut Run<'_>, action: &Action) -> Ran {
+    use crate::audit::Outcome;
     let mut steps = Vec::new();
     let mut group = Group::default();
+    let mut verified = std::collections::BTreeSet::new();
     for (n, step) in action.steps.iter().enumerate() {
         if let Some(done) = run.journal.done(&action.id, n).cloned() {
+            if step.step == StepKind::Verify {
+                verified.insert(step.target.clone());
+            }
             super::resume::rebuild(
                 run,
                 step.step,
@@ -89,26 +100,57 @@ pub(super) fn run(
         if record.result == StepResult::Failed {
             let mut error = record.detail.clone().unwrap_or_default();
             // A replaced certificate that could not be revoked leaves the new one deployed.
-            if step.step != StepKind::Revoke {
-                error.push_str(&put_back(run, action));
+            let outcome = if step.step == StepKind::Revoke {
+                end(run, action, |_| true);
+                Outcome::Failed
             } else {
-                end(run, action);
-            }
+                error.push_str(&put_back(run, action, &verified));
+                end(run, action, |target| verified.contains(target));
+                if verified.is_empty() {
+                    Outcome::Failed
+                } else {
+                    let kept: Vec<&str> = verified.iter().map(String::as_str).collect();
+                    error.push_str(&format!(
+                        "; {} stay rotated, verified and deployed; needs attention: {} did not rotate with {}",
+                        kept.join(", "),
+                        step.target,
+                        if kept.len() == 1 { "it" } else { "them" }
+                    ));
+                    Outcome::Partial
+                }
+            };
             steps.push(record);
-            return (steps, group.changes.into_values().collect(), Some(error));
+            return Ran {
+                steps,
+                changes: group.changes.into_values().collect(),
+                outcome,
+                error: Some(error),
+            };
+        }
+        if step.step == StepKind::Verify {
+            verified.insert(step.target.clone());
         }
         steps.push(record);
     }
-    end(run, action);
-    (steps, group.changes.into_values().collect(), None)
+    end(run, action, |_| true);
+    Ran {
+        steps,
+        changes: group.changes.into_values().collect(),
+        outcome: Outcome::Applied,
+        error: None,
+    }
 }
 
-/// The files `action` deploys (certificate and key files of every target it deploys).
-fn deploy_files(run: &Run<'_>, action: &Action) -> Vec<std::path::PathBuf> {
+/// The files `action` deploys for the targets `which` picks (certificate and key files).
+fn deploy_files(
+    run: &Run<'_>,
+    action: &Action,
+    which: impl Fn(&str) -> bool,
+) -> Vec<std::path::PathBuf> {
     action
         .steps
         .iter()
-        .filter(|s| s.step == StepKind::Deploy)
+        .filter(|s| s.step == StepKind::Deploy && which(&s.target))
         .filter_map(|s| run.declared(&s.target).ok())
         .flat_map(|d| d.credential.deploy.iter())
         .flat_map(|d| [&d.cert_file, &d.key_file])
@@ -118,17 +160,22 @@ fn deploy_files(run: &Run<'_>, action: &Action) -> Vec<std::path::PathBuf> {
 }
 
 /// A failed group: puts back the last known-good files (this run's or an interrupted one's
-/// deploy), drops staged keys; says what it did, for the record.
-fn put_back(run: &Run<'_>, action: &Action) -> String {
+/// deploy) of the targets not `verified`, drops their staged keys; says what it did, for the
+/// record.
+fn put_back(
+    run: &Run<'_>,
+    action: &Action,
+    verified: &std::collections::BTreeSet<String>,
+) -> String {
     let mut restored = false;
     let mut problems = Vec::new();
-    for path in deploy_files(run, action) {
+    for path in deploy_files(run, action, |target| !verified.contains(target)) {
         match super::backup::restore(&path) {
             Ok(done) => restored |= done,
             Err(e) => problems.push(format!("{}: {e}", path.display())),
         }
     }
-    drop_staged(run, action);
+    drop_staged(run, action, |target| !verified.contains(target));
     match (restored, problems.is_empty()) {
         (_, false) => format!(
             "; putting the previous files back failed: {}",
@@ -139,16 +186,20 @@ fn put_back(run: &Run<'_>, action: &Action) -> String {
     }
 }
 
-/// A group that deployed what it verified: the kept files and staged keys go.
-fn end(run: &Run<'_>, action: &Action) {
-    for path in deploy_files(run, action) {
+/// The targets `which` picks deployed what they verified: their kept files and staged keys go.
+fn end(run: &Run<'_>, action: &Action, which: impl Fn(&str) -> bool) {
+    for path in deploy_files(run, action, &which) {
         let _ = super::backup::discard(&path);
     }
-    drop_staged(run, action);
+    drop_staged(run, action, which);
 }
 
-fn drop_staged(run: &Run<'_>, action: &Action) {
-    for step in action.steps.iter().filter(|s| s.step == StepKind::Issue) {
+fn drop_staged(run: &Run<'_>, action: &Action, which: impl Fn(&str) -> bool) {
+    for step in action
+        .steps
+        .iter()
+        .filter(|s| s.step == StepKind::Issue && which(&s.target))
+    {
         if let Some(path) = staged_key(run, &step.target) {
             let _ = std::fs::remove_file(path);
         }
@@ -311,6 +362,7 @@ fn issue(
                 key_algorithm: algorithm,
                 csr_pem: String::new(),
                 replaces: None,
+                resumed: reused,
             };
             key.fill(&mut request).map_err(|e| e.to_string())?;
             let before: Vec<String> = credential
@@ -398,7 +450,12 @@ fn issue(
     let tried: Vec<String> = change
         .issuer_failures
         .iter()
-        .map(|f| format!("{}: {}", f.issuer, f.error))
+        .map(|f| {
+            // Issuers name themselves in their messages; once is enough.
+            let prefix = format!("{}: ", f.issuer);
+            let error = f.error.strip_prefix(&prefix).unwrap_or(&f.error);
+            format!("{prefix}{error}")
+        })
         .collect();
     Err(format!("no issuer issued ({})", tried.join("; ")))
 }

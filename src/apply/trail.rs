@@ -87,10 +87,7 @@ pub(super) fn commit(
     let message = format!(
         "trustops apply {}: {applied} applied, {} failed, {} skipped\n\nApproved-by: {}\nDeclarations: {}\n",
         plan.id,
-        records
-            .iter()
-            .filter(|r| r.outcome == Ended::Failed)
-            .count(),
+        records.iter().filter(|r| r.outcome.failed()).count(),
         records
             .iter()
             .filter(|r| r.outcome == Ended::Skipped)

@@ -176,7 +176,7 @@ pub fn verify(history: &[Commit], signers: &Signers) -> Verified {
 pub fn last_successful_apply(entries: &[Entry]) -> Option<jiff::Timestamp> {
     let mut by_commit: Vec<(&str, bool, jiff::Timestamp)> = Vec::new();
     for e in entries {
-        let failed = e.record.outcome == super::Outcome::Failed;
+        let failed = e.record.outcome.failed();
         match by_commit.last_mut() {
             Some((commit, any_failed, at)) if *commit == e.commit => {
                 *any_failed |= failed;

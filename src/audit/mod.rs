@@ -88,7 +88,7 @@ impl Attempt {
             .iter()
             .flat_map(|c| c.issuer_failures.iter())
             .collect();
-        let failed = record.outcome == Outcome::Failed;
+        let failed = record.outcome.failed();
         Some(Attempt {
             target: format!(
                 "{}/{}",

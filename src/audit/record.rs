@@ -58,8 +58,18 @@ pub enum Outcome {
     Applied,
     /// A step failed; the old credential stays deployed.
     Failed,
+    /// A step failed after other credentials of the group were issued, deployed and
+    /// verified: those stay deployed, the rest did not rotate with them. Needs attention.
+    Partial,
     /// Not run (waiting for approval, or its time has not come).
     Skipped,
+}
+
+impl Outcome {
+    /// Whether a step failed (the whole group or part of it did not rotate).
+    pub fn failed(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Partial)
+    }
 }
 
 /// How a step ended.

@@ -154,6 +154,7 @@ pub(super) fn report(
         let (mark, what) = match record.outcome {
             Ended::Applied => ("✓", "applied"),
             Ended::Failed => ("✗", "failed "),
+            Ended::Partial => ("✗", "partly "),
             Ended::Skipped => ("-", "skipped"),
         };
         // A rotation is told by what it deployed; a revocation by what it revoked.

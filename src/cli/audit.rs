@@ -151,6 +151,7 @@ fn line(e: &Entry) -> String {
         match r.outcome {
             crate::audit::Outcome::Applied => "applied",
             crate::audit::Outcome::Failed => "failed",
+            crate::audit::Outcome::Partial => "partly applied",
             crate::audit::Outcome::Skipped => "skipped",
         },
         target,

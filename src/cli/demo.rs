@@ -128,6 +128,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         let mark = match record.outcome {
             crate::audit::Outcome::Applied => "✓ applied",
             crate::audit::Outcome::Failed => "✗ failed ",
+            crate::audit::Outcome::Partial => "✗ partly ",
             crate::audit::Outcome::Skipped => "- skipped",
         };
         writeln!(out, "  {mark} {}", record.action)?;

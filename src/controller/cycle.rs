@@ -286,7 +286,7 @@ fn steps(
                     out.applied += 1;
                     out.rotations += u64::from(record.kind == ActionKind::Rotate);
                 }
-                crate::audit::Outcome::Failed => out.failed += 1,
+                crate::audit::Outcome::Failed | crate::audit::Outcome::Partial => out.failed += 1,
                 crate::audit::Outcome::Skipped => {}
             }
             if let Some(error) = &record.error {

@@ -23,9 +23,10 @@ mod x509;
 pub(crate) use crate::der::oid_string;
 pub use glob::Glob;
 pub use inventory::{
-    Collector, Credential, CredentialKind, Inventory, Location, Problem, SeenBy, Time, merge,
-    sha256_hex, short,
+    Collector, Credential, CredentialKind, FORMAT_VERSION, Inventory, Location, Problem, SeenBy,
+    Time, merge, sha256_hex, short,
 };
+pub(crate) use vault::REVOKED as VAULT_REVOKED;
 pub(crate) use x509::{rfc4514, serial_hex};
 
 use crate::environment::Environment;

@@ -12,7 +12,10 @@ use crate::environment::Environment;
 use crate::model::VaultSource;
 
 /// How many secrets one source reads at most (a guard against runaway listings).
-const MAX_SECRETS: usize = 200_000;
+const MAX_SECRETS: usize = crate::vault::MAX_KEYS;
+
+/// The metadata key of a certificate the PKI engine that issued it says it revoked: when.
+pub(crate) const REVOKED: &str = "vault_revoked";
 
 /// A Vault/OpenBao server as declared.
 pub(super) struct Vault {
@@ -153,12 +156,6 @@ impl Vault {
         out: &mut Collector,
     ) -> Result<(), String> {
         let serials = session.list(&format!("{mount}/certs"))?;
-        if serials.len() > MAX_SECRETS {
-            return Err(format!(
-                "{} {mount}: more than {MAX_SECRETS} certificates",
-                session.address
-            ));
-        }
         for serial in serials {
             let Some(answer) = session.get(&format!("{mount}/cert/{serial}"))? else {
                 continue;
@@ -172,8 +169,24 @@ impl Vault {
                 endpoint: Some(session.address.clone()),
                 ..Location::default()
             };
-            if blob::scan(pem.as_bytes(), &place, None, out) == blob::Seen::Nothing {
+            let mut one = Collector::default();
+            if blob::scan(pem.as_bytes(), &place, None, &mut one) == blob::Seen::Nothing {
                 out.problem(place.display(), "holds no certificate");
+            }
+            // What the engine itself says it revoked (a Unix time; 0 for never).
+            let revoked = answer["data"]["revocation_time"]
+                .as_i64()
+                .filter(|t| *t > 0)
+                .map(|t| Time::from_unix(t).0.to_string());
+            let found = one.finish();
+            for mut credential in found.credentials {
+                if let Some(at) = &revoked {
+                    credential.metadata.insert(REVOKED.into(), at.clone());
+                }
+                out.add(credential);
+            }
+            for problem in found.diagnostics {
+                out.problem(problem.location, problem.message);
             }
         }
         Ok(())

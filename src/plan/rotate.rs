@@ -162,7 +162,6 @@ fn blocker(cx: &Context<'_>, s: &Status) -> Option<String> {
 fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
     let statuses = &cx.rec.statuses;
     let mut steps = Vec::new();
-    let mut verify = Vec::new();
     let mut revoke = Vec::new();
     let mut approval = Approval::Auto;
     for &m in ordered {
@@ -196,7 +195,9 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
                 reload: deploy.iter().filter_map(|d| d.reload.clone()).collect(),
                 ..Step::default()
             });
-            verify.push(Step {
+            // Verified before the next credential is issued: one that stands verified stays
+            // deployed when a later one fails.
+            steps.push(Step {
                 step: StepKind::Verify,
                 target: t.clone(),
                 files,
@@ -207,7 +208,6 @@ fn group(cx: &Context<'_>, ordered: &[usize], triggers: &[&Finding]) -> Action {
             revoke.push(step);
         }
     }
-    steps.extend(verify);
     steps.extend(revoke);
     let codes: BTreeSet<&str> = triggers.iter().map(|f| f.code.as_str()).collect();
     let first = &statuses[ordered[0]];

@@ -163,6 +163,28 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
             });
         }
     }
+    // A Vault PKI engine answers for what it issued: its own word that it revoked one.
+    for c in &inventory.credentials {
+        let Some(at) = c
+            .metadata
+            .get(crate::discover::VAULT_REVOKED)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        else {
+            continue;
+        };
+        let Some(place) = c.locations.iter().find(|l| l.endpoint.is_some()) else {
+            continue;
+        };
+        out.revoked.entry(c.sha256.clone()).or_insert(Revoked {
+            at: Time(at),
+            reason: None,
+            source: format!(
+                "{}/v1/{}",
+                place.endpoint.as_deref().unwrap_or_default(),
+                place.object.as_deref().unwrap_or_default()
+            ),
+        });
+    }
     out.checked = checked.len();
     out
 }

@@ -125,6 +125,44 @@ fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
     assert_ne!(db["sha256"], before);
     assert_eq!(db["metadata"]["version"], "3");
 
+    // What the engine revoked is inventoried as revoked, by its own word.
+    let api = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("api.test.example"))
+        })
+        .unwrap();
+    assert!(api["metadata"].get("vault_revoked").is_none(), "{api:#}");
+    let hex = api["serial"].as_str().unwrap();
+    let hex = if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex.to_owned()
+    };
+    let pairs: Vec<&str> = (0..hex.len()).step_by(2).map(|i| &hex[i..i + 2]).collect();
+    bao.cli(&[
+        "write",
+        "pki/revoke",
+        &format!("serial_number={}", pairs.join(":")),
+    ]);
+    let (again, said, _) = discover(&test, &[("BAO_TOKEN", "root")]);
+    let api = again["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serial"].as_str() == Some(api["serial"].as_str().unwrap()))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        api["metadata"]["vault_revoked"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{api:#}"
+    );
+
     // A wrong token: an error naming the server and the path, never the token.
     let (_, said, code) = discover(&test, &[("BAO_TOKEN", "wrong-token-XYZ")]);
     assert_ne!(code, 0, "{said}");

@@ -23,13 +23,14 @@ fn bao_estate() -> (crate::support::Test, OpenBao) {
     (test, bao)
 }
 
-#[test]
-fn openbao_signs_the_csr_and_revokes_through_its_engine() {
+/// The estate with its certificate from OpenBao's PKI role, through an AppRole that may sign,
+/// revoke, and list and read what the mount issued.
+fn pki_estate() -> (crate::support::Test, OpenBao) {
     let (test, bao) = bao_estate();
     let dir = test.dir.path();
     let (role_id, secret_id) = bao.approle(
         "signer",
-        "path \"pki/sign/trustops\" { capabilities = [\"update\"] }\npath \"pki/revoke\" { capabilities = [\"update\"] }\n",
+        "path \"pki/sign/trustops\" { capabilities = [\"update\"] }\npath \"pki/revoke\" { capabilities = [\"update\"] }\npath \"pki/certs*\" { capabilities = [\"list\"] }\npath \"pki/cert/*\" { capabilities = [\"read\"] }\n",
     );
     std::fs::write(dir.join("bao/role-id"), role_id).unwrap();
     std::fs::write(dir.join("bao/secret-id"), secret_id).unwrap();
@@ -39,7 +40,20 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
         bao.url()
     );
     amend(dir, hosts, &issuer, "OpenBao's PKI engine");
+    (test, bao)
+}
 
+/// How many certificates OpenBao's PKI mount holds (its CA among them).
+fn issued(bao: &OpenBao) -> usize {
+    let listed: Vec<String> =
+        serde_json::from_str(&bao.cli(&["list", "-format=json", "pki/certs"])).unwrap();
+    listed.len()
+}
+
+#[test]
+fn openbao_signs_the_csr_and_revokes_through_its_engine() {
+    let (test, _bao) = pki_estate();
+    let dir = test.dir.path();
     let stdout = plan_and_apply(dir, T0);
     assert!(stdout.contains("applied rotate:db-svc/tls"), "{stdout}");
     let chain = std::fs::read_to_string(dir.join("deployed/db.pem")).unwrap();
@@ -70,6 +84,53 @@ fn openbao_signs_the_csr_and_revokes_through_its_engine() {
             .unwrap()
             .ends_with("/v1/pki/crl"),
         "{revoked:#}"
+    );
+}
+
+/// Killed right after OpenBao signed, before the answer reached the journal: the resumed
+/// apply finds the certificate OpenBao signed for its staged key and deploys that one — the
+/// mount holds one new certificate, not two.
+#[test]
+fn a_resumed_apply_deploys_what_openbao_signed_before_the_kill() {
+    let (test, bao) = pki_estate();
+    let dir = test.dir.path();
+    crate::apply::crash::ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
+    let before = issued(&bao);
+    let apply = |fault: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"));
+        command
+            .args(["--repo", "repo", "--now", T0, "apply", "plan.json"])
+            .args(super::APPLY)
+            .current_dir(dir);
+        if let Some(fault) = fault {
+            command.env("TRUSTOPS_TEST_FAULT", fault);
+        }
+        command.output().unwrap()
+    };
+    let killed = apply(Some("kill@vault.signed"));
+    assert!(!killed.status.success(), "the apply was killed");
+    assert_eq!(issued(&bao), before + 1, "signed once before the kill");
+    assert!(
+        !dir.join("deployed/db.pem").exists(),
+        "nothing deployed yet"
+    );
+    let resumed = apply(None);
+    let said = String::from_utf8_lossy(&resumed.stdout);
+    assert!(resumed.status.success(), "{said}");
+    assert!(said.contains("applied rotate:db-svc/tls"), "{said}");
+    assert_eq!(issued(&bao), before + 1, "no second signing: {said}");
+    let (serial, _) = deployed(dir);
+    let listed = bao.cli(&["list", "-format=json", "pki/certs"]);
+    assert!(
+        listed.replace(':', "").contains(&serial),
+        "the deployed certificate ({serial}) is the one OpenBao signed: {listed}"
+    );
+    let root = bao.cli(&["read", "-field=certificate", "pki/cert/ca"]);
+    std::fs::write(dir.join("bao-root.pem"), root).unwrap();
+    sh(
+        dir,
+        "openssl",
+        &["verify", "-CAfile", "bao-root.pem", "deployed/db.pem"],
     );
 }
 
@@ -239,6 +300,21 @@ fn a_concurrent_writer_wins_and_a_refusing_role_is_named() {
     assert!(
         said.contains("changed since it was read (check-and-set); nothing written"),
         "{said}"
+    );
+    // The certificate was issued, deployed and verified before the password step: it stays,
+    // and the group is told as needing attention, in the output and the signed record.
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("✗ partly  rotate:db-svc/tls"), "{said}");
+    assert!(
+        said.contains("db-svc/tls stay rotated, verified and deployed; needs attention: db-svc/password did not rotate with it"),
+        "{said}"
+    );
+    let (serial, _) = deployed(dir);
+    let record = crate::apply::crash::record(dir, "rotate-db-svc-tls.yaml");
+    assert!(record.contains("outcome: partial"), "{record}");
+    assert!(
+        record.contains(&serial.to_lowercase()) || record.contains(&serial),
+        "the record names the deployed certificate {serial}: {record}"
     );
     let password = bao.cli(&[
         "kv",

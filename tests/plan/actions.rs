@@ -21,7 +21,9 @@ fn steps(a: &Value) -> Vec<String> {
 }
 
 #[test]
-fn a_rotation_group_issues_deploys_rotates_dependents_verifies_then_revokes() {
+fn a_rotation_group_issues_deploys_and_verifies_each_credential_then_its_dependents_then_revokes() {
+    // Each credential is verified before the next is issued: a dependent that fails leaves the
+    // verified certificate deployed, not put back.
     let plan = plan_json(fixture(), NOW);
     let group = action(&plan, "rotate:db-svc/tls");
     assert_eq!(
@@ -29,13 +31,13 @@ fn a_rotation_group_issues_deploys_rotates_dependents_verifies_then_revokes() {
         [
             "issue db-svc/tls",
             "deploy db-svc/tls",
-            "issue db-svc/password",
             "verify db-svc/tls",
+            "issue db-svc/password",
             "revoke db-svc/tls",
         ]
     );
     assert_eq!(group["steps"][0]["issuers"][0], "ca-one");
-    assert_eq!(group["steps"][2]["issuers"][0], "vault");
+    assert_eq!(group["steps"][3]["issuers"][0], "vault");
     assert_eq!(
         group["steps"][1]["files"],
         serde_json::json!(["/srv/hosts/db-svc.pem", "/srv/hosts/db-svc.key"])

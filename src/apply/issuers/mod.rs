@@ -73,6 +73,9 @@ pub struct CertificateRequest {
     /// The ACME Renewal Information CertID (RFC 9773) of the certificate this one replaces,
     /// sent as `replaces` on the new order by ACME CAs that advertise renewal information.
     pub replaces: Option<String>,
+    /// An earlier, interrupted apply started this step with this key: the issuer may have
+    /// signed for it already, and one that can look should hand that certificate back.
+    pub resumed: bool,
 }
 
 /// A secret, API key or token to rotate.
