@@ -165,3 +165,60 @@ fn detailed_exitcode_is_two_with_actions_and_zero_without() {
     let out = out.status(0);
     assert!(out.stdout.contains("No changes."), "{}", out.stdout);
 }
+
+/// A plan too big to read whole on a terminal: counts by finding code first, the first ten of
+/// each code, then how many more; the same per owner and kind of action. Nothing is dropped
+/// from the JSON plan.
+#[test]
+fn a_big_plan_in_text_is_counts_first_then_the_first_of_each_group() {
+    let rogues: Vec<Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({
+                "kind": "x509-certificate",
+                "sha256": format!("{:064x}", 0xabc000 + i),
+                "subject": format!("CN=rogue-{i}.example"),
+                "dns_names": [format!("rogue-{i}.example")],
+                "not_after": "2027-01-01T00:00:00Z",
+                "locations": [{"source": "hosts", "path": format!("/srv/rogue/{i}.pem")}]
+            })
+        })
+        .collect();
+    let inventory =
+        serde_json::json!({"format_version": 1, "credentials": rogues, "diagnostics": []});
+    let test = fixture().file("rogues.json", inventory.to_string());
+    let (test, out) = run_plan(test, NOW, &["--inventory", "rogues.json"]);
+    let text = out.status(0).stdout;
+    let unmanaged = text
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with("high     unmanaged")
+                && l.trim_end().ends_with(char::is_numeric)
+        })
+        .unwrap_or_else(|| panic!("no count line for unmanaged:\n{text}"));
+    let count: usize = unmanaged
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(count >= 300, "{unmanaged}");
+    assert!(
+        text.contains(&format!("… {} more unmanaged", count - 10)),
+        "{text}"
+    );
+    assert!(text.contains("; the first 10 of each:"), "{text}");
+    assert!(text.lines().count() < 400, "{} lines", text.lines().count());
+    let (_, out) = run_plan(
+        test,
+        NOW,
+        &["--inventory", "rogues.json", "--format", "json"],
+    );
+    let plan: Value = serde_json::from_str(&out.status(0).stdout).unwrap();
+    let listed = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "unmanaged")
+        .count();
+    assert_eq!(listed, count, "the JSON plan lists every one");
+}

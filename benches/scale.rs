@@ -1,0 +1,225 @@
+//! Whole commands as a user runs them, on generated estates: the release binary started as a
+//! process, its time and peak RSS (GNU `time`), beside anchors measured in the same run.
+//!
+//! - `trustops validate` of N identities (104 files at 100,000);
+//! - `trustops plan --inventory inv.json --format json --out plan.json` against 10·N discovered
+//!   credentials (per identity the certificate, its key, six superseded certificates; a
+//!   quarter with a token; 1.75·N unmanaged certificates), anchored by Python's `json.load` of
+//!   the same inventory (the least any tool must do to read it);
+//! - `trustops diff HEAD~1 HEAD` after a Policy change, anchored by `git diff --stat`;
+//! - the plan file's size.
+//!
+//! ```sh
+//! cargo bench --bench scale                              # 10k, 50k and 100k identities
+//! cargo bench --bench scale -- --sizes 10000,20000
+//! ```
+//!
+//! Targets (issue 18): validate 100,000 identities in ≤ 2 s; plan 100,000 × 1,000,000 in
+//! ≤ 10 s, ≤ 0.75× Python's `json.load` and ≤ 2 GiB; diff ≤ 3 s; each linear (µs per identity
+//! at 100k within 1.2× of 10k).
+
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "a benchmark report"
+)]
+
+#[path = "support/estate.rs"]
+mod estate;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+/// Seconds and peak RSS (MiB) of `program args` run in `dir`, through GNU time.
+fn measure(dir: &Path, program: &str, args: &[&str]) -> (f64, f64) {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%e %M", "--"])
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("GNU time (apt-get install time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    // `plan` exits 1 when it finds something, as CI wants; only a crash is a failure here.
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{program} {args:?}: {stderr}"
+    );
+    let mut fields = last.split_whitespace();
+    let seconds: f64 = fields.next().unwrap().parse().unwrap();
+    let kib: f64 = fields.next().unwrap().parse().unwrap();
+    (seconds, kib / 1024.0)
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+}
+
+/// The estate of `n` identities in `dir/repo` (one commit, then one that changes a Policy) and
+/// its inventory in `dir/inv.json`.
+fn generate(dir: &Path, n: usize) {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for input in estate::declarations(n) {
+        std::fs::write(repo.join(&input.path), &input.bytes).unwrap();
+    }
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "commit",
+            "-qm",
+            "estate",
+        ],
+    );
+    let common = repo.join("common.yaml");
+    let text = std::fs::read_to_string(&common).unwrap();
+    std::fs::write(
+        &common,
+        text.replace(
+            "maxValidity: 90d, renewBefore: 30d",
+            "maxValidity: 60d, renewBefore: 20d",
+        ),
+    )
+    .unwrap();
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "commit",
+            "-qam",
+            "shorter certificates",
+        ],
+    );
+    let inventory = trustops::discover::Inventory {
+        format_version: trustops::discover::FORMAT_VERSION,
+        credentials: estate::inventory(n, NOW.parse().unwrap(), 95),
+        ..Default::default()
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("inv.json")).unwrap());
+    serde_json::to_writer(&mut file, &inventory).unwrap();
+    file.flush().unwrap();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let sizes: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .map(|i| args[i + 1].split(',').map(|s| s.parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![10_000, 50_000, 100_000]);
+    let bin = env!("CARGO_BIN_EXE_trustops");
+    println!(
+        "{:>10} {:<34} {:>8} {:>10} {:>9} {:<22} {:>8} {:>10} {:>7}",
+        "identities",
+        "command",
+        "time s",
+        "peak MiB",
+        "µs/ident",
+        "anchor",
+        "time s",
+        "peak MiB",
+        "ratio"
+    );
+    // `--keep DIR` leaves the estates there, for a profiler.
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .map(|i| args[i + 1].clone());
+    for n in sizes {
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = match &keep {
+            Some(path) => {
+                let dir = Path::new(path).join(n.to_string());
+                std::fs::create_dir_all(&dir).unwrap();
+                dir
+            }
+            None => scratch.path().to_owned(),
+        };
+        let dir = dir.as_path();
+        generate(dir, n);
+        let inventory_mb = std::fs::metadata(dir.join("inv.json")).unwrap().len() as f64 / 1e6;
+        let row = |command: &str, (t, m): (f64, f64), anchor: Option<(&str, (f64, f64))>| {
+            let (name, at, am, ratio) = match anchor {
+                Some((name, (at, am))) => (
+                    name,
+                    format!("{at:.2}"),
+                    format!("{am:.0}"),
+                    // GNU time counts in hundredths: a faster anchor is "under 0.01 s".
+                    format!("{:.2}×", t / at.max(0.01)),
+                ),
+                None => ("", String::new(), String::new(), String::new()),
+            };
+            println!(
+                "{n:>10} {command:<34} {t:>8.2} {m:>10.0} {:>9.1} {name:<22} {at:>8} {am:>10} {ratio:>7}",
+                t * 1e6 / n as f64,
+            );
+        };
+        let base = ["--repo", "repo", "--now", NOW];
+        let validate = measure(dir, bin, &[&base[..], &["validate"]].concat());
+        row("validate", validate, None);
+        let json_load = measure(
+            dir,
+            "python3",
+            &["-c", "import json; json.load(open('inv.json'))"],
+        );
+        let plan = measure(
+            dir,
+            bin,
+            &[
+                &base[..],
+                &[
+                    "plan",
+                    "--inventory",
+                    "inv.json",
+                    "--format",
+                    "json",
+                    "--out",
+                    "plan.json",
+                ],
+            ]
+            .concat(),
+        );
+        row(
+            &format!("plan ({inventory_mb:.0} MB inventory)"),
+            plan,
+            Some(("python json.load", json_load)),
+        );
+        let git_diff = measure(
+            &dir.join("repo"),
+            "git",
+            &["diff", "--stat", "HEAD~1", "HEAD"],
+        );
+        let diff = measure(
+            dir,
+            bin,
+            &[&base[..], &["diff", "HEAD~1", "HEAD", "--format", "json"]].concat(),
+        );
+        row(
+            "diff HEAD~1 HEAD (a Policy)",
+            diff,
+            Some(("git diff --stat", git_diff)),
+        );
+        let plan_mb = std::fs::metadata(dir.join("plan.json")).unwrap().len() as f64 / 1e6;
+        println!("{n:>10} plan file: {plan_mb:.0} MB");
+    }
+}
