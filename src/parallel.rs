@@ -41,6 +41,39 @@ pub fn ranges_of<T: Send>(
     })
 }
 
+/// Splits `items` into contiguous parts, one per core (at least `min` items each), runs
+/// `work` on each part on its own thread, and returns the results in order. For work that
+/// consumes its items.
+pub fn parts<T: Send, R: Send>(
+    mut items: Vec<T>,
+    min: usize,
+    work: impl Fn(Vec<T>) -> R + Sync,
+) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let count = cores.min(items.len() / min.max(1)).max(1);
+    if count == 1 {
+        return vec![work(items)];
+    }
+    let size = items.len().div_ceil(count);
+    let mut split = Vec::with_capacity(count);
+    while items.len() > size {
+        let rest = items.split_off(size);
+        split.push(std::mem::replace(&mut items, rest));
+    }
+    split.push(items);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = split
+            .into_iter()
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// Runs `a` and `b` at the same time.
 pub fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,

@@ -413,9 +413,13 @@ mod end_to_end {
         );
 
         let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+        assert!(
+            text.contains("\"approval\":\"auto\""),
+            "the edit below changes something"
+        );
         std::fs::write(
             dir.join("edited.json"),
-            text.replacen("\"approval\": \"auto\"", "\"approval\": \"manual\"", 1),
+            text.replacen("\"approval\":\"auto\"", "\"approval\":\"manual\"", 1),
         )
         .unwrap();
         refused(
@@ -433,7 +437,7 @@ mod end_to_end {
         );
         std::fs::write(
             dir.join("future.json"),
-            text.replacen("\"format_version\": 1", "\"format_version\": 2", 1),
+            text.replacen("\"format_version\":1", "\"format_version\":2", 1),
         )
         .unwrap();
         refused(

@@ -78,6 +78,11 @@ impl Files {
         self.files.insert(file.path.clone(), file);
     }
 
+    /// Adds every file of `other`.
+    pub fn extend(&mut self, other: Files) {
+        self.files.extend(other.files);
+    }
+
     /// The file at `path`.
     pub fn get(&self, path: &str) -> Option<&SourceFile> {
         self.files.get(path)

