@@ -6,7 +6,8 @@
 //!   credentials (per identity the certificate, its key, six superseded certificates; a
 //!   quarter with a token; 1.75·N unmanaged certificates), anchored by Python's `json.load` of
 //!   the same inventory (the least any tool must do to read it);
-//! - `trustops diff HEAD~1 HEAD` after a Policy change, anchored by `git diff --stat`;
+//! - `trustops diff HEAD~1 HEAD` after a Policy change, anchored by `git diff --stat`: once
+//!   with nothing remembered, once with what unchanged blobs declare remembered (as CI keeps it);
 //! - the plan file's size.
 //!
 //! ```sh
@@ -209,14 +210,18 @@ fn main() {
             "git",
             &["diff", "--stat", "HEAD~1", "HEAD"],
         );
-        let diff = measure(
-            dir,
-            bin,
-            &[&base[..], &["diff", "HEAD~1", "HEAD", "--format", "json"]].concat(),
-        );
+        let diff_args = [&base[..], &["diff", "HEAD~1", "HEAD", "--format", "json"]].concat();
+        let first = measure(dir, bin, &diff_args);
         row(
-            "diff HEAD~1 HEAD (a Policy)",
-            diff,
+            "diff (a Policy), first run",
+            first,
+            Some(("git diff --stat", git_diff)),
+        );
+        // What unchanged blobs declare is now remembered, as the CI templates keep it.
+        let again = measure(dir, bin, &diff_args);
+        row(
+            "diff (a Policy), remembered",
+            again,
             Some(("git diff --stat", git_diff)),
         );
         let plan_mb = std::fs::metadata(dir.join("plan.json")).unwrap().len() as f64 / 1e6;

@@ -15,6 +15,16 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     replace(path, bytes, mode, true)
 }
 
+/// Writes what `fill` writes to `path` with `mode`, atomically and durably, streamed through
+/// a buffer (a plan file of hundreds of megabytes is never one allocation).
+pub fn write_with(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    replace_with(path, mode, true, fill)
+}
+
 /// Writes `bytes` to `path` atomically without syncing: for caches, which may be lost but
 /// never seen half-written.
 pub fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -22,8 +32,17 @@ pub fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn replace(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> std::io::Result<()> {
+    replace_with(path, mode, sync, |w| w.write_all(bytes))
+}
+
+fn replace_with(
+    path: &Path,
+    mode: u32,
+    sync: bool,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let temp = temporary(path);
-    let result = create(&temp, bytes, mode, sync).and_then(|()| {
+    let result = create_with(&temp, mode, sync, fill).and_then(|()| {
         crate::fault::point("durable.renaming");
         std::fs::rename(&temp, path)
     });
@@ -68,6 +87,16 @@ pub fn sweep(path: &Path) -> usize {
 /// Creates `path` (replacing any file there) with `mode` from the start, writes and (when
 /// `sync`) syncs it.
 pub fn create(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> std::io::Result<()> {
+    create_with(path, mode, sync, |w| w.write_all(bytes))
+}
+
+/// [`create`] with the contents written by `fill`, through a buffer.
+fn create_with(
+    path: &Path,
+    mode: u32,
+    sync: bool,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -78,8 +107,12 @@ pub fn create(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> std::io::Resu
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, mode);
     #[cfg(not(unix))]
     let _ = mode;
-    let mut file = open.open(path)?;
-    file.write_all(bytes)?;
+    let file = open.open(path)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+    fill(&mut buffered)?;
+    let file = buffered
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
     #[cfg(unix)]
     {
         // The umask may have narrowed the mode at creation; set exactly what was asked.

@@ -550,6 +550,33 @@ fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
         "{json:#}"
     );
     assert_eq!(loosened["approvers"], serde_json::json!(["security"]));
+
+    // Without reading ids/a.yaml: its identities' owners and policies come from what is
+    // remembered of its blob. Rewritten there, the answer follows the memory.
+    let declared = dir.path().join(".git/trustops/declared");
+    let mut rewritten = 0;
+    for entry in std::fs::read_dir(&declared).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.starts_with("identities-only 2\n") && text.contains("x1\tweb\ttls") {
+            std::fs::write(&path, text.replace("\tweb\t", "\tremembered\t")).unwrap();
+            rewritten += 1;
+        }
+    }
+    assert_eq!(rewritten, 1, "one remembered blob declares x1..x3");
+    let json: Value =
+        serde_json::from_slice(&diff(dir.path(), &["HEAD", "--format", "json"]).stdout).unwrap();
+    let loosened = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "policy-loosened")
+        .unwrap();
+    assert_eq!(
+        loosened["affected"],
+        serde_json::json!(["data", "payments", "remembered", "web"]),
+        "a policy change is answered from the index, not by loading every file: {json:#}"
+    );
 }
 
 #[test]

@@ -33,8 +33,9 @@ pub(super) struct Args {
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let head_name = args.head.clone().unwrap_or_else(|| "work tree".to_owned());
-    // Most changes touch a few identity files: compare just those when that gives the whole
-    // answer; otherwise load both revisions in full.
+    // Most changes touch a few files: compare just those (and what the identities of the
+    // others depend on) when that gives the whole answer; otherwise load both revisions in
+    // full.
     let head = match &args.head {
         Some(rev) => load::incremental::Head::Revision(rev.clone()),
         None => load::incremental::Head::WorkTree,
@@ -44,26 +45,27 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let pair = load::incremental::pair(&repo, &args.base, &head, cache)
         .with_context(|| format!("cannot read revision {}", args.base))?;
     if let Some(pair) = pair {
-        let changes = diff::diff(
+        // A trust change (a policy, issuer, source or exception) affects identities in files
+        // not read: what they depend on is remembered per blob, so they count without a parse.
+        let changes = diff::diff_partial(
             diff::Revision::of(&pair.base),
             diff::Revision::of(&pair.head),
+            &pair.unread,
         );
-        if changes.iter().all(|c| !c.trust) {
-            let report = Report {
-                base: Side {
-                    revision: args.base.clone(),
-                    commit: Some(pair.base_commit.clone()),
-                    model: &pair.base.model,
-                },
-                head: Side {
-                    revision: head_name,
-                    commit: pair.head_commit.clone(),
-                    model: &pair.head.model,
-                },
-                changes: &changes,
-            };
-            return render(args, &report, out);
-        }
+        let report = Report {
+            base: Side {
+                revision: args.base.clone(),
+                commit: Some(pair.base_commit.clone()),
+                model: &pair.base.model,
+            },
+            head: Side {
+                revision: head_name,
+                commit: pair.head_commit.clone(),
+                model: &pair.head.model,
+            },
+            changes: &changes,
+        };
+        return render(args, &report, out);
     }
     let (base_commit, base) = revision(&repo, &args.base)?;
     let (head_commit, head) = match &args.head {

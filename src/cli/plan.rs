@@ -49,7 +49,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             let payload = plan::file::signed_payload(&planned);
             planned.signature = Some(signer.sign_as(&payload, plan::file::SIGNATURE_NAMESPACE)?);
         }
-        crate::durable::write(path, &plan::file::to_json(&planned), 0o644)
+        crate::durable::write_with(path, 0o644, |out| plan::file::write_json(&planned, out))
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     }
     let format = match args.format.as_str() {

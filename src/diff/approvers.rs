@@ -3,7 +3,8 @@
 //! credential lists it; for a source, every identity matching through it.
 //! [`Trust`]: who approves changes to what is trusted, independently of those it affects.
 
-use crate::model::{Identity, Model};
+use crate::load::incremental::Unread;
+use crate::model::Model;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Owners by what they depend on, from both revisions.
@@ -16,41 +17,36 @@ pub struct Approvers {
 }
 
 impl Approvers {
-    /// Indexes `base` and `head`.
-    pub fn new(base: &Model, head: &Model) -> Self {
+    /// Indexes `base` and `head`, and the identities of files neither read (`unread`, the
+    /// same in both).
+    pub fn new(base: &Model, head: &Model, unread: &[Unread]) -> Self {
         let mut a = Approvers::default();
         for model in [base, head] {
             for identity in model.identities.values() {
+                a.index(model, &Unread::of(identity));
+            }
+            for identity in unread {
                 a.index(model, identity);
             }
         }
         a
     }
 
-    fn index(&mut self, model: &Model, identity: &Identity) {
-        let Some(owner) = identity.spec.owner.as_ref().map(|o| o.value.clone()) else {
+    fn index(&mut self, model: &Model, identity: &Unread) {
+        let Some(owner) = identity.owner.clone() else {
             return;
         };
         let add = |map: &mut BTreeMap<String, BTreeSet<String>>, key: &str| {
             map.entry(key.to_owned()).or_default().insert(owner.clone());
         };
-        add(&mut self.by_identity, identity.name());
-        let mut policies: Vec<&str> = identity
-            .spec
-            .policy
-            .iter()
-            .map(|p| p.value.as_str())
-            .collect();
-        for credential in &identity.spec.credentials {
-            policies.extend(credential.policy.iter().map(|p| p.value.as_str()));
-            for issuer in &credential.issuers {
-                add(&mut self.by_issuer, &issuer.value);
-            }
-            if let Some(source) = &credential.match_rule.value.source {
-                add(&mut self.by_source, &source.value);
-            }
+        add(&mut self.by_identity, &identity.name);
+        for issuer in &identity.issuers {
+            add(&mut self.by_issuer, issuer);
         }
-        for policy in policies {
+        for source in &identity.sources {
+            add(&mut self.by_source, source);
+        }
+        for policy in &identity.policies {
             add(&mut self.by_policy, policy);
             if let Some(p) = model.policies.get(policy) {
                 for issuer in p.spec.issuers.iter().chain(&p.spec.allowed_issuers) {

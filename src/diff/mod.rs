@@ -278,8 +278,18 @@ impl Changes<'_> {
 
 /// The meaningful changes from `base` to `head`, riskiest first, then by file and line.
 pub fn diff(base: Revision<'_>, head: Revision<'_>) -> Vec<Change> {
+    diff_partial(base, head, &[])
+}
+
+/// [`diff`] of two revisions read in part ([`crate::load::incremental::pair`]): `unread` are
+/// the identities of the files neither side read, which a trust change may affect.
+pub fn diff_partial(
+    base: Revision<'_>,
+    head: Revision<'_>,
+    unread: &[crate::load::incremental::Unread],
+) -> Vec<Change> {
     let mut changes = Changes {
-        approvers: Approvers::new(base.model, head.model),
+        approvers: Approvers::new(base.model, head.model, unread),
         trust: Trust::new(base),
         head,
         out: Vec::new(),

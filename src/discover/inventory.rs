@@ -409,24 +409,52 @@ fn merge_into(seen: &mut Credential, other: Credential) {
 }
 
 /// Merges inventories saved elsewhere (one per zone or cluster) into one.
-pub fn merge(inventories: Vec<Inventory>) -> Inventory {
+pub fn merge(mut inventories: Vec<Inventory>) -> Inventory {
+    // One inventory as `discover` writes it (sorted by kind and fingerprint, each once) needs
+    // only its host stamped and its locations put in order: no index of a million entries.
+    if inventories.len() == 1 && ordered(&inventories[0]) {
+        let mut only = inventories.remove(0);
+        let seen_by = only.seen_by.take();
+        for credential in &mut only.credentials {
+            stamp(credential, seen_by.as_ref());
+            credential.locations.sort();
+            credential.locations.dedup();
+        }
+        only.format_version = FORMAT_VERSION;
+        only.diagnostics.sort();
+        only.diagnostics.dedup();
+        return only;
+    }
     let mut all = Collector::default();
     for inventory in inventories {
         let seen_by = inventory.seen_by;
         for mut credential in inventory.credentials {
-            if let Some(seen) = &seen_by {
-                for location in &mut credential.locations {
-                    location.host.get_or_insert_with(|| seen.host.clone());
-                    if location.zone.is_none() {
-                        location.zone.clone_from(&seen.zone);
-                    }
-                }
-            }
+            stamp(&mut credential, seen_by.as_ref());
             all.add(credential);
         }
         all.problems.extend(inventory.diagnostics);
     }
     all.finish()
+}
+
+/// The host and zone that took an inventory, on each location of `credential` that lacks them.
+fn stamp(credential: &mut Credential, seen_by: Option<&SeenBy>) {
+    let Some(seen) = seen_by else { return };
+    for location in &mut credential.locations {
+        location.host.get_or_insert_with(|| seen.host.clone());
+        if location.zone.is_none() {
+            location.zone.clone_from(&seen.zone);
+        }
+    }
+}
+
+/// Whether `inventory`'s credentials are strictly ordered by kind and fingerprint (so each
+/// is there once), as [`Collector::finish`] leaves them.
+fn ordered(inventory: &Inventory) -> bool {
+    inventory
+        .credentials
+        .windows(2)
+        .all(|w| (w[0].kind, &w[0].sha256) < (w[1].kind, &w[1].sha256))
 }
 
 /// The first `n` characters of a fingerprint, for ids and display (safe on any text an
@@ -454,4 +482,61 @@ pub fn hex(bytes: &[u8]) -> String {
         out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate(sha: &str, paths: &[&str]) -> Credential {
+        Credential {
+            kind: CredentialKind::X509Certificate,
+            sha256: sha.into(),
+            locations: paths
+                .iter()
+                .map(|p| Location::file("hosts", p, 0))
+                .collect(),
+            ..Credential::default()
+        }
+    }
+
+    /// One sorted inventory takes the short way; it must end exactly as the long way does.
+    #[test]
+    fn one_inventory_merges_as_several_do() {
+        let inventory = Inventory {
+            format_version: FORMAT_VERSION,
+            credentials: vec![
+                certificate("aa", &["/b.pem", "/a.pem", "/a.pem"]),
+                certificate("bb", &["/c.pem"]),
+            ],
+            diagnostics: vec![
+                Problem {
+                    location: "z".into(),
+                    message: "m".into(),
+                },
+                Problem {
+                    location: "a".into(),
+                    message: "m".into(),
+                },
+            ],
+            seen_by: Some(SeenBy {
+                host: "web-1".into(),
+                zone: Some("eu".into()),
+            }),
+        };
+        let short = merge(vec![inventory.clone()]);
+        let long = merge(vec![inventory, Inventory::default()]);
+        assert_eq!(short, long);
+        assert_eq!(short.credentials[0].locations.len(), 2);
+        assert_eq!(
+            short.credentials[0].locations[0].host.as_deref(),
+            Some("web-1")
+        );
+        // Out of order, or a fingerprint twice: the long way, which sorts and joins them.
+        let twice = Inventory {
+            credentials: vec![certificate("bb", &["/1"]), certificate("bb", &["/2"])],
+            ..Inventory::default()
+        };
+        assert_eq!(merge(vec![twice]).credentials.len(), 1);
+    }
 }

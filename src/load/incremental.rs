@@ -39,6 +39,91 @@ pub struct Pair {
     pub head_commit: Option<String>,
     /// Declaration files that differ.
     pub changed: BTreeSet<String>,
+    /// What the identities of the files neither side read depend on (the same in both, since
+    /// those files did not change): enough to say whose approval a trust change needs.
+    pub unread: Vec<Unread>,
+}
+
+/// An identity in a file the comparison did not read, as remembered: its owner and what it
+/// depends on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// The identity's name.
+    pub name: String,
+    /// Its owner.
+    pub owner: Option<String>,
+    /// The policies it and its credentials name.
+    pub policies: Vec<String>,
+    /// The issuers its credentials name.
+    pub issuers: Vec<String>,
+    /// The sources its credentials match through.
+    pub sources: Vec<String>,
+}
+
+impl Unread {
+    /// What `identity` depends on.
+    pub fn of(identity: &crate::model::Identity) -> Self {
+        let credentials = &identity.spec.credentials;
+        let mut policies: Vec<String> = identity
+            .spec
+            .policy
+            .iter()
+            .map(|p| p.value.clone())
+            .collect();
+        policies.extend(
+            credentials
+                .iter()
+                .flat_map(|c| c.policy.iter().map(|p| p.value.clone())),
+        );
+        Unread {
+            name: identity.name().to_owned(),
+            owner: identity.spec.owner.as_ref().map(|o| o.value.clone()),
+            policies,
+            issuers: credentials
+                .iter()
+                .flat_map(|c| c.issuers.iter().map(|i| i.value.clone()))
+                .collect(),
+            sources: credentials
+                .iter()
+                .filter_map(|c| c.match_rule.value.source.as_ref().map(|s| s.value.clone()))
+                .collect(),
+        }
+    }
+
+    /// One line: name, owner, policies, issuers, sources, tab-separated, lists comma-separated.
+    /// Names cannot hold tabs, commas or newlines (they are DNS-label-like).
+    fn line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            self.name,
+            self.owner.as_deref().unwrap_or_default(),
+            self.policies.join(","),
+            self.issuers.join(","),
+            self.sources.join(",")
+        )
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let mut fields = line.split('\t');
+        let list = |f: Option<&str>| -> Option<Vec<String>> {
+            Some(
+                f?.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        };
+        let name = fields.next()?.to_owned();
+        let owner = Some(fields.next()?.to_owned()).filter(|o| !o.is_empty());
+        let unread = Unread {
+            name,
+            owner,
+            policies: list(fields.next())?,
+            issuers: list(fields.next())?,
+            sources: list(fields.next())?,
+        };
+        fields.next().is_none().then_some(unread)
+    }
 }
 
 /// One side's declaration files: path → (blob id, bytes when already read).
@@ -47,8 +132,8 @@ type Files = BTreeMap<String, (String, Option<Vec<u8>>)>;
 /// What an unchanged blob declares, as remembered.
 struct Declared {
     identities_only: bool,
-    /// The identity names, one per line.
-    identities: String,
+    /// Its identities.
+    identities: Vec<Unread>,
 }
 
 /// Loads `base` and `head` of the repository at `repo` for comparison, incrementally, or
@@ -160,7 +245,7 @@ fn pair_with(
     let read_base = |path: &str| base_snapshot.blob(&base_files[path].0, super::MAX_FILE_BYTES);
     // Unchanged files: skip those that hold only identities.
     let mut mixed = Vec::new();
-    let mut elsewhere: Vec<String> = Vec::new();
+    let mut elsewhere: Vec<Unread> = Vec::new();
     let mut known = Vec::new();
     let mut misses = Vec::new();
     for (path, (id, _)) in &head_files {
@@ -191,7 +276,7 @@ fn pair_with(
     }
     for (path, declared) in known {
         if declared.identities_only {
-            elsewhere.push(declared.identities);
+            elsewhere.extend(declared.identities);
         } else {
             mixed.push(path);
         }
@@ -252,8 +337,7 @@ fn pair_with(
         head.model.identities.keys().map(String::as_str).collect();
     if elsewhere
         .iter()
-        .flat_map(|names| names.lines())
-        .any(|n| declared_here.contains(n))
+        .any(|u| declared_here.contains(u.name.as_str()))
     {
         return Ok(None);
     }
@@ -263,6 +347,7 @@ fn pair_with(
         base_commit: base_snapshot.commit.clone(),
         head_commit: head_snapshot.map(|s| s.commit),
         changed,
+        unread: elsewhere,
     }))
 }
 
@@ -332,13 +417,17 @@ fn documents(text: &[u8]) -> Vec<&[u8]> {
 /// What one file declares, parsed alone.
 fn declared(config: &RepoConfig, input: Input) -> Declared {
     let alone = super::from_inputs_with(config.clone(), vec![input]);
-    let mut identities = String::new();
-    for name in alone.model.identities.keys() {
-        identities.push_str(name);
-        identities.push('\n');
-    }
+    let identities: Vec<Unread> = alone.model.identities.values().map(Unread::of).collect();
+    // A value the one-line form cannot hold (only in a file with errors): read it every time.
+    let plain = identities.iter().all(|u| {
+        let line = u.line();
+        let body = line.strip_suffix('\n').unwrap_or(&line);
+        !body.contains(['\n', '\r']) && Unread::parse(body).as_ref() == Some(u)
+    });
     Declared {
-        identities_only: alone.documents > 0 && alone.documents == alone.model.identities.len(),
+        identities_only: plain
+            && alone.documents > 0
+            && alone.documents == alone.model.identities.len(),
         identities,
     }
 }
@@ -354,7 +443,8 @@ fn listed(snapshot: &Snapshot, config: &RepoConfig) -> Files {
 }
 
 /// What unchanged blobs declare, one small file per blob under `.git/trustops/declared/`:
-/// `identities-only` or `mixed`, then the identity names. Failing to write is no error.
+/// `identities-only 2` or `mixed 2`, then a line per identity ([`Unread::line`]). An entry
+/// in another form (an older trustops's) is read again. Failing to write is no error.
 struct Cache {
     dir: Option<PathBuf>,
 }
@@ -373,11 +463,15 @@ impl Cache {
         let mut text = std::fs::read_to_string(self.dir.as_ref()?.join(id)).ok()?;
         let newline = text.find('\n')?;
         let identities_only = match &text[..newline] {
-            "identities-only" => true,
-            "mixed" => false,
+            "identities-only 2" => true,
+            "mixed 2" => false,
             _ => return None,
         };
-        let identities = text.split_off(newline + 1);
+        let identities = text
+            .split_off(newline + 1)
+            .lines()
+            .map(Unread::parse)
+            .collect::<Option<Vec<_>>>()?;
         Some(Declared {
             identities_only,
             identities,
@@ -387,11 +481,13 @@ impl Cache {
     fn put(&self, id: &str, declared: &Declared) {
         let Some(dir) = &self.dir else { return };
         let mut text = String::from(if declared.identities_only {
-            "identities-only\n"
+            "identities-only 2\n"
         } else {
-            "mixed\n"
+            "mixed 2\n"
         });
-        text.push_str(&declared.identities);
+        for identity in &declared.identities {
+            text.push_str(&identity.line());
+        }
         let _ = crate::durable::write_cache(&dir.join(id), text.as_bytes());
     }
 }

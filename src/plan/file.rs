@@ -41,9 +41,33 @@ pub enum Error {
     Digest,
 }
 
-/// SHA-256 of the inventory's JSON (its order is stable, so equal inventories hash equal).
+/// SHA-256 of the inventory's JSON (its order is stable, so equal inventories hash equal),
+/// hashed as it is written: a million credentials are never one buffer.
 pub fn inventory_sha256(inventory: &Inventory) -> String {
-    sha256_hex(&serde_json::to_vec(inventory).unwrap_or_default())
+    json_sha256(inventory)
+}
+
+/// SHA-256 of `value`'s compact JSON, streamed into the hash.
+fn json_sha256(value: &impl serde::Serialize) -> String {
+    use sha2::Digest;
+    struct Hashing(sha2::Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = std::io::BufWriter::with_capacity(64 << 10, Hashing(sha2::Sha256::new()));
+    if serde_json::to_writer(&mut hashing, value).is_err() {
+        return String::new();
+    }
+    match hashing.into_inner() {
+        Ok(hashing) => crate::discover::inventory::hex(&hashing.0.finalize()),
+        Err(_) => String::new(),
+    }
 }
 
 /// SHA-256 over every declaration file read: path, NUL, text, NUL, in path order.
@@ -89,23 +113,7 @@ pub(super) fn plan_id(plan: &Plan) -> String {
 /// fields in contract order and every map sorted, so any reformatting of the file reads back
 /// to the same digest.
 pub fn digest(plan: &Plan) -> String {
-    use sha2::Digest;
-    struct Hashing(sha2::Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hashing = Hashing(sha2::Sha256::new());
-    let unsigned = Unsigned(plan);
-    if serde_json::to_writer(&mut hashing, &unsigned).is_err() {
-        return String::new();
-    }
-    crate::discover::inventory::hex(&hashing.0.finalize())
+    json_sha256(&Unsigned(plan))
 }
 
 /// A plan serialized with an empty `digest`, without copying it.
@@ -144,9 +152,16 @@ pub fn signed_payload(plan: &Plan) -> Vec<u8> {
 /// The plan as compact JSON with a final newline, as `--out` writes it (a quarter smaller
 /// than indented at 100,000 identities; `jq .` indents it for a person).
 pub fn to_json(plan: &Plan) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec(plan).unwrap_or_default();
-    bytes.push(b'\n');
+    let mut bytes = Vec::new();
+    // Writing into memory fails only for a serializer error, which a Plan cannot raise.
+    let _ = write_json(plan, &mut bytes);
     bytes
+}
+
+/// [`to_json`], streamed into `out`.
+pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, plan)?;
+    out.write_all(b"\n")
 }
 
 /// Reads a plan file: JSON, the contract, a known `format_version`, a matching digest.

@@ -46,7 +46,7 @@ pub fn write(
     match format {
         Format::Text => text::write(out, plan, options.color),
         Format::Markdown => markdown::write(out, plan, options.template.as_deref()),
-        Format::Json => out.write_all(&crate::plan::file::to_json(plan)),
+        Format::Json => crate::plan::file::write_json(plan, out),
         Format::Sarif => sarif::write(out, plan),
     }
 }
