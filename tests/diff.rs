@@ -579,6 +579,59 @@ fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
     );
 }
 
+/// The policy that changed shares its file with the issuers it names: those stay read (only
+/// identities unchanged in a changed file are skipped), and the owners under the policy come
+/// from what is remembered of the identity files, which are not read.
+#[test]
+fn a_policy_changed_beside_its_issuers_is_answered_without_reading_identity_files() {
+    let dir = split_repository();
+    let issuers = std::fs::read_to_string(dir.path().join("issuers.yaml")).unwrap();
+    let policies = std::fs::read_to_string(dir.path().join("policies.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("policies.yaml"),
+        format!("{policies}\n---\n{issuers}"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("issuers.yaml")).unwrap();
+    commit(dir.path(), "policies and issuers in one file");
+    let affected = |dir: &Path| {
+        let out = diff(dir, &["HEAD", "--format", "json"]);
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == "policy-loosened")
+            .map(|c| c["affected"].clone())
+            .unwrap_or_else(|| panic!("{json:#}"))
+    };
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "maxValidity: 90d",
+        "maxValidity: 120d",
+    );
+    let before = affected(dir.path());
+    assert!(
+        before.as_array().unwrap().contains(&"data".into()),
+        "{before}"
+    );
+    let declared = dir.path().join(".git/trustops/declared");
+    for entry in std::fs::read_dir(&declared).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("y1\tdata\ttls") {
+            std::fs::write(&path, text.replace("\tdata\t", "\tremembered\t")).unwrap();
+        }
+    }
+    let after = affected(dir.path());
+    assert!(
+        after.as_array().unwrap().contains(&"remembered".into()),
+        "ids/b.yaml is not read: its owners are remembered: {after}"
+    );
+}
+
 #[test]
 fn a_new_identity_taking_a_name_from_an_unchanged_file_is_reported_as_a_duplicate() {
     let dir = split_repository();

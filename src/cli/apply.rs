@@ -222,6 +222,7 @@ pub(super) fn confirm(
     let options = render::plan::Options {
         color: global.color_stdout(),
         template: None,
+        max_chars: None,
     };
     render::plan::write(out, render::plan::Format::Text, plan, &options)?;
     write!(out, "\nApply these actions? Only 'yes' will be accepted: ")?;

@@ -96,6 +96,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let render_options = render::plan::Options {
         color: global.color_stdout(),
         template: None,
+        max_chars: None,
     };
     render::plan::write(out, render::plan::Format::Text, &planned, &render_options)?;
     writeln!(out)?;

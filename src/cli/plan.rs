@@ -25,6 +25,11 @@ pub(super) struct Args {
     /// Markdown template (minijinja) replacing the default PR comment.
     #[arg(long, value_name = "FILE")]
     template: Option<PathBuf>,
+    /// The most characters the Markdown comment may have: its tables are cut to their first
+    /// rows, with how many more are in the plan artifact, until it fits. GitHub refuses
+    /// comments over 65,536 characters; GitLab takes 1,000,000. 0: no limit.
+    #[arg(long, value_name = "CHARS", default_value_t = 60_000)]
+    max_comment_chars: usize,
     /// Exit 2 when actions are pending, 0 when there are none, 1 on errors (Terraform's
     /// convention).
     #[arg(long)]
@@ -61,6 +66,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let render_options = render_plan::Options {
         color: global.color_stdout(),
         template,
+        max_chars: Some(args.max_comment_chars).filter(|n| *n > 0),
     };
     render::plan::write(out, format, &planned, &render_options)?;
     Ok(if planned.errored {

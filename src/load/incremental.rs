@@ -283,16 +283,34 @@ fn pair_with(
     }
     let mut head_inputs = Vec::new();
     let mut base_inputs = Vec::new();
+    // Each changed file: its path, its bytes in the base and in the head (absent on a side
+    // that has no such file).
+    type Sides<'p> = (&'p String, Option<Vec<u8>>, Option<Vec<u8>>);
+    let mut read: Vec<Sides<'_>> = Vec::new();
     for path in &changed {
-        let mut head_bytes = match head_files.contains_key(path) {
+        let head_bytes = match head_files.contains_key(path) {
             true => Some(read_head(path)?),
             false => None,
         };
-        let mut base_bytes = match base_files.contains_key(path) {
+        let base_bytes = match base_files.contains_key(path) {
             true => Some(read_base(path)?),
             false => None,
         };
-        if let (true, Some(h), Some(b)) = (blank, &head_bytes, &base_bytes) {
+        read.push((path, base_bytes, head_bytes));
+    }
+    // Unchanged identities inside changed files are skipped only when every document that
+    // changed is an identity: a changed policy, issuer, source or exception affects identities,
+    // and those of a changed file are not remembered anywhere.
+    let identities_only = read.iter().all(|(_, base, head)| {
+        differing(
+            base.as_deref().unwrap_or_default(),
+            head.as_deref().unwrap_or_default(),
+        )
+        .iter()
+        .all(|d| is_identity(d))
+    });
+    for (path, mut base_bytes, mut head_bytes) in read {
+        if let (true, true, Some(h), Some(b)) = (blank, identities_only, &head_bytes, &base_bytes) {
             let (b2, h2) = blank_shared(b, h);
             base_bytes = Some(b2);
             head_bytes = Some(h2);
@@ -361,7 +379,9 @@ fn blank_shared(base: &[u8], head: &[u8]) -> (Vec<u8>, Vec<u8>) {
         *in_base.entry(*d).or_default() += 1;
     }
     let mut shared: std::collections::HashMap<&[u8], usize> = Default::default();
-    for d in &h {
+    // Only identities are blanked: the owners, policies, issuers and sources beside them stay,
+    // so what a changed document refers to is still declared.
+    for d in h.iter().filter(|d| is_identity(d)) {
         if let Some(n) = in_base.get_mut(*d).filter(|n| **n > 0) {
             *n -= 1;
             *shared.entry(*d).or_default() += 1;
@@ -389,6 +409,31 @@ fn blank_shared(base: &[u8], head: &[u8]) -> (Vec<u8>, Vec<u8>) {
         out
     };
     (blanked(&b), blanked(&h))
+}
+
+/// The documents of `base` and `head` (two versions of one file) that only one side has,
+/// each as often as it is unmatched, empty ones left out.
+fn differing<'a>(base: &'a [u8], head: &'a [u8]) -> Vec<&'a [u8]> {
+    let mut count: std::collections::HashMap<&[u8], isize> = Default::default();
+    for d in documents(base) {
+        *count.entry(d).or_default() += 1;
+    }
+    for d in documents(head) {
+        *count.entry(d).or_default() -= 1;
+    }
+    count
+        .into_iter()
+        .filter(|(d, n)| *n != 0 && !d.trim_ascii().is_empty())
+        .flat_map(|(d, n)| std::iter::repeat_n(d, n.unsigned_abs()))
+        .collect()
+}
+
+/// Whether the document `text` is an Identity in block style (a `kind: Identity` line).
+fn is_identity(text: &[u8]) -> bool {
+    text.split(|b| *b == b'\n').any(|line| {
+        line.strip_prefix(b"kind:")
+            .is_some_and(|rest| rest.trim_ascii() == b"Identity")
+    })
 }
 
 /// Whether `line` is a YAML document marker (`---` alone or followed by a space).

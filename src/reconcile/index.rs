@@ -59,14 +59,16 @@ impl Needs {
     }
 }
 
-/// Hashes hex digests (already uniformly random) by their first 16 characters: far cheaper
-/// than SipHash over 64 characters, and only used for maps keyed by SHA-256 hex.
+/// Hashes hex digests by every 8-byte word, multiplicatively: far cheaper than SipHash, and
+/// only used for maps keyed by SHA-256 hex. Every byte counts: fingerprints an inventory file
+/// carries need not be random (a generated or hostile one may share long prefixes), and
+/// hashing a prefix alone made such an inventory quadratic.
 #[derive(Default)]
 pub(super) struct DigestHasher(u64);
 
 impl Hasher for DigestHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8).take(2) {
+        for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
             self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(word))

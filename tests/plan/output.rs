@@ -166,6 +166,88 @@ fn detailed_exitcode_is_two_with_actions_and_zero_without() {
     assert!(out.stdout.contains("No changes."), "{}", out.stdout);
 }
 
+/// `n` certificates nobody declares, as a saved inventory.
+fn rogues(n: usize) -> String {
+    let credentials: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "kind": "x509-certificate",
+                "sha256": format!("{:064x}", 0xabc000 + i),
+                "subject": format!("CN=rogue-{i}.example"),
+                "dns_names": [format!("rogue-{i}.example")],
+                "not_after": "2027-01-01T00:00:00Z",
+                "locations": [{"source": "hosts", "path": format!("/srv/team-{}/rogue-{i}.pem", i % 7)}]
+            })
+        })
+        .collect();
+    serde_json::json!({"format_version": 1, "credentials": credentials, "diagnostics": []})
+        .to_string()
+}
+
+/// The pull-request comment fits GitHub's limit (65,536 characters; 60,000 by default) at
+/// any size: whole tables, closed blocks and code fences, the summary first, and how many rows
+/// were left out for the plan artifact. Small plans are not cut.
+#[test]
+fn the_markdown_comment_always_fits_and_is_never_cut_inside_a_block() {
+    for n in [10, 100, 10_000, 100_000] {
+        let test = fixture().file("rogues.json", rogues(n));
+        let (_, out) = run_plan(
+            test,
+            NOW,
+            &["--inventory", "rogues.json", "--format", "markdown"],
+        );
+        let text = out.status(0).stdout;
+        let chars = text.chars().count();
+        assert!(chars <= 60_000, "{n}: {chars} characters");
+        assert!(text.contains("**Findings:**") && text.contains("| owner | actions | findings |"));
+        assert_eq!(
+            text.matches("<details>").count(),
+            text.matches("</details>").count(),
+            "{n}: every block closed"
+        );
+        assert_eq!(
+            text.matches("```").count() % 2,
+            0,
+            "{n}: every code fence closed"
+        );
+        let mut columns = None;
+        for line in text.lines() {
+            if line.starts_with('|') {
+                let cells = line.replace("\\|", "").matches('|').count();
+                assert_eq!(
+                    *columns.get_or_insert(cells),
+                    cells,
+                    "{n}: a whole row: {line}"
+                );
+            } else {
+                columns = None;
+            }
+        }
+        let cut = text.contains("more action") || text.contains("more finding");
+        assert_eq!(cut, n > 10, "{n}: cut only when too long");
+        if cut {
+            assert!(text.contains(": see the plan artifact."), "{n}");
+        }
+    }
+    // No limit: every row.
+    let test = fixture().file("rogues.json", rogues(100));
+    let (_, out) = run_plan(
+        test,
+        NOW,
+        &[
+            "--inventory",
+            "rogues.json",
+            "--format",
+            "markdown",
+            "--max-comment-chars",
+            "0",
+        ],
+    );
+    let text = out.status(0).stdout;
+    assert!(!text.contains("see the plan artifact"));
+    assert!(text.chars().count() > 60_000);
+}
+
 /// A plan too big to read whole on a terminal: counts by finding code first, the first ten of
 /// each code, then how many more; the same per owner and kind of action. Nothing is dropped
 /// from the JSON plan.

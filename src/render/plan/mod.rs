@@ -34,6 +34,9 @@ pub struct Options {
     pub color: bool,
     /// A minijinja template replacing the default Markdown one.
     pub template: Option<String>,
+    /// The most characters the Markdown comment may have (GitHub takes 65,536): tables are
+    /// cut to their first rows until it fits. `None`: no limit.
+    pub max_chars: Option<usize>,
 }
 
 /// Writes `plan` in `format`.
@@ -45,7 +48,9 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Text => text::write(out, plan, options.color),
-        Format::Markdown => markdown::write(out, plan, options.template.as_deref()),
+        Format::Markdown => {
+            markdown::write(out, plan, options.template.as_deref(), options.max_chars)
+        }
         Format::Json => crate::plan::file::write_json(plan, out),
         Format::Sarif => sarif::write(out, plan),
     }
