@@ -110,11 +110,15 @@ pub(super) fn run(run: &mut Run<'_>, action: &Action) -> Ran {
                     Outcome::Failed
                 } else {
                     let kept: Vec<&str> = verified.iter().map(String::as_str).collect();
+                    let (stays, it) = if kept.len() == 1 {
+                        ("stays", "it")
+                    } else {
+                        ("stay", "them")
+                    };
                     error.push_str(&format!(
-                        "; {} stay rotated, verified and deployed; needs attention: {} did not rotate with {}",
+                        "; {} {stays} rotated, verified and deployed; needs attention: {} did not rotate with {it}",
                         kept.join(", "),
                         step.target,
-                        if kept.len() == 1 { "it" } else { "them" }
                     ));
                     Outcome::Partial
                 }

@@ -306,7 +306,7 @@ fn a_concurrent_writer_wins_and_a_refusing_role_is_named() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("✗ partly  rotate:db-svc/tls"), "{said}");
     assert!(
-        said.contains("db-svc/tls stay rotated, verified and deployed; needs attention: db-svc/password did not rotate with it"),
+        said.contains("db-svc/tls stays rotated, verified and deployed; needs attention: db-svc/password did not rotate with it"),
         "{said}"
     );
     let (serial, _) = deployed(dir);
