@@ -53,10 +53,24 @@ fn usage_errors_exit_1_never_2() {
         .status(1);
 }
 
+/// The release and the commit it was built from: this checkout's HEAD (the binary under
+/// test was built from it), or `unknown` outside Git.
 #[test]
-fn version_is_printed() {
+fn version_names_the_release_and_the_commit() {
     let out = Test::new().args(&["--version"]).run().status(0);
-    assert!(out.stdout.starts_with("trustops "), "{}", out.stdout);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(crate::support::root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".to_owned(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_owned()
+        });
+    assert_eq!(
+        out.stdout.trim(),
+        format!("trustops {} ({head})", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 /// Completions load in a real bash and complete subcommands; the man page renders with man(1).

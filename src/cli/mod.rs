@@ -41,10 +41,18 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// `trustops --version`: the release and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TRUSTOPS_COMMIT"),
+    ")"
+);
+
 /// GitOps for machine identities: owners, policies, certificates, keys and secrets declared as
 /// YAML in a Git repository, checked and kept honest.
 #[derive(Debug, Parser)]
-#[command(name = "trustops", version, max_term_width = 100)]
+#[command(name = "trustops", version = VERSION, max_term_width = 100)]
 struct Cli {
     #[command(flatten)]
     global: Global,
