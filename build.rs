@@ -16,12 +16,15 @@ fn main() {
     let commit = match std::env::var("TRUSTOPS_COMMIT") {
         Ok(commit) if !commit.is_empty() => commit,
         _ => {
-            // Rebuilt when HEAD moves: a commit, a checkout, a new packed ref.
+            // Rebuilt when HEAD moves: a commit, a checkout, refs packed. Only paths that
+            // exist are named (cargo reruns for a missing one every time); `refs/heads` is a
+            // folder, so a branch's first loose ref counts too.
             if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-                println!("cargo:rerun-if-changed={dir}/HEAD");
-                println!("cargo:rerun-if-changed={dir}/packed-refs");
-                if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-                    println!("cargo:rerun-if-changed={dir}/{reference}");
+                for path in ["HEAD", "packed-refs", "refs/heads"] {
+                    let path = std::path::Path::new(&dir).join(path);
+                    if path.exists() {
+                        println!("cargo:rerun-if-changed={}", path.display());
+                    }
                 }
             }
             git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned())
