@@ -632,6 +632,55 @@ fn a_policy_changed_beside_its_issuers_is_answered_without_reading_identity_file
     );
 }
 
+/// Two thousand identities added at once: the Markdown comment still fits GitHub's limit,
+/// with the riskiest changes first, whole rows and blocks, and how many more there are.
+#[test]
+fn a_huge_change_gives_a_comment_that_fits() {
+    let dir = repository();
+    let many: String = (0..2000)
+        .map(|i| {
+            format!(
+                "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: bulk-{i}}}\nspec:\n  owner: web\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {{dnsNames: [bulk-{i}.acme.test]}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("bulk.yaml"), many).unwrap();
+    let out = diff(dir.path(), &["HEAD", "--format", "markdown"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.chars().count() <= 60_000,
+        "{} characters",
+        text.chars().count()
+    );
+    assert!(
+        text.contains("2000 change(s)"),
+        "the headline counts all: {}",
+        &text[..300]
+    );
+    let rows = text.lines().filter(|l| l.starts_with("| ")).count() - 1;
+    assert!(rows > 10, "{rows} rows");
+    assert!(
+        text.contains(&format!("… and {} more changes", 2000 - rows)),
+        "{}",
+        &text[text.len() - 500..]
+    );
+    assert_eq!(
+        text.matches("<details>").count(),
+        text.matches("</details>").count()
+    );
+    assert_eq!(text.matches("```").count() % 2, 0);
+    let whole = diff(
+        dir.path(),
+        &["HEAD", "--format", "markdown", "--max-comment-chars", "0"],
+    );
+    assert!(String::from_utf8_lossy(&whole.stdout).chars().count() > 60_000);
+}
+
 #[test]
 fn a_new_identity_taking_a_name_from_an_unchanged_file_is_reported_as_a_duplicate() {
     let dir = split_repository();

@@ -28,6 +28,11 @@ pub(super) struct Args {
     /// Exit 2 when the declarations' meaning changed, 0 when not, 1 on errors.
     #[arg(long)]
     detailed_exitcode: bool,
+    /// The most characters the Markdown comment may have: the riskiest changes that fit, then
+    /// how many more. GitHub refuses comments over 65,536 characters; GitLab takes 1,000,000.
+    /// 0: no limit.
+    #[arg(long, value_name = "CHARS", default_value_t = 60_000)]
+    max_comment_chars: usize,
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
@@ -104,7 +109,9 @@ fn render(args: &Args, report: &Report<'_>, out: &mut dyn Write) -> anyhow::Resu
         render_diff::codeowners(out, report)?;
     } else {
         match args.format.as_str() {
-            "markdown" => render_diff::markdown(out, report)?,
+            "markdown" => {
+                render_diff::markdown(out, report, Some(args.max_comment_chars).filter(|n| *n > 0))?
+            }
             "json" => render_diff::json(out, report)?,
             "sarif" => render_diff::sarif(out, report)?,
             _ => render_diff::text(out, report)?,

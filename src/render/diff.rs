@@ -109,37 +109,45 @@ pub fn text(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
 }
 
 /// Markdown for a pull-request comment.
-pub fn markdown(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    writeln!(out, "### trustops diff\n")?;
-    writeln!(out, "{}.\n", report.headline())?;
+pub fn markdown(
+    out: &mut dyn Write,
+    report: &Report<'_>,
+    max_chars: Option<usize>,
+) -> io::Result<()> {
+    let mut head = format!("### trustops diff\n\n{}.\n\n", report.headline());
     if report.changes.is_empty() {
-        return Ok(());
+        return out.write_all(head.as_bytes());
     }
-    writeln!(out, "| Risk | Change | Declaration | What | Approval |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
-    for c in report.changes {
-        writeln!(
-            out,
-            "| {} | `{}` | {} `{}` ([{}:{}]({})) | {} | {} |",
-            match c.risk {
-                Risk::High => "**high**",
-                Risk::Medium => "medium",
-                Risk::Low => "low",
-            },
-            c.code,
-            c.kind,
-            c.name,
-            c.path,
-            c.line,
-            c.path,
-            cell(&c.message),
-            cell(&approvers_of(c))
-        )?;
-    }
+    head.push_str("| Risk | Change | Declaration | What | Approval |\n|---|---|---|---|---|\n");
+    let rows: Vec<String> = report
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                "| {} | `{}` | {} `{}` ([{}:{}]({})) | {} | {} |\n",
+                match c.risk {
+                    Risk::High => "**high**",
+                    Risk::Medium => "medium",
+                    Risk::Low => "low",
+                },
+                c.code,
+                c.kind,
+                c.name,
+                c.path,
+                c.line,
+                c.path,
+                cell(&c.message),
+                cell(&approvers_of(c))
+            )
+        })
+        .collect();
     let approvers: Vec<&str> = report.approvers().into_iter().collect();
-    if !approvers.is_empty() {
-        writeln!(out, "\nApprovals needed from: {}.", approvers.join(", "))?;
-    }
+    let approvals = if approvers.is_empty() {
+        String::new()
+    } else {
+        format!("\nApprovals needed from: {}.\n", approvers.join(", "))
+    };
+    let mut blocks = Vec::new();
     let mut documents = BTreeSet::new();
     for c in report.changes {
         let Some(kind) = Kind::parse(c.kind) else {
@@ -161,13 +169,57 @@ pub fn markdown(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
         if diff.is_empty() {
             continue;
         }
-        writeln!(
-            out,
-            "\n<details><summary>{} <code>{}</code> ({})</summary>\n\n```diff\n{}```\n</details>",
+        blocks.push(format!(
+            "\n<details><summary>{} <code>{}</code> ({})</summary>\n\n```diff\n{}```\n</details>\n",
             kind, c.name, c.path, diff
-        )?;
+        ));
     }
-    Ok(())
+    // Within the limit (a forge refuses longer comments): every row that fits, riskiest first,
+    // then every diff block that fits; whole rows and blocks only, and a line saying how many
+    // were left out.
+    let length = |text: &str| text.chars().count();
+    let limit = max_chars.unwrap_or(usize::MAX);
+    let reserve = 200 + length(&approvals);
+    let mut text = head;
+    let mut used = length(&text);
+    let mut shown = 0;
+    for row in &rows {
+        let n = length(row);
+        if used + n + reserve > limit {
+            break;
+        }
+        text.push_str(row);
+        used += n;
+        shown += 1;
+    }
+    if shown < rows.len() {
+        let line = format!(
+            "\n… and {} more change{}: `trustops diff --format json` lists every one.\n",
+            rows.len() - shown,
+            if rows.len() - shown == 1 { "" } else { "s" }
+        );
+        used += length(&line);
+        text.push_str(&line);
+    }
+    text.push_str(&approvals);
+    used += length(&approvals);
+    let mut left_out = 0;
+    for block in &blocks {
+        let n = length(block);
+        if left_out == 0 && used + n + 100 <= limit {
+            text.push_str(block);
+            used += n;
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        text.push_str(&format!(
+            "\n{left_out} more declaration diff{} left out to fit the comment.\n",
+            if left_out == 1 { "" } else { "s" }
+        ));
+    }
+    out.write_all(text.as_bytes())
 }
 
 /// A table cell: no pipes or line breaks.
