@@ -9,7 +9,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # System tools the integration tests drive for real: git, openssl and ssh-keygen check what
 # trustops reads and writes; cfssl is a real CA API; pebble a real ACME server; aiosmtpd a real SMTP
 # sink; OpenBao's PKI engine publishes real CRLs and answers OCSP; acme2certifier suggests ACME renewal windows; promtool checks the metrics and alert rules and a real prometheus scrapes the controller; man renders the man page; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
-# PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus.
+# PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus; the
+# SARIF multitool (npm) checks SARIF against GitHub code scanning's rules.
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v openssl >/dev/null || missing+=(openssl)
@@ -23,6 +24,7 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(
 command -v man >/dev/null || missing+=(man-db)
 command -v strip >/dev/null || missing+=(binutils)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/check.sh: installing ${missing[*]}" >&2
   as_root apt-get update -qq
@@ -49,6 +51,16 @@ fi
 if ! python3 -c "import cryptography_vectors" 2>/dev/null; then
   echo "ci/check.sh: installing the cryptography-vectors test corpus" >&2
   python3 -m pip install --quiet cryptography-vectors
+fi
+if ! command -v sarif-multitool >/dev/null; then
+  echo "ci/check.sh: installing the SARIF multitool (npm @microsoft/sarif-multitool: checks SARIF as GitHub code scanning takes it)" >&2
+  as_root mkdir -p /opt/sarif-multitool
+  as_root npm install --silent --no-audit --no-fund --prefix /opt/sarif-multitool @microsoft/sarif-multitool@5.7.0
+  # npm no longer runs the package's own chmod; the linux binary is called directly, since
+  # the npm wrapper splits a quoted `--rule-kind "Sarif;Ghas"` at the semicolon.
+  tool=/opt/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+  as_root chmod 755 "$tool"
+  as_root ln -sf "$tool" /usr/local/bin/sarif-multitool
 fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"

@@ -11,6 +11,7 @@ mod apply;
 mod audit;
 mod ci_templates;
 mod cli;
+mod code_scanning;
 mod controller;
 mod demo;
 mod deploy;

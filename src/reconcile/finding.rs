@@ -34,6 +34,10 @@ pub struct Finding {
     /// The declaration concerned: file and line in the governance repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared: Option<Declared>,
+    /// For a credential no identity declares: the Source declaration that discovered it, the
+    /// place in the repository a reviewer (or code scanning) can point at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<Declared>,
     /// One sentence for people.
     pub message: String,
     /// The facts behind it (`not_after`, `key_bits`, `expected`, ...), never secret values.

@@ -284,7 +284,15 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     let codes: Vec<&str> = codes.into_iter().collect();
     let rules = codes
         .iter()
-        .map(|code| json!({"id": code, "name": code, "helpUri": format!("https://trustops.dev/docs/diff#{code}")}))
+        .map(|code| {
+            super::sarif::rule(
+                code,
+                "Change",
+                &format!("A declaration change of kind {code}, with its risk and approvers"),
+                "docs/review.md",
+                format!("https://trustops.dev/docs/diff#{code}"),
+            )
+        })
         .collect();
     let results = report
         .changes
@@ -296,6 +304,9 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
                 "level": match c.risk { Risk::High => "error", Risk::Medium => "warning", Risk::Low => "note" },
                 "message": {"text": format!("{} (approval: {})", c.message, approvers_of(c))},
                 "locations": [{"physicalLocation": super::sarif::physical_location(&c.path, c.line, 1)}],
+                "partialFingerprints": {"trustopsChange/v1": super::sarif::fingerprint(&[
+                    c.code, c.kind, &c.name, c.field.as_deref().unwrap_or_default(),
+                ])},
                 "properties": {"risk": c.risk.as_str(), "approvers": c.approvers, "trust": c.trust, "affected": c.affected},
             })
         })

@@ -11,28 +11,85 @@ use std::io::{self, Write};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The most results GitHub code scanning accepts in one run.
+const MAX_RESULTS: usize = 25_000;
+
 pub(super) fn write(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|c| {
-            json!({
-                "id": c.as_str(),
-                "name": c.as_str(),
-                "shortDescription": {"text": c.description()},
-                "helpUri": format!("https://trustops.dev/docs/diagnostics#{}", c.as_str()),
-            })
+            rule(
+                c.as_str(),
+                "Diagnostic",
+                c.description(),
+                "docs/diagnostics.md",
+                format!("https://trustops.dev/docs/diagnostics#{}", c.as_str()),
+            )
         })
         .collect();
     let results: Vec<Value> = diagnostics.iter().map(result).collect();
     document(out, rules, results)
 }
 
+/// A rule as code scanning wants one: the kebab-case `id`, a PascalCase `name` ending in its
+/// `kind` (`Finding`, `Diagnostic`, `Change`; SARIF1001: not the id), short and full descriptions, and help as text and Markdown pointing at the page
+/// of this repository's docs that explains it (GitHub Advanced Security requires both, GH2012).
+pub(super) fn rule(id: &str, kind: &str, description: &str, docs: &str, help_uri: String) -> Value {
+    let mut name: String = id
+        .split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    // `Expired` alone would equal `expired` but for case: `ExpiredFinding`.
+    name.push_str(kind);
+    let sentence = format!("{}.", description.trim_end_matches('.'));
+    json!({
+        "id": id,
+        "name": name,
+        "shortDescription": {"text": sentence},
+        "fullDescription": {"text": format!("{sentence} (trustops `{id}`)")},
+        "help": {
+            "text": format!("{sentence} See {docs} (`{id}`) in the trustops documentation."),
+            "markdown": format!("{sentence}\n\nSee [`{id}`]({help_uri}) in `{docs}` of the trustops documentation."),
+        },
+        "helpUri": help_uri,
+    })
+}
+
+/// A stable fingerprint for a result that has no identity of its own: SHA-256 of its parts.
+pub(super) fn fingerprint(parts: &[&str]) -> String {
+    crate::discover::sha256_hex(parts.join("\0").as_bytes())
+}
+
 /// Writes a SARIF log with one run of trustops, its `rules` and `results`.
 pub(super) fn document(
     out: &mut dyn Write,
     rules: Vec<Value>,
-    results: Vec<Value>,
+    mut results: Vec<Value>,
 ) -> io::Result<()> {
+    // GitHub code scanning rejects a run of more than 25,000 results: the first ones (the most
+    // severe come first) and one that says how many more the JSON output has.
+    if results.len() > MAX_RESULTS {
+        let left = results.len() - (MAX_RESULTS - 1);
+        results.truncate(MAX_RESULTS - 1);
+        let mut more = results[0].clone();
+        more["message"] = json!({"text": format!(
+            "{left} more results are not shown here (code scanning takes {MAX_RESULTS} per run); the JSON output lists every one"
+        )});
+        more["level"] = json!("note");
+        if let Some(map) = more.as_object_mut() {
+            map.remove("suppressions");
+            map.remove("relatedLocations");
+        }
+        more["partialFingerprints"] = json!({"trustopsSummary/v1": "more-results"});
+        more["properties"] = json!({"left_out": left});
+        results.push(more);
+    }
     let document = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -52,11 +109,23 @@ pub(super) fn document(
 }
 
 fn result(d: &Diagnostic) -> Value {
+    let place = d
+        .primary
+        .as_ref()
+        .map(|l| l.path.as_str())
+        .unwrap_or_default();
     let mut result = json!({
         "ruleId": d.code.as_str(),
         "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
         "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "message": {"text": message(d)},
+        // Stable across edits that move the line: the code, the file, the field and message.
+        "partialFingerprints": {"trustopsDiagnostic/v1": fingerprint(&[
+            d.code.as_str(),
+            place,
+            d.field.as_deref().unwrap_or_default(),
+            &d.message,
+        ])},
     });
     if let Some(primary) = &d.primary {
         result["locations"] = json!([location(primary, None)]);
@@ -101,11 +170,11 @@ pub(super) fn physical_location(path: &str, line: u32, column: u32) -> Value {
     } else {
         json!({"uri": uri_path(path), "uriBaseId": "%SRCROOT%"})
     };
-    let mut physical = json!({"artifactLocation": artifact});
-    if line > 0 {
-        physical["region"] = json!({"startLine": line, "startColumn": column.max(1)});
-    }
-    physical
+    // A region always (SARIF2017): the first line when the line is not known.
+    json!({
+        "artifactLocation": artifact,
+        "region": {"startLine": line.max(1), "startColumn": column.max(1)},
+    })
 }
 
 /// Percent-encodes what a URI path cannot hold (spaces, `%`, `#`, `?`, non-ASCII).

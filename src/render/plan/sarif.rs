@@ -14,14 +14,16 @@ pub(super) fn write(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         .iter()
         .map(|c| {
             let tags: Vec<&str> = c.owasp_nhi().iter().chain(c.nist_csf()).copied().collect();
-            json!({
-                "id": c.as_str(),
-                "name": c.as_str(),
-                "shortDescription": {"text": c.description()},
-                "helpUri": format!("https://trustops.dev/docs/findings#{}", c.as_str()),
-                "defaultConfiguration": {"level": level(c.severity())},
-                "properties": {"tags": tags},
-            })
+            let mut rule = crate::render::sarif::rule(
+                c.as_str(),
+                "Finding",
+                c.description(),
+                "docs/findings.md",
+                format!("https://trustops.dev/docs/findings#{}", c.as_str()),
+            );
+            rule["defaultConfiguration"] = json!({"level": level(c.severity())});
+            rule["properties"] = json!({"tags": tags});
+            rule
         })
         .collect();
     let results = plan.findings.iter().map(result).collect();
@@ -38,7 +40,7 @@ fn level(s: Severity) -> &'static str {
 
 fn result(f: &Finding) -> Value {
     let mut text = format!("{}: {}", f.target(), f.message);
-    if let Some(location) = f.location.as_ref().filter(|_| f.declared.is_some()) {
+    if let Some(location) = &f.location {
         text.push_str(&format!(" (found at {location})"));
     }
     let mut result = json!({
@@ -47,9 +49,11 @@ fn result(f: &Finding) -> Value {
         "level": level(f.severity),
         "message": {"text": text},
         "partialFingerprints": {"trustopsFinding/v1": f.id},
-        "properties": {"severity": f.severity.as_str(), "evidence": f.evidence},
+        "properties": {"severity": f.severity.as_str(), "evidence": f.evidence, "discovered": f.location},
     });
-    let physical = match (&f.declared, &f.location) {
+    // In the repository where possible (code scanning shows nothing else): the declaration,
+    // else the Source declaration that found it, else the discovered file itself.
+    let physical = match (f.declared.as_ref().or(f.found_by.as_ref()), &f.location) {
         (Some(at), _) => Some(crate::render::sarif::physical_location(
             &at.path, at.line, at.column,
         )),
