@@ -43,6 +43,19 @@ fn pki_estate() -> (crate::support::Test, OpenBao) {
     (test, bao)
 }
 
+/// `trustops apply plan.json` in `dir` at `now`, with a fault point armed when asked.
+fn apply_at(dir: &std::path::Path, now: &str, fault: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"));
+    command
+        .args(["--repo", "repo", "--now", now, "apply", "plan.json"])
+        .args(super::APPLY)
+        .current_dir(dir);
+    if let Some(fault) = fault {
+        command.env("TRUSTOPS_TEST_FAULT", fault);
+    }
+    command.output().unwrap()
+}
+
 /// How many certificates OpenBao's PKI mount holds (its CA among them).
 fn issued(bao: &OpenBao) -> usize {
     let listed: Vec<String> =
@@ -96,17 +109,7 @@ fn a_resumed_apply_deploys_what_openbao_signed_before_the_kill() {
     let dir = test.dir.path();
     crate::apply::crash::ok(&trustops(dir, T0, &["plan", "--out", "plan.json"]));
     let before = issued(&bao);
-    let apply = |fault: Option<&str>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"));
-        command
-            .args(["--repo", "repo", "--now", T0, "apply", "plan.json"])
-            .args(super::APPLY)
-            .current_dir(dir);
-        if let Some(fault) = fault {
-            command.env("TRUSTOPS_TEST_FAULT", fault);
-        }
-        command.output().unwrap()
-    };
+    let apply = |fault| apply_at(dir, T0, fault);
     let killed = apply(Some("kill@vault.signed"));
     assert!(!killed.status.success(), "the apply was killed");
     assert_eq!(issued(&bao), before + 1, "signed once before the kill");
@@ -223,17 +226,7 @@ fn a_certificate_and_its_kv_password_rotate_together_and_a_resume_writes_once() 
     let (_, not_after) = deployed(dir);
     let later = (not_after - jiff::SignedDuration::from_hours(5 * 24)).to_string();
     ok(&trustops(dir, &later, &["plan", "--out", "plan.json"]));
-    let apply = |fault: Option<&str>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_trustops"));
-        command
-            .args(["--repo", "repo", "--now", &later, "apply", "plan.json"])
-            .args(super::APPLY)
-            .current_dir(dir);
-        if let Some(fault) = fault {
-            command.env("TRUSTOPS_TEST_FAULT", fault);
-        }
-        command.output().unwrap()
-    };
+    let apply = |fault| apply_at(dir, &later, fault);
     let killed = apply(Some("kill@vault.written"));
     assert!(!killed.status.success(), "the apply was killed");
     let meta: serde_json::Value = serde_json::from_str(&version(&bao)).unwrap();

@@ -253,21 +253,7 @@ fn the_markdown_comment_always_fits_and_is_never_cut_inside_a_block() {
 /// from the JSON plan.
 #[test]
 fn a_big_plan_in_text_is_counts_first_then_the_first_of_each_group() {
-    let rogues: Vec<Value> = (0..300)
-        .map(|i| {
-            serde_json::json!({
-                "kind": "x509-certificate",
-                "sha256": format!("{:064x}", 0xabc000 + i),
-                "subject": format!("CN=rogue-{i}.example"),
-                "dns_names": [format!("rogue-{i}.example")],
-                "not_after": "2027-01-01T00:00:00Z",
-                "locations": [{"source": "hosts", "path": format!("/srv/rogue/{i}.pem")}]
-            })
-        })
-        .collect();
-    let inventory =
-        serde_json::json!({"format_version": 1, "credentials": rogues, "diagnostics": []});
-    let test = fixture().file("rogues.json", inventory.to_string());
+    let test = fixture().file("rogues.json", rogues(300));
     let (test, out) = run_plan(test, NOW, &["--inventory", "rogues.json"]);
     let text = out.status(0).stdout;
     let unmanaged = text
