@@ -60,6 +60,12 @@ fn measure(dir: &Path, program: &str, args: &[&str]) -> (f64, f64) {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -77,18 +83,7 @@ fn generate(dir: &Path, n: usize) {
     }
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-            "commit",
-            "-qm",
-            "estate",
-        ],
-    );
+    git(&repo, &["commit", "-qm", "estate"]);
     let common = repo.join("common.yaml");
     let text = std::fs::read_to_string(&common).unwrap();
     std::fs::write(
@@ -99,18 +94,7 @@ fn generate(dir: &Path, n: usize) {
         ),
     )
     .unwrap();
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-            "commit",
-            "-qam",
-            "shorter certificates",
-        ],
-    );
+    git(&repo, &["commit", "-qam", "shorter certificates"]);
     let inventory = trustops::discover::Inventory {
         format_version: trustops::discover::FORMAT_VERSION,
         credentials: estate::inventory(n, NOW.parse().unwrap(), 95),

@@ -479,6 +479,36 @@ fn sarif_output_validates_against_the_sarif_schema() {
 
 /// A repository whose identities live in two identity-only files, `ids/a.yaml` and
 /// `ids/b.yaml`, beside its owners and policy.
+/// The `policy-loosened` change `diff HEAD` reports for the work tree of `dir`.
+fn policy_loosened(dir: &Path) -> Value {
+    let out = diff(dir, &["HEAD", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "policy-loosened")
+        .cloned()
+        .unwrap_or_else(|| panic!("{json:#}"))
+}
+
+/// Rewrites what is remembered of the identity-only blob whose lines contain `line`: the
+/// owner `from` becomes `to`. How many blobs were rewritten.
+fn remember_other_owner(dir: &Path, line: &str, from: &str, to: &str) -> usize {
+    let mut rewritten = 0;
+    for entry in std::fs::read_dir(dir.join(".git/trustops/declared")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.starts_with("identities-only 2\n") && text.contains(line) {
+            let text = text.replace(&format!("\t{from}\t"), &format!("\t{to}\t"));
+            std::fs::write(&path, text).unwrap();
+            rewritten += 1;
+        }
+    }
+    rewritten
+}
+
 fn split_repository() -> tempfile::TempDir {
     let dir = repository();
     let identity = |name: &str, owner: &str| {
@@ -536,46 +566,23 @@ fn a_change_to_one_identity_file_is_compared_from_the_files_that_changed() {
         "maxValidity: 90d",
         "maxValidity: 120d",
     );
-    let json: Value =
-        serde_json::from_slice(&diff(dir.path(), &["HEAD", "--format", "json"]).stdout).unwrap();
-    let loosened = json["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "policy-loosened")
-        .unwrap();
+    let loosened = policy_loosened(dir.path());
     assert_eq!(
         loosened["affected"],
         serde_json::json!(["data", "payments", "web"]),
-        "{json:#}"
+        "{loosened:#}"
     );
     assert_eq!(loosened["approvers"], serde_json::json!(["security"]));
 
     // Without reading ids/a.yaml: its identities' owners and policies come from what is
     // remembered of its blob. Rewritten there, the answer follows the memory.
-    let declared = dir.path().join(".git/trustops/declared");
-    let mut rewritten = 0;
-    for entry in std::fs::read_dir(&declared).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        if text.starts_with("identities-only 2\n") && text.contains("x1\tweb\ttls") {
-            std::fs::write(&path, text.replace("\tweb\t", "\tremembered\t")).unwrap();
-            rewritten += 1;
-        }
-    }
+    let rewritten = remember_other_owner(dir.path(), "x1\tweb\ttls", "web", "remembered");
     assert_eq!(rewritten, 1, "one remembered blob declares x1..x3");
-    let json: Value =
-        serde_json::from_slice(&diff(dir.path(), &["HEAD", "--format", "json"]).stdout).unwrap();
-    let loosened = json["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["code"] == "policy-loosened")
-        .unwrap();
+    let loosened = policy_loosened(dir.path());
     assert_eq!(
         loosened["affected"],
         serde_json::json!(["data", "payments", "remembered", "web"]),
-        "a policy change is answered from the index, not by loading every file: {json:#}"
+        "a policy change is answered from the index, not by loading every file: {loosened:#}"
     );
 }
 
@@ -594,18 +601,7 @@ fn a_policy_changed_beside_its_issuers_is_answered_without_reading_identity_file
     .unwrap();
     std::fs::remove_file(dir.path().join("issuers.yaml")).unwrap();
     commit(dir.path(), "policies and issuers in one file");
-    let affected = |dir: &Path| {
-        let out = diff(dir, &["HEAD", "--format", "json"]);
-        let json: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
-        json["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["code"] == "policy-loosened")
-            .map(|c| c["affected"].clone())
-            .unwrap_or_else(|| panic!("{json:#}"))
-    };
+    let affected = |dir: &Path| policy_loosened(dir)["affected"].clone();
     edit(
         dir.path(),
         "policies.yaml",
@@ -617,14 +613,10 @@ fn a_policy_changed_beside_its_issuers_is_answered_without_reading_identity_file
         before.as_array().unwrap().contains(&"data".into()),
         "{before}"
     );
-    let declared = dir.path().join(".git/trustops/declared");
-    for entry in std::fs::read_dir(&declared).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("y1\tdata\ttls") {
-            std::fs::write(&path, text.replace("\tdata\t", "\tremembered\t")).unwrap();
-        }
-    }
+    assert_eq!(
+        remember_other_owner(dir.path(), "y1\tdata\ttls", "data", "remembered"),
+        1
+    );
     let after = affected(dir.path());
     assert!(
         after.as_array().unwrap().contains(&"remembered".into()),
