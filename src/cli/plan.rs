@@ -48,7 +48,15 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         ),
         None => None,
     };
-    let mut planned = planned(global, &args.inventory, "trustops-audit")?.plan;
+    let crate::pipeline::Planned {
+        plan: mut planned,
+        loaded,
+        inventory,
+        ..
+    } = planned(global, &args.inventory, "trustops-audit")?;
+    // Freeing a large estate's declarations and inventory takes seconds: beside the writing,
+    // not before it (the process may exit first, which frees them at once).
+    std::thread::spawn(move || drop((loaded, inventory)));
     if let Some(path) = &args.out {
         if let Some(signer) = args.signing.signer()? {
             let payload = plan::file::signed_payload(&planned);

@@ -370,18 +370,7 @@ impl Collector {
 
     /// The finished inventory, in a stable order (kind, then fingerprint).
     pub fn finish(self) -> Inventory {
-        let mut order: Vec<usize> = (0..self.credentials.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (x, y) = (&self.credentials[a], &self.credentials[b]);
-            (x.kind, &x.sha256).cmp(&(y.kind, &y.sha256))
-        });
-        let mut slots: Vec<Option<Credential>> = self.credentials.into_iter().map(Some).collect();
-        let mut credentials: Vec<Credential> =
-            order.into_iter().filter_map(|i| slots[i].take()).collect();
-        for c in &mut credentials {
-            c.locations.sort();
-            c.locations.dedup();
-        }
+        let credentials = in_order(self.credentials);
         let mut diagnostics = self.problems;
         diagnostics.sort();
         diagnostics.dedup();
@@ -408,33 +397,189 @@ fn merge_into(seen: &mut Credential, other: Credential) {
     }
 }
 
-/// Merges inventories saved elsewhere (one per zone or cluster) into one.
-pub fn merge(mut inventories: Vec<Inventory>) -> Inventory {
-    // One inventory as `discover` writes it (sorted by kind and fingerprint, each once) needs
-    // only its host stamped and its locations put in order: no index of a million entries.
-    if inventories.len() == 1 && ordered(&inventories[0]) {
-        let mut only = inventories.remove(0);
-        let seen_by = only.seen_by.take();
-        for credential in &mut only.credentials {
-            stamp(credential, seen_by.as_ref());
-            credential.locations.sort();
-            credential.locations.dedup();
-        }
-        only.format_version = FORMAT_VERSION;
-        only.diagnostics.sort();
-        only.diagnostics.dedup();
-        return only;
+/// Why a saved inventory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not JSON, or not an inventory's shape: where (1-based line and column, the field's
+    /// path) and what.
+    #[error("{line}:{column}: {path}: {message}")]
+    Shape {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The field, e.g. `credentials[3].not_after`.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// Written by a trustops whose inventory format this one does not read.
+    #[error("inventory format_version {0} is not supported (this trustops reads {FORMAT_VERSION})")]
+    Version(u32),
+}
+
+/// Reads an inventory as `discover --format json` writes it. The envelope is read first (its
+/// `format_version` checked before anything else); the credentials, kept as raw JSON until
+/// then, are parsed on every core straight into their places.
+pub fn from_json(bytes: &[u8]) -> Result<Inventory, ReadError> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        format_version: u32,
+        #[serde(borrow)]
+        credentials: Vec<&'a serde_json::value::RawValue>,
+        diagnostics: Vec<Problem>,
+        #[serde(default)]
+        seen_by: Option<SeenBy>,
     }
-    let mut all = Collector::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let envelope: Envelope<'_> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        ReadError::Shape {
+            line: inner.line(),
+            column: inner.column(),
+            path: e.path().to_string(),
+            message: inner.to_string(),
+        }
+    })?;
+    if envelope.format_version != FORMAT_VERSION {
+        return Err(ReadError::Version(envelope.format_version));
+    }
+    let mut credentials = vec![Credential::default(); envelope.credentials.len()];
+    let slots: Vec<_> = credentials
+        .iter_mut()
+        .zip(envelope.credentials.iter().enumerate())
+        .collect();
+    let parsed = crate::parallel::parts(slots, 4_096, |part| {
+        for (slot, (i, raw)) in part {
+            *slot = serde_json::from_str(raw.get())
+                .map_err(|e| credential_error(bytes, i, raw.get(), &e))?;
+        }
+        Ok(())
+    });
+    parsed.into_iter().collect::<Result<(), ReadError>>()?;
+    Ok(Inventory {
+        format_version: envelope.format_version,
+        credentials,
+        diagnostics: envelope.diagnostics,
+        seen_by: envelope.seen_by,
+    })
+}
+
+/// Where the `index`th credential, `raw` (a slice of `bytes`), is not one: `error`, with the
+/// field's path found by parsing it again, and the position counted from the file's start.
+fn credential_error(bytes: &[u8], index: usize, raw: &str, error: &serde_json::Error) -> ReadError {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let (within, line, column, message) =
+        match serde_path_to_error::deserialize::<_, Credential>(&mut de) {
+            Err(e) => {
+                let inner = e.inner();
+                (
+                    e.path().to_string(),
+                    inner.line(),
+                    inner.column(),
+                    inner.to_string(),
+                )
+            }
+            Ok(_) => (
+                String::new(),
+                error.line(),
+                error.column(),
+                error.to_string(),
+            ),
+        };
+    let offset = (raw.as_ptr() as usize)
+        .saturating_sub(bytes.as_ptr() as usize)
+        .min(bytes.len());
+    let before = &bytes[..offset];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |n| n + 1);
+    ReadError::Shape {
+        line: before.iter().filter(|&&b| b == b'\n').count() + line,
+        column: if line == 1 {
+            offset - line_start + column
+        } else {
+            column
+        },
+        path: match within.as_str() {
+            "" | "." => format!("credentials[{index}]"),
+            _ => format!("credentials[{index}].{within}"),
+        },
+        message,
+    }
+}
+
+/// Merges inventories saved elsewhere (one per zone or cluster) into one.
+pub fn merge(inventories: Vec<Inventory>) -> Inventory {
+    let mut credentials = Vec::with_capacity(inventories.iter().map(|i| i.credentials.len()).sum());
+    let mut diagnostics = Vec::new();
     for inventory in inventories {
         let seen_by = inventory.seen_by;
         for mut credential in inventory.credentials {
             stamp(&mut credential, seen_by.as_ref());
-            all.add(credential);
+            credentials.push(credential);
         }
-        all.problems.extend(inventory.diagnostics);
+        diagnostics.extend(inventory.diagnostics);
     }
-    all.finish()
+    diagnostics.sort();
+    diagnostics.dedup();
+    Inventory {
+        format_version: FORMAT_VERSION,
+        credentials: in_order(credentials),
+        diagnostics,
+        seen_by: None,
+    }
+}
+
+/// `credentials` ordered by kind and fingerprint, each fingerprint once (later copies merged
+/// into the first), locations sorted. A sort of indexes, then the credentials moved into
+/// place: an inventory already in order (as `discover` writes it) moves nothing, and a
+/// million entries need no hash table and no second copy.
+fn in_order(mut credentials: Vec<Credential>) -> Vec<Credential> {
+    // Sorted on a key that sits in the cache (kind, the fingerprint's first 16 bytes, index);
+    // the full fingerprint settles ties. The index last keeps the first seen first.
+    let mut keys: Vec<(CredentialKind, [u8; 16], usize)> = credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut prefix = [0; 16];
+            let n = c.sha256.len().min(16);
+            prefix[..n].copy_from_slice(&c.sha256.as_bytes()[..n]);
+            (c.kind, prefix, i)
+        })
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| credentials[a.2].sha256.cmp(&credentials[b.2].sha256))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    // Position j takes the credential at order[j]: follow each cycle of the permutation.
+    for start in 0..order.len() {
+        let mut j = start;
+        while order[j] != usize::MAX {
+            let k = std::mem::replace(&mut order[j], usize::MAX);
+            if k == start {
+                break;
+            }
+            credentials.swap(j, k);
+            j = k;
+        }
+    }
+    credentials.dedup_by(|later, first| {
+        let same = (later.kind, &later.sha256) == (first.kind, &first.sha256);
+        if same {
+            merge_into(first, std::mem::take(later));
+        }
+        same
+    });
+    for c in &mut credentials {
+        c.locations.sort();
+        c.locations.dedup();
+    }
+    credentials
 }
 
 /// The host and zone that took an inventory, on each location of `credential` that lacks them.
@@ -446,15 +591,6 @@ fn stamp(credential: &mut Credential, seen_by: Option<&SeenBy>) {
             location.zone.clone_from(&seen.zone);
         }
     }
-}
-
-/// Whether `inventory`'s credentials are strictly ordered by kind and fingerprint (so each
-/// is there once), as [`Collector::finish`] leaves them.
-fn ordered(inventory: &Inventory) -> bool {
-    inventory
-        .credentials
-        .windows(2)
-        .all(|w| (w[0].kind, &w[0].sha256) < (w[1].kind, &w[1].sha256))
 }
 
 /// The first `n` characters of a fingerprint, for ids and display (safe on any text an
@@ -500,14 +636,22 @@ mod tests {
         }
     }
 
-    /// One sorted inventory takes the short way; it must end exactly as the long way does.
+    /// Inventories merge into one, ordered by kind and fingerprint, each fingerprint once
+    /// with the locations of every copy (first copy's facts first), each stamped with the
+    /// host that saw it.
     #[test]
-    fn one_inventory_merges_as_several_do() {
-        let inventory = Inventory {
+    fn merging_orders_joins_and_stamps() {
+        let mut first = certificate("bb", &["/b.pem", "/a.pem", "/a.pem"]);
+        first.format = Some("pem".into());
+        let mut again = certificate("bb", &["/c.pem"]);
+        again.format = Some("der".into());
+        again.encrypted = Some(false);
+        let one = Inventory {
             format_version: FORMAT_VERSION,
             credentials: vec![
-                certificate("aa", &["/b.pem", "/a.pem", "/a.pem"]),
-                certificate("bb", &["/c.pem"]),
+                certificate("cc", &["/z.pem"]),
+                first,
+                certificate("aa", &[]),
             ],
             diagnostics: vec![
                 Problem {
@@ -524,19 +668,69 @@ mod tests {
                 zone: Some("eu".into()),
             }),
         };
-        let short = merge(vec![inventory.clone()]);
-        let long = merge(vec![inventory, Inventory::default()]);
-        assert_eq!(short, long);
-        assert_eq!(short.credentials[0].locations.len(), 2);
-        assert_eq!(
-            short.credentials[0].locations[0].host.as_deref(),
-            Some("web-1")
-        );
-        // Out of order, or a fingerprint twice: the long way, which sorts and joins them.
-        let twice = Inventory {
-            credentials: vec![certificate("bb", &["/1"]), certificate("bb", &["/2"])],
+        let two = Inventory {
+            credentials: vec![again],
             ..Inventory::default()
         };
-        assert_eq!(merge(vec![twice]).credentials.len(), 1);
+        let merged = merge(vec![one, two]);
+        let order: Vec<&str> = merged
+            .credentials
+            .iter()
+            .map(|c| c.sha256.as_str())
+            .collect();
+        assert_eq!(order, ["aa", "bb", "cc"]);
+        let bb = &merged.credentials[1];
+        let paths: Vec<_> = bb.locations.iter().map(|l| l.path.as_deref()).collect();
+        assert_eq!(paths, [Some("/a.pem"), Some("/b.pem"), Some("/c.pem")]);
+        assert_eq!(bb.locations[0].host.as_deref(), Some("web-1"));
+        assert_eq!(
+            bb.locations[2].host, None,
+            "the second inventory has no seen_by"
+        );
+        assert_eq!(bb.format.as_deref(), Some("pem"));
+        assert_eq!(bb.encrypted, Some(false));
+        assert_eq!(merged.diagnostics[0].location, "a");
+        // Merging what is already merged changes nothing.
+        assert_eq!(merge(vec![merged.clone()]), merged);
+    }
+
+    /// What `discover --format json` writes reads back the same; a bad credential deep in
+    /// the file is named by its line, column and field, and a newer format is refused
+    /// before any credential is read.
+    #[test]
+    fn reading_round_trips_and_places_errors() {
+        let inventory = merge(vec![Inventory {
+            credentials: (0..10_000)
+                .map(|i| certificate(&format!("{i:064x}"), &["/a.pem"]))
+                .collect(),
+            ..Inventory::default()
+        }]);
+        let text = serde_json::to_string_pretty(&inventory).unwrap_or_default();
+        assert_eq!(from_json(text.as_bytes()).ok(), Some(inventory));
+        let (at, _) = text
+            .match_indices("\"index\": 0")
+            .nth(8_999)
+            .unwrap_or_default();
+        let bad = format!("{}\"index\": \"first\"{}", &text[..at], &text[at + 10..]);
+        let Err(ReadError::Shape {
+            line, column, path, ..
+        }) = from_json(bad.as_bytes())
+        else {
+            panic!("an index that is not a number is an error")
+        };
+        assert_eq!(path, "credentials[8999].locations[0].index");
+        let expected = bad[..at].lines().count(); // the last one is this line's indentation
+        assert_eq!(line, expected);
+        let text_line = bad.lines().nth(line - 1).unwrap_or_default();
+        let starts = text_line.find('"').unwrap_or_default();
+        assert!(
+            column > starts && column <= text_line.len(),
+            "{column} in {text_line:?}"
+        );
+        let newer = r#"{"format_version": 2, "credentials": [1], "diagnostics": []}"#;
+        assert!(matches!(
+            from_json(newer.as_bytes()),
+            Err(ReadError::Version(2))
+        ));
     }
 }

@@ -49,25 +49,20 @@ pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::Inventory(format!("cannot read the inventory {}: {e}", path.display()))
         })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let inventory: Inventory = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let inner = e.inner();
-            Error::Inventory(format!(
-                "{}:{}:{}: not an inventory from `trustops discover --format json`: {}: {inner}",
-                path.display(),
-                inner.line(),
-                inner.column(),
-                e.path()
-            ))
+        let inventory = discover::inventory::from_json(&bytes).map_err(|e| match e {
+            discover::inventory::ReadError::Shape {
+                line,
+                column,
+                path: field,
+                message,
+            } => Error::Inventory(format!(
+                "{}:{line}:{column}: not an inventory from `trustops discover --format json`: {field}: {message}",
+                path.display()
+            )),
+            discover::inventory::ReadError::Version(_) => {
+                Error::Inventory(format!("{}: {e}", path.display()))
+            }
         })?;
-        if inventory.format_version != discover::inventory::FORMAT_VERSION {
-            return Err(Error::Inventory(format!(
-                "{}: inventory format_version {} is not supported (this trustops reads {})",
-                path.display(),
-                inventory.format_version,
-                discover::inventory::FORMAT_VERSION
-            )));
-        }
         all.push(inventory);
     }
     Ok(discover::merge(all))

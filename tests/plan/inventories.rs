@@ -76,7 +76,7 @@ fn a_broken_inventory_names_the_file_line_and_field() {
     let (_, out) = run_plan(
         fixture().file(
             "inventory.json",
-            "{\"format_version\": 1, \"credentials\": [{\"kind\": \"x509\"}]}",
+            "{\"format_version\": 1, \"credentials\": [{\"kind\": \"x509\"}], \"diagnostics\": []}",
         ),
         NOW,
         &[],
