@@ -1,8 +1,8 @@
 //! The CI templates users copy (`ci/templates/`), their shell steps run as the CI would run
 //! them — a pull request reviewed, the default branch applied and pushed, a nightly run —
 //! against an example governance repository with a real Git remote. Only the steps that
-//! install trustops (here: already built, on PATH) and the actions that talk to the forge's
-//! API are left out.
+//! install trustops (here: already built, on PATH; `release.rs` runs them) and the steps that
+//! talk to the forge's API are left out.
 
 use crate::apply::crash::{amend, estate, sh};
 use serde_json::Value;
@@ -75,7 +75,7 @@ fn step(dir: &Path, what: &str, script: &str, env: &Env) {
     );
 }
 
-/// Runs a GitHub Actions job's `run` steps (not `uses` actions, not the install step), with
+/// Runs a GitHub Actions job's `run` steps (not `uses` actions, not installing or posting), with
 /// `${{ secrets.NAME }}` from `secrets`.
 fn github_job(dir: &Path, workflow: &Value, job: &str, base: &Env, secrets: &Env) {
     let steps = workflow["jobs"][job]["steps"]
@@ -87,7 +87,8 @@ fn github_job(dir: &Path, workflow: &Value, job: &str, base: &Env, secrets: &Env
             continue;
         };
         let name = s["name"].as_str().unwrap_or("step");
-        if name.starts_with("Install") {
+        // Installing (tests/release.rs runs those steps) and posting to the forge's API.
+        if name.starts_with("Install") || name.starts_with("Post") {
             continue;
         }
         let mut env = base.clone();

@@ -24,6 +24,7 @@ mod git;
 mod image;
 mod issuers;
 mod plan;
+mod release;
 mod report;
 mod revocation;
 mod robustness;
