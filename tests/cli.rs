@@ -102,3 +102,30 @@ fn completions_and_man_pages_come_from_the_cli_definitions() {
         "{text}"
     );
 }
+
+/// Colours follow `--color`, then the conventions: NO_COLOR turns them off, CLICOLOR_FORCE on
+/// (for CI logs that render ANSI), and output that is not a terminal stays plain.
+#[test]
+fn colours_follow_the_flag_then_no_color_and_clicolor_force() {
+    let invalid = crate::support::root().join("examples/invalid");
+    let validate = |args: &[&str], env: &[(&str, &str)]| {
+        let mut test = Test::new().args(&["--repo", &invalid.to_string_lossy(), "validate"]);
+        test = test.args(args);
+        for (k, v) in env {
+            test = test.env(k, v);
+        }
+        test.run().status(1).stdout.contains('\x1b')
+    };
+    assert!(validate(&["--color", "always"], &[]));
+    assert!(!validate(&[], &[("NO_COLOR", "")]), "not a terminal");
+    assert!(validate(&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]));
+    assert!(!validate(&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "0")]));
+    assert!(!validate(
+        &[],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(!validate(
+        &["--color", "never"],
+        &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]
+    ));
+}

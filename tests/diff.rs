@@ -934,3 +934,24 @@ fn changes_point_at_the_changed_field() {
         );
     }
 }
+
+/// `--color always` paints the headline and each risk; piped without it, nothing is painted.
+#[test]
+fn the_text_diff_is_coloured_only_when_asked() {
+    let dir = repository();
+    edit(
+        dir.path(),
+        "policies.yaml",
+        "maxValidity: 90d",
+        "maxValidity: 120d",
+    );
+    let plain = String::from_utf8_lossy(&diff(dir.path(), &["main"]).stdout).into_owned();
+    assert!(
+        plain.starts_with("trustops diff:") && !plain.contains('\x1b'),
+        "{plain}"
+    );
+    let painted = diff(dir.path(), &["main", "--color", "always"]);
+    let painted = String::from_utf8_lossy(&painted.stdout).into_owned();
+    assert!(painted.starts_with("\x1b[1mtrustops diff:"), "{painted:?}");
+    assert!(painted.contains("\x1b[31mhigh  \x1b[0m"), "{painted:?}");
+}

@@ -133,7 +133,7 @@ fn sarif_output_is_valid_sarif_with_regions() {
 }
 
 #[test]
-fn foreign_yaml_is_skipped_and_an_empty_repo_warns() {
+fn foreign_yaml_is_skipped_and_a_repo_without_declarations_fails_with_a_hint() {
     let out = Test::new()
         .file(
             "k8s/secret.yaml",
@@ -145,11 +145,23 @@ fn foreign_yaml_is_skipped_and_an_empty_repo_warns() {
         .args(&["validate", "--format", "short"])
         .in_repo()
         .run()
-        .status(0);
+        .status(1);
     assert_snapshot!(out.stdout, @r"
-    warning[no-declarations]: no trustops declarations found; documents need `apiVersion: trustops.dev/v1alpha1`
-    valid: 2 files, 0 documents (none; 0 credentials), 0 errors, 1 warning
+    error[no-declarations]: no trustops declarations found; documents need `apiVersion: trustops.dev/v1alpha1`
+    invalid: 2 files, 0 documents (none; 0 credentials), 1 error, 0 warnings
     ");
+    let out = Test::new()
+        .file("README.md", "not a declaration\n")
+        .args(&["validate"])
+        .in_repo()
+        .run()
+        .status(1);
+    assert!(
+        out.stdout
+            .contains("run trustops in the governance repository, or pass --repo DIR"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

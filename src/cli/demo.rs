@@ -71,6 +71,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &loaded.files,
         &loaded.diagnostics,
         &summary,
+        false,
     )?;
     if crate::diag::has_errors(&loaded.diagnostics) {
         return Ok(Exit::Error);

@@ -70,7 +70,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             },
             changes: &changes,
         };
-        return render(args, &report, out);
+        return render(args, &report, global.color_stdout(), out);
     }
     let (base_commit, base) = revision(&repo, &args.base)?;
     let (head_commit, head) = match &args.head {
@@ -100,11 +100,16 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         },
         changes: &changes,
     };
-    render(args, &report, out)
+    render(args, &report, global.color_stdout(), out)
 }
 
 /// Prints `report` as asked; the exit code.
-fn render(args: &Args, report: &Report<'_>, out: &mut dyn Write) -> anyhow::Result<Exit> {
+fn render(
+    args: &Args,
+    report: &Report<'_>,
+    color: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
     if args.codeowners {
         render_diff::codeowners(out, report)?;
     } else {
@@ -114,7 +119,7 @@ fn render(args: &Args, report: &Report<'_>, out: &mut dyn Write) -> anyhow::Resu
             }
             "json" => render_diff::json(out, report)?,
             "sarif" => render_diff::sarif(out, report)?,
-            _ => render_diff::text(out, report)?,
+            _ => render_diff::text(out, report, color)?,
         }
     }
     Ok(if args.detailed_exitcode && !report.changes.is_empty() {

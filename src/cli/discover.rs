@@ -92,6 +92,7 @@ pub(super) fn valid(loaded: load::Outcome, what: &str) -> anyhow::Result<load::O
             &loaded.files,
             &loaded.diagnostics,
             &summary,
+            false,
         )?;
         bail!("{what}; fix them first (trustops validate shows each problem)");
     }

@@ -69,7 +69,8 @@ pub struct Global {
     /// The time to evaluate at, RFC 3339 (`2026-05-01T00:00:00Z`) or a date; default: now.
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
-    /// Colours: auto (when stdout is a terminal and NO_COLOR is unset), always or never.
+    /// Colours: auto (when stdout is a terminal, or CLICOLOR_FORCE is set; never with
+    /// NO_COLOR or CLICOLOR=0), always or never.
     #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
 }
@@ -81,8 +82,15 @@ impl Global {
             "always" => true,
             "never" => false,
             _ => {
-                std::io::IsTerminal::is_terminal(&std::io::stdout())
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+                if set("NO_COLOR").is_some() {
+                    false
+                } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                    true
+                } else {
+                    set("CLICOLOR").is_none_or(|v| v != "0")
+                        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+                }
             }
         }
     }
@@ -205,6 +213,7 @@ fn failed(error: crate::pipeline::Error) -> anyhow::Error {
             &loaded.files,
             &loaded.diagnostics,
             &summary,
+            false,
         );
     }
     error.into()

@@ -18,8 +18,22 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     let options = load::Options {
         repo: global.repo.clone(),
     };
-    let outcome = load::load(&options)
+    let mut outcome = load::load(&options)
         .with_context(|| format!("cannot validate {}", global.repo.display()))?;
+    // A CI job run in the wrong folder must not pass green: nothing to validate is an error
+    // here (for plan and diff, an empty side is a legitimate state).
+    for d in &mut outcome.diagnostics {
+        if d.code == crate::diag::Code::NoDeclarations {
+            d.severity = crate::diag::Severity::Error;
+            d.notes.push(format!(
+                "searched {} ({} YAML files read): run trustops in the governance repository, or pass --repo DIR",
+                std::path::absolute(&global.repo)
+                    .unwrap_or_else(|_| global.repo.clone())
+                    .display(),
+                outcome.files.len()
+            ));
+        }
+    }
     let format = match args.format.as_str() {
         "short" => Format::Short,
         "json" => Format::Json,
@@ -27,7 +41,14 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         _ => Format::Text,
     };
     let summary = summary(&outcome);
-    render::diagnostics(out, format, &outcome.files, &outcome.diagnostics, &summary)?;
+    render::diagnostics(
+        out,
+        format,
+        &outcome.files,
+        &outcome.diagnostics,
+        &summary,
+        global.color_stdout(),
+    )?;
     Ok(if crate::diag::has_errors(&outcome.diagnostics) {
         Exit::Error
     } else {

@@ -2,6 +2,7 @@
 //! YAML diff of each changed document, collapsed), JSON, SARIF for code scanning, and a
 //! CODEOWNERS fragment so the forge enforces the approvals each change needs.
 
+use super::paint::Paint;
 use crate::diff::{Change, Risk};
 use crate::model::{Kind, Model};
 use serde_json::json;
@@ -75,9 +76,12 @@ fn approvers_of(c: &Change) -> String {
     }
 }
 
-/// Text, one change per line.
-pub fn text(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
-    writeln!(out, "trustops diff: {}", report.headline())?;
+/// Text, one change per line; `color`: risks in colour.
+pub fn text(out: &mut dyn Write, report: &Report<'_>, color: bool) -> io::Result<()> {
+    use super::paint::{BOLD, DIM, RED, YELLOW};
+    let paint = Paint(color);
+    let headline = format!("trustops diff: {}", report.headline());
+    writeln!(out, "{}", paint.on(BOLD, &headline))?;
     if report.changes.is_empty() {
         return writeln!(out, "No change in meaning.");
     }
@@ -85,8 +89,15 @@ pub fn text(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
     for c in report.changes {
         writeln!(
             out,
-            "  {:<6} {:<22} {}/{}  {}",
-            c.risk.as_str(),
+            "  {} {:<22} {}/{}  {}",
+            paint.on(
+                match c.risk {
+                    Risk::High => RED,
+                    Risk::Medium => YELLOW,
+                    Risk::Low => DIM,
+                },
+                &format!("{:<6}", c.risk.as_str())
+            ),
             c.code,
             c.kind,
             c.name,

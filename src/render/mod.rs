@@ -6,6 +6,7 @@ pub mod diff;
 mod inventory;
 mod json;
 pub mod metrics;
+mod paint;
 pub mod plan;
 pub mod report;
 mod sarif;
@@ -43,16 +44,17 @@ pub struct Summary {
     pub credentials: usize,
 }
 
-/// Writes `diagnostics` in `format`.
+/// Writes `diagnostics` in `format`; `color`: ANSI colours in the text format.
 pub fn diagnostics(
     out: &mut dyn Write,
     format: Format,
     files: &Files,
     diagnostics: &[Diagnostic],
     summary: &Summary,
+    color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::rich(out, files, diagnostics, summary),
+        Format::Text => text::rich(out, files, diagnostics, summary, color),
         Format::Short => text::short(out, diagnostics, summary),
         Format::Json => json::write(out, diagnostics, summary),
         Format::Sarif => sarif::write(out, diagnostics),

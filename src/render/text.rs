@@ -14,8 +14,9 @@ pub(super) fn rich(
     files: &Files,
     diagnostics: &[Diagnostic],
     summary: &Summary,
+    color: bool,
 ) -> io::Result<()> {
-    emit(out, files, diagnostics, DisplayStyle::Rich)?;
+    emit(out, files, diagnostics, DisplayStyle::Rich, color)?;
     write_summary(out, diagnostics, summary)
 }
 
@@ -46,6 +47,7 @@ fn emit(
     files: &Files,
     diagnostics: &[Diagnostic],
     style: DisplayStyle,
+    color: bool,
 ) -> io::Result<()> {
     let mut store = SimpleFiles::new();
     let mut ids = BTreeMap::new();
@@ -93,7 +95,13 @@ fn emit(
         }
         report.notes.extend(unplaced);
         let mut buffer = Vec::new();
-        term::emit_to_io_write(&mut buffer, &config, &store, &report).map_err(io::Error::other)?;
+        if color {
+            let mut ansi = term::termcolor::Ansi::new(&mut buffer);
+            term::emit_to_write_style(&mut ansi, &config, &store, &report)
+        } else {
+            term::emit_to_io_write(&mut buffer, &config, &store, &report)
+        }
+        .map_err(io::Error::other)?;
         out.write_all(&buffer)?;
     }
     Ok(())

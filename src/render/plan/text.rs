@@ -5,27 +5,8 @@
 use super::{by_owner, plural, steps, target};
 use crate::model::{Approval, Severity};
 use crate::plan::{ActionKind, Plan};
+use crate::render::paint::{BOLD, CYAN, DIM, GREEN, Paint, RED, YELLOW};
 use std::io::{self, Write};
-
-const RESET: &str = "\x1b[0m";
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const CYAN: &str = "\x1b[36m";
-
-struct Paint(bool);
-
-impl Paint {
-    fn on(&self, style: &str, text: &str) -> String {
-        if self.0 {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_owned()
-        }
-    }
-}
 
 fn severity_style(s: Severity) -> String {
     match s {
