@@ -170,7 +170,11 @@ fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanl
     sh(&repo, "git", &["remote", "add", "origin", "../remote.git"]);
     sh(&repo, "git", &["push", "-q", "origin", "main"]);
     let port = free_port();
-    let mut running = controller(dir, port, &[]);
+    let mut running = controller(
+        dir,
+        port,
+        &["--metrics-compat", "x509-certificate-exporter"],
+    );
     let log =
         || std::fs::read_to_string(dir.join(format!("controller-{port}.log"))).unwrap_or_default();
 
@@ -191,6 +195,22 @@ fn the_controller_rotates_without_a_human_pushes_serves_metrics_and_stops_cleanl
             .query("trustops_credential_not_after_timestamp_seconds{owner=\"team\",identity=\"db-svc\"}")
             .is_some_and(|v| v["data"]["result"].as_array().is_some_and(|r| !r.is_empty()))
     });
+    // And what dashboards and alerts written for x509-certificate-exporter ask for: the
+    // deployed certificate by file, expiring, and the source up.
+    for query in [
+        "x509_cert_not_after{filename=\"db.pem\"} - time() > 0",
+        "x509_cert_expired{filename=\"db.pem\"} == 0",
+        "x509_source_up{source_kind=\"trustops\"} == 1",
+        "trustops_certificate_not_after_timestamp_seconds{state=\"current\",owner=\"team\"}",
+    ] {
+        wait_for(30, query, || {
+            prometheus.query(query).is_some_and(|v| {
+                v["data"]["result"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty())
+            })
+        });
+    }
     drop(prometheus);
 
     // It comes due and is rotated again, by nobody.

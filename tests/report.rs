@@ -175,6 +175,68 @@ fn metrics_carry_owner_labels_and_promtool_accepts_them() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Every discovered certificate, by its place in the plan.
+    let certificate = |state: &str, needle: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("trustops_certificate_not_after_timestamp_seconds{"))
+            .find(|l| l.contains(&format!("state=\"{state}\"")) && l.contains(needle))
+            .unwrap_or_else(|| panic!("a {state} certificate with {needle}: {text}"))
+            .to_owned()
+    };
+    assert!(certificate("current", "db-svc/tls").contains("owner=\"team\""));
+    let serial = certificate("unmanaged", "CN=legacy.test");
+    let serial = serial
+        .split("serial=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+
+    // With x509-certificate-exporter's names and labels, as its dashboards and alerts ask.
+    ok(&trustops(
+        dir,
+        LATER,
+        &[
+            "metrics",
+            "--compat",
+            "x509-certificate-exporter",
+            "--out",
+            "compat.prom",
+        ],
+    ));
+    let compat = std::fs::read_to_string(dir.join("compat.prom")).unwrap();
+    assert!(
+        compat.starts_with(&text),
+        "the native metrics come first, unchanged"
+    );
+    let decimal = crate::support::python("import sys; print(int(sys.argv[1], 16))", &[serial]);
+    let legacy = compat
+        .lines()
+        .find(|l| l.starts_with("x509_cert_not_after{") && l.contains("filename=\"legacy.pem\""))
+        .unwrap_or_else(|| panic!("{compat}"));
+    for label in [
+        "subject_CN=\"legacy.test\"".to_owned(),
+        format!("serial_number=\"{}\"", decimal.trim()),
+        "filepath=\"".to_owned(),
+    ] {
+        assert!(legacy.contains(&label), "{label} in {legacy}");
+    }
+    assert!(
+        compat.contains("x509_source_up{source_kind=\"trustops\",source_name=\"hosts\"} 1"),
+        "{compat}"
+    );
+    assert!(compat.contains("x509_cert_expired{"), "{compat}");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("promtool check metrics < compat.prom")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The secret's age is its file's modification time: the moment this test wrote it.
     // The unmanaged certificate was made now, with a new key.
     let filters = vec![
@@ -185,6 +247,9 @@ fn metrics_carry_owner_labels_and_promtool_accepts_them() {
             "$1 [now + 30 days]",
         ),
         (r#"location="[^"]*/deployed/"#, "location=\"[dir]/deployed/"),
+        // Serials are random; the test CA is made now, for ten years.
+        (r#"serial="[0-9a-f]+""#, "serial=\"[random]\""),
+        (r#"(state="other"[^}]*\}) \d+"#, "$1 [CA: now + 10 years]"),
     ];
     insta::with_settings!({filters => filters}, {
         insta::assert_snapshot!("metrics", text);

@@ -34,6 +34,10 @@ pub(super) struct Args {
     /// Most rotations applied per identity in 24 hours, so a runaway loop stops.
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_issuances_per_day: usize,
+    /// Also serve another exporter's names and labels at /metrics, for the dashboards and
+    /// alerts built on it: `x509-certificate-exporter`.
+    #[arg(long, value_name = "EXPORTER", value_parser = ["x509-certificate-exporter"])]
+    metrics_compat: Vec<String>,
     /// Run this many cycles, then exit (1 when one failed): for a CronJob, or a test.
     #[arg(long, value_name = "N")]
     cycles: Option<u64>,
@@ -67,6 +71,10 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             .to_owned(),
         cycles: args.cycles,
         max_issuances_per_day: args.max_issuances_per_day,
+        x509_exporter: args
+            .metrics_compat
+            .iter()
+            .any(|c| c == "x509-certificate-exporter"),
         pipeline,
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -20,12 +20,16 @@ pub(super) struct Args {
     /// The branch the audit commits are on (for the last successful apply).
     #[arg(long, default_value = "trustops-audit", value_name = "BRANCH")]
     branch: String,
+    /// Also write another exporter's names and labels, for the dashboards and alerts built
+    /// on it: `x509-certificate-exporter` (x509_cert_not_after, x509_source_up, ...).
+    #[arg(long, value_name = "EXPORTER", value_parser = ["x509-certificate-exporter"])]
+    compat: Vec<String>,
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let planned = super::plan::planned(global, &args.inventory, &args.branch)?;
+    let observed = metrics::observed(&planned.plan, &planned.inventory, &planned.loaded.model);
     let plan = planned.plan;
-    let unmanaged = metrics::unmanaged(&plan, &planned.inventory);
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let last_apply = super::audit::records(&repo, &args.branch)
         .map(|entries| crate::audit::history::last_successful_apply(&entries))
@@ -35,8 +39,9 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &mut text,
         &Inputs {
             plan: &plan,
-            unmanaged: &unmanaged,
+            observed: &observed,
             last_apply,
+            x509_exporter: args.compat.iter().any(|c| c == "x509-certificate-exporter"),
         },
     )?;
     match &args.out {

@@ -26,8 +26,8 @@ pub struct Cycle {
     pub invalid_head: Option<String>,
     /// The plan (for metrics).
     pub plan: Option<Plan>,
-    /// The unmanaged credentials that expire, from the plan's inventory (for metrics).
-    pub unmanaged: Vec<crate::render::metrics::Unmanaged>,
+    /// The plan's certificates and sources (for metrics).
+    pub observed: crate::render::metrics::Observed,
     /// Actions applied, and failed.
     pub applied: usize,
     /// Actions that failed.
@@ -40,8 +40,6 @@ pub struct Cycle {
     pub pushed: bool,
     /// The earliest instant something becomes due.
     pub next_due: Option<Timestamp>,
-    /// Each declared source, and whether it could be read.
-    pub sources: Vec<(String, bool)>,
     /// Issuers that failed an issue in this cycle's apply, once per failure.
     pub issuer_errors: Vec<String>,
     /// Warnings and diagnostics, one line each.
@@ -196,16 +194,9 @@ fn steps(
     let planned = pipeline::plan(&pipe)?;
     out.notes.extend(planned.warnings.iter().cloned());
     out.head = planned.plan.inputs.declarations_commit.clone();
-    let failed_sources = crate::plan::file::failed_sources(&planned.inventory);
-    out.sources = planned
-        .loaded
-        .model
-        .sources
-        .keys()
-        .map(|name| (name.clone(), !failed_sources.contains(name)))
-        .collect();
     out.next_due = next_due(&planned, now);
-    out.unmanaged = crate::render::metrics::unmanaged(&planned.plan, &planned.inventory);
+    out.observed =
+        crate::render::metrics::observed(&planned.plan, &planned.inventory, &planned.loaded.model);
     let trail = &planned.trail;
     memory.recall(&trail.attempts, options.interval);
     let mut runnable = runnable(&planned.plan, &trail.last_notices, now, options.renotify);

@@ -104,14 +104,19 @@ fn respond(
 
 /// The last plan's metrics (as `trustops metrics` writes them), then the loop's own.
 fn metrics(status: &Status) -> Vec<u8> {
+    static NONE: crate::render::metrics::Observed = crate::render::metrics::Observed {
+        certificates: Vec::new(),
+        sources: Vec::new(),
+    };
     let mut out = Vec::new();
     if let Some(plan) = status.last.as_ref().and_then(|c| c.plan.as_ref()) {
         let _ = crate::render::metrics::write(
             &mut out,
             &crate::render::metrics::Inputs {
                 plan,
-                unmanaged: status.last.as_ref().map_or(&[], |c| &c.unmanaged),
+                observed: status.last.as_ref().map_or(&NONE, |c| &c.observed),
                 last_apply: None,
+                x509_exporter: status.x509_exporter,
             },
         );
     }
@@ -166,18 +171,6 @@ fn metrics(status: &Status) -> Vec<u8> {
         "Whether the remote's newest declarations are invalid (1: the last good ones keep running).",
         u8::from(last.is_some_and(|c| c.invalid_head.is_some())).to_string(),
     );
-    let _ = writeln!(
-        out,
-        "# HELP trustops_source_up Whether a declared source could be read in the last cycle.\n# TYPE trustops_source_up gauge"
-    );
-    for (source, up) in last.map(|c| c.sources.as_slice()).unwrap_or_default() {
-        let _ = writeln!(
-            out,
-            "trustops_source_up{{source=\"{}\"}} {}",
-            crate::render::metrics::escape(source),
-            u8::from(*up)
-        );
-    }
     let _ = writeln!(
         out,
         "# HELP trustops_controller_issuer_errors_total Issues an issuer failed (the next issuer may have issued).\n# TYPE trustops_controller_issuer_errors_total counter"

@@ -44,6 +44,8 @@ pub struct Options {
     /// Most rotations applied per identity in 24 hours: a runaway loop (a certificate that
     /// never verifies, a clock gone wrong) stops there and says so.
     pub max_issuances_per_day: usize,
+    /// Also serve x509-certificate-exporter's metric names and labels.
+    pub x509_exporter: bool,
 }
 
 /// What the endpoints report, updated by the loop.
@@ -69,6 +71,8 @@ pub struct Status {
     pub issuer_errors: std::collections::BTreeMap<String, u64>,
     /// The interval, for readiness.
     pub interval: Duration,
+    /// Whether /metrics also carries x509-certificate-exporter's names and labels.
+    pub x509_exporter: bool,
 }
 
 impl Status {
@@ -96,6 +100,7 @@ pub fn run(
 ) -> std::io::Result<u64> {
     let status = Arc::new(Mutex::new(Status {
         interval: options.interval,
+        x509_exporter: options.x509_exporter,
         heartbeat: Some(Instant::now()),
         ..Status::default()
     }));

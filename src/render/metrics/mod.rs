@@ -1,10 +1,15 @@
 //! Prometheus text exposition (format 0.0.4) for a node-exporter textfile collector: when each
 //! declared credential starts and stops being valid, labelled with its owner, policy and trust
-//! domain, and when each unmanaged certificate expires (no owner to label it with: that is the
-//! point); findings by code, severity and owner; coverage counts; and when the last successful
-//! plan and apply ran. `promtool check metrics` accepts it.
+//! domain; when every discovered certificate expires, by its place in the plan and owner (and
+//! each unmanaged one on its own); findings by code, severity and owner; coverage counts;
+//! whether each source could be read; when the last successful plan and apply ran; and, on
+//! request, x509-certificate-exporter's names and labels. `promtool check metrics` accepts it.
 
-use crate::discover::Inventory;
+mod observed;
+mod x509_exporter;
+
+pub use observed::{Certificate, Observed, State, observed};
+
 use crate::model::FindingCode;
 use crate::plan::Plan;
 use std::fmt::Write as _;
@@ -15,50 +20,13 @@ use std::io::{self, Write};
 pub struct Inputs<'a> {
     /// The plan of this run.
     pub plan: &'a Plan,
-    /// The unmanaged credentials that expire ([`unmanaged`]).
-    pub unmanaged: &'a [Unmanaged],
+    /// The certificates and sources behind it ([`observed()`]).
+    pub observed: &'a Observed,
     /// When the last apply without a failed action finished, from the audit trail.
     pub last_apply: Option<jiff::Timestamp>,
-}
-
-/// An unmanaged credential that expires: discovered, declared by no identity.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unmanaged {
-    /// Its SHA-256, shortened to 16 hex digits.
-    pub fingerprint: String,
-    /// Its kind (`x509-certificate`).
-    pub kind: String,
-    /// Its subject, when it has one.
-    pub subject: String,
-    /// Where it was found first.
-    pub location: String,
-    /// When it expires (Unix time).
-    pub not_after: i64,
-}
-
-/// The unmanaged credentials of `plan` (its `unmanaged` findings, waived or not) that have an
-/// expiry in `inventory`, the inventory the plan was made from.
-pub fn unmanaged(plan: &Plan, inventory: &Inventory) -> Vec<Unmanaged> {
-    let fingerprints: std::collections::HashSet<&str> = plan
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::Unmanaged)
-        .filter_map(|f| f.fingerprint.as_deref())
-        .collect();
-    inventory
-        .credentials
-        .iter()
-        .filter(|c| fingerprints.contains(c.sha256.as_str()))
-        .filter_map(|c| {
-            Some(Unmanaged {
-                fingerprint: crate::discover::short(&c.sha256, 16).to_owned(),
-                kind: c.kind.as_str().to_owned(),
-                subject: c.subject.clone().unwrap_or_default(),
-                location: c.locations.first().map(|l| l.display()).unwrap_or_default(),
-                not_after: c.not_after?.0.as_second(),
-            })
-        })
-        .collect()
+    /// Also write x509-certificate-exporter's names and labels
+    /// (`--compat x509-certificate-exporter`).
+    pub x509_exporter: bool,
 }
 
 /// A label value escaped as the exposition format wants it.
@@ -135,14 +103,44 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
         "gauge",
         "When a discovered credential that no identity declares expires (Unix time).",
     );
-    for u in inputs.unmanaged {
+    const CERTIFICATE: &str = "trustops_certificate_not_after_timestamp_seconds";
+    let mut certificate = Family::new(
+        CERTIFICATE,
+        "gauge",
+        "When each discovered certificate expires (Unix time), by its place in the plan (state: current, superseded, unmanaged, other) and owner.",
+    );
+    for c in &inputs.observed.certificates {
+        let Some(end) = c.not_after else { continue };
+        let location = c.locations.first().map(|l| l.display()).unwrap_or_default();
+        if c.state == State::Unmanaged {
+            let set = labels(&[
+                ("fingerprint", &c.fingerprint),
+                ("type", "x509-certificate"),
+                ("subject", &c.subject),
+                ("location", &location),
+            ]);
+            unmanaged.sample(UNMANAGED, &set, end);
+        }
         let set = labels(&[
-            ("fingerprint", &u.fingerprint),
-            ("type", &u.kind),
-            ("subject", &u.subject),
-            ("location", &u.location),
+            ("fingerprint", &c.fingerprint),
+            ("state", c.state.as_str()),
+            ("credential", &c.declared_as),
+            ("owner", &c.owner),
+            ("subject", &c.subject),
+            ("issuer", &c.issuer),
+            ("serial", &c.serial),
+            ("location", &location),
         ]);
-        unmanaged.sample(UNMANAGED, &set, u.not_after);
+        certificate.sample(CERTIFICATE, &set, end);
+    }
+    const SOURCE_UP: &str = "trustops_source_up";
+    let mut source_up = Family::new(
+        SOURCE_UP,
+        "gauge",
+        "Whether a declared source could be read for this plan.",
+    );
+    for (source, up) in &inputs.observed.sources {
+        source_up.sample(SOURCE_UP, &labels(&[("source", source)]), u8::from(*up));
     }
     const FINDINGS: &str = "trustops_findings";
     let mut findings = Family::new(
@@ -212,10 +210,12 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
         not_after,
         not_before,
         unmanaged,
+        certificate,
         findings,
         suppressed,
         credentials,
         plan_ok,
+        source_up,
     ];
     if !plan.errored {
         const LAST_PLAN: &str = "trustops_last_successful_plan_timestamp_seconds";
@@ -236,6 +236,12 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
         );
         f.sample(LAST_APPLY, "", at.as_second());
         families.push(f);
+    }
+    if inputs.x509_exporter {
+        families.extend(x509_exporter::families(
+            inputs.observed,
+            plan.generated_at.0.as_second(),
+        ));
     }
     for family in families {
         out.write_all(family.text.as_bytes())?;
