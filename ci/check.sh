@@ -10,7 +10,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # trustops reads and writes; cfssl is a real CA API; pebble a real ACME server; aiosmtpd a real SMTP
 # sink; OpenBao's PKI engine publishes real CRLs and answers OCSP; acme2certifier suggests ACME renewal windows; promtool checks the metrics and alert rules and a real prometheus scrapes the controller; man renders the man page; headless chromium opens the HTML report; the system CA bundle is a corpus; python3 with jsonschema and
 # PyYAML checks the published JSON Schemas and SARIF; cryptography-vectors is a second corpus; the
-# SARIF multitool (npm) checks SARIF against GitHub code scanning's rules.
+# SARIF multitool (npm) checks SARIF against GitHub code scanning's rules; yaml-language-server
+# (npm) checks the schemas as editors use them.
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v openssl >/dev/null || missing+=(openssl)
@@ -62,6 +63,12 @@ if ! command -v sarif-multitool >/dev/null; then
   tool=/opt/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
   as_root chmod 755 "$tool"
   as_root ln -sf "$tool" /usr/local/bin/sarif-multitool
+fi
+if ! command -v yaml-language-server >/dev/null; then
+  echo "ci/check.sh: installing yaml-language-server (npm: the YAML editors' language server, which checks the schemas' modelines)" >&2
+  as_root mkdir -p /opt/yaml-language-server
+  as_root npm install --silent --no-audit --no-fund --prefix /opt/yaml-language-server yaml-language-server@1.25.0
+  as_root ln -sf /opt/yaml-language-server/node_modules/.bin/yaml-language-server /usr/local/bin/yaml-language-server
 fi
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"

@@ -6,16 +6,48 @@
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
-/// The base of schema `$id`s.
-const ID_BASE: &str = "https://trustops.dev/schemas/v1alpha1";
+/// The base of schema `$id`s: a name, not a place (nothing is served there; editors find the
+/// schemas through relative modelines, `trustops schema --out` writing them beside the
+/// declarations).
+const ID_BASE: &str = "urn:trustops:schemas:v1alpha1";
 
 /// A draft-07 schema for `T` with its `$id`.
 pub(crate) fn schema_for<T: JsonSchema>(file: &str) -> Schema {
     let mut schema = SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<T>();
-    schema.insert("$id".into(), format!("{ID_BASE}/{file}").into());
-    schema
+    schema.insert("$id".into(), format!("{ID_BASE}:{file}").into());
+    let mut value = serde_json::Value::from(schema);
+    direct_refs(&mut value);
+    Schema::try_from(value).unwrap_or_default()
+}
+
+/// Turns `{"description": …, "allOf": [{"$ref": R}]}` (how schemars documents a field whose
+/// type is a definition) into `{"description": …, "$ref": R}`: the same for validators, and
+/// the YAML language server then puts required fields such as an Exception's `rule` and
+/// `expires` into the snippets it completes (it skips `allOf` ones).
+fn direct_refs(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let single_ref = map
+                .get("allOf")
+                .and_then(|a| a.as_array())
+                .filter(|a| a.len() == 1)
+                .and_then(|a| a[0].as_object())
+                .filter(|o| o.len() == 1)
+                .and_then(|o| o.get("$ref"))
+                .cloned();
+            if let Some(reference) = single_ref
+                && !map.contains_key("$ref")
+            {
+                map.remove("allOf");
+                map.insert("$ref".into(), reference);
+            }
+            map.values_mut().for_each(direct_refs);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(direct_refs),
+        _ => {}
+    }
 }
 
 /// Every published schema as (file name, schema), in a stable order.

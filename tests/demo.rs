@@ -43,6 +43,14 @@ fn demo_creates_a_committed_repo_and_certificates_relative_to_now() {
     issuers.yaml
     owners.yaml
     policies.yaml
+    schemas/document.schema.json
+    schemas/exception.schema.json
+    schemas/identity.schema.json
+    schemas/issuer.schema.json
+    schemas/owner.schema.json
+    schemas/policy.schema.json
+    schemas/source.schema.json
+    schemas/trustops-config.schema.json
     sources.yaml
     trustops.yaml
     ");

@@ -17,6 +17,7 @@ mod demo;
 mod deploy;
 mod diff;
 mod discover;
+mod editor;
 mod email;
 mod examples;
 mod faults;

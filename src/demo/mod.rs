@@ -4,7 +4,8 @@
 //! [`create`] writes `DIR/repo` (the declarations of `examples/demo/`, embedded in the binary,
 //! committed to a new Git repository) and `DIR/pki` (a local CA and the certificates the demo
 //! hosts serve: healthy, expiring within days, expired, one with a weak RSA-1024 key and one
-//! that no identity declares), and `DIR/keys/audit`, the SSH key that signs audit commits (its
+//! that no identity declares), the JSON Schemas its modelines name (`DIR/repo/schemas`), and
+//! `DIR/keys/audit`, the SSH key that signs audit commits (its
 //! public half is the repository's `allowed_signers`). The CLI then runs the pipeline on it.
 
 mod pki;
@@ -104,6 +105,19 @@ pub enum Error {
     Git(#[from] git::Error),
 }
 
+/// Where the demo repository keeps its JSON Schemas, relative to its root.
+const SCHEMAS: &str = "schemas";
+
+/// `text` with its `yaml-language-server` modeline pointing at the demo repository's own
+/// schemas (the embedded files point at this project's `schemas/`, two folders up).
+fn with_local_schemas(text: &str) -> String {
+    text.replacen(
+        "# yaml-language-server: $schema=../../schemas/",
+        &format!("# yaml-language-server: $schema={SCHEMAS}/"),
+        1,
+    )
+}
+
 /// Creates the demo in `options.dir`.
 pub fn create(options: &Options) -> Result<Outcome, Error> {
     let dir = &options.dir;
@@ -114,7 +128,17 @@ pub fn create(options: &Options) -> Result<Outcome, Error> {
     let repo = dir.join("repo");
     let pki = dir.join("pki");
     for (name, text) in FILES {
-        write(&repo.join(name), text.as_bytes(), 0o644)?;
+        write(&repo.join(name), with_local_schemas(text).as_bytes(), 0o644)?;
+    }
+    // The schemas the modelines name, beside the declarations (as `trustops schema --out
+    // schemas` writes them into any governance repository), so editors check the files
+    // wherever the demo is.
+    for (name, schema) in crate::model::schema::all() {
+        write(
+            &repo.join(SCHEMAS).join(name),
+            crate::schemas::to_file_text(&schema).as_bytes(),
+            0o644,
+        )?;
     }
     let certificates = pki::mint(&pki, options.now)?;
     // The audit trail's signing key lives outside the repository; its public half is allowed.
