@@ -200,6 +200,31 @@ mod end_to_end {
 
     const APPLY: [&str; 3] = ["--auto-approve", "--signing-key", "audit-key"];
 
+    /// A push whose plan has nothing to carry out (everything done; at most actions for a
+    /// person) leaves the audit branch as it was: no empty commit.
+    #[test]
+    fn an_apply_that_carries_out_nothing_adds_no_audit_commit() {
+        let test = estate();
+        let dir = test.dir.path();
+        let repo = dir.join("repo");
+        ok(&trustops(dir, T0, &["plan", "--out", "p0.json"]));
+        ok(&trustops(
+            dir,
+            T0,
+            &[&["apply", "p0.json"][..], &APPLY].concat(),
+        ));
+        let head = sh(&repo, "git", &["rev-parse", "trustops-audit"]);
+        ok(&trustops(dir, T0, &["plan", "--out", "again.json"]));
+        let out = ok(&trustops(
+            dir,
+            T0,
+            &[&["apply", "again.json"][..], &APPLY].concat(),
+        ));
+        assert!(out.contains("no audit commit"), "{out}");
+        assert!(!out.contains("Audit commit"), "{out}");
+        assert_eq!(sh(&repo, "git", &["rev-parse", "trustops-audit"]), head);
+    }
+
     #[test]
     fn apply_issues_renews_verifies_and_writes_signed_audit_commits() {
         let test = estate();

@@ -129,3 +129,20 @@ fn colours_follow_the_flag_then_no_color_and_clicolor_force() {
         &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]
     ));
 }
+
+/// Every command reads `--now` alike: a time `plan` refuses, `validate` refuses too.
+#[test]
+fn a_time_one_command_refuses_every_command_refuses() {
+    for command in ["validate", "plan", "schema"] {
+        let out = Test::new()
+            .args(&["--now", "yesterday", command])
+            .run()
+            .status(1);
+        assert!(
+            out.stderr
+                .contains("--now `yesterday`: expected an RFC 3339 time"),
+            "{command}: {}",
+            out.stderr
+        );
+    }
+}

@@ -955,3 +955,22 @@ fn the_text_diff_is_coloured_only_when_asked() {
     assert!(painted.starts_with("\x1b[1mtrustops diff:"), "{painted:?}");
     assert!(painted.contains("\x1b[31mhigh  \x1b[0m"), "{painted:?}");
 }
+
+/// A mistyped revision is named with the branch or tag it was probably meant to be.
+#[test]
+fn a_mistyped_revision_suggests_the_branch_meant() {
+    let dir = repository();
+    git(dir.path(), &["tag", "v1.0"]);
+    for (typed, meant) in [
+        ("mian", "(did you mean main?)"),
+        ("mian~1", "(did you mean main~1?)"),
+        ("v1.1", "(did you mean v1.0?)"),
+    ] {
+        let out = diff(dir.path(), &[typed]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(meant), "{typed}: {stderr}");
+    }
+    let out = diff(dir.path(), &["completely-else"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+}

@@ -239,3 +239,69 @@ fn a_branch_that_moved_is_built_upon_not_overwritten() {
     let (ok, fsck) = git(dir, &["fsck", "--strict"]);
     assert!(ok, "{fsck}");
 }
+
+/// The keys people hand over by mistake are named for what they are, with what to do: the
+/// public half, a PEM private key (from openssl or `ssh-keygen -m PEM`), a protected key with
+/// no passphrase (naming the variable that holds it).
+#[test]
+fn a_wrong_kind_of_signing_key_is_named_with_what_to_do() {
+    let keys = tempfile::tempdir().unwrap();
+    let (_, public) = keygen(keys.path(), "audit", "");
+    let err = Signer::from_openssh(&public, None).unwrap_err().to_string();
+    assert!(
+        err.contains("this is a public key") && err.contains("not id_ed25519.pub"),
+        "{err}"
+    );
+    let rsa = keys.path().join("rsa");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f"])
+        .arg(&rsa)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let pem = std::fs::read_to_string(&rsa).unwrap();
+    assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let err = Signer::from_openssh(&pem, None).unwrap_err().to_string();
+    assert!(
+        err.contains("a PEM private key (BEGIN RSA PRIVATE KEY)")
+            && err.contains("ssh-keygen -p -f COPY"),
+        "{err}"
+    );
+    // The advice works: the rewritten copy signs.
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-N", "", "-P", "", "-f"])
+        .arg(&rsa)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(Signer::from_openssh(&std::fs::read_to_string(&rsa).unwrap(), None).is_ok());
+
+    // Through the CLI, a protected key without its passphrase names the variable.
+    let (locked, _) = keygen(keys.path(), "locked", "correct horse");
+    let key = keys.path().join("locked-key");
+    std::fs::write(&key, locked).unwrap();
+    let out = crate::support::Test::new()
+        .copy_dir(&crate::support::root().join("tests/fixtures/plan"))
+        .args(&[
+            "--now",
+            "2026-06-01",
+            "plan",
+            "--out",
+            "plan.json",
+            "--signing-key",
+            &key.to_string_lossy(),
+        ])
+        .in_repo()
+        .run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("set it in the environment variable TRUSTOPS_SIGNING_KEY_PASSPHRASE"),
+        "{}",
+        out.stderr
+    );
+}

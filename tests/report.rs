@@ -112,6 +112,111 @@ fn the_html_report_opens_in_chromium_draws_the_chart_and_needs_no_network() {
     }
 }
 
+/// Headless Chromium on `page` in a window `width` pixels wide; `extra` says what to make.
+fn chromium(dir: &std::path::Path, page: &str, width: u32, extra: &str) -> String {
+    let profile = format!(
+        "--user-data-dir={}",
+        dir.join(format!("chromium-{width}")).display()
+    );
+    let size = format!("--window-size={width},2400");
+    let (ran, output) = tool(
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--allow-file-access-from-files",
+            &profile,
+            &size,
+            extra,
+            page,
+        ],
+        dir,
+    );
+    assert!(ran, "{output}");
+    output
+}
+
+/// The report on a phone (390 px), a desktop (1280 px) and paper: nothing pushes the page
+/// sideways (the chart scales, wide tables scroll inside their box), screenshots come out, and
+/// the counts are printed text — on each bar and on the y axis — not only tooltips. The table
+/// of which credential expires when, and whose, starts with the longest expired.
+#[test]
+fn the_html_report_fits_a_phone_and_a_desktop_and_prints_its_counts() {
+    let (test, out) = fixture_report(&["--format", "html", "--out", "report.html"]);
+    out.status(0);
+    let dir = test.dir.path();
+    for width in [390u32, 1280] {
+        // Headless Chromium's windows are at least 500 px wide: the report is laid out in a
+        // frame of the width asked, and reports how wide it came out.
+        let frame = dir.join(format!("at-{width}.html"));
+        std::fs::write(
+            &frame,
+            format!(
+                "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" src=\"report.html\" style=\"border:0;width:{width}px;height:2400px\"></iframe><script>var f = document.getElementById(\"f\"); f.addEventListener(\"load\", function () {{ document.body.setAttribute(\"data-layout\", f.contentDocument.documentElement.getAttribute(\"data-layout\")); }});</script></body></html>"
+            ),
+        )
+        .unwrap();
+        let page = format!("file://{}", frame.display());
+        let window = width.max(500);
+        let dom = chromium(dir, &page, window, "--dump-dom");
+        let layout = dom
+            .split("data-layout=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("the layout script did not run:\n{dom}"));
+        let (scroll, inner) = layout.split_once('/').unwrap();
+        let (scroll, inner): (u32, u32) = (scroll.parse().unwrap(), inner.parse().unwrap());
+        assert_eq!(inner, width, "{layout}");
+        assert!(
+            scroll <= inner,
+            "at {width} px the page is {scroll} px wide"
+        );
+        let shot = dir.join(format!("report-{width}.png"));
+        chromium(
+            dir,
+            &page,
+            window,
+            &format!("--screenshot={}", shot.display()),
+        );
+        let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let shot_width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+        assert_eq!(shot_width, window);
+    }
+    let page = format!("file://{}", dir.join("report.html").display());
+    let pdf = dir.join("report.pdf");
+    chromium(
+        dir,
+        &page,
+        1280,
+        &format!("--print-to-pdf={}", pdf.display()),
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"), "printed");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let totals = html.matches("<text class=\"total\"").count();
+    assert!(totals >= 2, "a count on each bar: {totals}");
+    assert!(
+        html.contains(">expired</text>"),
+        "the expired column is in the chart"
+    );
+    let axis = html.matches("text-anchor=\"end\">").count();
+    assert!(
+        axis >= 3,
+        "the y axis has counts between 0 and the peak: {axis}"
+    );
+    let table = html
+        .split("<h2>Expiries: which credential, when, whose</h2>")
+        .nth(1)
+        .unwrap();
+    let first = table.split("<tr><td>").nth(1).unwrap();
+    assert!(
+        first.contains("<td class=\"n bad\">-"),
+        "the longest expired comes first: {first}"
+    );
+}
+
 #[test]
 fn metrics_carry_owner_labels_and_promtool_accepts_them() {
     let test = applied();

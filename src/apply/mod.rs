@@ -213,6 +213,10 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
     };
     let mut records = Vec::new();
     let mut left = 0;
+    // Whether there is anything to record beyond actions only a person can take (adopt,
+    // review): an action carried out or held back (for an approver, for its window), or an
+    // earlier run's record to commit. Otherwise no audit commit is made.
+    let mut attempted = false;
     for action in &plan.actions {
         if left > 0
             || options
@@ -227,6 +231,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
         }
         if let Some(done) = run.journal.record(&action.id) {
             records.push(done.clone());
+            attempted = true;
             continue;
         }
         let mut record = Record {
@@ -244,6 +249,7 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
             finished: Time(options.now),
             ..Record::default()
         };
+        attempted |= !matches!(action.kind, ActionKind::Adopt | ActionKind::Review);
         match why_not(options, action) {
             Some(reason) => {
                 record.outcome = Ended::Skipped;
@@ -286,6 +292,16 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
             plan_digest: None,
         })?;
         records.push(record);
+    }
+    if !attempted && left == 0 {
+        // No action, or only ones for a person: a push that applies nothing adds no commit.
+        run.journal.finish()?;
+        return Ok(Outcome {
+            records,
+            commit: None,
+            resumed,
+            left,
+        });
     }
     let number = prior.applies + 1;
     run.journal.committing(number, Time(options.now))?;

@@ -67,7 +67,13 @@ impl Signing {
             },
         };
         let passphrase = std::env::var(&self.passphrase_env).ok();
-        Ok(Some(Signer::from_openssh(&text, passphrase.as_deref())?))
+        match Signer::from_openssh(&text, passphrase.as_deref()) {
+            Err(crate::git::Error::Passphrase) => bail!(
+                "the signing key is protected by a passphrase: set it in the environment variable {} (--passphrase-env names another)",
+                self.passphrase_env
+            ),
+            signer => Ok(Some(signer?)),
+        }
     }
 }
 
@@ -183,6 +189,12 @@ pub(super) fn report(
             out,
             "Verify it: git -C {} -c gpg.format=ssh -c gpg.ssh.allowedSignersFile=allowed_signers verify-commit {commit}",
             global.repo.display()
+        )?;
+    }
+    if outcome.commit.is_none() && outcome.left == 0 {
+        writeln!(
+            out,
+            "Nothing to carry out (no action, or only ones for a person: adopt, review): no audit commit."
         )?;
     }
     if outcome.left > 0 {

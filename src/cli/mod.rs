@@ -49,10 +49,33 @@ const VERSION: &str = concat!(
     ")"
 );
 
+/// Examples, exit codes and the environment, after the top-level help.
+const AFTER_HELP: &str = "\
+Examples:
+  trustops validate                          check the declarations in this folder
+  trustops plan --format markdown            findings and actions, as a pull-request comment
+  trustops diff origin/main                  what a change means, and who must approve it
+  trustops plan --out plan.json --signing-key ~/.ssh/trustops
+  trustops apply plan.json                   carry it out, into a signed audit commit
+  trustops demo                              all of it, on a generated governance repository
+
+Exit codes:
+  0  success (for plan and diff: whatever was found)
+  1  an error: invalid declarations, a source that could not be read, a failed action, bad usage
+  2  with --detailed-exitcode: success, and there are changes or actions
+
+Environment:
+  TRUSTOPS_SIGNING_KEY             the SSH private key that signs audit commits and plans
+  TRUSTOPS_SIGNING_KEY_PASSPHRASE  its passphrase (--passphrase-env names another variable)
+  TRUSTOPS_CACHE_DIR               where fetched CRLs, OCSP and ARI answers and what diff
+                                   remembers of each file are kept (default: .git/trustops)
+  TRUSTOPS_AUTHOR_EMAIL            the author of the controller's audit commits
+  NO_COLOR, CLICOLOR_FORCE         colours off, or on when not a terminal";
+
 /// GitOps for machine identities: owners, policies, certificates, keys and secrets declared as
 /// YAML in a Git repository, checked and kept honest.
 #[derive(Debug, Parser)]
-#[command(name = "trustops", version = VERSION, max_term_width = 100)]
+#[command(name = "trustops", version = VERSION, max_term_width = 100, after_help = AFTER_HELP)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -172,7 +195,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = match cli.command {
+    // Every command reads --now the same way, so a time one refuses none accepts.
+    let result = cli.global.now().and_then(|_| match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args, &mut out),
         Command::Discover(args) => discover::run(&cli.global, &args, &mut out),
         Command::Plan(args) => plan::run(&cli.global, &args, &mut out),
@@ -187,7 +211,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Demo(args) => demo::run(&cli.global, &args, &mut out),
         Command::Completions(args) => completions::completions(&args, &mut out),
         Command::Man => completions::man(&mut out),
-    };
+    });
     let _ = out.flush();
     match result {
         Ok(exit) => exit.into(),

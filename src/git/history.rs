@@ -195,10 +195,9 @@ fn compare(
 pub fn commit_at(dir: &Path, revision: &str, at: i64) -> Result<Option<(String, i64)>, Error> {
     let fail = super::read::failure(dir);
     let repo = gix::discover(dir).map_err(|e| fail(&e))?;
-    let tip = repo.rev_parse_single(revision).map_err(|e| Error::Git {
-        repo: dir.to_owned(),
-        message: format!("revision {revision}: {e}"),
-    })?;
+    let tip = repo
+        .rev_parse_single(revision)
+        .map_err(|e| super::read::unknown_revision(dir, &repo, revision, &e))?;
     let walk = newest_first(dir, &repo, tip.detach(), false)?;
     for info in walk {
         let info = info.map_err(|e| fail(&e))?;
@@ -226,7 +225,7 @@ pub fn last_change(dir: &Path, revision: &str, path: &str) -> Result<Option<(Str
     let repo = gix::discover(dir).map_err(|e| fail(&e))?;
     let tip = repo
         .rev_parse_single(revision)
-        .map_err(|e| fail(&e))?
+        .map_err(|e| super::read::unknown_revision(dir, &repo, revision, &e))?
         .detach();
     let entry = |commit: &gix::Commit<'_>| -> Result<Option<ObjectId>, Error> {
         let tree = commit.tree().map_err(|e| fail(&e))?;

@@ -50,6 +50,9 @@ pub enum Error {
     /// The signing key cannot be used.
     #[error("signing key: {0}")]
     Key(String),
+    /// The signing key is protected by a passphrase and none was given.
+    #[error("signing key: it is protected by a passphrase, and none was given")]
+    Passphrase,
     /// gix failed.
     #[error("git operation failed in {repo}: {message}")]
     Git {

@@ -63,10 +63,7 @@ impl Snapshot {
         let (commit, files) = {
             let commit = repo
                 .rev_parse_single(revision)
-                .map_err(|e| Error::Git {
-                    repo: dir.to_owned(),
-                    message: format!("revision {revision}: {e}"),
-                })?
+                .map_err(|e| unknown_revision(dir, &repo, revision, &e))?
                 .object()
                 .map_err(|e| fail(&e))?
                 .peel_to_commit()
@@ -125,6 +122,39 @@ pub(super) fn failure(dir: &Path) -> impl Fn(&dyn std::fmt::Display) -> Error + 
     move |e| Error::Git {
         repo: dir.to_owned(),
         message: e.to_string(),
+    }
+}
+
+/// Why `revision` names nothing in `repo`: gix's reason, and the branch, remote branch or
+/// tag it was probably meant to be (`origin/mian` → `origin/main`).
+pub(super) fn unknown_revision(
+    dir: &Path,
+    repo: &gix::Repository,
+    revision: &str,
+    error: &dyn std::fmt::Display,
+) -> Error {
+    // `main~2` is `main` and a suffix: suggest for the name, keep the suffix.
+    let cut = revision
+        .find(['~', '^', '@', ':'])
+        .unwrap_or(revision.len());
+    let (name, suffix) = revision.split_at(cut);
+    let names: Vec<String> = repo
+        .references()
+        .ok()
+        .and_then(|r| {
+            r.all().ok().map(|all| {
+                all.filter_map(Result::ok)
+                    .map(|r| r.name().shorten().to_string())
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str))
+        .map(|best| format!(" (did you mean {best}{suffix}?)"))
+        .unwrap_or_default();
+    Error::Git {
+        repo: dir.to_owned(),
+        message: format!("revision {revision}: {error}{hint}"),
     }
 }
 

@@ -15,16 +15,53 @@ impl std::fmt::Debug for Signer {
     }
 }
 
+/// What a key that is not an OpenSSH private key is instead, and what to do: a public key
+/// (the `.pub` half), a PEM private key (PKCS#1, SEC1, PKCS#8), or something else.
+fn not_an_openssh_private_key(text: &str) -> Option<String> {
+    const PUBLIC: [&str; 5] = [
+        "ssh-",
+        "ecdsa-sha2-",
+        "sk-ssh-",
+        "sk-ecdsa-",
+        "---- BEGIN SSH2 PUBLIC KEY",
+    ];
+    if PUBLIC.iter().any(|p| text.starts_with(p)) || text.contains("PUBLIC KEY-----") {
+        return Some(
+            "this is a public key; the signing key is its private half (e.g. ~/.ssh/id_ed25519, not id_ed25519.pub)"
+                .into(),
+        );
+    }
+    const PEM: [&str; 5] = [
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN EC PRIVATE KEY-----",
+        "-----BEGIN DSA PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+    ];
+    if let Some(pem) = PEM.iter().find(|p| text.starts_with(**p)) {
+        return Some(format!(
+            "a PEM private key ({}); trustops reads OpenSSH's format: `ssh-keygen -p -f COPY` rewrites a copy of it in that format",
+            pem.trim_matches('-')
+        ));
+    }
+    (!text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")).then(|| {
+        "not an OpenSSH private key: it starts with -----BEGIN OPENSSH PRIVATE KEY----- (as `ssh-keygen -t ed25519` writes it)"
+            .into()
+    })
+}
+
 impl Signer {
     /// Reads an OpenSSH private key (as `ssh-keygen` writes it), decrypting it with
     /// `passphrase` when it is protected.
     pub fn from_openssh(text: &str, passphrase: Option<&str>) -> Result<Self, Error> {
-        let key = ssh_key::PrivateKey::from_openssh(text.trim())
+        let text = text.trim();
+        if let Some(what) = not_an_openssh_private_key(text) {
+            return Err(Error::Key(what));
+        }
+        let key = ssh_key::PrivateKey::from_openssh(text)
             .map_err(|e| Error::Key(format!("not an OpenSSH private key: {e}")))?;
         let key = if key.is_encrypted() {
-            let passphrase = passphrase.ok_or_else(|| {
-                Error::Key("the signing key is protected by a passphrase; none was given".into())
-            })?;
+            let passphrase = passphrase.ok_or(Error::Passphrase)?;
             key.decrypt(passphrase)
                 .map_err(|_| Error::Key("the passphrase does not decrypt the signing key".into()))?
         } else {

@@ -108,6 +108,24 @@ pub struct ExceptionRow {
     pub waived: usize,
 }
 
+/// Rows of the expiry table shown; the plan holds the rest.
+const EXPIRING_ROWS: usize = 100;
+
+/// A declared credential and when it expires: what an auditor looks for first.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpiryRow {
+    /// `identity/credential`.
+    pub credential: String,
+    /// Its owner.
+    pub owner: String,
+    /// Its policy.
+    pub policy: String,
+    /// When its certificate in use expires, `YYYY-MM-DD`.
+    pub expires: String,
+    /// Days left (negative: expired).
+    pub days_left: i64,
+}
+
 /// One week of the chart.
 #[derive(Clone, Debug, Serialize)]
 pub struct Week {
@@ -157,6 +175,13 @@ pub struct Report {
     pub weeks: Vec<Week>,
     /// Declared credentials already expired.
     pub expired: usize,
+    /// Of those, by owner, in owner order (the chart's first column).
+    pub expired_by_owner: Vec<usize>,
+    /// Declared credentials by when their certificate in use expires, soonest (or longest
+    /// expired) first, at most [`EXPIRING_ROWS`].
+    pub expiring: Vec<ExpiryRow>,
+    /// How many more the plan holds.
+    pub expiring_more: usize,
     /// Declared credentials whose certificate in use its CA has revoked.
     pub revoked: usize,
     /// Declared credentials expiring after the chart's last week.
@@ -195,8 +220,12 @@ pub struct Chart {
     pub base: u32,
     /// Segments.
     pub bars: Vec<Bar>,
-    /// Week labels: (x, text).
+    /// Column labels: (x, text): `expired`, then each week's first day.
     pub labels: Vec<(u32, String)>,
+    /// The y axis: (y, count) for 0 and round steps up to the peak, drawn with grid lines.
+    pub ticks: Vec<(u32, usize)>,
+    /// Each column's count above its bar, so it reads on paper: (x, y, count).
+    pub totals: Vec<(u32, u32, usize)>,
     /// Legend: (colour, owner).
     pub legend: Vec<(&'static str, String)>,
 }
@@ -206,38 +235,73 @@ const PALETTE: [&str; 8] = [
 ];
 
 impl Chart {
-    fn layout(owners: &[String], weeks: &[Week], peak: usize) -> Self {
+    /// Stacked bars for the expired column and each week, scaled to `peak`.
+    fn layout(owners: &[String], expired: &[usize], weeks: &[Week], peak: usize) -> Self {
         let (left, step, width, base, tall) = (40u32, 56u32, 40u32, 220u32, 180u32);
         let mut bars = Vec::new();
         let mut labels = Vec::new();
-        for (n, week) in weeks.iter().enumerate() {
+        let mut totals = Vec::new();
+        let columns =
+            std::iter::once(("expired".to_owned(), expired, "already expired".to_owned())).chain(
+                weeks.iter().map(|w| {
+                    (
+                        w.start[5..].to_owned(),
+                        w.by_owner.as_slice(),
+                        format!("expiring the week of {}", w.start),
+                    )
+                }),
+            );
+        let scale = |count: usize| {
+            u32::try_from(count * tall as usize / peak.max(1))
+                .unwrap_or(tall)
+                .max(2)
+        };
+        let mut count_columns = 0u32;
+        for (n, (label, by_owner, when)) in columns.enumerate() {
+            count_columns += 1;
             let x = left + u32::try_from(n).unwrap_or(0) * step;
-            labels.push((x + width / 2, week.start[5..].to_owned()));
+            labels.push((x + width / 2, label));
             let mut top = base;
-            for (o, count) in week.by_owner.iter().enumerate() {
-                if *count == 0 || peak == 0 {
+            for (o, count) in by_owner.iter().enumerate() {
+                if *count == 0 {
                     continue;
                 }
-                let height = u32::try_from(*count * tall as usize / peak)
-                    .unwrap_or(tall)
-                    .max(2);
-                top -= height;
+                let height = scale(*count);
+                top = top.saturating_sub(height);
                 bars.push(Bar {
                     x,
                     y: top,
                     width,
                     height,
                     color: PALETTE[o % PALETTE.len()],
-                    title: format!("{}: {count} expiring the week of {}", owners[o], week.start),
+                    title: format!("{}: {count} {when}", owners[o]),
                 });
+            }
+            let total: usize = by_owner.iter().sum();
+            if total > 0 {
+                totals.push((x + width / 2, top.saturating_sub(4), total));
             }
         }
         Chart {
-            width: left + u32::try_from(weeks.len()).unwrap_or(0) * step + 10,
+            width: left + count_columns * step + 10,
             height: base + 30,
             base,
             bars,
             labels,
+            ticks: ticks(peak)
+                .into_iter()
+                .map(|t| {
+                    (
+                        base - if peak == 0 {
+                            0
+                        } else {
+                            scale(t).min(tall) * u32::from(t > 0)
+                        },
+                        t,
+                    )
+                })
+                .collect(),
+            totals,
             legend: owners
                 .iter()
                 .enumerate()
@@ -245,6 +309,21 @@ impl Chart {
                 .collect(),
         }
     }
+}
+
+/// The y axis' counts: 0 and multiples of a round step (1, 2 or 5 × 10ⁿ) up to `peak`, about
+/// four of them.
+fn ticks(peak: usize) -> Vec<usize> {
+    let mut step = 1;
+    'found: for magnitude in [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000] {
+        for unit in [1, 2, 5] {
+            step = unit * magnitude;
+            if peak / step <= 4 {
+                break 'found;
+            }
+        }
+    }
+    (0..=peak / step).map(|n| n * step).collect()
 }
 
 impl Report {
@@ -355,9 +434,32 @@ impl Report {
             })
             .collect();
         exceptions.sort_by_key(|e| e.days_left);
-        let (owners, weeks, expired, later) = chart(plan, now);
-        let peak = weeks.iter().map(|w| w.total).max().unwrap_or(0);
-        let chart = Chart::layout(&owners, &weeks, peak);
+        let (owners, weeks, expired_by_owner, later) = chart(plan, now);
+        let expired: usize = expired_by_owner.iter().sum();
+        let peak = weeks
+            .iter()
+            .map(|w| w.total)
+            .max()
+            .unwrap_or(0)
+            .max(expired);
+        let chart = Chart::layout(&owners, &expired_by_owner, &weeks, peak);
+        let mut expiring: Vec<ExpiryRow> = plan
+            .credentials
+            .iter()
+            .filter_map(|c| {
+                let not_after = c.current.as_ref()?.not_after?.0;
+                Some(ExpiryRow {
+                    credential: format!("{}/{}", c.identity, c.credential),
+                    owner: c.owner.clone().unwrap_or_else(|| "(unowned)".into()),
+                    policy: c.policy.clone().unwrap_or_default(),
+                    expires: not_after.strftime("%Y-%m-%d").to_string(),
+                    days_left: (not_after.as_second() - now.as_second()).div_euclid(86_400),
+                })
+            })
+            .collect();
+        expiring.sort_by(|a, b| (a.days_left, &a.credential).cmp(&(b.days_left, &b.credential)));
+        let expiring_more = expiring.len().saturating_sub(EXPIRING_ROWS);
+        expiring.truncate(EXPIRING_ROWS);
         Report {
             generated_at: now.strftime("%Y-%m-%d %H:%M UTC").to_string(),
             declarations_commit: plan.inputs.declarations_commit.clone(),
@@ -384,6 +486,9 @@ impl Report {
             owners,
             weeks,
             expired,
+            expired_by_owner,
+            expiring,
+            expiring_more,
             revoked: active
                 .iter()
                 .filter(|f| f.code == FindingCode::Revoked)
@@ -397,7 +502,7 @@ impl Report {
 
 /// Expiries of declared credentials per week for [`WEEKS`] weeks from `now`, by owner; and how
 /// many have expired already.
-fn chart(plan: &Plan, now: jiff::Timestamp) -> (Vec<String>, Vec<Week>, usize, usize) {
+fn chart(plan: &Plan, now: jiff::Timestamp) -> (Vec<String>, Vec<Week>, Vec<usize>, usize) {
     let mut owners: Vec<String> = plan
         .credentials
         .iter()
@@ -416,14 +521,18 @@ fn chart(plan: &Plan, now: jiff::Timestamp) -> (Vec<String>, Vec<Week>, usize, u
             total: 0,
         })
         .collect();
-    let (mut expired, mut later) = (0, 0);
+    let mut expired = vec![0; owners.len()];
+    let mut later = 0;
     for c in &plan.credentials {
         let Some(not_after) = c.current.as_ref().and_then(|f| f.not_after.as_ref()) else {
             continue;
         };
         let left = not_after.0.as_second() - now.as_second();
+        let owner = c.owner.clone().unwrap_or_else(|| "(unowned)".into());
         if left < 0 {
-            expired += 1;
+            if let Some(o) = owners.iter().position(|x| *x == owner) {
+                expired[o] += 1;
+            }
             continue;
         }
         let n = usize::try_from(left / week).unwrap_or(usize::MAX);
@@ -431,7 +540,6 @@ fn chart(plan: &Plan, now: jiff::Timestamp) -> (Vec<String>, Vec<Week>, usize, u
             later += 1;
             continue;
         }
-        let owner = c.owner.clone().unwrap_or_else(|| "(unowned)".into());
         if let (Some(w), Some(o)) = (weeks.get_mut(n), owners.iter().position(|x| *x == owner)) {
             w.by_owner[o] += 1;
             w.total += 1;
@@ -474,4 +582,16 @@ pub fn write(out: &mut dyn Write, format: Format, report: &Report) -> io::Result
         })
         .map_err(fail)?;
     out.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_y_axis_counts_in_round_steps() {
+        assert_eq!(super::ticks(0), [0]);
+        assert_eq!(super::ticks(4), [0, 1, 2, 3, 4]);
+        assert_eq!(super::ticks(11), [0, 5, 10]);
+        assert_eq!(super::ticks(100), [0, 50, 100]);
+        assert_eq!(super::ticks(1_999), [0, 500, 1_000, 1_500]);
+    }
 }
