@@ -149,22 +149,46 @@ impl Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check every declaration: schema, names, references, cycles and policy sanity.
+    #[command(
+        after_help = "Examples:\n  trustops validate                           every problem, with the file, line and field\n  trustops validate --format sarif > v.sarif  for code scanning\n  trustops --repo governance validate --format short\n\nExit codes: 0 valid (warnings allowed), 1 invalid or no declarations found."
+    )]
     Validate(validate::Args),
     /// Inventory certificates, keys and secrets in the declared sources or given paths.
+    #[command(
+        after_help = "Examples:\n  trustops discover                            through the declared sources\n  trustops discover --path /etc/ssl/certs --format json > inventory.json\n  trustops plan --inventory inventory.json     plan from it elsewhere\n\nExit codes: 0, or 1 when no source could be read at all."
+    )]
     Discover(discover::Args),
     /// Compare declared and discovered state: findings, and the actions that fix them.
+    #[command(
+        after_help = "Examples:\n  trustops plan                                findings and actions, summarised\n  trustops plan --format markdown --max-comment-chars 60000 > comment.md\n  trustops plan --out plan.json --signing-key ~/.ssh/trustops\n  trustops plan --inventory zone-a.json --inventory zone-b.json --format json\n\nExit codes: 0 planned, 1 error or a source that could not be read,\n2 with --detailed-exitcode when there are actions."
+    )]
     Plan(plan::Args),
     /// What a change to the declarations means: risks and the owners who must approve it.
+    #[command(
+        after_help = "Examples:\n  trustops diff origin/main                    the work tree against the base branch\n  trustops diff HEAD~1 HEAD --format markdown  for a pull-request comment\n  trustops diff origin/main --codeowners       the approvals, as CODEOWNERS lines\n\nExit codes: 0 compared, 1 error or invalid head, 2 with --detailed-exitcode when the\nmeaning changed. TRUSTOPS_CACHE_DIR keeps what each file declares between runs."
+    )]
     Diff(diff::Args),
     /// Carry out a saved plan through issuers and record it in a signed audit commit.
+    #[command(
+        after_help = "Examples:\n  trustops apply plan.json                     shows the plan, asks, then applies\n  trustops apply plan.json --auto-approve --signing-key ~/.ssh/trustops\n  trustops apply plan.json --approve rotate:payments-api/mtls\n\nExit codes: 0 applied (or nothing to do), 1 refused, failed or partly failed.\nThe key may be given in TRUSTOPS_SIGNING_KEY, its passphrase in\nTRUSTOPS_SIGNING_KEY_PASSPHRASE."
+    )]
     Apply(apply::Args),
     /// Revoke a certificate now, with an RFC 5280 reason, through the issuer that issued it.
+    #[command(
+        after_help = "Examples:\n  trustops revoke payments-api/mtls --reason keyCompromise --signing-key ~/.ssh/trustops\n  trustops revoke 3f2a9c81 --reason superseded --signing-key ~/.ssh/trustops\n\nThe certificate: identity/credential, a fingerprint (or 8+ hex digits of one) or a serial.\n\nExit codes: 0 revoked, 1 refused or failed."
+    )]
     Revoke(revoke::Args),
     /// The audit trail for auditors: log, verify, who-owned.
     Audit(audit::Args),
     /// Inventory and compliance evidence (OWASP NHI, NIST CSF) as Markdown or HTML.
+    #[command(
+        after_help = "Examples:\n  trustops report --format html --out report.html\n  trustops report --inventory inventory.json > report.md"
+    )]
     Report(report::Args),
     /// Prometheus metrics: expiries with owner labels, findings, last plan and apply.
+    #[command(
+        after_help = "Examples:\n  trustops metrics --out /var/lib/node_exporter/trustops.prom\n  trustops metrics --compat x509-certificate-exporter   for its dashboards and alerts"
+    )]
     Metrics(metrics::Args),
     /// Write the JSON Schemas of every kind (for editors and CI).
     Schema(schema::Args),
