@@ -178,7 +178,7 @@ pub struct Report {
     /// Of those, by owner, in owner order (the chart's first column).
     pub expired_by_owner: Vec<usize>,
     /// Declared credentials by when their certificate in use expires, soonest (or longest
-    /// expired) first, at most [`EXPIRING_ROWS`].
+    /// expired) first, at most 100 (`EXPIRING_ROWS`).
     pub expiring: Vec<ExpiryRow>,
     /// How many more the plan holds.
     pub expiring_more: usize,
