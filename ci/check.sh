@@ -50,6 +50,10 @@ if ! python3 -c "import acme2certifier" 2>/dev/null; then
   echo "ci/check.sh: installing acme2certifier (the ACME server with renewal information, RFC 9773)" >&2
   python3 -m pip install --quiet acme2certifier
 fi
+if ! python3 -c "from cyclonedx.validation.json import JsonStrictValidator" 2>/dev/null; then
+  echo "ci/check.sh: installing cyclonedx-python-lib (the CycloneDX schemas and validator the CBOM tests use)" >&2
+  python3 -m pip install --quiet 'cyclonedx-python-lib[json-validation]'
+fi
 if ! python3 -c "import cryptography_vectors" 2>/dev/null; then
   echo "ci/check.sh: installing the cryptography-vectors test corpus" >&2
   python3 -m pip install --quiet cryptography-vectors

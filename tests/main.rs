@@ -25,6 +25,7 @@ mod git;
 mod image;
 mod issuers;
 mod plan;
+mod post_quantum;
 mod release;
 mod report;
 mod revocation;

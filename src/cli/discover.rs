@@ -21,8 +21,9 @@ pub(super) struct Args {
     /// Only these declared sources (repeatable).
     #[arg(long, value_name = "NAME")]
     source: Vec<String>,
-    /// Output format: text (a table) or json (the inventory contract).
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    /// Output format: text (a table), json (the inventory contract) or cyclonedx (a CycloneDX
+    /// 1.6 cryptography bill of materials).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "cyclonedx"])]
     format: String,
     /// The zone this inventory stands for (a cluster, a data centre), recorded with the host
     /// name so a plan from inventories of several zones tells their locations apart.
@@ -62,6 +63,9 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         "json" => {
             serde_json::to_writer_pretty(&mut *out, &outcome.inventory)?;
             writeln!(out)?;
+        }
+        "cyclonedx" => {
+            render::cyclonedx::write(out, &outcome.inventory, None, global.now()?)?;
         }
         _ => render::inventory_table(out, &outcome.inventory)?,
     }

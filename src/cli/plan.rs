@@ -15,9 +15,10 @@ pub(super) struct Args {
     /// cluster; repeatable) instead of discovering live. They are merged by fingerprint.
     #[arg(long, value_name = "FILE")]
     inventory: Vec<PathBuf>,
-    /// Output format: text (a summary), markdown (a PR comment), json (the plan) or sarif
-    /// (findings for code scanning).
-    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif"])]
+    /// Output format: text (a summary), markdown (a PR comment), json (the plan), sarif
+    /// (findings for code scanning) or cyclonedx (a CycloneDX 1.6 cryptography bill of
+    /// materials of what was discovered, with each declared credential's identity and owner).
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif", "cyclonedx"])]
     format: String,
     /// Write the plan file that `apply` takes (JSON) to FILE as well.
     #[arg(long, value_name = "FILE")]
@@ -54,6 +55,10 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         inventory,
         ..
     } = planned(global, &args.inventory, "trustops-audit")?;
+    if args.format == "cyclonedx" {
+        // The inventory as a CBOM, each declared credential with what the plan says of it.
+        crate::render::cyclonedx::write(out, &inventory, Some(&planned), global.now()?)?;
+    }
     // Freeing a large estate's declarations and inventory takes seconds: beside the writing,
     // not before it (the process may exit first, which frees them at once).
     std::thread::spawn(move || drop((loaded, inventory)));
@@ -66,17 +71,20 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     }
     let format = match args.format.as_str() {
-        "markdown" => Format::Markdown,
-        "json" => Format::Json,
-        "sarif" => Format::Sarif,
-        _ => Format::Text,
+        "markdown" => Some(Format::Markdown),
+        "json" => Some(Format::Json),
+        "sarif" => Some(Format::Sarif),
+        "cyclonedx" => None,
+        _ => Some(Format::Text),
     };
     let render_options = render_plan::Options {
         color: global.color_stdout(),
         template,
         max_chars: Some(args.max_comment_chars).filter(|n| *n > 0),
     };
-    render::plan::write(out, format, &planned, &render_options)?;
+    if let Some(format) = format {
+        render::plan::write(out, format, &planned, &render_options)?;
+    }
     Ok(if planned.errored {
         Exit::Error
     } else if args.detailed_exitcode && !planned.actions.is_empty() {

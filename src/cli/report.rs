@@ -30,11 +30,15 @@ pub(super) struct Args {
 }
 
 pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let crate::pipeline::Planned { loaded, plan, .. } =
-        super::plan::planned(global, &args.inventory, &args.branch)?;
+    let crate::pipeline::Planned {
+        loaded,
+        plan,
+        inventory,
+        ..
+    } = super::plan::planned(global, &args.inventory, &args.branch)?;
     let repo = std::path::absolute(&global.repo).unwrap_or_else(|_| global.repo.clone());
     let trail = trail_status(&repo, &args.branch, args.allowed_signers.as_deref())?;
-    let report = Report::of(&plan, &loaded.model, trail);
+    let report = Report::of(&plan, &loaded.model, &inventory, trail);
     let format = if args.format == "html" {
         Format::Html
     } else {

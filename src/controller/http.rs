@@ -107,6 +107,7 @@ fn metrics(status: &Status) -> Vec<u8> {
     static NONE: crate::render::metrics::Observed = crate::render::metrics::Observed {
         certificates: Vec::new(),
         sources: Vec::new(),
+        quantum: std::collections::BTreeMap::new(),
     };
     let mut out = Vec::new();
     if let Some(plan) = status.last.as_ref().and_then(|c| c.plan.as_ref()) {

@@ -218,6 +218,17 @@ pub struct Credential {
     /// EC curve name (`prime256v1`, `secp384r1`, `secp521r1`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curve: Option<String>,
+    /// A post-quantum key's parameter set (`ML-DSA-65`, `SLH-DSA-SHA2-128s`, `ML-KEM-768`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter_set: Option<String>,
+    /// Its NIST security category, 1 to 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_category: Option<u8>,
+    /// Whether the key would survive a cryptographically relevant quantum computer
+    /// (`vulnerable`: RSA, elliptic curves, DSA; `safe`: ML-DSA, SLH-DSA, ML-KEM; `hybrid`);
+    /// absent for secrets without a public key and for key types trustops does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantum_safety: Option<super::algorithms::QuantumSafety>,
     /// Signature algorithm, OpenSSL name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_algorithm: Option<String>,
@@ -578,6 +589,11 @@ fn in_order(mut credentials: Vec<Credential>) -> Vec<Credential> {
     for c in &mut credentials {
         c.locations.sort();
         c.locations.dedup();
+        // From the key type, so inventories saved before the class existed get it too.
+        c.quantum_safety = c
+            .key_type
+            .as_deref()
+            .and_then(super::algorithms::QuantumSafety::of_key_type);
     }
     credentials
 }

@@ -30,6 +30,19 @@ pub(super) struct PublicKeyFacts {
     pub key_type: Option<String>,
     pub bits: Option<u32>,
     pub curve: Option<String>,
+    /// A post-quantum parameter set, and its NIST security category.
+    pub parameter_set: Option<&'static super::algorithms::ParameterSet>,
+}
+
+impl PublicKeyFacts {
+    /// Puts the facts on `credential`.
+    pub(super) fn fill(self, credential: &mut Credential) {
+        credential.key_type = self.key_type;
+        credential.key_bits = self.bits;
+        credential.curve = self.curve;
+        credential.parameter_set = self.parameter_set.map(|p| p.name.to_owned());
+        credential.security_category = self.parameter_set.map(|p| p.category);
+    }
 }
 
 /// Facts of a SubjectPublicKeyInfo (DER).
@@ -74,7 +87,13 @@ pub(super) fn spki_facts(spki: &[u8]) -> PublicKeyFacts {
             let p = params.and_then(|p| der::children(p.content).next());
             facts.bits = p.map(|p| der::integer_bits(p.content));
         }
-        other => facts.key_type = Some(other.to_owned()),
+        other => match super::algorithms::parameter_set(other) {
+            Some(set) => {
+                facts.key_type = Some(set.key_type.into());
+                facts.parameter_set = Some(set);
+            }
+            None => facts.key_type = Some(other.to_owned()),
+        },
     }
     facts
 }
@@ -204,15 +223,34 @@ fn underived(pkcs8: &[u8]) -> Credential {
     let facts = algorithm
         .map(|alg| spki_facts(&spki(alg.content, &[0])))
         .unwrap_or_default();
-    Credential {
+    let post_quantum = facts.parameter_set.is_some();
+    let mut credential = Credential {
         kind: CredentialKind::PrivateKey,
         sha256: sha256_hex(pkcs8),
-        key_type: facts.key_type,
-        key_bits: facts.bits,
-        curve: facts.curve,
         format: Some("pkcs8".into()),
         encrypted: Some(false),
         ..Credential::default()
+    };
+    facts.fill(&mut credential);
+    if post_quantum && let Some(encoding) = pq_encoding(pkcs8) {
+        credential
+            .metadata
+            .insert("private_key_encoding".into(), encoding.into());
+    }
+    credential
+}
+
+/// How an ML-DSA / SLH-DSA / ML-KEM private key is held in its PKCS#8 `privateKey` (RFC 9881
+/// §6, FIPS 203 keys alike): `seed` ([0] IMPLICIT), `expanded` (OCTET STRING) or `both`
+/// (SEQUENCE). Only the tag is looked at.
+fn pq_encoding(pkcs8: &[u8]) -> Option<&'static str> {
+    let seq = der::read_all(pkcs8)?;
+    let key = der::children(seq.content).nth(2)?;
+    match der::read_all(key.content)?.tag {
+        0x80 => Some("seed"),
+        der::OCTET_STRING => Some("expanded"),
+        der::SEQUENCE => Some("both"),
+        _ => None,
     }
 }
 
@@ -240,6 +278,9 @@ fn pkcs8_spki(pkcs8: &[u8]) -> Result<Option<Vec<u8>>, String> {
         EC => ec_spki(key.content, params.as_ref()),
         ED25519 => der::read_all(key.content).and_then(|seed| ed25519_spki(seed.content)),
         ED448 | DSA => embedded_public.map(|p| spki(alg.content, &p)),
+        // Deriving a post-quantum public key needs the algorithm itself: known by its
+        // parameter set, identified by a hash (see `underived`).
+        other if super::algorithms::parameter_set(other).is_some() => None,
         other => return Err(format!("unsupported private key algorithm {other}")),
     })
 }
@@ -250,19 +291,19 @@ fn key_credential(
     format: &str,
     encrypted: bool,
 ) -> Credential {
-    let facts = spki.map(spki_facts).unwrap_or_default();
     let public = spki.map(sha256_hex);
-    Credential {
+    let mut credential = Credential {
         kind: CredentialKind::PrivateKey,
         sha256: public.clone().or(fallback_id).unwrap_or_default(),
-        key_type: facts.key_type,
-        key_bits: facts.bits,
-        curve: facts.curve,
         public_key_sha256: public,
         format: Some(format.into()),
         encrypted: Some(encrypted),
         ..Credential::default()
-    }
+    };
+    spki.map(spki_facts)
+        .unwrap_or_default()
+        .fill(&mut credential);
+    credential
 }
 
 /// An OpenSSH private key: its public half is stored in clear, even when the key is encrypted.

@@ -6,6 +6,7 @@
 //! fails becomes a diagnostic and the others still run. Nothing here knows about
 //! declarations beyond the Source specs it is handed.
 
+pub mod algorithms;
 mod blob;
 pub mod exec;
 mod files;

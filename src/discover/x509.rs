@@ -175,7 +175,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         .and_then(|v| AuthorityKeyIdentifier::from_der(v).ok())
         .and_then(|(_, aki)| aki.key_identifier.map(|k| hex(k.0)));
     let some = |list: Vec<String>| (!list.is_empty()).then_some(list);
-    Ok(Credential {
+    let mut credential = Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
         serial: Some(serial),
@@ -186,9 +186,6 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         dns_names: Some(dns),
         ip_addresses: Some(ips),
         uris: Some(uris),
-        key_type: key.key_type,
-        key_bits: key.bits,
-        curve: key.curve,
         signature_algorithm: Some(signature),
         is_ca: Some(is_ca),
         public_key_sha256: Some(sha256_hex(spki)),
@@ -205,7 +202,9 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         authority_key_id,
         public_key: is_ca.then(|| base64::engine::general_purpose::STANDARD.encode(spki)),
         ..Credential::default()
-    })
+    };
+    key.fill(&mut credential);
+    Ok(credential)
 }
 
 /// Extended key usages by their RFC 5280 names; others as dotted OIDs.
@@ -232,12 +231,14 @@ fn oid(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
     crate::der::oid_string(oid.as_bytes()).unwrap_or_default()
 }
 
-/// OpenSSL's name, else the registry's, else the dotted OID.
+/// OpenSSL's name (a post-quantum parameter set's, as OpenSSL 3.5 names it), else the
+/// registry's, else the dotted OID.
 fn signature_name(oid: &str, registry: impl FnOnce() -> Option<String>) -> String {
     SIGNATURES
         .iter()
         .find(|(o, _)| *o == oid)
         .map(|(_, name)| (*name).to_owned())
+        .or_else(|| super::algorithms::parameter_set(oid).map(|p| p.name.to_owned()))
         .or_else(registry)
         .unwrap_or_else(|| oid.to_owned())
 }

@@ -87,6 +87,8 @@ finding_codes! {
         owasp ["NHI9:2025 NHI Reuse"], nist ["PR.AA-01", "PR.AA-05"];
     OrphanPrivateKey = "orphan-private-key", High: "A private key with no certificate, or found outside the credential's declared locations.",
         owasp ["NHI2:2025 Secret Leakage"], nist ["PR.DS-01"];
+    QuantumVulnerable = "quantum-vulnerable", Medium: "A key a quantum computer would break (RSA, elliptic curves, DSA) under a policy with a post-quantum deadline; more severe as the deadline nears.",
+        owasp ["NHI4:2025 Insecure Authentication"], nist ["ID.RA-01", "PR.DS-02", "GV.RM-04"];
 }
 
 /// How serious a finding is. SARIF maps critical and high to `error`, medium to `warning`,

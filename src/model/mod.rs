@@ -36,8 +36,8 @@ pub use identity::{Credential, CredentialType, Deploy, IdentitySpec, Match, spli
 pub use issuer::{Acme, Cfssl, ExecIssuer, Http01, IssuerKind, IssuerSpec, LocalCa, VaultIssuer};
 pub use owner::{Contact, EscalationStep, OwnerSpec, OwnerType};
 pub use policy::{
-    Alphabet, Approval, KeyAlgorithm, KeyType, MissedWindow, Notify, PolicySpec, RenewBefore,
-    RenewalWindow, SecretValue, TRUST_DOMAINS,
+    Alphabet, Approval, KeyAlgorithm, KeyType, MissedWindow, Notify, PolicySpec, PostQuantum,
+    RenewBefore, RenewalWindow, SecretValue, TRUST_DOMAINS,
 };
 pub use schedule::Schedule;
 pub use source::{

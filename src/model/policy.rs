@@ -86,6 +86,24 @@ pub struct PolicySpec {
     /// Revoke the old certificate once its replacement is deployed and verified.
     #[serde(default = "yes")]
     pub revoke_on_rotate: bool,
+    /// A deadline for moving this trust domain's keys to post-quantum algorithms: from
+    /// `warnFrom`, each key a quantum computer would break is a `quantum-vulnerable` finding,
+    /// more severe as `requiredBy` nears (critical once passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_quantum: Option<PostQuantum>,
+}
+
+/// A post-quantum migration deadline (e.g. NIST IR 8547: RSA and elliptic-curve signatures
+/// deprecated after 2030, disallowed after 2035; CNSA 2.0 for national-security systems).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostQuantum {
+    /// When every key must be quantum-safe (ML-DSA, SLH-DSA, ML-KEM) or hybrid: a date or an
+    /// RFC 3339 time.
+    pub required_by: Spanned<super::Expiry>,
+    /// From when quantum-vulnerable keys are reported. Default: now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_from: Option<Spanned<super::Expiry>>,
 }
 
 fn yes() -> bool {
@@ -151,7 +169,7 @@ impl JsonSchema for RenewBefore {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KeyAlgorithm {
-    /// The algorithm: `rsa`, `ec`, `ed25519`, `ed448` or `dsa`.
+    /// The algorithm: `rsa`, `ec`, `ed25519`, `ed448`, `dsa`, `ml-dsa`, `slh-dsa` or `ml-kem`.
     #[serde(rename = "type")]
     pub key_type: Spanned<KeyType>,
     /// Minimum size in bits: the RSA modulus, or the EC curve size (256, 384, 521).
@@ -175,6 +193,15 @@ pub enum KeyType {
     Ed448,
     /// DSA (legacy).
     Dsa,
+    /// ML-DSA (FIPS 204), any parameter set.
+    #[serde(rename = "ml-dsa")]
+    MlDsa,
+    /// SLH-DSA (FIPS 205), any parameter set.
+    #[serde(rename = "slh-dsa")]
+    SlhDsa,
+    /// ML-KEM (FIPS 203), any parameter set.
+    #[serde(rename = "ml-kem")]
+    MlKem,
 }
 
 /// Approval mode for planned actions.

@@ -2,6 +2,7 @@
 //! problem, JSON and SARIF 2.1.0. Every format reads the same [`Diagnostic`] fields; nothing
 //! is parsed back from text. Renderers write to the writer they are given and do nothing else.
 
+pub mod cyclonedx;
 pub mod diff;
 mod inventory;
 mod json;

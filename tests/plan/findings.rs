@@ -136,6 +136,21 @@ fn validity_exceeds_policy() {
 }
 
 #[test]
+fn quantum_vulnerable() {
+    // The windowed policy wants post-quantum keys by 2027-01-01: seven months from NOW, high.
+    produced_and_waived(
+        "quantum-vulnerable",
+        "window-svc/tls",
+        By::Identity("window-svc", Some("tls")),
+    );
+    let plan = plan_json(fixture(), NOW);
+    assert_eq!(
+        finding(&plan, "quantum-vulnerable", "window-svc/tls")["severity"],
+        "high"
+    );
+}
+
+#[test]
 fn weak_key() {
     // The fixture's own exception for this finding expired, so it is reported; a new one waives it.
     produced_and_waived(

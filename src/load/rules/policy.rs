@@ -150,6 +150,9 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             KeyType::Dsa if !(1024..=3072).contains(&size.value) => {
                 Some("DSA sizes run from 1024 to 3072 bits")
             }
+            KeyType::MlDsa | KeyType::SlhDsa | KeyType::MlKem => {
+                Some("post-quantum parameter sets have no size in bits; remove minSize")
+            }
             _ => None,
         };
         if let Some(problem) = problem {

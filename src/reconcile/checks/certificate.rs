@@ -15,6 +15,9 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
     if let Some(finding) = weak_key(cx, d, i, c, policy) {
         out.push(finding);
     }
+    if let Some(finding) = quantum_vulnerable(cx, d, i, c, policy) {
+        out.push(finding);
+    }
     if c.kind != CredentialKind::X509Certificate {
         return;
     }
@@ -188,6 +191,63 @@ fn weak_key(
     )
 }
 
+/// A key a quantum computer would break, under a policy with a post-quantum deadline, from
+/// its `warnFrom`: low until two years before `requiredBy`, then medium, high in the last
+/// year, critical once it has passed.
+fn quantum_vulnerable(
+    cx: &Context<'_>,
+    d: usize,
+    i: usize,
+    c: &Credential,
+    policy: Option<&Policy>,
+) -> Option<Finding> {
+    use crate::discover::algorithms::QuantumSafety;
+    use crate::model::Severity;
+    let policy = policy?;
+    let deadline = policy.spec.post_quantum.as_ref()?;
+    let key_type = c.key_type.as_deref()?;
+    if QuantumSafety::of_key_type(key_type) != Some(QuantumSafety::Vulnerable) {
+        return None;
+    }
+    let now = cx.input.now;
+    if deadline.warn_from.as_ref().is_some_and(|w| now < w.value.0) {
+        return None;
+    }
+    let by = deadline.required_by.value.0;
+    let left = by.as_second() - now.as_second();
+    const YEAR: i64 = 365 * 86_400;
+    const TWO_YEARS: i64 = 2 * YEAR;
+    let severity = match left {
+        ..0 => Severity::Critical,
+        0..YEAR => Severity::High,
+        YEAR..=TWO_YEARS => Severity::Medium,
+        _ => Severity::Low,
+    };
+    let when = if left < 0 {
+        format!("was required by {}", day(by))
+    } else {
+        format!("is required by {} ({} left)", day(by), human(left))
+    };
+    let mut finding = cx
+        .about_found(
+            d,
+            i,
+            FindingCode::QuantumVulnerable,
+            format!(
+                "{key_type} key is quantum-vulnerable; {} says post-quantum {when}",
+                policy.name()
+            ),
+        )
+        .with("key_type", key_type)
+        .with("required_by", by)
+        .with(
+            "see",
+            "NIST IR 8547 (RSA and ECC deprecated after 2030, disallowed after 2035)",
+        );
+    finding.severity = severity;
+    Some(finding)
+}
+
 fn name(t: KeyType) -> &'static str {
     match t {
         KeyType::Rsa => "rsa",
@@ -195,6 +255,9 @@ fn name(t: KeyType) -> &'static str {
         KeyType::Ed25519 => "ed25519",
         KeyType::Ed448 => "ed448",
         KeyType::Dsa => "dsa",
+        KeyType::MlDsa => "ml-dsa",
+        KeyType::SlhDsa => "slh-dsa",
+        KeyType::MlKem => "ml-kem",
     }
 }
 

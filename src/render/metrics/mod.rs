@@ -142,6 +142,15 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
     for (source, up) in &inputs.observed.sources {
         source_up.sample(SOURCE_UP, &labels(&[("source", source)]), u8::from(*up));
     }
+    const QUANTUM: &str = "trustops_quantum_safety_credentials";
+    let mut quantum = Family::new(
+        QUANTUM,
+        "gauge",
+        "Discovered keys and certificates by quantum-safety class (vulnerable: RSA, elliptic curves, DSA; safe: ML-DSA, SLH-DSA, ML-KEM; hybrid; unknown) and owner.",
+    );
+    for ((class, owner), n) in &inputs.observed.quantum {
+        quantum.sample(QUANTUM, &labels(&[("class", class), ("owner", owner)]), n);
+    }
     const FINDINGS: &str = "trustops_findings";
     let mut findings = Family::new(
         FINDINGS,
@@ -216,6 +225,7 @@ pub fn write(out: &mut dyn Write, inputs: &Inputs<'_>) -> io::Result<()> {
         credentials,
         plan_ok,
         source_up,
+        quantum,
     ];
     if !plan.errored {
         const LAST_PLAN: &str = "trustops_last_successful_plan_timestamp_seconds";

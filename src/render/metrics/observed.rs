@@ -5,7 +5,7 @@
 use crate::discover::{CredentialKind, Inventory, Location};
 use crate::model::{FindingCode, Model};
 use crate::plan::Plan;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A discovered certificate's place in the plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,6 +64,9 @@ pub struct Observed {
     pub certificates: Vec<Certificate>,
     /// Each declared source, and whether it could be read.
     pub sources: Vec<(String, bool)>,
+    /// Discovered keys and certificates by quantum-safety class (`vulnerable`, `safe`,
+    /// `hybrid`, `unknown`) and owner (`""`: none).
+    pub quantum: BTreeMap<(&'static str, String), usize>,
 }
 
 /// What `plan` (made from `inventory` and `model`) says of each discovered certificate, and
@@ -123,6 +126,34 @@ pub fn observed(plan: &Plan, inventory: &Inventory, model: &Model) -> Observed {
             &b.fingerprint,
         ))
     });
+    // A declared certificate's owner owns its key too (they share the public key).
+    let key_owner: HashMap<&str, &str> = inventory
+        .credentials
+        .iter()
+        .filter_map(|c| {
+            let (_, s) = declared.get(c.sha256.as_str())?;
+            Some((c.public_key_sha256.as_deref()?, s.owner.as_deref()?))
+        })
+        .collect();
+    let mut quantum = BTreeMap::new();
+    for c in inventory
+        .credentials
+        .iter()
+        .filter(|c| c.key_type.is_some())
+    {
+        let class = c.quantum_safety.map_or("unknown", |q| q.as_str());
+        let owner = match declared.get(c.sha256.as_str()) {
+            Some((_, s)) => s.owner.as_deref(),
+            None => c
+                .public_key_sha256
+                .as_deref()
+                .and_then(|k| key_owner.get(k).copied())
+                .or_else(|| unmanaged.get(c.sha256.as_str()).copied()),
+        }
+        .unwrap_or_default()
+        .to_owned();
+        *quantum.entry((class, owner)).or_default() += 1;
+    }
     let failed: HashSet<String> = crate::plan::file::failed_sources(inventory)
         .into_iter()
         .collect();
@@ -133,5 +164,6 @@ pub fn observed(plan: &Plan, inventory: &Inventory, model: &Model) -> Observed {
             .keys()
             .map(|name| (name.clone(), !failed.contains(name)))
             .collect(),
+        quantum,
     }
 }

@@ -7,6 +7,10 @@
 
 use crate::model::{FindingCode, Model, Severity};
 use crate::plan::Plan;
+
+mod quantum;
+
+pub use quantum::{Blocking, ClassCounts, Readiness};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -190,6 +194,8 @@ pub struct Report {
     pub peak: usize,
     /// The chart's geometry, for the SVG.
     pub chart: Chart,
+    /// Post-quantum readiness.
+    pub post_quantum: Readiness,
 }
 
 /// One coloured segment of a stacked bar.
@@ -328,7 +334,12 @@ fn ticks(peak: usize) -> Vec<usize> {
 
 impl Report {
     /// Computes the report from a plan, its declarations and the trail's status.
-    pub fn of(plan: &Plan, model: &Model, trail: TrailStatus) -> Self {
+    pub fn of(
+        plan: &Plan,
+        model: &Model,
+        inventory: &crate::discover::Inventory,
+        trail: TrailStatus,
+    ) -> Self {
         let now = plan.generated_at.0;
         let active: Vec<&crate::reconcile::Finding> = plan
             .findings
@@ -496,6 +507,7 @@ impl Report {
             later,
             peak,
             chart,
+            post_quantum: quantum::readiness(plan, inventory),
         }
     }
 }
