@@ -64,6 +64,18 @@ fn the_rfc_9881_examples_are_inventoried_by_parameter_set_and_category() {
         .collect();
     encodings.sort_unstable();
     assert_eq!(encodings, ["both", "expanded", "seed"]);
+    // The public key on its own is inventoried too, as the same key the certificate holds.
+    let public: Vec<&Value> = credentials
+        .iter()
+        .filter(|c| c["kind"] == "public-key")
+        .collect();
+    assert_eq!(public.len(), 1, "{public:#?}");
+    assert_eq!(public[0]["parameter_set"], "ML-DSA-44");
+    let certificate = credentials
+        .iter()
+        .find(|c| c["kind"] == "x509-certificate" && c["parameter_set"] == "ML-DSA-44")
+        .unwrap();
+    assert_eq!(public[0]["sha256"], certificate["public_key_sha256"]);
     // The keys themselves are never printed: no line of any key file appears.
     for file in [
         "ML-DSA-44-seed.priv",
@@ -88,11 +100,16 @@ fn planned_with_a_deadline(now: &str) -> (Test, std::path::PathBuf, Value) {
     let demo = test.dir.path().join("demo");
     let repo = demo.join("repo");
     std::fs::create_dir_all(demo.join("pki/hosts/pq")).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/pqc/ML-DSA-44.crt"),
-        demo.join("pki/hosts/pq/lamps.pem"),
-    )
-    .unwrap();
+    for (from, to) in [
+        ("ML-DSA-44.crt", "lamps.pem"),
+        ("ML-DSA-44.pub", "lamps-public.pem"),
+    ] {
+        std::fs::copy(
+            root().join("tests/fixtures/pqc").join(from),
+            demo.join("pki/hosts/pq").join(to),
+        )
+        .unwrap();
+    }
     let policies = std::fs::read_to_string(repo.join("policies.yaml")).unwrap();
     let deadline = "  postQuantum: {requiredBy: 2028-12-31, warnFrom: 2027-01-01}\n  keyAlgorithms:\n    - {type: ml-dsa}\n";
     let policies = policies.replace("  keyAlgorithms:\n", deadline);
@@ -145,6 +162,13 @@ fn a_post_quantum_deadline_flags_the_classical_keys_and_not_the_ml_dsa_one() {
     identities.sort_unstable();
     identities.dedup();
     assert!(!identities.contains(&"lamps"), "{identities:?}");
+    // A public key on its own is inventory, not a credential someone must own.
+    assert!(
+        !plan["findings"].as_array().unwrap().iter().any(|f| {
+            f["code"] == "unmanaged" && f["message"].as_str().unwrap().contains("public-key")
+        }),
+        "{plan:#}"
+    );
     for expected in ["payments-api", "www"] {
         assert!(
             identities.contains(&expected),

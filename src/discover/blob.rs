@@ -66,10 +66,11 @@ pub(super) fn scan(
                 label if label.ends_with("PRIVATE KEY") => {
                     add(keys::private_key(label, &block.der, block.encrypted), out)
                 }
-                // Not credentials: public keys, requests, revocation lists, parameters.
-                "PUBLIC KEY"
-                | "RSA PUBLIC KEY"
-                | "CERTIFICATE REQUEST"
+                "PUBLIC KEY" | "RSA PUBLIC KEY" => {
+                    add(keys::public_key(&block.label, &block.der), out)
+                }
+                // Not credentials: requests, revocation lists, parameters.
+                "CERTIFICATE REQUEST"
                 | "NEW CERTIFICATE REQUEST"
                 | "X509 CRL"
                 | "DH PARAMETERS"

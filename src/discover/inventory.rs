@@ -49,6 +49,9 @@ pub enum CredentialKind {
     PrivateKey,
     /// An SSH public key.
     SshPublicKey,
+    /// A public key on its own (PEM `PUBLIC KEY`, `RSA PUBLIC KEY`): inventoried for the
+    /// crypto inventory, never an owned credential.
+    PublicKey,
     /// A secret such as a password.
     Secret,
     /// An API key.
@@ -64,6 +67,7 @@ impl CredentialKind {
             CredentialKind::X509Certificate => "x509-certificate",
             CredentialKind::PrivateKey => "private-key",
             CredentialKind::SshPublicKey => "ssh-public-key",
+            CredentialKind::PublicKey => "public-key",
             CredentialKind::Secret => "secret",
             CredentialKind::ApiKey => "api-key",
             CredentialKind::Token => "token",

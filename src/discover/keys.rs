@@ -170,6 +170,44 @@ fn ed25519_spki(seed: &[u8]) -> Option<Vec<u8>> {
     Some(spki(&oid_tlv(ED25519), &bits))
 }
 
+/// A public key on its own: `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1),
+/// identified by the SHA-256 of its SubjectPublicKeyInfo, as the certificates and private
+/// keys that hold it are paired.
+pub(super) fn public_key(label: &str, der_bytes: &[u8]) -> Result<Credential, String> {
+    let spki = match label {
+        "RSA PUBLIC KEY" => {
+            der::read_all(der_bytes).ok_or("malformed RSA public key")?;
+            let mut bits = vec![0u8];
+            bits.extend_from_slice(der_bytes);
+            let mut alg = oid_tlv(RSA);
+            alg.extend(der::write(der::NULL, &[]));
+            spki(&alg, &bits)
+        }
+        _ => {
+            let parsed = der::read_all(der_bytes).filter(|t| t.tag == der::SEQUENCE);
+            parsed.ok_or("malformed public key")?;
+            der_bytes.to_vec()
+        }
+    };
+    let sha = sha256_hex(&spki);
+    let mut credential = Credential {
+        kind: CredentialKind::PublicKey,
+        sha256: sha.clone(),
+        public_key_sha256: Some(sha),
+        format: Some(
+            if label == "RSA PUBLIC KEY" {
+                "pkcs1"
+            } else {
+                "spki"
+            }
+            .into(),
+        ),
+        ..Credential::default()
+    };
+    spki_facts(&spki).fill(&mut credential);
+    Ok(credential)
+}
+
 /// A private key credential from a PEM block or DER. `label` is the PEM label (`PRIVATE KEY`,
 /// `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`) or `DER`.
 pub(super) fn private_key(

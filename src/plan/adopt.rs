@@ -301,7 +301,9 @@ fn list(items: &[String]) -> String {
 fn declaration(c: &Credential, name: &str, guess: Option<&Guess>) -> String {
     let (credential, kind) = match c.kind {
         CredentialKind::X509Certificate => ("tls", "x509-certificate"),
-        CredentialKind::PrivateKey => ("key", "private-key"),
+        // A bare public key is never unmanaged (reconcile passes it by); its private half is
+        // what an identity would declare.
+        CredentialKind::PrivateKey | CredentialKind::PublicKey => ("key", "private-key"),
         CredentialKind::SshPublicKey => ("ssh", "ssh-key"),
         CredentialKind::Secret => ("secret", "secret"),
         CredentialKind::ApiKey => ("api-key", "api-key"),

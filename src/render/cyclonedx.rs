@@ -162,19 +162,28 @@ fn bom(inventory: &Inventory, plan: Option<&Plan>, now: jiff::Timestamp) -> Valu
             kind => {
                 let (prefix, material_type) = match kind {
                     CredentialKind::PrivateKey => ("private-key", "private-key"),
-                    CredentialKind::SshPublicKey => ("public-key", "public-key"),
+                    CredentialKind::SshPublicKey | CredentialKind::PublicKey => {
+                        ("public-key", "public-key")
+                    }
                     CredentialKind::Token => ("token", "token"),
                     CredentialKind::ApiKey => ("credential", "credential"),
                     _ => ("secret", "secret-key"),
                 };
                 let reference = format!("{prefix}:{}", c.sha256);
-                components.push(material(
+                let component = material(
                     &reference,
                     material_type,
                     c,
                     key_algorithm.as_deref(),
                     properties,
-                ));
+                );
+                if prefix == "public-key" {
+                    // One component per public key: a certificate's subject key found on its
+                    // own too is that same component, with where it was found.
+                    public_keys.insert(reference, component);
+                    continue;
+                }
+                components.push(component);
                 let mut depends: Vec<String> = key_algorithm.into_iter().collect();
                 // A private key whose public half is known depends on it.
                 if let Some(public) = c

@@ -59,6 +59,7 @@ pub fn table(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
         (CredentialKind::X509Certificate, "certificate"),
         (CredentialKind::PrivateKey, "private key"),
         (CredentialKind::SshPublicKey, "SSH public key"),
+        (CredentialKind::PublicKey, "public key"),
         (CredentialKind::Secret, "secret"),
         (CredentialKind::ApiKey, "API key"),
         (CredentialKind::Token, "token"),

@@ -286,7 +286,9 @@ pub(super) fn unclaimed(
             && twins
                 .iter()
                 .any(|&t| t != i && inventory[t].kind == CredentialKind::SshPublicKey);
-        if ssh_pair {
+        // A public key on its own is inventory (the crypto bill of materials), not a credential
+        // anyone must own.
+        if ssh_pair || c.kind == CredentialKind::PublicKey {
             continue;
         }
         match c.kind {
