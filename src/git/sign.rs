@@ -31,23 +31,21 @@ fn not_an_openssh_private_key(text: &str) -> Option<String> {
                 .into(),
         );
     }
-    const PEM: [&str; 5] = [
-        "-----BEGIN RSA PRIVATE KEY-----",
-        "-----BEGIN EC PRIVATE KEY-----",
-        "-----BEGIN DSA PRIVATE KEY-----",
-        "-----BEGIN PRIVATE KEY-----",
-        "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-    ];
-    if let Some(pem) = PEM.iter().find(|p| text.starts_with(**p)) {
-        return Some(format!(
-            "a PEM private key ({}); trustops reads OpenSSH's format: `ssh-keygen -p -f COPY` rewrites a copy of it in that format",
-            pem.trim_matches('-')
-        ));
+    // The label of the first PEM block, e.g. `RSA PRIVATE KEY`.
+    let label = text
+        .strip_prefix("-----BEGIN ")
+        .and_then(|rest| rest.split_once("-----"))
+        .map(|(label, _)| label);
+    match label {
+        Some("OPENSSH PRIVATE KEY") => None,
+        Some(label) if label.ends_with("PRIVATE KEY") => Some(format!(
+            "a PEM private key (BEGIN {label}); trustops reads OpenSSH's format: `ssh-keygen -p -f COPY` rewrites a copy of it in that format"
+        )),
+        _ => Some(
+            "not an OpenSSH private key: expected the `OPENSSH PRIVATE KEY` block `ssh-keygen -t ed25519` writes"
+                .into(),
+        ),
     }
-    (!text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")).then(|| {
-        "not an OpenSSH private key: it starts with -----BEGIN OPENSSH PRIVATE KEY----- (as `ssh-keygen -t ed25519` writes it)"
-            .into()
-    })
 }
 
 impl Signer {
