@@ -222,6 +222,33 @@ pub fn reconciled<T>(
     warnings: &mut Vec<String>,
     then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
 ) -> T {
+    // The inventory's digest serializes every credential: a second or two at a million, done
+    // beside the revocation checks and reconciliation rather than after them.
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(|| planner::file::inventory_sha256(inventory));
+        let digest = || {
+            digest
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        checked(
+            options, loaded, inventory, now, trail, warnings, then, digest,
+        )
+    })
+}
+
+/// [`reconciled`], with the inventory's digest from `digest` when the plan's inputs are named.
+#[allow(clippy::too_many_arguments)] // The same inputs, and where the digest comes from.
+fn checked<T>(
+    options: &Options,
+    loaded: &load::Outcome,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+    trail: &crate::audit::Trail,
+    warnings: &mut Vec<String>,
+    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
+    digest: impl FnOnce() -> String,
+) -> T {
     let base = &options.repo;
     let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
     let checking = crate::revocation::Options {
@@ -299,7 +326,7 @@ pub fn reconciled<T>(
         inputs: planner::Inputs {
             declarations_commit: crate::git::head_commit(base),
             declarations_sha256: planner::file::declarations_sha256(&loaded.files),
-            inventory_sha256: planner::file::inventory_sha256(inventory),
+            inventory_sha256: digest(),
             inventories: options
                 .inventories
                 .iter()
