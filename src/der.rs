@@ -136,8 +136,46 @@ pub(crate) fn integer_bits(content: &[u8]) -> u32 {
     }
 }
 
+/// A hex number (a certificate serial as trustops records it) in decimal digits, as CFSSL's
+/// database and x509-certificate-exporter's labels want it; `None` when it is not hex.
+pub(crate) fn decimal(hex: &str) -> Option<String> {
+    let mut digits: Vec<u8> = vec![0]; // little-endian base 10
+    for c in hex.chars() {
+        let mut carry = c.to_digit(16)?;
+        for d in &mut digits {
+            let v = u32::from(*d) * 16 + carry;
+            *d = (v % 10) as u8;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u8);
+            carry /= 10;
+        }
+    }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+    }
+    Some(digits.iter().rev().map(|d| char::from(b'0' + d)).collect())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn serials_in_decimal() {
+        assert_eq!(
+            super::decimal("0F5175DD889EEB50908E2A0FCEEDE2181977C8FA").as_deref(),
+            Some("87451489444895841893864260024669709317252303098")
+        );
+        // 20 bytes, the most RFC 5280 allows.
+        assert_eq!(
+            super::decimal("ffffffffffffffffffffffffffffffffffffffff").as_deref(),
+            Some("1461501637330902918203684832716283019655932542975")
+        );
+        assert_eq!(super::decimal("0").as_deref(), Some("0"));
+        assert_eq!(super::decimal("ff").as_deref(), Some("255"));
+        assert_eq!(super::decimal("xyz"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -226,115 +226,95 @@ pub fn reconciled<T>(
     // beside the revocation checks and reconciliation rather than after them.
     std::thread::scope(|scope| {
         let digest = scope.spawn(|| planner::file::inventory_sha256(inventory));
-        let digest = || {
-            digest
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        };
-        checked(
-            options, loaded, inventory, now, trail, warnings, then, digest,
-        )
-    })
-}
-
-/// [`reconciled`], with the inventory's digest from `digest` when the plan's inputs are named.
-#[allow(clippy::too_many_arguments)] // The same inputs, and where the digest comes from.
-fn checked<T>(
-    options: &Options,
-    loaded: &load::Outcome,
-    inventory: &Inventory,
-    now: jiff::Timestamp,
-    trail: &crate::audit::Trail,
-    warnings: &mut Vec<String>,
-    then: impl FnOnce(&reconcile::Input<'_>, reconcile::Reconciliation, &planner::Options) -> T,
-    digest: impl FnOnce() -> String,
-) -> T {
-    let base = &options.repo;
-    let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
-    let checking = crate::revocation::Options {
-        now,
-        base,
-        cache: cache_dir(options),
-        timeout: std::time::Duration::from_secs(10),
-    };
-    let mut revocation = crate::revocation::check(inventory, &loaded.model, &checking);
-    let renewal_info = crate::ari::check(
-        inventory,
-        &loaded.model,
-        &crate::ari::Options {
+        let base = &options.repo;
+        let issuer_subjects = inputs::issuer_subjects(&loaded.model, base, warnings);
+        let checking = crate::revocation::Options {
             now,
             base,
-            cache: checking.cache.clone(),
-            timeout: checking.timeout,
-            issued_by: &trail.issued_by,
+            cache: cache_dir(options),
+            timeout: std::time::Duration::from_secs(10),
+        };
+        let mut revocation = crate::revocation::check(inventory, &loaded.model, &checking);
+        let renewal_info = crate::ari::check(
+            inventory,
+            &loaded.model,
+            &crate::ari::Options {
+                now,
+                base,
+                cache: checking.cache.clone(),
+                timeout: checking.timeout,
+                issued_by: &trail.issued_by,
+                issuer_subjects: &issuer_subjects,
+            },
+        );
+        warnings.extend(renewal_info.problems.iter().cloned());
+        static NONE: std::collections::BTreeMap<String, crate::revocation::Revoked> =
+            std::collections::BTreeMap::new();
+        let template = reconcile::Input {
+            model: &loaded.model,
+            inventory,
+            now,
+            base,
             issuer_subjects: &issuer_subjects,
-        },
-    );
-    warnings.extend(renewal_info.problems.iter().cloned());
-    static NONE: std::collections::BTreeMap<String, crate::revocation::Revoked> =
-        std::collections::BTreeMap::new();
-    let template = reconcile::Input {
-        model: &loaded.model,
-        inventory,
-        now,
-        base,
-        issuer_subjects: &issuer_subjects,
-        issued_by: &trail.issued_by,
-        revoked: &NONE,
-        renewal_info: &renewal_info.suggested,
-    };
-    let mut reconciled = reconcile::reconcile(&reconcile::Input {
-        revoked: &revocation.revoked,
-        ..template
-    });
-    // OCSP is asked only about certificates in use under a policy that wants it, which only
-    // matching tells: reconcile again when a responder says more than the CRLs did.
-    let asked: std::collections::BTreeSet<&str> = reconciled
-        .statuses
-        .iter()
-        .filter(|s| {
-            s.policy
-                .as_ref()
-                .and_then(|p| loaded.model.policies.get(p))
-                .is_some_and(|p| p.spec.ocsp)
-        })
-        .filter_map(|s| Some(inventory.credentials.get(s.current?)?.sha256.as_str()))
-        .collect();
-    if !asked.is_empty() {
-        let answers = crate::revocation::ocsp(inventory, &loaded.model, &asked, &checking);
-        let more = answers
-            .revoked
-            .keys()
-            .any(|k| !revocation.revoked.contains_key(k));
-        revocation.merge(answers);
-        if more {
-            reconciled = reconcile::reconcile(&reconcile::Input {
-                revoked: &revocation.revoked,
-                ..template
-            });
+            issued_by: &trail.issued_by,
+            revoked: &NONE,
+            renewal_info: &renewal_info.suggested,
+        };
+        let mut reconciled = reconcile::reconcile(&reconcile::Input {
+            revoked: &revocation.revoked,
+            ..template
+        });
+        // OCSP is asked only about certificates in use under a policy that wants it, which only
+        // matching tells: reconcile again when a responder says more than the CRLs did.
+        let asked: std::collections::BTreeSet<&str> = reconciled
+            .statuses
+            .iter()
+            .filter(|s| {
+                s.policy
+                    .as_ref()
+                    .and_then(|p| loaded.model.policies.get(p))
+                    .is_some_and(|p| p.spec.ocsp)
+            })
+            .filter_map(|s| Some(inventory.credentials.get(s.current?)?.sha256.as_str()))
+            .collect();
+        if !asked.is_empty() {
+            let answers = crate::revocation::ocsp(inventory, &loaded.model, &asked, &checking);
+            let more = answers
+                .revoked
+                .keys()
+                .any(|k| !revocation.revoked.contains_key(k));
+            revocation.merge(answers);
+            if more {
+                reconciled = reconcile::reconcile(&reconcile::Input {
+                    revoked: &revocation.revoked,
+                    ..template
+                });
+            }
         }
-    }
-    warnings.extend(revocation.problems.iter().cloned());
-    let input = reconcile::Input {
-        revoked: &revocation.revoked,
-        ..template
-    };
-    warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
-    warnings.extend(reconcile::long_lived_exceptions(&input));
-    warnings.extend(reconcile::public_tls::warnings(&input, &reconciled));
-    let planning = planner::Options {
-        inputs: planner::Inputs {
-            declarations_commit: crate::git::head_commit(base),
-            declarations_sha256: planner::file::declarations_sha256(&loaded.files),
-            inventory_sha256: digest(),
-            inventories: options
-                .inventories
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-        },
-        first_notices: trail.first_notices.clone(),
-        mail_relay: loaded.config.smtp.is_some(),
-    };
-    then(&input, reconciled, &planning)
+        warnings.extend(revocation.problems.iter().cloned());
+        let input = reconcile::Input {
+            revoked: &revocation.revoked,
+            ..template
+        };
+        warnings.extend(reconcile::idle_exceptions(&input, &reconciled.findings));
+        warnings.extend(reconcile::long_lived_exceptions(&input));
+        warnings.extend(reconcile::public_tls::warnings(&input, &reconciled));
+        let planning = planner::Options {
+            inputs: planner::Inputs {
+                declarations_commit: crate::git::head_commit(base),
+                declarations_sha256: planner::file::declarations_sha256(&loaded.files),
+                inventory_sha256: digest
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                inventories: options
+                    .inventories
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            },
+            first_notices: trail.first_notices.clone(),
+            mail_relay: loaded.config.smtp.is_some(),
+        };
+        then(&input, reconciled, &planning)
+    })
 }

@@ -106,7 +106,7 @@ impl Issuer for Cfssl {
 
     fn revoke(&self, what: &Revocation<'_>, _now: jiff::Timestamp) -> Result<String, Error> {
         // CFSSL's database keys certificates by the serial in decimal.
-        let serial = decimal(what.serial).ok_or_else(|| {
+        let serial = crate::der::decimal(what.serial).ok_or_else(|| {
             Error::permanent(format!(
                 "{}: {} is not a hex serial",
                 self.name, what.serial
@@ -121,40 +121,5 @@ impl Issuer for Cfssl {
             "serial {} revoked by {} ({reason})",
             what.serial, self.name
         ))
-    }
-}
-
-/// A hex number in decimal digits.
-fn decimal(hex: &str) -> Option<String> {
-    let mut digits: Vec<u8> = vec![0]; // little-endian base 10
-    for c in hex.chars() {
-        let mut carry = c.to_digit(16)?;
-        for d in &mut digits {
-            let v = u32::from(*d) * 16 + carry;
-            *d = (v % 10) as u8;
-            carry = v / 10;
-        }
-        while carry > 0 {
-            digits.push((carry % 10) as u8);
-            carry /= 10;
-        }
-    }
-    while digits.len() > 1 && digits.last() == Some(&0) {
-        digits.pop();
-    }
-    Some(digits.iter().rev().map(|d| char::from(b'0' + d)).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn serials_go_to_cfssl_in_decimal() {
-        assert_eq!(
-            super::decimal("0F5175DD889EEB50908E2A0FCEEDE2181977C8FA").as_deref(),
-            Some("87451489444895841893864260024669709317252303098")
-        );
-        assert_eq!(super::decimal("0").as_deref(), Some("0"));
-        assert_eq!(super::decimal("ff").as_deref(), Some("255"));
-        assert_eq!(super::decimal("xyz"), None);
     }
 }

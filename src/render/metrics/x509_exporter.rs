@@ -45,7 +45,11 @@ pub(super) fn families(observed: &Observed, now: i64) -> Vec<Family> {
         };
         let issuer = dn_fields(&c.issuer);
         let subject = dn_fields(&c.subject);
-        let serial = decimal(&c.serial);
+        // Decimal, as Go's `big.Int` prints it; empty when the serial is unknown.
+        let serial = (!c.serial.is_empty())
+            .then(|| crate::der::decimal(&c.serial))
+            .flatten()
+            .unwrap_or_default();
         for location in &c.locations {
             let mut pairs: Vec<(String, String)> = place(location)
                 .into_iter()
@@ -175,51 +179,9 @@ fn attributes(dn: &str) -> Vec<(String, String)> {
     out
 }
 
-/// A hex serial number in decimal, as the exporter prints it (Go's `big.Int.String`).
-fn decimal(hex: &str) -> String {
-    let mut digits: Vec<u8> = Vec::new(); // little-endian base 10
-    for c in hex.chars() {
-        let Some(nibble) = c.to_digit(16) else {
-            return String::new();
-        };
-        let mut carry = nibble;
-        for d in &mut digits {
-            let v = u32::from(*d) * 16 + carry;
-            *d = (v % 10) as u8;
-            carry = v / 10;
-        }
-        while carry > 0 {
-            digits.push((carry % 10) as u8);
-            carry /= 10;
-        }
-    }
-    if digits.is_empty() {
-        return if hex.is_empty() {
-            String::new()
-        } else {
-            "0".into()
-        };
-    }
-    digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn serial_numbers_in_decimal() {
-        assert_eq!(decimal("0"), "0");
-        assert_eq!(decimal("ff"), "255");
-        assert_eq!(decimal("1000"), "4096");
-        // 20 bytes, the most RFC 5280 allows.
-        assert_eq!(
-            decimal("ffffffffffffffffffffffffffffffffffffffff"),
-            "1461501637330902918203684832716283019655932542975"
-        );
-        assert_eq!(decimal(""), "");
-        assert_eq!(decimal("zz"), "");
-    }
 
     #[test]
     fn dn_fields_are_read_and_unescaped() {
