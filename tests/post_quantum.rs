@@ -1,6 +1,7 @@
-//! The post-quantum migration: ML-DSA certificates and keys (RFC 9881's own examples)
-//! inventoried by parameter set and NIST security category, every key classed
-//! quantum-vulnerable or quantum-safe, and a Policy's `postQuantum` deadline turning the
+//! The post-quantum migration: ML-DSA, ML-KEM, SLH-DSA and composite certificates and keys
+//! (the IETF's own examples) inventoried by parameter set and NIST security category, private
+//! keys paired with their certificates, every key classed quantum-vulnerable, quantum-safe or
+//! hybrid, and a Policy's `postQuantum` deadline turning the
 //! classical keys under it into `quantum-vulnerable` findings — and not an ML-DSA one.
 
 use crate::support::{Test, root};
@@ -10,86 +11,181 @@ fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// `discover --path` over `paths`, as JSON.
+fn discovered(paths: &[&std::path::Path]) -> (Value, String) {
+    let mut args = vec!["discover".to_owned()];
+    for path in paths {
+        args.extend(["--path".to_owned(), path.to_string_lossy().into_owned()]);
+    }
+    args.extend(["--format".to_owned(), "json".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = Test::new().args(&args).run().status(0);
+    (json(&out.stdout), out.stdout)
+}
+
+fn corpus() -> std::path::PathBuf {
+    root().join("tests/fixtures/pqc")
+}
+
 #[test]
-fn the_rfc_9881_examples_are_inventoried_by_parameter_set_and_category() {
-    let corpus = root().join("tests/fixtures/pqc");
-    let out = Test::new()
-        .args(&[
-            "discover",
-            "--path",
-            &corpus.to_string_lossy(),
-            "--format",
-            "json",
-        ])
-        .run()
-        .status(0);
-    let inventory = json(&out.stdout);
+fn the_ietf_examples_are_inventoried_by_parameter_set_category_and_class() {
+    let (inventory, stdout) = discovered(&[&corpus()]);
     assert_eq!(
         inventory["diagnostics"],
         serde_json::json!([]),
         "{inventory:#}"
     );
     let credentials = inventory["credentials"].as_array().unwrap();
-    let mut certificates: Vec<(String, u64, String)> = credentials
+    let mut certificates: Vec<String> = credentials
         .iter()
         .filter(|c| c["kind"] == "x509-certificate")
         .map(|c| {
-            assert_eq!(c["key_type"], "ml-dsa");
-            assert_eq!(c["quantum_safety"], "safe");
-            assert_eq!(c["signature_algorithm"], c["parameter_set"], "self-signed");
-            (
-                c["parameter_set"].as_str().unwrap().to_owned(),
-                c["security_category"].as_u64().unwrap(),
-                c["subject"].as_str().unwrap().to_owned(),
+            format!(
+                "{} {} category {} {} signed {}",
+                c["parameter_set"].as_str().unwrap(),
+                c["key_type"].as_str().unwrap(),
+                c["security_category"],
+                c["quantum_safety"].as_str().unwrap(),
+                c["signature_algorithm"].as_str().unwrap(),
             )
         })
         .collect();
     certificates.sort();
     assert_eq!(
         certificates,
-        [("ML-DSA-44", 2), ("ML-DSA-65", 3), ("ML-DSA-87", 5)].map(|(p, c)| (
-            p.to_owned(),
-            c,
-            "CN=LAMPS WG,O=IETF".to_owned()
-        ))
+        [
+            "ML-DSA-44 ml-dsa category 2 safe signed ML-DSA-44",
+            "ML-DSA-65 ml-dsa category 3 safe signed ML-DSA-65",
+            "ML-DSA-87 ml-dsa category 5 safe signed ML-DSA-87",
+            // The ML-KEM draft's example is issued by an ML-DSA-65 CA.
+            "ML-KEM-768 ml-kem category 3 safe signed ML-DSA-65",
+            "MLDSA44-Ed25519-SHA512 composite-ml-dsa category 2 hybrid signed MLDSA44-Ed25519-SHA512",
+            "MLDSA44-RSA2048-PSS-SHA256 composite-ml-dsa category 2 hybrid signed MLDSA44-RSA2048-PSS-SHA256",
+            "MLDSA65-ECDSA-P256-SHA512 composite-ml-dsa category 3 hybrid signed MLDSA65-ECDSA-P256-SHA512",
+            "MLKEM768-X25519-SHA3-256 composite-ml-kem category 3 hybrid signed ML-DSA-65",
+            "SLH-DSA-SHA2-128s slh-dsa category 1 safe signed SLH-DSA-SHA2-128s",
+        ]
     );
-    let mut encodings: Vec<&str> = credentials
-        .iter()
-        .filter(|c| c["kind"] == "private-key")
-        .map(|c| {
-            assert_eq!(c["parameter_set"], "ML-DSA-44");
-            assert_eq!(c["quantum_safety"], "safe");
-            c["metadata"]["private_key_encoding"].as_str().unwrap()
-        })
-        .collect();
-    encodings.sort_unstable();
-    assert_eq!(encodings, ["both", "expanded", "seed"]);
-    // The public key on its own is inventoried too, as the same key the certificate holds.
+    // The public keys on their own are inventoried too, as the keys the certificates hold.
     let public: Vec<&Value> = credentials
         .iter()
         .filter(|c| c["kind"] == "public-key")
         .collect();
-    assert_eq!(public.len(), 1, "{public:#?}");
-    assert_eq!(public[0]["parameter_set"], "ML-DSA-44");
-    let certificate = credentials
-        .iter()
-        .find(|c| c["kind"] == "x509-certificate" && c["parameter_set"] == "ML-DSA-44")
-        .unwrap();
-    assert_eq!(public[0]["sha256"], certificate["public_key_sha256"]);
+    assert_eq!(public.len(), 3, "{public:#?}");
+    for key in public {
+        assert!(
+            credentials.iter().any(|c| c["kind"] == "x509-certificate"
+                && c["public_key_sha256"] == key["sha256"]),
+            "{key:#}"
+        );
+    }
     // The keys themselves are never printed: no line of any key file appears.
-    for file in [
-        "ML-DSA-44-seed.priv",
-        "ML-DSA-44-expanded.priv",
-        "ML-DSA-44-both.priv",
-    ] {
-        let text = std::fs::read_to_string(corpus.join(file)).unwrap();
-        for line in text
-            .lines()
-            .filter(|l| !l.starts_with("-----") && l.len() > 16)
-        {
-            assert!(!out.stdout.contains(line), "{file} printed");
+    for entry in std::fs::read_dir(corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "priv") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text
+                .lines()
+                .filter(|l| !l.starts_with("-----") && l.len() > 16)
+            {
+                assert!(!stdout.contains(line), "{} printed", path.display());
+            }
         }
     }
+}
+
+#[test]
+fn every_post_quantum_private_key_pairs_with_its_certificate_in_each_encoding() {
+    let (whole, _) = discovered(&[&corpus()]);
+    let certificate_key = |parameter_set: &str| {
+        let credentials = whole["credentials"].as_array().unwrap();
+        let certificate = credentials
+            .iter()
+            .find(|c| c["kind"] == "x509-certificate" && c["parameter_set"] == parameter_set);
+        certificate.unwrap()["public_key_sha256"].clone()
+    };
+    // Each file on its own: the key derived from a seed (FIPS 204 / FIPS 203 key generation),
+    // from an expanded key, from both (which must agree), from the end of an SLH-DSA key, and
+    // from both halves of a composite.
+    for (file, parameter_set, encoding) in [
+        ("ML-DSA-44-seed.priv", "ML-DSA-44", Some("seed")),
+        ("ML-DSA-44-expanded.priv", "ML-DSA-44", Some("expanded")),
+        ("ML-DSA-44-both.priv", "ML-DSA-44", Some("both")),
+        ("ML-KEM-768-seed.priv", "ML-KEM-768", Some("seed")),
+        ("ML-KEM-768-expanded.priv", "ML-KEM-768", Some("expanded")),
+        ("ML-KEM-768-both.priv", "ML-KEM-768", Some("both")),
+        ("id-slh-dsa-sha2-128s.priv", "SLH-DSA-SHA2-128s", None),
+        (
+            "MLDSA44-Ed25519-SHA512.priv",
+            "MLDSA44-Ed25519-SHA512",
+            None,
+        ),
+        (
+            "MLDSA44-RSA2048-PSS-SHA256.priv",
+            "MLDSA44-RSA2048-PSS-SHA256",
+            None,
+        ),
+    ] {
+        let (alone, _) = discovered(&[&corpus().join(file)]);
+        let key = &alone["credentials"][0];
+        assert_eq!(key["kind"], "private-key", "{file}");
+        assert_eq!(key["parameter_set"], parameter_set, "{file}");
+        assert_eq!(
+            key["public_key_sha256"],
+            certificate_key(parameter_set),
+            "{file} pairs with its certificate"
+        );
+        assert_eq!(key["sha256"], key["public_key_sha256"], "{file}");
+        assert_eq!(
+            key["metadata"]["private_key_encoding"].as_str(),
+            encoding,
+            "{file}"
+        );
+    }
+    // What cannot be derived here is named and classed, identified by a hash of the key file:
+    // an EC half without its public point, an X25519 half.
+    for (file, parameter_set) in [
+        (
+            "MLDSA65-ECDSA-P256-SHA512.priv",
+            "MLDSA65-ECDSA-P256-SHA512",
+        ),
+        ("MLKEM768-X25519-SHA3-256.priv", "MLKEM768-X25519-SHA3-256"),
+    ] {
+        let (alone, _) = discovered(&[&corpus().join(file)]);
+        let key = &alone["credentials"][0];
+        assert_eq!(key["parameter_set"], parameter_set, "{file}");
+        assert_eq!(key["quantum_safety"], "hybrid", "{file}");
+        assert_eq!(key["public_key_sha256"], Value::Null, "{file}");
+    }
+}
+
+#[test]
+fn a_key_whose_seed_and_expanded_halves_disagree_is_reported_not_paired() {
+    use base64::Engine;
+    let text = std::fs::read_to_string(corpus().join("ML-DSA-44-both.priv")).unwrap();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    // RFC 9881's example seed is 00 01 … 1f; another seed is another key.
+    let seed: Vec<u8> = (0..32).collect();
+    let at = der.windows(32).position(|w| w == seed).unwrap();
+    der[at] ^= 0xff;
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    );
+    let test = Test::new().file("tampered.key", pem);
+    let (inventory, _) = discovered(&[&test.dir.path().join("tampered.key")]);
+    let diagnostics = inventory["diagnostics"].to_string();
+    assert!(
+        diagnostics.contains("tampered.key")
+            && diagnostics.contains(
+                "ML-DSA-44 private key: its seed and expanded key belong to different keys"
+            ),
+        "{inventory:#}"
+    );
+    assert_eq!(inventory["credentials"], serde_json::json!([]));
 }
 
 /// The demo with an ML-DSA identity beside its EC and RSA ones, and a post-quantum deadline
@@ -396,4 +492,51 @@ fn the_cbom_of_the_demo_and_of_acme_corp_passes_the_cyclonedx_schema() {
     assert!(declared.iter().all(
         |c| property(c, "trustops:owner").is_some() && property(c, "trustops:policy").is_some()
     ));
+}
+
+#[test]
+fn the_cbom_of_the_post_quantum_corpus_names_each_family_and_its_level() {
+    let out = Test::new()
+        .args(&[
+            "discover",
+            "--path",
+            &corpus().to_string_lossy(),
+            "--format",
+            "cyclonedx",
+        ])
+        .run()
+        .status(0);
+    let bom = valid_cbom(&out.stdout);
+    let mut algorithms: Vec<String> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cryptoProperties"]["assetType"] == "algorithm")
+        .map(|c| {
+            let properties = &c["cryptoProperties"]["algorithmProperties"];
+            format!(
+                "{} {} {} level {} {}",
+                c["name"].as_str().unwrap(),
+                properties["primitive"].as_str().unwrap(),
+                properties["parameterSetIdentifier"].as_str().unwrap_or("-"),
+                properties["nistQuantumSecurityLevel"],
+                c["cryptoProperties"]["oid"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    algorithms.sort();
+    assert_eq!(
+        algorithms,
+        [
+            "ML-DSA-44 signature 44 level 2 2.16.840.1.101.3.4.3.17",
+            "ML-DSA-65 signature 65 level 3 2.16.840.1.101.3.4.3.18",
+            "ML-DSA-87 signature 87 level 5 2.16.840.1.101.3.4.3.19",
+            "ML-KEM-768 kem 768 level 3 2.16.840.1.101.3.4.4.2",
+            "MLDSA44-Ed25519-SHA512 signature 44 level 2 1.3.6.1.5.5.7.6.39",
+            "MLDSA44-RSA2048-PSS-SHA256 signature 44 level 2 1.3.6.1.5.5.7.6.37",
+            "MLDSA65-ECDSA-P256-SHA512 signature 65 level 3 1.3.6.1.5.5.7.6.45",
+            "MLKEM768-X25519-SHA3-256 kem 768 level 3 1.3.6.1.5.5.7.6.58",
+            "SLH-DSA-SHA2-128s signature 128s level 1 2.16.840.1.101.3.4.3.20",
+        ]
+    );
 }

@@ -5,16 +5,19 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A post-quantum parameter set.
+/// A post-quantum parameter set, or a composite of one with a traditional algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParameterSet {
-    /// The dotted OID (NIST's `2.16.840.1.101.3.4.*` arc).
+    /// The dotted OID (NIST's `2.16.840.1.101.3.4.*` arc; the IETF LAMPS composites'
+    /// `1.3.6.1.5.5.7.6.*`).
     pub oid: &'static str,
-    /// Its name, e.g. `ML-DSA-65` (as OpenSSL 3.5 names it).
+    /// Its name, e.g. `ML-DSA-65` (as OpenSSL 3.5 names it) or `MLDSA65-ECDSA-P256-SHA512` (the
+    /// composite drafts' `id-` names without the prefix).
     pub name: &'static str,
-    /// The key type trustops records: `ml-dsa`, `slh-dsa` or `ml-kem`.
+    /// The key type trustops records: `ml-dsa`, `slh-dsa`, `ml-kem`, `composite-ml-dsa` or
+    /// `composite-ml-kem`.
     pub key_type: &'static str,
-    /// NIST security category (1–5).
+    /// NIST security category (1–5); a composite's is its post-quantum component's.
     pub category: u8,
 }
 
@@ -32,8 +35,10 @@ const fn set(
     }
 }
 
-/// Every parameter set recognised.
-pub const PARAMETER_SETS: [ParameterSet; 18] = [
+/// Every parameter set recognised: FIPS 203–205, and the composites of
+/// draft-ietf-lamps-pq-composite-sigs and draft-ietf-lamps-pq-composite-kem (ML-DSA or ML-KEM
+/// with RSA, ECDSA/ECDH, EdDSA or X25519/X448).
+pub const PARAMETER_SETS: &[ParameterSet] = &[
     set("2.16.840.1.101.3.4.3.17", "ML-DSA-44", "ml-dsa", 2),
     set("2.16.840.1.101.3.4.3.18", "ML-DSA-65", "ml-dsa", 3),
     set("2.16.840.1.101.3.4.3.19", "ML-DSA-87", "ml-dsa", 5),
@@ -82,11 +87,228 @@ pub const PARAMETER_SETS: [ParameterSet; 18] = [
     set("2.16.840.1.101.3.4.4.1", "ML-KEM-512", "ml-kem", 1),
     set("2.16.840.1.101.3.4.4.2", "ML-KEM-768", "ml-kem", 3),
     set("2.16.840.1.101.3.4.4.3", "ML-KEM-1024", "ml-kem", 5),
+    set(
+        "1.3.6.1.5.5.7.6.37",
+        "MLDSA44-RSA2048-PSS-SHA256",
+        "composite-ml-dsa",
+        2,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.38",
+        "MLDSA44-RSA2048-PKCS15-SHA256",
+        "composite-ml-dsa",
+        2,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.39",
+        "MLDSA44-Ed25519-SHA512",
+        "composite-ml-dsa",
+        2,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.40",
+        "MLDSA44-ECDSA-P256-SHA256",
+        "composite-ml-dsa",
+        2,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.41",
+        "MLDSA65-RSA3072-PSS-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.42",
+        "MLDSA65-RSA3072-PKCS15-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.43",
+        "MLDSA65-RSA4096-PSS-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.44",
+        "MLDSA65-RSA4096-PKCS15-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.45",
+        "MLDSA65-ECDSA-P256-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.46",
+        "MLDSA65-ECDSA-P384-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.47",
+        "MLDSA65-ECDSA-brainpoolP256r1-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.48",
+        "MLDSA65-Ed25519-SHA512",
+        "composite-ml-dsa",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.49",
+        "MLDSA87-ECDSA-P384-SHA512",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.50",
+        "MLDSA87-ECDSA-brainpoolP384r1-SHA512",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.51",
+        "MLDSA87-Ed448-SHAKE256",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.52",
+        "MLDSA87-RSA3072-PSS-SHA512",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.53",
+        "MLDSA87-RSA4096-PSS-SHA512",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.54",
+        "MLDSA87-ECDSA-P521-SHA512",
+        "composite-ml-dsa",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.55",
+        "MLKEM768-RSA2048-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.56",
+        "MLKEM768-RSA3072-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.57",
+        "MLKEM768-RSA4096-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.58",
+        "MLKEM768-X25519-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.59",
+        "MLKEM768-ECDH-P256-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.60",
+        "MLKEM768-ECDH-P384-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.61",
+        "MLKEM768-ECDH-brainpoolP256r1-SHA3-256",
+        "composite-ml-kem",
+        3,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.62",
+        "MLKEM1024-RSA3072-SHA3-256",
+        "composite-ml-kem",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.63",
+        "MLKEM1024-ECDH-P384-SHA3-256",
+        "composite-ml-kem",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.64",
+        "MLKEM1024-ECDH-brainpoolP384r1-SHA3-256",
+        "composite-ml-kem",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.65",
+        "MLKEM1024-X448-SHA3-256",
+        "composite-ml-kem",
+        5,
+    ),
+    set(
+        "1.3.6.1.5.5.7.6.66",
+        "MLKEM1024-ECDH-P521-SHA3-256",
+        "composite-ml-kem",
+        5,
+    ),
 ];
+
+impl ParameterSet {
+    /// The parameter set's identifier within its family, as CycloneDX's
+    /// `parameterSetIdentifier` wants it: `65` for ML-DSA-65, `128s` for SLH-DSA-SHA2-128s, and
+    /// for a composite its post-quantum component's (`65` for MLDSA65-ECDSA-P256-SHA512).
+    pub fn identifier(&self) -> &'static str {
+        match self
+            .name
+            .strip_prefix("MLDSA")
+            .or(self.name.strip_prefix("MLKEM"))
+        {
+            Some(rest) => rest.split('-').next().unwrap_or(rest),
+            None => self.name.rsplit('-').next().unwrap_or(self.name),
+        }
+    }
+
+    /// For a composite, the traditional algorithm beside its post-quantum one, e.g.
+    /// `ECDSA-P256` or `RSA2048-PSS`.
+    pub fn traditional(&self) -> Option<&'static str> {
+        let rest = self
+            .name
+            .strip_prefix("MLDSA")
+            .or(self.name.strip_prefix("MLKEM"))?;
+        let (_, traditional) = rest.split_once('-')?;
+        // Less the hash or combiner at the end: SHA256, SHA512, SHAKE256 or SHA3-256.
+        let traditional = traditional.strip_suffix("-SHA3-256").unwrap_or(traditional);
+        Some(match traditional.rsplit_once('-') {
+            Some((t, hash)) if hash.starts_with("SHA") => t,
+            _ => traditional,
+        })
+    }
+}
 
 /// The parameter set an OID names.
 pub fn parameter_set(oid: &str) -> Option<&'static ParameterSet> {
     PARAMETER_SETS.iter().find(|p| p.oid == oid)
+}
+
+/// The parameter set of that name.
+pub fn by_name(name: &str) -> Option<&'static ParameterSet> {
+    PARAMETER_SETS.iter().find(|p| p.name == name)
 }
 
 /// Whether a key resists a cryptographically relevant quantum computer.
@@ -125,7 +347,7 @@ impl QuantumSafety {
             t if t.starts_with("ssh-rsa") || t.starts_with("ecdsa-") || t.starts_with("ssh-ed") => {
                 Some(QuantumSafety::Vulnerable)
             }
-            t if t.starts_with("composite-") => Some(QuantumSafety::Hybrid),
+            "composite-ml-dsa" | "composite-ml-kem" => Some(QuantumSafety::Hybrid),
             _ => None,
         }
     }
@@ -140,6 +362,19 @@ mod tests {
         let ml_dsa_65 = parameter_set("2.16.840.1.101.3.4.3.18").map(|p| (p.name, p.category));
         assert_eq!(ml_dsa_65, Some(("ML-DSA-65", 3)));
         assert_eq!(parameter_set("1.2.840.113549.1.1.1"), None);
+        let composite = parameter_set("1.3.6.1.5.5.7.6.45").unwrap();
+        assert_eq!(
+            (composite.name, composite.category, composite.identifier()),
+            ("MLDSA65-ECDSA-P256-SHA512", 3, "65")
+        );
+        assert_eq!(composite.traditional(), Some("ECDSA-P256"));
+        let kem = parameter_set("1.3.6.1.5.5.7.6.58").unwrap();
+        assert_eq!(
+            (kem.identifier(), kem.traditional()),
+            ("768", Some("X25519"))
+        );
+        let slh = parameter_set("2.16.840.1.101.3.4.3.21").unwrap();
+        assert_eq!((slh.identifier(), slh.traditional()), ("128f", None));
         // OIDs are unique.
         let mut oids: Vec<&str> = PARAMETER_SETS.iter().map(|p| p.oid).collect();
         oids.sort_unstable();
@@ -156,6 +391,10 @@ mod tests {
         assert_eq!(
             QuantumSafety::of_key_type("ml-dsa"),
             Some(QuantumSafety::Safe)
+        );
+        assert_eq!(
+            QuantumSafety::of_key_type("composite-ml-dsa"),
+            Some(QuantumSafety::Hybrid)
         );
         assert_eq!(QuantumSafety::of_key_type("1.2.3.4"), None);
     }

@@ -3,6 +3,7 @@
 //! key bytes are read to find the public half and then dropped.
 
 use super::inventory::{Credential, CredentialKind, sha256_hex};
+use super::pq_keys;
 use crate::der::{self, Tlv};
 
 const RSA: &str = "1.2.840.113549.1.1.1";
@@ -243,7 +244,11 @@ pub(super) fn private_key(
         other => return Err(format!("unsupported key block {other}")),
     };
     let spki = spki.ok_or_else(|| format!("malformed {format} private key"))?;
-    Ok(key_credential(Some(&spki), None, format, false))
+    let mut credential = key_credential(Some(&spki), None, format, false);
+    if format == "pkcs8" {
+        mark_encoding(&mut credential, der_bytes);
+    }
+    Ok(credential)
 }
 
 fn legacy_format(label: &str) -> &'static str {
@@ -253,15 +258,15 @@ fn legacy_format(label: &str) -> &'static str {
     }
 }
 
-/// A PKCS#8 key whose public half cannot be derived here (DSA, Ed448 without an embedded
-/// public key): algorithm and size from its parameters, identified by a SHA-256 of its
-/// encoding (which reveals nothing about the key), so it cannot pair with a certificate.
+/// A PKCS#8 key whose public half cannot be derived here (DSA and Ed448 without an embedded
+/// public key, some composites): algorithm and size from its parameters, identified by a
+/// SHA-256 of its encoding (which reveals nothing about the key), so it cannot pair with a
+/// certificate.
 fn underived(pkcs8: &[u8]) -> Credential {
     let algorithm = der::read_all(pkcs8).and_then(|seq| der::children(seq.content).nth(1));
     let facts = algorithm
         .map(|alg| spki_facts(&spki(alg.content, &[0])))
         .unwrap_or_default();
-    let post_quantum = facts.parameter_set.is_some();
     let mut credential = Credential {
         kind: CredentialKind::PrivateKey,
         sha256: sha256_hex(pkcs8),
@@ -270,30 +275,31 @@ fn underived(pkcs8: &[u8]) -> Credential {
         ..Credential::default()
     };
     facts.fill(&mut credential);
-    if post_quantum && let Some(encoding) = pq_encoding(pkcs8) {
+    mark_encoding(&mut credential, pkcs8);
+    credential
+}
+
+/// Records how an ML-DSA or ML-KEM key is held in its PKCS#8 `privateKey` (`seed`,
+/// `expanded` or `both`) as metadata `private_key_encoding`.
+fn mark_encoding(credential: &mut Credential, pkcs8: &[u8]) {
+    let set = credential
+        .parameter_set
+        .as_deref()
+        .and_then(super::algorithms::by_name);
+    let key = der::read_all(pkcs8).and_then(|seq| der::children(seq.content).nth(2));
+    if let Some(encoding) = set
+        .zip(key)
+        .and_then(|(set, key)| pq_keys::encoding(set, key.content))
+    {
         credential
             .metadata
             .insert("private_key_encoding".into(), encoding.into());
     }
-    credential
-}
-
-/// How an ML-DSA / SLH-DSA / ML-KEM private key is held in its PKCS#8 `privateKey` (RFC 9881
-/// §6, FIPS 203 keys alike): `seed` ([0] IMPLICIT), `expanded` (OCTET STRING) or `both`
-/// (SEQUENCE). Only the tag is looked at.
-fn pq_encoding(pkcs8: &[u8]) -> Option<&'static str> {
-    let seq = der::read_all(pkcs8)?;
-    let key = der::children(seq.content).nth(2)?;
-    match der::read_all(key.content)?.tag {
-        0x80 => Some("seed"),
-        der::OCTET_STRING => Some("expanded"),
-        der::SEQUENCE => Some("both"),
-        _ => None,
-    }
 }
 
 /// From PKCS#8 `PrivateKeyInfo`: the public key, or `Ok(None)` for algorithms whose public
-/// half cannot be derived here (Ed448 and DSA without an embedded public key).
+/// half cannot be derived here (Ed448 and DSA without an embedded public key, some
+/// composites).
 fn pkcs8_spki(pkcs8: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let seq = der::read_all(pkcs8).ok_or("not a PKCS#8 private key")?;
     let mut parts = der::children(seq.content);
@@ -316,10 +322,11 @@ fn pkcs8_spki(pkcs8: &[u8]) -> Result<Option<Vec<u8>>, String> {
         EC => ec_spki(key.content, params.as_ref()),
         ED25519 => der::read_all(key.content).and_then(|seed| ed25519_spki(seed.content)),
         ED448 | DSA => embedded_public.map(|p| spki(alg.content, &p)),
-        // Deriving a post-quantum public key needs the algorithm itself: known by its
-        // parameter set, identified by a hash (see `underived`).
-        other if super::algorithms::parameter_set(other).is_some() => None,
-        other => return Err(format!("unsupported private key algorithm {other}")),
+        other => match super::algorithms::parameter_set(other) {
+            Some(set) => pq_keys::public_key(set, key.content)?
+                .map(|public| spki(alg.content, &[&[0], public.as_slice()].concat())),
+            None => return Err(format!("unsupported private key algorithm {other}")),
+        },
     })
 }
 

@@ -16,6 +16,7 @@ mod keys;
 mod kubernetes;
 mod pem;
 mod pkcs12;
+mod pq_keys;
 mod scanner;
 mod tls;
 mod vault;

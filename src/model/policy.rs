@@ -169,7 +169,8 @@ impl JsonSchema for RenewBefore {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KeyAlgorithm {
-    /// The algorithm: `rsa`, `ec`, `ed25519`, `ed448`, `dsa`, `ml-dsa`, `slh-dsa` or `ml-kem`.
+    /// The algorithm: `rsa`, `ec`, `ed25519`, `ed448`, `dsa`, `ml-dsa`, `slh-dsa`, `ml-kem`,
+    /// `composite-ml-dsa` or `composite-ml-kem`.
     #[serde(rename = "type")]
     pub key_type: Spanned<KeyType>,
     /// Minimum size in bits: the RSA modulus, or the EC curve size (256, 384, 521).
@@ -202,6 +203,12 @@ pub enum KeyType {
     /// ML-KEM (FIPS 203), any parameter set.
     #[serde(rename = "ml-kem")]
     MlKem,
+    /// ML-DSA composed with RSA, ECDSA or EdDSA (draft-ietf-lamps-pq-composite-sigs).
+    #[serde(rename = "composite-ml-dsa")]
+    CompositeMlDsa,
+    /// ML-KEM composed with RSA, ECDH or X25519/X448 (draft-ietf-lamps-pq-composite-kem).
+    #[serde(rename = "composite-ml-kem")]
+    CompositeMlKem,
 }
 
 /// Approval mode for planned actions.

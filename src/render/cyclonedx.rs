@@ -5,7 +5,7 @@
 //! declared credential carries its identity, owner, policy and trust domain as properties.
 //! Values of keys and secrets are never written: only their facts and fingerprints.
 
-use crate::discover::algorithms::{PARAMETER_SETS, QuantumSafety};
+use crate::discover::algorithms::{self, QuantumSafety};
 use crate::discover::{Credential, CredentialKind, Inventory};
 use crate::plan::Plan;
 use serde_json::{Value, json};
@@ -294,7 +294,11 @@ fn material(
 fn key_algorithm(c: &Credential, algorithms: &mut BTreeMap<String, Value>) -> Option<String> {
     let key_type = c.key_type.as_deref()?;
     let (name, parameter, curve) = match (key_type, &c.parameter_set) {
-        (_, Some(set)) => (set.clone(), set.rsplit('-').next().map(str::to_owned), None),
+        (_, Some(set)) => (
+            set.clone(),
+            algorithms::by_name(set).map(|p| p.identifier().to_owned()),
+            None,
+        ),
         ("ec", _) => (
             format!("EC-{}", c.curve.as_deref().unwrap_or("unknown")),
             None,
@@ -310,8 +314,10 @@ fn key_algorithm(c: &Credential, algorithms: &mut BTreeMap<String, Value>) -> Op
         },
     };
     let primitive = match key_type {
-        "ml-kem" => "kem",
-        "rsa" | "ec" | "ed25519" | "ed448" | "dsa" | "ml-dsa" | "slh-dsa" => "signature",
+        "ml-kem" | "composite-ml-kem" => "kem",
+        "rsa" | "ec" | "ed25519" | "ed448" | "dsa" | "ml-dsa" | "slh-dsa" | "composite-ml-dsa" => {
+            "signature"
+        }
         _ => "unknown",
     };
     let level = level(QuantumSafety::of_key_type(key_type), c.security_category);
@@ -328,13 +334,13 @@ fn key_algorithm(c: &Credential, algorithms: &mut BTreeMap<String, Value>) -> Op
 
 /// A certificate's signature algorithm (OpenSSL's name), added once; its bom-ref.
 fn signature_algorithm(name: &str, algorithms: &mut BTreeMap<String, Value>) -> String {
-    let set = PARAMETER_SETS.iter().find(|p| p.name == name);
+    let set = algorithms::by_name(name);
     let (level, oid) = match set {
         Some(p) => (Some(p.category), Some(p.oid)),
         // Every other signature a certificate carries is RSA, ECDSA, EdDSA or DSA.
         None => (Some(0), None),
     };
-    let parameter = set.and_then(|p| p.name.rsplit('-').next());
+    let parameter = set.map(|p| p.identifier());
     algorithm(algorithms, name, "signature", parameter, None, level, oid)
 }
 
@@ -371,7 +377,7 @@ fn algorithm(
         if let Some(level) = level {
             properties.insert("nistQuantumSecurityLevel".into(), level.into());
         }
-        let oid = oid.or_else(|| parameter_set_oid(name));
+        let oid = oid.or_else(|| algorithms::by_name(name).map(|p| p.oid));
         let mut crypto = json!({"assetType": "algorithm", "algorithmProperties": properties});
         if let Some(oid) = oid {
             crypto["oid"] = oid.into();
@@ -384,13 +390,6 @@ fn algorithm(
         })
     });
     reference
-}
-
-fn parameter_set_oid(name: &str) -> Option<&'static str> {
-    PARAMETER_SETS
-        .iter()
-        .find(|p| p.name == name)
-        .map(|p| p.oid)
 }
 
 /// A random (version 4) UUID URN: a BOM's serial number differs on every run, as CycloneDX

@@ -150,7 +150,11 @@ pub(super) fn check(policy: &Policy, out: &mut Vec<Diagnostic>) {
             KeyType::Dsa if !(1024..=3072).contains(&size.value) => {
                 Some("DSA sizes run from 1024 to 3072 bits")
             }
-            KeyType::MlDsa | KeyType::SlhDsa | KeyType::MlKem => {
+            KeyType::MlDsa
+            | KeyType::SlhDsa
+            | KeyType::MlKem
+            | KeyType::CompositeMlDsa
+            | KeyType::CompositeMlKem => {
                 Some("post-quantum parameter sets have no size in bits; remove minSize")
             }
             _ => None,

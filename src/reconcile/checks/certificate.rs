@@ -258,6 +258,8 @@ fn name(t: KeyType) -> &'static str {
         KeyType::MlDsa => "ml-dsa",
         KeyType::SlhDsa => "slh-dsa",
         KeyType::MlKem => "ml-kem",
+        KeyType::CompositeMlDsa => "composite-ml-dsa",
+        KeyType::CompositeMlKem => "composite-ml-kem",
     }
 }
 
