@@ -39,24 +39,46 @@ pub(super) fn file(input: Input, outcome: &mut Outcome) {
         }
     };
     let file = SourceFile::new(path, text);
+    // A file that parses whole is read from memory in one pass; only one with an error is
+    // read again document by document, so that a broken document is reported and the others
+    // still declare what they declare.
+    let whole = serde_saphyr::from_str_multiple_with_options::<RawDocument, Vec<_>>(
+        &file.text,
+        yaml::options(),
+    );
+    match whole {
+        Ok(documents) => {
+            for (index, raw) in documents.into_iter().enumerate() {
+                admit(&file, index, raw, outcome);
+            }
+        }
+        Err(_) => {
+            take_error_field();
+            by_document(&file, outcome);
+        }
+    }
+    outcome.files.insert(file);
+}
+
+/// Parses `file` one document at a time, a diagnostic for each that is refused.
+fn by_document(file: &SourceFile, outcome: &mut Outcome) {
     let mut reader = file.text.as_bytes();
     let documents = serde_saphyr::read_with_options::<_, RawDocument>(&mut reader, yaml::options());
     let mut refused = false;
     for (index, result) in documents.enumerate() {
         let field = take_error_field();
         match result {
-            Ok(raw) => admit(&file, index, raw, outcome),
+            Ok(raw) => admit(file, index, raw, outcome),
             Err(e) => {
                 refused = true;
                 outcome.documents += 1;
-                outcome.diagnostics.push(yaml::diagnostic(&file, &e, field));
+                outcome.diagnostics.push(yaml::diagnostic(file, &e, field));
             }
         }
     }
     if refused {
         outcome.refused.extend(names_of(&file.text));
     }
-    outcome.files.insert(file);
 }
 
 /// The kind and name of every document in `text`, read leniently (the spec ignored): a
