@@ -462,12 +462,12 @@ mod end_to_end {
         );
         std::fs::write(
             dir.join("future.json"),
-            text.replacen("\"format_version\":1", "\"format_version\":2", 1),
+            text.replacen("\"format_version\":2", "\"format_version\":3", 1),
         )
         .unwrap();
         refused(
             &trustops(dir, T0, &[&["apply", "future.json"][..], &APPLY].concat()),
-            "format_version 2 is not supported",
+            "format_version 3 is not supported",
         );
 
         // The declarations change after the plan: stale.

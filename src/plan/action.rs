@@ -94,12 +94,18 @@ pub struct Action {
     /// Escalate: who is told, and why now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
-    /// Adopt: an Identity declaration to commit.
+    /// Adopt: the Identity declaration to commit (as YAML: [`Action::declaration`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub yaml: Option<String>,
+    pub adoption: Option<super::Adoption>,
 }
 
 impl Action {
+    /// Adopt: the Identity declaration to commit, as YAML.
+    pub fn declaration(&self) -> Option<String> {
+        let adoption = self.adoption.as_ref()?;
+        Some(adoption.yaml(self.owner.as_deref()))
+    }
+
     /// True when `apply` would not carry it out right now: scheduled later, waiting for an
     /// approver, or needing a person.
     pub fn deferred(&self, now: jiff::Timestamp) -> bool {

@@ -5,7 +5,9 @@
 
 use super::{Action, ActionKind, Context};
 use crate::discover::{Credential, CredentialKind};
-use crate::model::{API_VERSION, Approval, FindingCode};
+use crate::model::{API_VERSION, Approval, FindingCode, Match, Spanned};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Plans an adopt action per unmanaged credential whose finding is not waived. Names are
@@ -48,7 +50,7 @@ fn adopt(
     neighbours: &Neighbours<'_>,
 ) -> Action {
     let guess = guess_owner(cx, c, neighbours);
-    let yaml = declaration(c, name, guess.as_ref());
+    let adoption = Adoption::of(c, name, guess.as_ref());
     let why = guess.as_ref().map_or_else(
         || "owner unknown".to_owned(),
         |g| format!("owner {} guessed from {}", g.owner, g.why),
@@ -61,7 +63,7 @@ fn adopt(
         summary: format!("declare {} as identity {name} ({why})", title(c)),
         reasons: vec![finding.id.clone()],
         approval: Approval::Manual,
-        yaml: Some(yaml),
+        adoption: Some(adoption),
         ..Action::default()
     }
 }
@@ -297,72 +299,148 @@ fn list(items: &[String]) -> String {
     )
 }
 
-/// The Identity declaration for `c`.
-fn declaration(c: &Credential, name: &str, guess: Option<&Guess>) -> String {
-    let (credential, kind) = match c.kind {
-        CredentialKind::X509Certificate => ("tls", "x509-certificate"),
-        // A bare public key is never unmanaged (reconcile passes it by); its private half is
-        // what an identity would declare.
-        CredentialKind::PrivateKey | CredentialKind::PublicKey => ("key", "private-key"),
-        CredentialKind::SshPublicKey => ("ssh", "ssh-key"),
-        CredentialKind::Secret => ("secret", "secret"),
-        CredentialKind::ApiKey => ("api-key", "api-key"),
-        CredentialKind::Token => ("token", "token"),
-    };
-    let mut y = String::new();
-    let found = c.locations.first().map(|l| l.display()).unwrap_or_default();
-    y.push_str(&format!(
-        "# Adopted from `trustops plan`: found in {found}.\n"
-    ));
-    match guess {
-        Some(g) => y.push_str(&format!("# Owner guessed from {}: check it.\n", g.why)),
-        None => y.push_str("# No owner could be guessed: add `owner:` before committing.\n"),
-    }
-    y.push_str(&format!(
-        "apiVersion: {API_VERSION}\nkind: Identity\nmetadata:\n  name: {name}\nspec:\n"
-    ));
-    if let Some(g) = guess {
-        y.push_str(&format!("  owner: {}\n", scalar(&g.owner)));
-        if let Some(policy) = &g.policy {
-            y.push_str(&format!("  policy: {}\n", scalar(policy)));
+/// The Identity declaration an adopt action proposes for one unmanaged credential: what its
+/// YAML is written from ([`Adoption::yaml`]), kept in the plan instead of the text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adoption {
+    /// The identity's name.
+    pub name: String,
+    /// What the guess of the owner (the action's `owner`) rests on, e.g. `the folder name /srv/team-7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guessed_from: Option<String>,
+    /// The policy of the credentials the guess came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The certificate's first URI SAN (its SPIFFE ID), as the identity's workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    /// The credential's name: `tls`, `key`, `ssh`, `secret`, `api-key` or `token`.
+    pub credential: String,
+    /// The credential's type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The match rule: the first of a URI, DNS names, a secret id, a subject or a fingerprint
+    /// the credential has, and the Source that found it.
+    #[serde(rename = "match")]
+    pub rule: Match,
+    /// The certificate's DNS names, declared as the credential's `dnsNames`, when the match
+    /// rule does not already list them (a certificate matched by its URI).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_names: Vec<String>,
+    /// Where it was found first.
+    pub found_in: String,
+}
+
+impl Adoption {
+    /// The declaration proposed for `c`.
+    fn of(c: &Credential, name: &str, guess: Option<&Guess>) -> Adoption {
+        let (credential, kind) = match c.kind {
+            CredentialKind::X509Certificate => ("tls", "x509-certificate"),
+            // A bare public key is never unmanaged (reconcile passes it by); its private half
+            // is what an identity would declare.
+            CredentialKind::PrivateKey | CredentialKind::PublicKey => ("key", "private-key"),
+            CredentialKind::SshPublicKey => ("ssh", "ssh-key"),
+            CredentialKind::Secret => ("secret", "secret"),
+            CredentialKind::ApiKey => ("api-key", "api-key"),
+            CredentialKind::Token => ("token", "token"),
+        };
+        let uri = c.uris.iter().flatten().next().cloned();
+        let dns: Vec<String> = c.dns_names.iter().flatten().cloned().collect();
+        let mut rule = Match::default();
+        if let Some(uri) = &uri {
+            rule.uri = Some(uri.clone());
+        } else if !dns.is_empty() {
+            rule.dns_names = dns.clone();
+        } else if let Some(id) = &c.id {
+            rule.secret_id = Some(id.clone());
+        } else if let Some(subject) = c
+            .subject
+            .as_deref()
+            .filter(|_| c.kind == CredentialKind::X509Certificate)
+        {
+            rule.subject = Some(subject.to_owned());
+        } else {
+            rule.fingerprint = Some(Spanned::new(format!("sha256:{}", c.sha256)));
+        }
+        rule.source = c
+            .locations
+            .first()
+            .map(|l| &l.source)
+            .filter(|s| *s != "path")
+            .map(|s| Spanned::new(s.clone()));
+        let dns_names = if c.kind == CredentialKind::X509Certificate && rule.dns_names.is_empty() {
+            dns
+        } else {
+            Vec::new()
+        };
+        Adoption {
+            name: name.to_owned(),
+            guessed_from: guess.map(|g| g.why.clone()),
+            policy: guess.and_then(|g| g.policy.clone()),
+            workload: uri,
+            credential: credential.to_owned(),
+            kind: kind.to_owned(),
+            rule,
+            dns_names,
+            found_in: c.locations.first().map(|l| l.display()).unwrap_or_default(),
         }
     }
-    let uris: Vec<String> = c.uris.iter().flatten().cloned().collect();
-    if let Some(workload) = uris.first() {
-        y.push_str(&format!("  workload: {}\n", scalar(workload)));
-    }
-    y.push_str(&format!(
-        "  credentials:\n    - name: {credential}\n      type: {kind}\n      match:\n"
-    ));
-    let dns: Vec<String> = c.dns_names.iter().flatten().cloned().collect();
-    if let Some(uri) = uris.first() {
-        y.push_str(&format!("        uri: {}\n", scalar(uri)));
-    } else if !dns.is_empty() {
-        y.push_str(&format!("        dnsNames: {}\n", list(&dns)));
-    } else if let Some(id) = &c.id {
-        y.push_str(&format!("        secretId: {}\n", scalar(id)));
-    } else if let Some(subject) = c
-        .subject
-        .as_deref()
-        .filter(|_| c.kind == CredentialKind::X509Certificate)
-    {
-        y.push_str(&format!("        subject: {}\n", scalar(subject)));
-    } else {
+
+    /// The Identity declaration to commit, owned by `owner` (the adopt action's), as YAML
+    /// with a comment on where it comes from.
+    pub fn yaml(&self, owner: Option<&str>) -> String {
+        let mut y = String::new();
         y.push_str(&format!(
-            "        fingerprint: {}\n",
-            scalar(&format!("sha256:{}", c.sha256))
+            "# Adopted from `trustops plan`: found in {}.\n",
+            self.found_in
         ));
+        match &self.guessed_from {
+            Some(why) => y.push_str(&format!("# Owner guessed from {why}: check it.\n")),
+            None => y.push_str("# No owner could be guessed: add `owner:` before committing.\n"),
+        }
+        y.push_str(&format!(
+            "apiVersion: {API_VERSION}\nkind: Identity\nmetadata:\n  name: {}\nspec:\n",
+            self.name
+        ));
+        if let Some(owner) = owner {
+            y.push_str(&format!("  owner: {}\n", scalar(owner)));
+        }
+        if let Some(policy) = &self.policy {
+            y.push_str(&format!("  policy: {}\n", scalar(policy)));
+        }
+        if let Some(workload) = &self.workload {
+            y.push_str(&format!("  workload: {}\n", scalar(workload)));
+        }
+        y.push_str(&format!(
+            "  credentials:\n    - name: {}\n      type: {}\n      match:\n",
+            self.credential, self.kind
+        ));
+        let rule = &self.rule;
+        if let Some(uri) = &rule.uri {
+            y.push_str(&format!("        uri: {}\n", scalar(uri)));
+        } else if !rule.dns_names.is_empty() {
+            y.push_str(&format!("        dnsNames: {}\n", list(&rule.dns_names)));
+        } else if let Some(id) = &rule.secret_id {
+            y.push_str(&format!("        secretId: {}\n", scalar(id)));
+        } else if let Some(subject) = &rule.subject {
+            y.push_str(&format!("        subject: {}\n", scalar(subject)));
+        } else if let Some(fingerprint) = &rule.fingerprint {
+            y.push_str(&format!(
+                "        fingerprint: {}\n",
+                scalar(&fingerprint.value)
+            ));
+        }
+        if let Some(source) = &rule.source {
+            y.push_str(&format!("        source: {}\n", scalar(&source.value)));
+        }
+        let declared = match self.kind.as_str() {
+            "x509-certificate" if self.dns_names.is_empty() => &rule.dns_names,
+            _ => &self.dns_names,
+        };
+        if !declared.is_empty() {
+            y.push_str(&format!("      dnsNames: {}\n", list(declared)));
+        }
+        y
     }
-    if let Some(source) = c
-        .locations
-        .first()
-        .map(|l| &l.source)
-        .filter(|s| *s != "path")
-    {
-        y.push_str(&format!("        source: {}\n", scalar(source)));
-    }
-    if !dns.is_empty() && c.kind == CredentialKind::X509Certificate {
-        y.push_str(&format!("      dnsNames: {}\n", list(&dns)));
-    }
-    y
 }

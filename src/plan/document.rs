@@ -6,18 +6,20 @@ use super::action::{Action, ActionKind};
 use super::{Context, file};
 use crate::discover::{Problem, Time};
 use crate::model::{FindingCode, Severity};
-use crate::reconcile::Finding;
+use crate::reconcile::{Finding, References};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Version of the plan contract.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A plan: findings, ordered actions, and the digests of the inputs they were computed from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    /// Always 1 for this contract.
+    /// 2 for this contract (1 repeated each finding's references and stored each adopt
+    /// action's YAML).
     pub format_version: u32,
     /// Identifies this plan in the audit trail: `plan-` and 16 hex digits.
     pub id: String,
@@ -41,6 +43,8 @@ pub struct Plan {
     pub credentials: Vec<CredentialState>,
     /// Every finding, suppressed ones included, most serious first.
     pub findings: Vec<Finding>,
+    /// The OWASP NHI Top 10 and NIST CSF 2.0 references of each finding code present.
+    pub references: BTreeMap<FindingCode, References>,
     /// Actions in the order `apply` runs them.
     pub actions: Vec<Action>,
     /// What discovery could not read.
@@ -343,6 +347,7 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
         summary,
         credentials,
         findings: Vec::new(),
+        references: BTreeMap::new(),
         actions,
         problems: input.inventory.diagnostics.clone(),
         digest: String::new(),

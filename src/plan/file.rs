@@ -123,7 +123,7 @@ impl serde::Serialize for Unsigned<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let p = self.0;
-        let mut st = s.serialize_struct("Plan", 15)?;
+        let mut st = s.serialize_struct("Plan", 16)?;
         st.serialize_field("format_version", &p.format_version)?;
         st.serialize_field("id", &p.id)?;
         st.serialize_field("generated_at", &p.generated_at)?;
@@ -135,6 +135,7 @@ impl serde::Serialize for Unsigned<'_> {
         st.serialize_field("summary", &p.summary)?;
         st.serialize_field("credentials", &p.credentials)?;
         st.serialize_field("findings", &p.findings)?;
+        st.serialize_field("references", &p.references)?;
         st.serialize_field("actions", &p.actions)?;
         st.serialize_field("problems", &p.problems)?;
         st.end()
@@ -228,9 +229,10 @@ mod tests {
             read(&bytes[..bytes.len() / 2]),
             Err(Error::Json { .. })
         ));
-        let future = String::from_utf8(bytes)
-            .unwrap()
-            .replace("\"format_version\":1", "\"format_version\":9");
+        let future = String::from_utf8(bytes).unwrap().replace(
+            &format!("\"format_version\":{FORMAT_VERSION}"),
+            "\"format_version\":9",
+        );
         assert!(matches!(read(future.as_bytes()), Err(Error::Version(9))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(Error::Contract(_))));
         let unsigned = String::from_utf8(to_json(&plan))

@@ -16,6 +16,7 @@ mod revoke;
 mod rotate;
 
 pub use action::{Action, ActionKind, Notice, Recipient, Step, StepKind};
+pub use adopt::Adoption;
 pub use document::{
     ActionCounts, CredentialState, FORMAT_VERSION, Facts, Inputs, Plan, SeverityCounts, Summary,
 };
@@ -98,6 +99,7 @@ impl<'a> Context<'a> {
 pub fn plan(input: &reconcile::Input<'_>, rec: Reconciliation, options: &Options) -> Plan {
     let mut plan = with_findings_of(input, &rec, options);
     plan.findings = rec.findings;
+    plan.references = reconcile::References::of_all(&plan.findings);
     plan.id = file::plan_id(&plan);
     plan.digest = file::digest(&plan);
     plan

@@ -43,8 +43,6 @@ pub struct Finding {
     /// The facts behind it (`not_after`, `key_bits`, `expected`, ...), never secret values.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub evidence: BTreeMap<String, String>,
-    /// OWASP NHI Top 10 and NIST CSF 2.0 references of the code.
-    pub references: References,
     /// The active exception that waives it; a suppressed finding causes no action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
@@ -61,13 +59,32 @@ pub struct Declared {
     pub column: u32,
 }
 
-/// Framework references.
+/// The framework references of a finding code, listed once per plan for every code its
+/// findings have.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct References {
     /// OWASP Non-Human Identities Top 10 (2025) entries.
     pub owasp_nhi: Vec<String>,
     /// NIST Cybersecurity Framework 2.0 subcategories.
     pub nist_csf: Vec<String>,
+}
+
+impl References {
+    /// The references of `code`.
+    pub fn of(code: FindingCode) -> References {
+        References {
+            owasp_nhi: code.owasp_nhi().iter().map(|s| (*s).to_owned()).collect(),
+            nist_csf: code.nist_csf().iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// The references of every code in `findings`, by code.
+    pub fn of_all(findings: &[Finding]) -> BTreeMap<FindingCode, References> {
+        let codes: std::collections::BTreeSet<FindingCode> =
+            findings.iter().map(|f| f.code).collect();
+        codes.into_iter().map(|c| (c, References::of(c))).collect()
+    }
 }
 
 /// Which exception waived a finding.
@@ -90,10 +107,6 @@ impl Finding {
             code,
             severity: code.severity(),
             message: message.into(),
-            references: References {
-                owasp_nhi: code.owasp_nhi().iter().map(|s| (*s).to_owned()).collect(),
-                nist_csf: code.nist_csf().iter().map(|s| (*s).to_owned()).collect(),
-            },
             ..Finding::default()
         }
     }

@@ -1,7 +1,7 @@
 //! Actions: rotation groups in dependency order, renewal windows, approval, revocation of
 //! replaced certificates, the escalation ladder over time, adoption and review.
 
-use super::{NOW, action, first_action, fixture, has_action, plan_json};
+use super::{NOW, action, first_action, fixture, has_action, plan_json, run_plan};
 use crate::support::root;
 use serde_json::Value;
 
@@ -192,9 +192,14 @@ fn an_adopted_declaration_validates_and_then_matches() {
         adopt["owner"], "team-a",
         "guessed from the declared certificates beside it"
     );
-    let yaml = adopt["yaml"].as_str().unwrap();
+    // The declaration as a reviewer copies it from the pull-request comment.
+    let (_, comment) = run_plan(fixture(), NOW, &["--format", "markdown"]);
+    let yaml = declaration(
+        &comment.status(0).stdout,
+        adopt["fingerprint"].as_str().unwrap(),
+    );
     assert!(yaml.contains("owner: team-a"), "{yaml}");
-    let test = fixture().file("adopted.yaml", yaml);
+    let test = fixture().file("adopted.yaml", &yaml);
     let test = test.reset_args().args(&["validate", "--format", "short"]);
     let out = test.run().status(0);
     // The fixture declares no smtp relay: its e-mail contacts are the only warnings.
@@ -270,6 +275,17 @@ fn inventory_with(extra: &[Value]) -> String {
 }
 
 /// The adopt action of the credential with fingerprint `sha256`.
+/// The declaration the pull-request comment proposes to adopt the credential `sha256`.
+fn declaration(comment: &str, sha256: &str) -> String {
+    let heading = format!("Declaration to adopt `{}`:", &sha256[..12]);
+    let after = comment
+        .split_once(&heading)
+        .unwrap_or_else(|| panic!("no {heading} in\n{comment}"))
+        .1;
+    let body = after.split_once("```yaml\n").unwrap().1;
+    body.split_once("```").unwrap().0.to_owned()
+}
+
 fn adoption<'a>(plan: &'a Value, sha256: &str) -> &'a Value {
     first_action(plan, |a| a["kind"] == "adopt" && a["fingerprint"] == sha256)
 }
@@ -296,7 +312,7 @@ fn adoption_guesses_an_owner_only_from_evidence_about_the_credential() {
             serde_json::json!({"team": "team-a"}),
         ),
     ]);
-    let plan = plan_json(fixture().file("inventory.json", inventory), NOW);
+    let plan = plan_json(fixture().file("inventory.json", &inventory), NOW);
     let guessless = adoption(&plan, &unrelated);
     assert!(guessless["owner"].is_null(), "{guessless:#}");
     assert!(
@@ -307,10 +323,13 @@ fn adoption_guesses_an_owner_only_from_evidence_about_the_credential() {
         "{guessless:#}"
     );
     assert!(
-        guessless["yaml"]
-            .as_str()
-            .unwrap()
-            .contains("# No owner could be guessed")
+        guessless["adoption"]["guessed_from"].is_null(),
+        "{guessless:#}"
+    );
+    let test = fixture().file("inventory.json", &inventory);
+    let (_, text) = run_plan(test, NOW, &["--format", "markdown"]);
+    assert!(
+        declaration(&text.status(0).stdout, &unrelated).contains("# No owner could be guessed")
     );
     let labelled = adoption(&plan, &labelled);
     assert_eq!(labelled["owner"], "team-a");

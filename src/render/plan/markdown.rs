@@ -1,6 +1,6 @@
 //! The pull-request comment: a minijinja template ([`DEFAULT_TEMPLATE`], replaceable with
 //! `plan --template FILE`) rendered with the plan JSON as `plan` and the per-owner groups as
-//! `owners`. Each owner's actions and findings sit in a collapsed `<details>` block. A comment
+//! `owners` (where an adopt action's declaration is `yaml`). Each owner's actions and findings sit in a collapsed `<details>` block. A comment
 //! longer than the forge accepts (GitHub: 65,536 characters) is rendered again with fewer
 //! rows per table, then fewer owners, until it fits; the template says how many were left out.
 
@@ -49,7 +49,15 @@ pub(super) fn write(
             .take(owners_kept)
             .map(|g| Shown {
                 name: &g.name,
-                actions: g.actions.iter().take(keep).copied().collect(),
+                actions: g
+                    .actions
+                    .iter()
+                    .take(keep)
+                    .map(|&action| ShownAction {
+                        action,
+                        yaml: action.declaration(),
+                    })
+                    .collect(),
                 findings: g.findings.iter().take(keep).copied().collect(),
                 action_count: g.actions.len(),
                 finding_count: g.findings.len(),
@@ -149,12 +157,21 @@ const FEW_ROWS: usize = 2_000;
 #[derive(serde::Serialize)]
 struct Shown<'a> {
     name: &'a str,
-    actions: Vec<&'a Action>,
+    actions: Vec<ShownAction<'a>>,
     findings: Vec<&'a Finding>,
     action_count: usize,
     finding_count: usize,
     more_actions: usize,
     more_findings: usize,
+}
+
+/// An action as templates see it: its fields, and an adoption's declaration as `yaml`.
+#[derive(serde::Serialize)]
+struct ShownAction<'a> {
+    #[serde(flatten)]
+    action: &'a Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    yaml: Option<String>,
 }
 
 /// Text safe inside a Markdown table cell: pipes escaped, line breaks as `<br>`, HTML

@@ -315,8 +315,8 @@ fn action(out: &mut dyn Write, paint: &Paint, a: &crate::plan::Action) -> io::Re
         };
         writeln!(out, "      {}", paint.on(YELLOW, &how))?;
     }
-    if let Some(yaml) = &a.yaml {
-        for line in yaml.lines() {
+    if let Some(declaration) = a.declaration() {
+        for line in declaration.lines() {
             writeln!(out, "      {}", paint.on(GREEN, line))?;
         }
     }
