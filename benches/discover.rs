@@ -8,7 +8,8 @@
 //!
 //! Reports files per second for both, the ratio (target: discovery under 2× the read-only
 //! baseline), the cores used, and discovery's peak RSS (measured in a child process that does
-//! nothing else).
+//! nothing else). Then the whole command as a user runs it against a Python process using
+//! pyca/cryptography on the same files (`benches/support/pyca_inventory.py`; target: ≥ 5×).
 
 #![allow(
     clippy::print_stdout,
@@ -95,11 +96,83 @@ fn main() {
     } else {
         println!("cold      skipped: cannot drop the page cache here (needs root)");
     }
+    whole_commands(dir);
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--child", &dir.to_string_lossy()])
         .output()
         .unwrap();
     print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// The whole command as a user runs it (`trustops discover --path DIR --format json`, process
+/// start and JSON output included) against one Python process using pyca/cryptography that
+/// writes the same facts as JSON, and one that reads only fingerprint and notAfter; warm page
+/// cache, the median of three, wall time and peak RSS from GNU time.
+fn whole_commands(dir: &Path) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/support/pyca_inventory.py"
+    );
+    let folder = dir.to_string_lossy().into_owned();
+    let ours = [
+        "discover".to_owned(),
+        "--path".to_owned(),
+        folder.clone(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    let sides: [(&str, &str, Vec<String>); 3] = [
+        (
+            "trustops discover --format json",
+            env!("CARGO_BIN_EXE_trustops"),
+            ours.to_vec(),
+        ),
+        (
+            "python pyca, the same facts",
+            "python3",
+            vec![script.to_owned(), folder.clone()],
+        ),
+        (
+            "python pyca, fingerprint + notAfter",
+            "python3",
+            vec![script.to_owned(), folder, "--minimal".to_owned()],
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, program, args) in &sides {
+        let mut runs: Vec<(f64, f64)> = (0..3).map(|_| timed(program, args)).collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (seconds, mib) = runs[1];
+        println!("whole     {name:<38} {seconds:>6.2}s  peak RSS {mib:>5.0} MiB");
+        results.push(seconds);
+    }
+    println!(
+        "ratio     pyca (same facts) / trustops: {:.1}x; pyca (fingerprint + notAfter) / trustops: {:.1}x (target ≥ 5x)",
+        results[1] / results[0],
+        results[2] / results[0]
+    );
+}
+
+/// Wall seconds and peak RSS (MiB) of `program args`, output discarded, through GNU time;
+/// a missing pyca/cryptography names its install step.
+fn timed(program: &str, args: &[String]) -> (f64, f64) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%e %M", "--"])
+        .arg(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("GNU time (apt-get install time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed (pyca/cryptography: pip install cryptography): {stderr}"
+    );
+    let last = stderr.lines().last().unwrap_or_default();
+    let mut fields = last.split_whitespace();
+    let seconds: f64 = fields.next().unwrap().parse().unwrap();
+    let kib: f64 = fields.next().unwrap().parse().unwrap();
+    (seconds, kib / 1024.0)
 }
 
 /// Mints `count` distinct certificates (one CA, one leaf key; distinct names and serials) into

@@ -60,10 +60,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         zone: args.zone.clone(),
     });
     match args.format.as_str() {
-        "json" => {
-            serde_json::to_writer_pretty(&mut *out, &outcome.inventory)?;
-            writeln!(out)?;
-        }
+        "json" => render::inventory_json(out, &outcome.inventory)?,
         "cyclonedx" => {
             render::cyclonedx::write(out, &outcome.inventory, None, global.now()?)?;
         }

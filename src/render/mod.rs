@@ -13,6 +13,7 @@ pub mod report;
 mod sarif;
 mod text;
 
+pub use inventory::json as inventory_json;
 pub use inventory::table as inventory_table;
 
 use crate::diag::{Diagnostic, Files};
