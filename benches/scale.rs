@@ -77,6 +77,8 @@ fn git(dir: &Path, args: &[&str]) {
 /// its inventory in `dir/inv.json`.
 fn generate(dir: &Path, n: usize) {
     let repo = dir.join("repo");
+    // A kept estate starts over: its history, and what diff remembered in `.git/trustops`.
+    let _ = std::fs::remove_dir_all(&repo);
     std::fs::create_dir_all(&repo).unwrap();
     for input in estate::declarations(n) {
         std::fs::write(repo.join(&input.path), &input.bytes).unwrap();

@@ -123,17 +123,20 @@ fn oid_tlv(dotted: &str) -> Vec<u8> {
 
 /// The SubjectPublicKeyInfo of an RSA key from `RSAPrivateKey` (PKCS#1) DER.
 fn rsa_spki(pkcs1: &[u8]) -> Option<Vec<u8>> {
+    let mut bits = vec![0u8];
+    bits.extend(rsa_public_key(pkcs1)?);
+    let mut alg = oid_tlv(RSA);
+    alg.extend(der::write(der::NULL, &[]));
+    Some(spki(&alg, &bits))
+}
+
+/// The `RSAPublicKey` (modulus and public exponent, DER) of an `RSAPrivateKey`.
+pub(super) fn rsa_public_key(pkcs1: &[u8]) -> Option<Vec<u8>> {
     let seq = der::read_all(pkcs1)?;
     let mut parts = der::children(seq.content);
     let _version = parts.next()?;
     let (n, e) = (parts.next()?, parts.next()?);
-    let mut public = n.raw.to_vec();
-    public.extend_from_slice(e.raw);
-    let mut bits = vec![0u8];
-    bits.extend(der::write(der::SEQUENCE, &public));
-    let mut alg = oid_tlv(RSA);
-    alg.extend(der::write(der::NULL, &[]));
-    Some(spki(&alg, &bits))
+    Some(der::write(der::SEQUENCE, &[n.raw, e.raw].concat()))
 }
 
 /// The SubjectPublicKeyInfo of an EC key from `ECPrivateKey` (SEC1) DER; the curve comes from
@@ -141,34 +144,42 @@ fn rsa_spki(pkcs1: &[u8]) -> Option<Vec<u8>> {
 fn ec_spki(sec1: &[u8], curve: Option<&Tlv<'_>>) -> Option<Vec<u8>> {
     let seq = der::read_all(sec1)?;
     let mut curve_raw = curve.map(|c| c.raw.to_vec());
-    let mut public = None;
-    for part in der::children(seq.content) {
-        match part.tag {
-            0xa0 => {
-                curve_raw = der::read_all(part.content)
-                    .map(|t| t.raw.to_vec())
-                    .or(curve_raw)
-            }
-            0xa1 => {
-                public = der::read_all(part.content)
-                    .filter(|t| t.tag == der::BIT_STRING)
-                    .map(|t| t.content.to_vec())
-            }
-            _ => {}
-        }
+    for part in der::children(seq.content).filter(|p| p.tag == 0xa0) {
+        curve_raw = der::read_all(part.content)
+            .map(|t| t.raw.to_vec())
+            .or(curve_raw)
     }
     let mut alg = oid_tlv(EC);
     alg.extend(curve_raw?);
-    Some(spki(&alg, &public?))
+    Some(spki(
+        &alg,
+        &[&[0], ec_public_point(sec1)?.as_slice()].concat(),
+    ))
+}
+
+/// The public point an `ECPrivateKey` carries in its optional `[1] publicKey`; `None` when it
+/// carries none (computing it is not done here).
+pub(super) fn ec_public_point(sec1: &[u8]) -> Option<Vec<u8>> {
+    let seq = der::read_all(sec1)?;
+    let bits = der::children(seq.content)
+        .find(|p| p.tag == 0xa1)
+        .and_then(|p| der::read_all(p.content))
+        .filter(|t| t.tag == der::BIT_STRING)?;
+    bits.content.get(1..).map(<[u8]>::to_vec) // less the unused-bits byte
 }
 
 /// The SubjectPublicKeyInfo of an Ed25519 key from its 32-byte seed.
 fn ed25519_spki(seed: &[u8]) -> Option<Vec<u8>> {
+    let mut bits = vec![0u8];
+    bits.extend(ed25519_public_key(seed)?);
+    Some(spki(&oid_tlv(ED25519), &bits))
+}
+
+/// The 32-byte public key of an Ed25519 seed.
+pub(super) fn ed25519_public_key(seed: &[u8]) -> Option<Vec<u8>> {
     use ring::signature::KeyPair;
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed).ok()?;
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(pair.public_key().as_ref());
-    Some(spki(&oid_tlv(ED25519), &bits))
+    Some(pair.public_key().as_ref().to_vec())
 }
 
 /// A public key on its own: `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1),

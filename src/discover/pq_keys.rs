@@ -12,6 +12,7 @@
 //! Key bytes never leave this module; what does is the public key.
 
 use super::algorithms::ParameterSet;
+use super::keys;
 use crate::der;
 
 /// How an ML-DSA or ML-KEM private key is held in PKCS#8 (RFC 9881 §6; ML-KEM alike in
@@ -243,25 +244,12 @@ fn composite_ml_dsa(set: &ParameterSet, private_key: &[u8]) -> Result<Option<Vec
     .ok_or_else(malformed)?;
     let family = set.traditional().unwrap_or_default();
     let traditional_public = if family.starts_with("RSA") {
-        // RSAPrivateKey → RSAPublicKey: its modulus and public exponent.
-        let key = der::read_all(traditional).ok_or_else(malformed)?;
-        let mut parts = der::children(key.content).skip(1);
-        let (n, e) = (parts.next(), parts.next());
-        let (n, e) = n.zip(e).ok_or_else(malformed)?;
-        der::write(der::SEQUENCE, &[n.raw, e.raw].concat())
+        keys::rsa_public_key(traditional).ok_or_else(malformed)?
     } else if family == "Ed25519" {
-        use ring::signature::KeyPair;
-        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(traditional)
-            .map_err(|_| malformed())?;
-        pair.public_key().as_ref().to_vec()
+        keys::ed25519_public_key(traditional).ok_or_else(malformed)?
     } else if family.starts_with("ECDSA") {
-        // ECPrivateKey's optional [1] publicKey; without it the point is not computed here.
-        let key = der::read_all(traditional).ok_or_else(malformed)?;
-        let point = der::children(key.content)
-            .find(|p| p.tag == 0xa1)
-            .and_then(|p| der::read_all(p.content))
-            .and_then(|bits| bits.content.get(1..).map(<[u8]>::to_vec));
-        match point {
+        // Without the point in the key, it is not computed here.
+        match keys::ec_public_point(traditional) {
             Some(point) => point,
             None => return Ok(None),
         }
