@@ -14,7 +14,7 @@ if ! python3 -c "import acme2certifier" 2>/dev/null; then
   python3 -m pip install --quiet acme2certifier
 fi
 
-port=$(free_port) http01=$(free_port)
+read -r port http01 <<<"$(free_ports 2)"
 A2C=$WORKDIR/a2c
 mkdir -p "$A2C/tls" "$A2C/ca/certs"
 private_tls "$A2C/tls"

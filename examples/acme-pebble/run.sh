@@ -11,12 +11,12 @@ EXAMPLE=$(cd "$(dirname "$0")" && pwd)
 setup "$@"
 need pebble pebble
 
-acme=$(free_port) management=$(free_port) dns=$(free_port) dns_api=$(free_port) http01=$(free_port)
+read -r acme management dns dns_api http01 tls <<<"$(free_ports 6)"
 mkdir -p "$WORKDIR/pebble"
 private_tls "$WORKDIR/pebble"
 cat >"$WORKDIR/pebble/pebble-config.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$acme", "managementListenAddress": "127.0.0.1:$management",
-  "certificate": "tls.pem", "privateKey": "tls.key", "httpPort": $http01, "tlsPort": $(free_port),
+  "certificate": "tls.pem", "privateKey": "tls.key", "httpPort": $http01, "tlsPort": $tls,
   "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 JSON
 start pebble-challtestsrv "$WORKDIR/pebble/dns.log" pebble-challtestsrv \

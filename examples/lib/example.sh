@@ -18,7 +18,17 @@ need() {
 }
 
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  free_ports 1
+}
+
+# N distinct free loopback ports, held together while they are chosen: ports picked one call
+# at a time can come back the same (pebble's management port once equalled the DNS port).
+free_ports() {
+  python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "$1"
 }
 
 # Servers started with `start NAME LOG COMMAND...`, stopped on exit whatever happens.

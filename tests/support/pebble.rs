@@ -1,7 +1,7 @@
 //! A real ACME server: Debian's `pebble` on free loopback ports, with a TLS certificate made
 //! for the test, challenges always valid and no nonce rejection; stopped when dropped.
 
-use super::{free_port, python};
+use super::{free_ports, python};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -18,11 +18,10 @@ impl Pebble {
     pub fn start(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         let tls_root = super::localhost_tls(dir);
-        let (acme_port, management_port) = (free_port(), free_port());
+        let [acme_port, management_port, http_port, tls_port] = free_ports();
         let config = format!(
             r#"{{"pebble": {{"listenAddress": "127.0.0.1:{acme_port}", "managementListenAddress": "127.0.0.1:{management_port}", "certificate": "tls.pem", "privateKey": "tls.key", "httpPort": {}, "tlsPort": {}, "ocspResponderURL": "", "externalAccountBindingRequired": false}}}}"#,
-            free_port(),
-            free_port()
+            http_port, tls_port
         );
         std::fs::write(dir.join("pebble-config.json"), config).unwrap();
         let child = Command::new("pebble")
