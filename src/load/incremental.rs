@@ -267,7 +267,7 @@ fn pair_with(
     let learned = crate::parallel::ranges_of(misses.len(), 1, |range| {
         misses[range]
             .iter()
-            .map(|(_, input)| declared(&config, input.clone()))
+            .map(|(_, input)| declared(input.clone()))
             .collect::<Vec<_>>()
     });
     for ((id, input), d) in misses.iter().zip(learned.into_iter().flatten()) {
@@ -459,9 +459,11 @@ fn documents(text: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// What one file declares, parsed alone.
-fn declared(config: &RepoConfig, input: Input) -> Declared {
-    let alone = super::from_inputs_with(config.clone(), vec![input]);
+/// What one file declares, parsed alone: its documents only, without the checks across
+/// files (a file read alone would refer to owners and policies it cannot see).
+fn declared(input: Input) -> Declared {
+    let mut alone = Outcome::default();
+    super::parse::file(input, &mut alone);
     let identities: Vec<Unread> = alone.model.identities.values().map(Unread::of).collect();
     // A value the one-line form cannot hold (only in a file with errors): read it every time.
     let plain = identities.iter().all(|u| {
