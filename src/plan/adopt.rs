@@ -306,7 +306,8 @@ fn list(items: &[String]) -> String {
 pub struct Adoption {
     /// The identity's name.
     pub name: String,
-    /// What the guess of the owner (the action's `owner`) rests on, e.g. `the folder name /srv/team-7`.
+    /// What the guess of the owner (the action's `owner`) rests on, e.g. `the folder name
+    /// /srv/team-7`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guessed_from: Option<String>,
     /// The policy of the credentials the guess came from.

@@ -1,8 +1,9 @@
 //! The pull-request comment: a minijinja template ([`DEFAULT_TEMPLATE`], replaceable with
 //! `plan --template FILE`) rendered with the plan JSON as `plan` and the per-owner groups as
-//! `owners` (where an adopt action's declaration is `yaml`). Each owner's actions and findings sit in a collapsed `<details>` block. A comment
-//! longer than the forge accepts (GitHub: 65,536 characters) is rendered again with fewer
-//! rows per table, then fewer owners, until it fits; the template says how many were left out.
+//! `owners` (where an adopt action's declaration is `yaml`). Each owner's actions and findings
+//! sit in a collapsed `<details>` block. A comment longer than the forge accepts (GitHub:
+//! 65,536 characters) is rendered again with fewer rows per table, then fewer owners, until it
+//! fits; the template says how many were left out.
 
 use super::{by_owner, target};
 use crate::plan::{Action, Plan};
