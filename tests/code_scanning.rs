@@ -176,4 +176,12 @@ fn a_plan_with_more_results_than_code_scanning_takes_is_capped() {
             .contains("more results are not shown here"),
         "{last:#}"
     );
+    // Under a rule of its own, not the first result's.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(last["ruleId"], "results-left-out", "{last:#}");
+    let index = last["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "results-left-out");
+    assert_ne!(results[0]["ruleId"], last["ruleId"]);
 }

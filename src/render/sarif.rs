@@ -14,6 +14,9 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The most results GitHub code scanning accepts in one run.
 const MAX_RESULTS: usize = 25_000;
 
+/// The rule of the result saying how many were left out of a run.
+const LEFT_OUT: &str = "results-left-out";
+
 pub(super) fn write(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
     let rules: Vec<Value> = Code::ALL
         .iter()
@@ -69,15 +72,25 @@ pub(super) fn fingerprint(parts: &[&str]) -> String {
 /// Writes a SARIF log with one run of trustops, its `rules` and `results`.
 pub(super) fn document(
     out: &mut dyn Write,
-    rules: Vec<Value>,
+    mut rules: Vec<Value>,
     mut results: Vec<Value>,
 ) -> io::Result<()> {
     // GitHub code scanning rejects a run of more than 25,000 results: the first ones (the most
-    // severe come first) and one that says how many more the JSON output has.
+    // severe come first) and one, under a rule of its own, that says how many more the JSON
+    // output has (at the first result's place: code scanning wants a location).
     if results.len() > MAX_RESULTS {
         let left = results.len() - (MAX_RESULTS - 1);
         results.truncate(MAX_RESULTS - 1);
         let mut more = results[0].clone();
+        more["ruleId"] = json!(LEFT_OUT);
+        more["ruleIndex"] = json!(rules.len());
+        rules.push(rule(
+            LEFT_OUT,
+            "Note",
+            "More results than code scanning takes in one run; the JSON output lists every one",
+            "docs/plan.md",
+            "https://trustops.dev/docs/plan#sarif".to_owned(),
+        ));
         more["message"] = json!({"text": format!(
             "{left} more results are not shown here (code scanning takes {MAX_RESULTS} per run); the JSON output lists every one"
         )});
