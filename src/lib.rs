@@ -26,6 +26,7 @@ pub mod diff;
 pub mod discover;
 pub mod durable;
 pub mod environment;
+pub(crate) mod fast_map;
 pub mod fault;
 pub mod git;
 pub mod http;

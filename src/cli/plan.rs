@@ -59,9 +59,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         // The inventory as a CBOM, each declared credential with what the plan says of it.
         crate::render::cyclonedx::write(out, &inventory, Some(&planned), global.now()?)?;
     }
-    // Freeing a large estate's declarations and inventory takes seconds: beside the writing,
-    // not before it (the process may exit first, which frees them at once).
-    std::thread::spawn(move || drop((loaded, inventory)));
+    super::leave((loaded, inventory));
     if let Some(path) = &args.out {
         if let Some(signer) = args.signing.signer()? {
             let payload = plan::file::signed_payload(&planned);
@@ -85,13 +83,15 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     if let Some(format) = format {
         render::plan::write(out, format, &planned, &render_options)?;
     }
-    Ok(if planned.errored {
+    let exit = if planned.errored {
         Exit::Error
     } else if args.detailed_exitcode && !planned.actions.is_empty() {
         Exit::Pending
     } else {
         Exit::Ok
-    })
+    };
+    super::leave(planned);
+    Ok(exit)
 }
 
 /// The valid declarations of `--repo`, and their plan at `now` against live discovery or the

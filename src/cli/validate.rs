@@ -49,11 +49,13 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         &summary,
         global.color_stdout(),
     )?;
-    Ok(if crate::diag::has_errors(&outcome.diagnostics) {
+    let exit = if crate::diag::has_errors(&outcome.diagnostics) {
         Exit::Error
     } else {
         Exit::Ok
-    })
+    };
+    super::leave(outcome);
+    Ok(exit)
 }
 
 /// The summary of a load, for renderers.

@@ -527,13 +527,21 @@ fn credential_error(bytes: &[u8], index: usize, raw: &str, error: &serde_json::E
 
 /// Merges inventories saved elsewhere (one per zone or cluster) into one.
 pub fn merge(inventories: Vec<Inventory>) -> Inventory {
-    let mut credentials = Vec::with_capacity(inventories.iter().map(|i| i.credentials.len()).sum());
+    let mut credentials: Vec<Credential> = Vec::new();
     let mut diagnostics = Vec::new();
     for inventory in inventories {
-        let seen_by = inventory.seen_by;
-        for mut credential in inventory.credentials {
-            stamp(&mut credential, seen_by.as_ref());
-            credentials.push(credential);
+        let mut more = inventory.credentials;
+        if let Some(seen_by) = &inventory.seen_by {
+            for credential in &mut more {
+                stamp(credential, seen_by);
+            }
+        }
+        // The first inventory's credentials stay where they are: a million of them are
+        // most of the memory, and copying them would hold two at once.
+        if credentials.is_empty() {
+            credentials = more;
+        } else {
+            credentials.append(&mut more);
         }
         diagnostics.extend(inventory.diagnostics);
     }
@@ -548,10 +556,35 @@ pub fn merge(inventories: Vec<Inventory>) -> Inventory {
 }
 
 /// `credentials` ordered by kind and fingerprint, each fingerprint once (later copies merged
-/// into the first), locations sorted. A sort of indexes, then the credentials moved into
-/// place: an inventory already in order (as `discover` writes it) moves nothing, and a
-/// million entries need no hash table and no second copy.
+/// into the first), locations sorted. An inventory already in order, as `discover` writes
+/// it, is only checked.
 fn in_order(mut credentials: Vec<Credential>) -> Vec<Credential> {
+    // An inventory as `discover` writes it is in order already, each fingerprint once.
+    let ordered = credentials
+        .windows(2)
+        .all(|w| (w[0].kind, &w[0].sha256) < (w[1].kind, &w[1].sha256));
+    if !ordered {
+        credentials = sorted(credentials);
+    }
+    let each: Vec<&mut Credential> = credentials.iter_mut().collect();
+    crate::parallel::parts(each, 4_096, |part| {
+        for c in part {
+            c.locations.sort();
+            c.locations.dedup();
+            // From the key type, so inventories saved before the class existed get it too.
+            c.quantum_safety = c
+                .key_type
+                .as_deref()
+                .and_then(super::algorithms::QuantumSafety::of_key_type);
+        }
+    });
+    credentials
+}
+
+/// `credentials` sorted by kind and fingerprint, each fingerprint once (see [`in_order`]): a
+/// sort of indexes, then the credentials moved into place, so a million entries need no hash
+/// table and no second copy.
+fn sorted(mut credentials: Vec<Credential>) -> Vec<Credential> {
     // Sorted on a key that sits in the cache (kind, the fingerprint's first 16 bytes, index);
     // the full fingerprint settles ties. The index last keeps the first seen first.
     let mut keys: Vec<(CredentialKind, [u8; 16], usize)> = credentials
@@ -590,21 +623,11 @@ fn in_order(mut credentials: Vec<Credential>) -> Vec<Credential> {
         }
         same
     });
-    for c in &mut credentials {
-        c.locations.sort();
-        c.locations.dedup();
-        // From the key type, so inventories saved before the class existed get it too.
-        c.quantum_safety = c
-            .key_type
-            .as_deref()
-            .and_then(super::algorithms::QuantumSafety::of_key_type);
-    }
     credentials
 }
 
 /// The host and zone that took an inventory, on each location of `credential` that lacks them.
-fn stamp(credential: &mut Credential, seen_by: Option<&SeenBy>) {
-    let Some(seen) = seen_by else { return };
+fn stamp(credential: &mut Credential, seen: &SeenBy) {
     for location in &mut credential.locations {
         location.host.get_or_insert_with(|| seen.host.clone());
         if location.zone.is_none() {

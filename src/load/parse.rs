@@ -1,6 +1,6 @@
 //! One file → its declarations in the model, with a diagnostic per broken document.
 
-use super::document::{AnySpec, RawDocument, take_error_field};
+use super::document::{AnySpec, RawDocument, take_error_field, tracking_paths};
 use super::{Input, Outcome, names, yaml};
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 use crate::model::{API_VERSION, Declaration, Kind, Origin, Spanned};
@@ -54,7 +54,7 @@ pub(super) fn file(input: Input, outcome: &mut Outcome) {
         }
         Err(_) => {
             take_error_field();
-            by_document(&file, outcome);
+            tracking_paths(|| by_document(&file, outcome));
         }
     }
     outcome.files.insert(file);

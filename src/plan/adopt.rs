@@ -5,17 +5,18 @@
 
 use super::{Action, ActionKind, Context};
 use crate::discover::{Credential, CredentialKind};
+use crate::fast_map::{Map, Set};
 use crate::model::{API_VERSION, Approval, FindingCode, Match, Spanned};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Plans an adopt action per unmanaged credential whose finding is not waived. Names are
 /// chosen in order (they must be unique); the declarations are written on every core.
 pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
     let neighbours = neighbours(cx);
-    let mut names: HashSet<String> = cx.input.model.identities.keys().cloned().collect();
-    let findings: HashMap<&str, &crate::reconcile::Finding> = cx
+    let mut names: Set<String> = cx.input.model.identities.keys().cloned().collect();
+    let findings: Map<&str, &crate::reconcile::Finding> = cx
         .rec
         .findings
         .iter()
@@ -101,8 +102,8 @@ impl<'a> Place<'a> {
 /// place (owner and policy, with counts), and who declared each public key.
 #[derive(Default)]
 struct Neighbours<'a> {
-    places: HashMap<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>,
-    keys: HashMap<&'a str, (&'a str, Option<&'a str>, &'a str)>,
+    places: Map<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>,
+    keys: Map<&'a str, (&'a str, Option<&'a str>, &'a str)>,
 }
 
 fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
@@ -261,7 +262,7 @@ fn slug(text: &str) -> String {
     }
 }
 
-fn unique(taken: &mut HashSet<String>, base: &str) -> String {
+fn unique(taken: &mut Set<String>, base: &str) -> String {
     let mut name = base.to_owned();
     let mut n = 2;
     while taken.contains(&name) {

@@ -4,8 +4,8 @@
 
 use super::matching::Declared;
 use crate::discover::{CredentialKind, Inventory};
+use crate::fast_map::{Map, Set};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Which indexes the declarations use.
 #[derive(Clone, Debug, Default)]
@@ -59,27 +59,6 @@ impl Needs {
     }
 }
 
-/// Hashes hex digests by every 8-byte word, multiplicatively: far cheaper than SipHash, and
-/// only used for maps keyed by SHA-256 hex. Every byte counts: fingerprints an inventory file
-/// carries need not be random (a generated or hostile one may share long prefixes), and
-/// hashing a prefix alone made such an inventory quadratic.
-#[derive(Default)]
-pub(super) struct DigestHasher(u64);
-
-impl Hasher for DigestHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(23) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Inventory positions under one key: most keys (fingerprints, DNS names) have one, so it is
 /// kept inline rather than in a one-element `Vec`.
 #[derive(Clone, Debug)]
@@ -112,16 +91,15 @@ impl Positions {
     }
 }
 
-type ByDigest<'a> = HashMap<&'a str, Positions, BuildHasherDefault<DigestHasher>>;
-type ByText<'a> = HashMap<&'a str, Positions>;
+type ByText<'a> = Map<&'a str, Positions>;
 
 /// Positions in `Inventory::credentials`, by the facts match rules name.
 #[derive(Debug, Default)]
 pub(super) struct Index<'a> {
-    pub by_sha256: ByDigest<'a>,
+    pub by_sha256: ByText<'a>,
     pub by_uri: ByText<'a>,
     /// Lowercased DNS names (borrowed when already lowercase, as nearly all are).
-    pub by_dns: HashMap<std::borrow::Cow<'a, str>, Positions>,
+    pub by_dns: Map<std::borrow::Cow<'a, str>, Positions>,
     pub by_subject: ByText<'a>,
     pub by_issuer: ByText<'a>,
     pub by_secret_id: ByText<'a>,
@@ -132,9 +110,9 @@ pub(super) struct Index<'a> {
     /// Endpoints (`host:port`) and store objects (`namespace/name`).
     pub by_place: ByText<'a>,
     /// Public keys (SHA-256) that some certificate carries, to pair keys with them.
-    pub certified_keys: HashSet<&'a str, BuildHasherDefault<DigestHasher>>,
+    pub certified_keys: Set<&'a str>,
     /// Issuer DNs of discovered certificates: a CA certificate named here sits in a chain.
-    pub issuers_seen: HashSet<&'a str>,
+    pub issuers_seen: Set<&'a str>,
 }
 
 fn add<K, S>(map: &mut HashMap<K, Positions, S>, key: K, i: usize)

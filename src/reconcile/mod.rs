@@ -107,7 +107,7 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     let unmanaged = context.run(&mut findings);
     exceptions::expired(input, &mut findings);
     exceptions::suppress(input, &mut findings);
-    found_by(input, &mut findings);
+    found_by(input, &index, &mut findings);
     finish(&mut findings);
     let statuses = declared
         .iter()
@@ -190,28 +190,15 @@ fn who(f: &Finding) -> Option<&str> {
 /// Gives every finding a unique id and sorts: most serious first, then by code and target.
 /// Points each finding about a credential no identity declares at the Source declaration
 /// that discovered it (the source of its first location).
-fn found_by(input: &Input<'_>, findings: &mut [Finding]) {
-    let wanted: std::collections::HashSet<&str> = findings
-        .iter()
-        .filter(|f| f.declared.is_none())
-        .filter_map(|f| f.fingerprint.as_deref())
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let sources: std::collections::HashMap<&str, &str> = input
-        .inventory
-        .credentials
-        .iter()
-        .filter(|c| wanted.contains(c.sha256.as_str()))
-        .filter_map(|c| Some((c.sha256.as_str(), c.locations.first()?.source.as_str())))
-        .collect();
+fn found_by(input: &Input<'_>, index: &index::Index<'_>, findings: &mut [Finding]) {
     for f in findings.iter_mut().filter(|f| f.declared.is_none()) {
         let source = f
             .fingerprint
             .as_deref()
-            .and_then(|fp| sources.get(fp))
-            .and_then(|name| input.model.sources.get(*name));
+            .and_then(|fp| index.by_sha256.get(fp))
+            .and_then(|at| at.as_slice().first())
+            .and_then(|&i| input.inventory.credentials[i].locations.first())
+            .and_then(|l| input.model.sources.get(&l.source));
         if let Some(source) = source {
             f.found_by = Some(finding::Declared {
                 path: source.origin.path.clone(),

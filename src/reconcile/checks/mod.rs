@@ -71,7 +71,9 @@ impl<'a> Context<'a> {
             }
             found
         });
-        out.extend(per_declared.into_iter().flatten());
+        for mut part in per_declared {
+            out.append(&mut part);
+        }
         ownership::shared(self, out);
         let total = self.input.inventory.credentials.len();
         let mut unmanaged = Vec::new();
@@ -80,8 +82,9 @@ impl<'a> Context<'a> {
             let positions = ownership::unclaimed(self, range, &mut found);
             (found, positions)
         }) {
-            out.extend(found);
-            unmanaged.extend(positions);
+            let (mut found, mut positions) = (found, positions);
+            out.append(&mut found);
+            unmanaged.append(&mut positions);
         }
         unmanaged
     }
