@@ -370,7 +370,10 @@ const POINTS: &[(&str, usize)] = &[
     ("journal.appended", 15),
     ("journal.appended", 16),
     ("durable.renaming", 1),
+    ("durable.renaming", 2),
     ("durable.renaming", 3),
+    // The local CA's CRL, written by the revoke step.
+    ("durable.renaming", 9),
     ("git.ref-update", 1),
     ("apply.committed", 1),
     ("journal.finish", 1),

@@ -316,18 +316,22 @@ pub fn apply(options: &Options<'_>, plan: &Plan, lock: &journal::Lock) -> Result
     })
 }
 
-/// Removes what killed applies left beside the declared deploy files: temporaries, which may
-/// be copies of private keys. (Kept files and staged keys belong to their groups.) Runs under
-/// the lock, so no other apply is writing them.
+/// Removes what killed applies left beside the files apply writes — the declared deploy files
+/// and the local CAs' CRLs: temporaries, which may be copies of private keys. (Kept files and
+/// staged keys belong to their groups.) Runs under the lock, so no other apply is writing them.
 fn sweep(model: &Model, base: &Path) {
-    let files = model
+    let deployed = model
         .identities
         .values()
         .flat_map(|i| i.spec.credentials.iter())
         .flat_map(|c| c.deploy.iter())
         .flat_map(|d| [&d.cert_file, &d.key_file])
         .flatten();
-    for file in files {
+    let crls = model
+        .issuers
+        .values()
+        .filter_map(|i| i.spec.local_ca.as_ref()?.crl_file.as_ref());
+    for file in deployed.chain(crls) {
         crate::durable::sweep(&crate::reconcile::resolve(base, &file.value));
     }
 }
