@@ -108,6 +108,7 @@ struct Neighbours<'a> {
 
 fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
     let mut map = Neighbours::default();
+    map.keys.reserve(cx.rec.statuses.len());
     let model = cx.input.model;
     for s in &cx.rec.statuses {
         let Some(owner) = model

@@ -50,32 +50,61 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Review
         let r = find(&mut root, s);
         groups.entry(r).or_default().push(s);
     }
-    for members in groups.values() {
-        let triggers: Vec<&Finding> = members
+    // Each group is planned on its own, on every core; the results are taken in group order.
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let planned = crate::parallel::ranges(groups.len(), |range| {
+        groups[range]
             .iter()
-            .flat_map(|&m| cx.findings_of(&statuses[m]))
-            .copied()
-            .filter(|f| TRIGGERS.contains(&f.code))
-            .collect();
-        if triggers.is_empty() {
-            continue;
-        }
-        let ordered = topological(members, &next);
-        let blocked: Vec<String> = ordered
-            .iter()
-            .filter_map(|&m| blocker(cx, &statuses[m]))
-            .collect();
-        if blocked.is_empty() {
-            out.push(group(cx, &ordered, &triggers));
-        } else {
-            for f in &triggers {
-                reviews.add(
-                    f,
-                    &format!("cannot rotate automatically: {}", blocked.join("; ")),
-                );
+            .filter_map(|members| planned(cx, members, &next))
+            .collect::<Vec<_>>()
+    });
+    for (triggers, planned) in planned.into_iter().flatten() {
+        match planned {
+            Ok(action) => out.push(action),
+            Err(blocked) => {
+                for f in &triggers {
+                    reviews.add(
+                        f,
+                        &format!("cannot rotate automatically: {}", blocked.join("; ")),
+                    );
+                }
             }
         }
     }
+}
+
+/// The group of `members` with its triggers, and its rotate action, or what blocks one; none
+/// without a trigger.
+#[allow(
+    clippy::type_complexity,
+    reason = "one private hand-over from the parallel loop to the serial one"
+)]
+fn planned<'f>(
+    cx: &'f Context<'_>,
+    members: &[usize],
+    next: &HashMap<usize, Vec<usize>>,
+) -> Option<(Vec<&'f Finding>, Result<Action, Vec<String>>)> {
+    let statuses = &cx.rec.statuses;
+    let triggers: Vec<&Finding> = members
+        .iter()
+        .flat_map(|&m| cx.findings_of(&statuses[m]))
+        .copied()
+        .filter(|f| TRIGGERS.contains(&f.code))
+        .collect();
+    if triggers.is_empty() {
+        return None;
+    }
+    let ordered = topological(members, next);
+    let blocked: Vec<String> = ordered
+        .iter()
+        .filter_map(|&m| blocker(cx, &statuses[m]))
+        .collect();
+    let planned = if blocked.is_empty() {
+        Ok(group(cx, &ordered, &triggers))
+    } else {
+        Err(blocked)
+    };
+    Some((triggers, planned))
 }
 
 fn find(root: &mut [usize], mut x: usize) -> usize {
