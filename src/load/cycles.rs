@@ -1,9 +1,9 @@
 //! `rotateWith` and `dependsOn` must form no cycle: rotation groups need an order.
 
 use crate::diag::{Code, Diagnostic, Span};
+use crate::fast_map::Map;
 use crate::model::Model;
 use crate::model::split_reference;
-use std::collections::BTreeMap;
 
 /// One link: from → to means `from` rotates before `to`.
 struct Edge {
@@ -15,13 +15,15 @@ struct Edge {
 
 /// Reports each cycle once, at the link that closes it.
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut names: Vec<String> = Vec::new();
+    // A node per declared credential, by borrowed names: nothing is copied or formatted for
+    // the hundred thousand credentials that link nothing.
+    let mut index: Map<(&str, &str), usize> = Map::default();
+    let mut names: Vec<(&str, &str)> = Vec::new();
     for identity in model.identities.values() {
         for credential in &identity.spec.credentials {
-            let key = (identity.name().to_owned(), credential.name.value.clone());
+            let key = (identity.name(), credential.name.value.as_str());
             index.entry(key).or_insert_with(|| {
-                names.push(format!("{}/{}", identity.name(), credential.name.value));
+                names.push(key);
                 names.len() - 1
             });
         }
@@ -29,9 +31,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut edges: Vec<Vec<Edge>> = (0..names.len()).map(|_| Vec::new()).collect();
     for identity in model.identities.values() {
         for (c, credential) in identity.spec.credentials.iter().enumerate() {
-            let Some(&this) =
-                index.get(&(identity.name().to_owned(), credential.name.value.clone()))
-            else {
+            let Some(&this) = index.get(&(identity.name(), credential.name.value.as_str())) else {
                 continue;
             };
             for (field, list, forward) in [
@@ -41,7 +41,7 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 for (i, reference) in list.iter().enumerate() {
                     // Unresolved links are reported by the reference check; here they are no edge.
                     let (who, what) = split_reference(identity.name(), &reference.value);
-                    let Some(&that) = index.get(&(who.to_owned(), what.to_owned())) else {
+                    let Some(&that) = index.get(&(who, what)) else {
                         continue;
                     };
                     let (from, to) = if forward { (this, that) } else { (that, this) };
@@ -59,7 +59,8 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 }
 
 /// Iterative depth-first search (no recursion, so long chains cannot overflow the stack).
-fn find_cycles(names: &[String], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>) {
+fn find_cycles(names: &[(&str, &str)], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>) {
+    let name = |n: usize| format!("{}/{}", names[n].0, names[n].1);
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
@@ -88,11 +89,9 @@ fn find_cycles(names: &[String], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>)
                 }
                 State::Open => {
                     let start = stack.iter().position(|(n, _)| *n == edge.to).unwrap_or(0);
-                    let mut cycle: Vec<&str> = stack[start..]
-                        .iter()
-                        .map(|(n, _)| names[*n].as_str())
-                        .collect();
-                    cycle.push(&names[edge.to]);
+                    let mut cycle: Vec<String> =
+                        stack[start..].iter().map(|(n, _)| name(*n)).collect();
+                    cycle.push(name(edge.to));
                     out.push(
                         Diagnostic::error(
                             Code::ReferenceCycle,
@@ -110,7 +109,7 @@ fn find_cycles(names: &[String], edges: &[Vec<Edge>], out: &mut Vec<Diagnostic>)
 }
 
 /// The cycle as `a → b → a`, with the middle of a long one elided.
-fn shorten(cycle: &[&str]) -> String {
+fn shorten(cycle: &[String]) -> String {
     const KEEP: usize = 4;
     if cycle.len() <= 2 * KEEP + 1 {
         return cycle.join(" → ");

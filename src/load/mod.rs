@@ -164,15 +164,26 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
         ));
     }
     let model = &outcome.model;
-    let mut found = Vec::new();
-    rules::check(model, &outcome.config, &mut found);
-    let known = references::Known {
-        model,
-        refused: &outcome.refused,
-    };
-    references::check(&known, &mut found);
-    references::approvers(&known, &outcome.config, &mut found);
-    cycles::check(model, &mut found);
+    // The checks across declarations run on two cores, their findings kept in this order.
+    let (mut found, mut linked) = crate::parallel::join(
+        || {
+            let mut found = Vec::new();
+            rules::check(model, &outcome.config, &mut found);
+            found
+        },
+        || {
+            let mut found = Vec::new();
+            let known = references::Known {
+                model,
+                refused: &outcome.refused,
+            };
+            references::check(&known, &mut found);
+            references::approvers(&known, &outcome.config, &mut found);
+            cycles::check(model, &mut found);
+            found
+        },
+    );
+    found.append(&mut linked);
     outcome.diagnostics.extend(found);
     outcome
 }
