@@ -2,13 +2,13 @@
 //! process, its time and peak RSS (GNU `time`), beside anchors measured in the same run.
 //!
 //! - `trustops validate` of N identities (104 files at 100,000);
-//! - `trustops plan --inventory inv.json --format json --out plan.json` against 10·N discovered
+//! - `trustops plan --inventory inv.json --format json --out plan.json.gz` against 10·N discovered
 //!   credentials (per identity the certificate, its key, six superseded certificates; a
 //!   quarter with a token; 1.75·N unmanaged certificates), anchored by Python's `json.load` of
 //!   the same inventory (the least any tool must do to read it);
 //! - `trustops diff HEAD~1 HEAD` after a Policy change, anchored by `git diff --stat`: once
 //!   with nothing remembered, once with what unchanged blobs declare remembered (as CI keeps it);
-//! - the plan file's size.
+//! - the plan file's size, gzip-compressed and as JSON (inflated by `gzip -dc`).
 //!
 //! ```sh
 //! cargo bench --bench scale                              # 10k, 50k and 100k identities
@@ -181,7 +181,7 @@ fn main() {
                     "--format",
                     "json",
                     "--out",
-                    "plan.json",
+                    "plan.json.gz",
                 ],
             ]
             .concat(),
@@ -210,7 +210,15 @@ fn main() {
             again,
             Some(("git diff --stat", git_diff)),
         );
-        let plan_mb = std::fs::metadata(dir.join("plan.json")).unwrap().len() as f64 / 1e6;
-        println!("{n:>10} plan file: {plan_mb:.0} MB");
+        let plan_mb = std::fs::metadata(dir.join("plan.json.gz")).unwrap().len() as f64 / 1e6;
+        // Its JSON, as gzip itself inflates it.
+        let inflated = std::process::Command::new("gzip")
+            .args(["-dc", "plan.json.gz"])
+            .current_dir(dir)
+            .output()
+            .expect("gzip (apt-get install gzip)");
+        assert!(inflated.status.success(), "gzip -dc plan.json.gz failed");
+        let json_mb = inflated.stdout.len() as f64 / 1e6;
+        println!("{n:>10} plan file: {plan_mb:.0} MB gzip-compressed ({json_mb:.0} MB of JSON)");
     }
 }

@@ -29,6 +29,7 @@ pub mod environment;
 pub(crate) mod fast_map;
 pub mod fault;
 pub mod git;
+pub mod gzip;
 pub mod http;
 pub mod load;
 pub mod model;

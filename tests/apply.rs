@@ -399,11 +399,12 @@ mod end_to_end {
         let test = estate();
         let dir = test.dir.path();
         let repo = dir.join("repo");
-        ok(&trustops(dir, T0, &["plan", "--out", "p0.json"]));
+        // A gzip-compressed plan file, as `--out *.gz` writes it.
+        ok(&trustops(dir, T0, &["plan", "--out", "p0.json.gz"]));
         let out = ok(&trustops(
             dir,
             T0,
-            &[&["apply", "p0.json", "--branch", "main"][..], &APPLY].concat(),
+            &[&["apply", "p0.json.gz", "--branch", "main"][..], &APPLY].concat(),
         ));
         assert!(out.contains("applied rotate:db-svc/tls"), "{out}");
         crate::support::verify_commit(&repo, "HEAD");
@@ -459,6 +460,13 @@ mod end_to_end {
                 &[&["apply", "truncated.json"][..], &APPLY].concat(),
             ),
             "not a plan file",
+        );
+        ok(&trustops(dir, T0, &["plan", "--out", "plan.json.gz"]));
+        let gzip = std::fs::read(dir.join("plan.json.gz")).unwrap();
+        std::fs::write(dir.join("cut.json.gz"), &gzip[..gzip.len() - 9]).unwrap();
+        refused(
+            &trustops(dir, T0, &[&["apply", "cut.json.gz"][..], &APPLY].concat()),
+            "not a plan file: the gzip data is truncated",
         );
         std::fs::write(
             dir.join("future.json"),

@@ -20,7 +20,8 @@ pub(super) struct Args {
     /// materials of what was discovered, with each declared credential's identity and owner).
     #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "sarif", "cyclonedx"])]
     format: String,
-    /// Write the plan file that `apply` takes (JSON) to FILE as well.
+    /// Write the plan file that `apply` takes (JSON) to FILE as well; gzip-compressed when
+    /// FILE ends in `.gz` (about a fifth of the size; `apply` reads either).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Markdown template (minijinja) replacing the default PR comment.
@@ -65,8 +66,15 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
             let payload = plan::file::signed_payload(&planned);
             planned.signature = Some(signer.sign_as(&payload, plan::file::SIGNATURE_NAMESPACE)?);
         }
-        crate::durable::write_with(path, 0o644, |out| plan::file::write_json(&planned, out))
-            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        let gzip = path.extension().is_some_and(|e| e == "gz");
+        crate::durable::write_with(path, 0o644, |out| {
+            if gzip {
+                plan::file::write_gzip(&planned, out)
+            } else {
+                plan::file::write_json(&planned, out)
+            }
+        })
+        .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     }
     let format = match args.format.as_str() {
         "markdown" => Some(Format::Markdown),

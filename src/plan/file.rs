@@ -35,6 +35,9 @@ pub enum Error {
         "plan format_version {0} is not supported (this trustops reads {FORMAT_VERSION}); re-plan with this version"
     )]
     Version(u64),
+    /// A `.gz` plan file that does not inflate.
+    #[error("not a plan file: {0}")]
+    Gzip(#[from] crate::gzip::Error),
     /// The content does not match its digest.
     #[error(
         "the plan was modified after it was written (digest mismatch); re-plan instead of editing it"
@@ -226,8 +229,32 @@ pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<
     buffered.flush()
 }
 
-/// Reads a plan file: JSON, the contract, a known `format_version`, a matching digest.
+/// [`write_json`], gzip-compressed on every core: what `plan --out FILE.gz` writes (at 100,000
+/// identities a fifth of the JSON's size, for a fraction of a second on both cores);
+/// `gzip -dc` gives back the JSON.
+pub fn write_gzip(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut gzip = crate::gzip::Writer::new(out);
+    write_compact(plan, true, &mut gzip)?;
+    gzip.write_all(b"\n")?;
+    gzip.finish()?;
+    Ok(())
+}
+
+/// The most a gzip-compressed plan file may inflate to: twenty times the JSON of 100,000
+/// identities.
+const MAX_INFLATED: usize = 8 << 30;
+
+/// Reads a plan file, as JSON or gzip-compressed JSON (told apart by the gzip magic number,
+/// not the file name): the contract, a known `format_version`, a matching digest.
 pub fn read(bytes: &[u8]) -> Result<Plan, Error> {
+    if bytes.starts_with(&crate::gzip::MAGIC) {
+        return read_json(&crate::gzip::inflate(bytes, MAX_INFLATED)?);
+    }
+    read_json(bytes)
+}
+
+/// [`read`] for the JSON.
+fn read_json(bytes: &[u8]) -> Result<Plan, Error> {
     #[derive(serde::Deserialize)]
     struct Version {
         format_version: Option<Value>,
@@ -320,6 +347,13 @@ mod tests {
         plan.digest = digest(&plan);
         let bytes = to_json(&plan);
         assert_eq!(read(&bytes).unwrap(), plan);
+        let mut gzip = Vec::new();
+        write_gzip(&plan, &mut gzip).unwrap();
+        assert_eq!(read(&gzip).unwrap(), plan);
+        assert!(matches!(
+            read(&gzip[..gzip.len() - 1]),
+            Err(Error::Gzip(crate::gzip::Error::Truncated))
+        ));
         let pretty = serde_json::to_vec_pretty(&plan).unwrap();
         assert!(read(&pretty).is_ok());
         let edited = String::from_utf8(bytes.clone())

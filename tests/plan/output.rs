@@ -137,6 +137,31 @@ fn out_writes_the_plan_file_apply_takes() {
 }
 
 #[test]
+fn out_ending_in_gz_writes_the_same_plan_gzip_compressed() {
+    let (test, out) = run_plan(
+        fixture(),
+        NOW,
+        &["--out", "plan.json.gz", "--format", "json"],
+    );
+    let printed = out.status(0).stdout;
+    // gzip itself reads it back to the bytes `--format json` printed.
+    let inflated = std::process::Command::new("gzip")
+        .args(["-dc", "plan.json.gz"])
+        .current_dir(test.dir.path())
+        .output()
+        .expect("gzip (apt-get install gzip)");
+    assert!(inflated.status.success(), "{inflated:?}");
+    assert_eq!(String::from_utf8(inflated.stdout).unwrap(), printed);
+    let written = std::fs::read(test.dir.path().join("plan.json.gz")).unwrap();
+    assert!(written.len() < printed.len() / 2);
+    let plan = trustops::plan::file::read(&written).unwrap();
+    assert_eq!(
+        serde_json::to_value(&plan).unwrap(),
+        serde_json::from_str::<Value>(&printed).unwrap()
+    );
+}
+
+#[test]
 fn detailed_exitcode_is_two_with_actions_and_zero_without() {
     let (_, out) = run_plan(fixture(), NOW, &["--detailed-exitcode"]);
     out.status(2);
