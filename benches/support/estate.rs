@@ -64,8 +64,8 @@ fn certificate(label: &str, dns: &str, path: String, not_before: i64, lifetime: 
     Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(label.as_bytes()),
-        serial: Some(sha256_hex(label.as_bytes())[..16].to_owned()),
-        subject: Some(format!("CN={dns}")),
+        serial: Some(sha256_hex(label.as_bytes())[..16].into()),
+        subject: Some(format!("CN={dns}").into()),
         issuer: Some("CN=Bench CA".into()),
         not_before: at(not_before),
         not_after: at(not_before + lifetime),
@@ -77,7 +77,7 @@ fn certificate(label: &str, dns: &str, path: String, not_before: i64, lifetime: 
         curve: Some("prime256v1".into()),
         signature_algorithm: Some("ecdsa-with-SHA256".into()),
         is_ca: Some(false),
-        public_key_sha256: Some(sha256_hex(format!("key:{label}").as_bytes())),
+        public_key_sha256: Some(sha256_hex(format!("key:{label}").as_bytes()).into()),
         locations: vec![Location::file("hosts", &path, 0)],
         ..Credential::default()
     }
@@ -103,7 +103,7 @@ pub(crate) fn inventory(n: usize, now: Timestamp, max_age_days: i64) -> Vec<Cred
         );
         let mut key = Credential {
             kind: CredentialKind::PrivateKey,
-            sha256: current.public_key_sha256.clone().unwrap(),
+            sha256: current.public_key_sha256.as_deref().unwrap().to_owned(),
             key_type: Some("ec".into()),
             key_bits: Some(256),
             format: Some("pkcs8".into()),
@@ -114,7 +114,7 @@ pub(crate) fn inventory(n: usize, now: Timestamp, max_age_days: i64) -> Vec<Cred
             )],
             ..Credential::default()
         };
-        key.public_key_sha256 = Some(key.sha256.clone());
+        key.public_key_sha256 = Some(key.sha256.as_str().into());
         all.push(current);
         all.push(key);
         for old in 1..=6 {
@@ -130,13 +130,13 @@ pub(crate) fn inventory(n: usize, now: Timestamp, max_age_days: i64) -> Vec<Cred
             all.push(Credential {
                 kind: CredentialKind::Secret,
                 sha256: sha256_hex(format!("secret:{i}").as_bytes()),
-                id: Some(format!("vault:svc-{i}")),
+                id: Some(format!("vault:svc-{i}").into()),
                 // The planning estate has secrets a day or two behind their certificate
                 // (dependents out of sync); a steady one (max_age_days <= 60) keeps them in step.
                 last_rotated: at(issued - if max_age_days > 60 { i as i64 % 3 } else { 0 } * DAY),
                 locations: vec![Location {
                     source: "vault".into(),
-                    object: Some(format!("svc-{i}")),
+                    object: Some(format!("svc-{i}").into()),
                     ..Location::default()
                 }],
                 ..Credential::default()

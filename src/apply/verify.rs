@@ -96,7 +96,7 @@ pub(super) fn check(
         }
         if let Some(change) = changes.get_mut(target) {
             change.new_sha256 = Some(leaf.sha256.clone());
-            change.new_serial = leaf.serial.clone();
+            change.new_serial = leaf.serial.as_deref().map(str::to_owned);
             change.new_not_after = leaf.not_after;
         }
         checked += 1;

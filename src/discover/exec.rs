@@ -163,7 +163,13 @@ impl Exec {
     fn add(&self, entry: ExecCredential, out: &mut Collector) {
         let place = Location {
             source: self.name.clone(),
-            object: Some(entry.location.clone().unwrap_or_else(|| entry.id.clone())),
+            object: Some(
+                entry
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| entry.id.clone())
+                    .into(),
+            ),
             ..Location::default()
         };
         if let ExecKind::X509Certificate = entry.kind {
@@ -196,7 +202,7 @@ impl Exec {
                 ExecKind::Token => CredentialKind::Token,
             },
             sha256: fingerprint,
-            id: Some(entry.id),
+            id: Some(entry.id.into()),
             created: entry.created,
             last_rotated: entry.last_rotated,
             expires: entry.expires,

@@ -38,10 +38,10 @@ pub(super) struct PublicKeyFacts {
 impl PublicKeyFacts {
     /// Puts the facts on `credential`.
     pub(super) fn fill(self, credential: &mut Credential) {
-        credential.key_type = self.key_type;
+        credential.key_type = self.key_type.map(Into::into);
         credential.key_bits = self.bits;
-        credential.curve = self.curve;
-        credential.parameter_set = self.parameter_set.map(|p| p.name.to_owned());
+        credential.curve = self.curve.map(Into::into);
+        credential.parameter_set = self.parameter_set.map(|p| p.name.into());
         credential.security_category = self.parameter_set.map(|p| p.category);
     }
 }
@@ -205,7 +205,7 @@ pub(super) fn public_key(label: &str, der_bytes: &[u8]) -> Result<Credential, St
     let mut credential = Credential {
         kind: CredentialKind::PublicKey,
         sha256: sha.clone(),
-        public_key_sha256: Some(sha),
+        public_key_sha256: Some(sha.into()),
         format: Some(
             if label == "RSA PUBLIC KEY" {
                 "pkcs1"
@@ -351,7 +351,7 @@ fn key_credential(
     let mut credential = Credential {
         kind: CredentialKind::PrivateKey,
         sha256: public.clone().or(fallback_id).unwrap_or_default(),
-        public_key_sha256: public,
+        public_key_sha256: public.map(Into::into),
         format: Some(format.into()),
         encrypted: Some(encrypted),
         ..Credential::default()
@@ -401,11 +401,11 @@ fn ssh_credential(key: &ssh_key::PublicKey, kind: CredentialKind) -> Result<Cred
     Ok(Credential {
         kind,
         sha256: sha.clone(),
-        key_type: Some(key_type.to_owned()),
+        key_type: Some(key_type.into()),
         key_bits: bits,
-        curve,
-        public_key_sha256: Some(sha),
-        ssh_fingerprint: Some(key.fingerprint(ssh_key::HashAlg::Sha256).to_string()),
+        curve: curve.map(Into::into),
+        public_key_sha256: Some(sha.into()),
+        ssh_fingerprint: Some(key.fingerprint(ssh_key::HashAlg::Sha256).to_string().into()),
         ..Credential::default()
     })
 }

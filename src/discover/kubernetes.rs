@@ -84,9 +84,9 @@ impl Source for Kubernetes {
                 };
                 let place = Location {
                     source: self.name.clone(),
-                    path: Some(path.clone()),
-                    object: Some(format!("{id}:{key}")),
-                    managed_by: managers.get(&id).cloned(),
+                    path: Some(path.as_str().into()),
+                    object: Some(format!("{id}:{key}").into()),
+                    managed_by: managers.get(&id).map(|m| m.as_str().into()),
                     ..Location::default()
                 };
                 if scan(&bytes, &place, None, &mut out) == super::blob::Seen::Nothing

@@ -73,9 +73,9 @@ impl Source for Scanner {
                         &value,
                         finding.rule_id,
                         Location {
-                            path: Some(finding.file),
+                            path: Some(finding.file.into()),
                             line: finding.start_line,
-                            commit: finding.commit.filter(|c| !c.is_empty()),
+                            commit: finding.commit.filter(|c| !c.is_empty()).map(Into::into),
                             ..Location::default()
                         },
                         finding.date.as_deref(),
@@ -119,12 +119,7 @@ impl Scanner {
             .and_then(|m| m.values().next())
             .cloned()
             .unwrap_or_default();
-        let text = |key: &str| {
-            data[key]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let text = |key: &str| data[key].as_str().filter(|s| !s.is_empty()).map(Into::into);
         let place = Location {
             path: text("file"),
             line: data["line"].as_u64(),
@@ -160,7 +155,7 @@ impl Scanner {
             kind: CredentialKind::Secret,
             // A digest of the leaked value: the same leak in two places is one entry.
             sha256: sha256_hex(value.as_bytes()),
-            detector: Some(detector),
+            detector: Some(detector.into()),
             created: seen.and_then(parse_time),
             metadata,
             locations: vec![place],

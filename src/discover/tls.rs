@@ -90,8 +90,8 @@ impl Source for Tls {
                                 Ok(mut credential) => {
                                     credential.locations.push(Location {
                                         source: self.name.clone(),
-                                        endpoint: Some(address.clone()),
-                                        server_name: sni.clone(),
+                                        endpoint: Some(address.as_str().into()),
+                                        server_name: sni.as_deref().map(Into::into),
                                         index: Some(index),
                                         ..Location::default()
                                     });

@@ -134,14 +134,14 @@ impl Vault {
             sha256: super::inventory::sha256_hex(
                 format!("vault\0{}\0{id}\0{version}", session.address).as_bytes(),
             ),
-            id: Some(format!("vault:{id}")),
+            id: Some(format!("vault:{id}").into()),
             created: time(&meta["created_time"]),
             last_rotated: time(&current["created_time"]).or_else(|| time(&meta["updated_time"])),
             metadata,
             locations: vec![Location {
                 source: self.name.clone(),
-                object: Some(id),
-                endpoint: Some(session.address.clone()),
+                object: Some(id.into()),
+                endpoint: Some(session.address.as_str().into()),
                 ..Location::default()
             }],
             ..Credential::default()
@@ -165,8 +165,8 @@ impl Vault {
             };
             let place = Location {
                 source: self.name.clone(),
-                object: Some(format!("{mount}/cert/{serial}")),
-                endpoint: Some(session.address.clone()),
+                object: Some(format!("{mount}/cert/{serial}").into()),
+                endpoint: Some(session.address.as_str().into()),
                 ..Location::default()
             };
             let mut one = Collector::default();

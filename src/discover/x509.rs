@@ -178,17 +178,17 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     let mut credential = Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
-        serial: Some(serial),
-        subject: Some(rfc4514(cert.subject())),
-        issuer: Some(rfc4514(cert.issuer())),
+        serial: Some(serial.into()),
+        subject: Some(rfc4514(cert.subject()).into()),
+        issuer: Some(rfc4514(cert.issuer()).into()),
         not_before: Some(Time::from_unix(cert.validity().not_before.timestamp())),
         not_after: Some(Time::from_unix(cert.validity().not_after.timestamp())),
         dns_names: Some(dns),
         ip_addresses: Some(ips),
         uris: Some(uris),
-        signature_algorithm: Some(signature),
+        signature_algorithm: Some(signature.into()),
         is_ca: Some(is_ca),
-        public_key_sha256: Some(sha256_hex(spki)),
+        public_key_sha256: Some(sha256_hex(spki).into()),
         extended_key_usage,
         crl_urls: some(crl_urls),
         issuer_name_sha1: (!ocsp_urls.is_empty()).then(|| {
@@ -197,10 +197,15 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
                 cert.issuer().as_raw(),
             )
             .as_ref())
+            .into()
         }),
         ocsp_urls: some(ocsp_urls),
-        authority_key_id,
-        public_key: is_ca.then(|| base64::engine::general_purpose::STANDARD.encode(spki)),
+        authority_key_id: authority_key_id.map(Into::into),
+        public_key: is_ca.then(|| {
+            base64::engine::general_purpose::STANDARD
+                .encode(spki)
+                .into()
+        }),
         ..Credential::default()
     };
     key.fill(&mut credential);

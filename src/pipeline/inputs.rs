@@ -93,7 +93,7 @@ pub(super) fn issuer_subjects(
                 .credentials
                 .iter()
                 .filter(|c| c.kind == CredentialKind::X509Certificate)
-                .filter_map(|c| c.subject.clone())
+                .filter_map(|c| c.subject.as_deref().map(str::to_owned))
                 .collect();
             if certificates.is_empty() && subjects.is_empty() {
                 warnings.push(format!(

@@ -96,7 +96,7 @@ pub struct Action {
     pub notice: Option<Notice>,
     /// Adopt: the Identity declaration to commit (as YAML: [`Action::declaration`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adoption: Option<super::Adoption>,
+    pub adoption: Option<Box<super::Adoption>>,
 }
 
 impl Action {

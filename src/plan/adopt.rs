@@ -64,7 +64,7 @@ fn adopt(
         summary: format!("declare {} as identity {name} ({why})", title(c)),
         reasons: vec![finding.id.clone()],
         approval: Approval::Manual,
-        adoption: Some(adoption),
+        adoption: Some(Box::new(adoption)),
         ..Action::default()
     }
 }
@@ -239,7 +239,7 @@ fn title(c: &Credential) -> String {
         .cloned()
         .or_else(|| c.uris.iter().flatten().next().cloned())
         .or_else(|| c.subject.as_deref().and_then(crate::reconcile::common_name))
-        .or_else(|| c.id.clone())
+        .or_else(|| c.id.as_deref().map(str::to_owned))
         .unwrap_or_else(|| c.sha256.chars().take(12).collect())
 }
 
@@ -356,7 +356,7 @@ impl Adoption {
         } else if !dns.is_empty() {
             rule.dns_names = dns.clone();
         } else if let Some(id) = &c.id {
-            rule.secret_id = Some(id.clone());
+            rule.secret_id = Some(id.to_string());
         } else if let Some(subject) = c
             .subject
             .as_deref()

@@ -219,7 +219,7 @@ impl Facts {
     pub fn of(c: &crate::discover::Credential) -> Self {
         Facts {
             sha256: c.sha256.clone(),
-            serial: c.serial.clone(),
+            serial: c.serial.as_deref().map(str::to_owned),
             not_before: c.not_before.or(c.last_rotated).or(c.created),
             not_after: c.not_after.or(c.expires),
             locations: c.locations.iter().map(|l| l.display()).collect(),

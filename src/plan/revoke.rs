@@ -15,14 +15,15 @@ fn step(target: String, c: &Credential, issuer: &str) -> Step {
         target,
         issuers: vec![issuer.to_owned()],
         fingerprint: Some(c.sha256.clone()),
-        serial: c.serial.clone(),
+        serial: c.serial.as_deref().map(str::to_owned),
         files: c
             .locations
             .iter()
             .filter(|l| l.commit.is_none())
-            .filter_map(|l| l.path.clone())
+            .filter_map(|l| l.path.as_deref())
             .collect::<BTreeSet<_>>()
             .into_iter()
+            .map(str::to_owned)
             .collect(),
         ..Step::default()
     }

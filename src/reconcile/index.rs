@@ -206,24 +206,24 @@ impl<'a> Index<'a> {
             if needs.subject
                 && let Some(subject) = &c.subject
             {
-                add(&mut index.by_subject, subject.as_str(), i);
+                add(&mut index.by_subject, subject, i);
             }
             if needs.issuer
                 && let Some(issuer) = &c.issuer
             {
-                add(&mut index.by_issuer, issuer.as_str(), i);
+                add(&mut index.by_issuer, issuer, i);
             }
             if needs.secret_id
                 && let Some(id) = &c.id
             {
-                add(&mut index.by_secret_id, id.as_str(), i);
+                add(&mut index.by_secret_id, id, i);
             }
             for location in &c.locations {
                 if needs.source {
                     add(&mut index.by_source, location.source.as_str(), i);
                 }
                 if let Some(path) = &location.path
-                    && (needs.location || checked.contains(path.as_str()))
+                    && (needs.location || checked.contains(&**path))
                 {
                     match index.by_path.entry(path) {
                         std::collections::btree_map::Entry::Occupied(mut seen) => {
@@ -236,7 +236,7 @@ impl<'a> Index<'a> {
                 }
                 if needs.location {
                     for place in [&location.endpoint, &location.object].into_iter().flatten() {
-                        add(&mut index.by_place, place.as_str(), i);
+                        add(&mut index.by_place, place, i);
                     }
                 }
             }

@@ -246,10 +246,8 @@ impl Rule {
 
     /// Whether this condition holds for `c`; `None` when the rule does not set it.
     fn check(self, rule: &Match, location: Option<&Glob>, c: &Credential) -> Option<bool> {
-        let same = |want: &str, have: &Option<String>| {
-            have.as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case(want))
-        };
+        let same =
+            |want: &str, have: Option<&str>| have.is_some_and(|v| v.eq_ignore_ascii_case(want));
         match self {
             Rule::Fingerprint => rule
                 .fingerprint
@@ -271,8 +269,11 @@ impl Rule {
                         .any(|v| v.eq_ignore_ascii_case(n))
                 })
             }),
-            Rule::Subject => rule.subject.as_deref().map(|s| same(s, &c.subject)),
-            Rule::Issuer => rule.issuer.as_deref().map(|s| same(s, &c.issuer)),
+            Rule::Subject => rule
+                .subject
+                .as_deref()
+                .map(|s| same(s, c.subject.as_deref())),
+            Rule::Issuer => rule.issuer.as_deref().map(|s| same(s, c.issuer.as_deref())),
             Rule::Source => rule
                 .source
                 .as_ref()

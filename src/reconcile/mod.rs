@@ -18,7 +18,7 @@ pub mod renewal;
 pub use checks::{drift::common_name, human};
 pub use exceptions::idle as idle_exceptions;
 pub use exceptions::long_lived as long_lived_exceptions;
-pub use finding::{Declared, Finding, References, Suppression};
+pub use finding::{Declared, Evidence, Finding, References, Suppression};
 
 use crate::discover::Inventory;
 use crate::model::Model;

@@ -140,7 +140,7 @@ fn bom(inventory: &Inventory, plan: Option<&Plan>, now: jiff::Timestamp) -> Valu
                 components.push(json!({
                     "type": "cryptographic-asset",
                     "bom-ref": reference,
-                    "name": c.subject.clone().unwrap_or_else(|| crate::discover::short(&c.sha256, 16).to_owned()),
+                    "name": c.subject.as_deref().map_or_else(|| crate::discover::short(&c.sha256, 16).to_owned(), str::to_owned),
                     "cryptoProperties": {
                         "assetType": "certificate",
                         "certificateProperties": certificate,
@@ -276,7 +276,7 @@ fn material(
     let name = match (material_type, &c.parameter_set, &c.key_type) {
         (_, Some(set), _) => format!("{set} {material_type}"),
         (_, None, Some(key_type)) => format!("{key_type} {material_type}"),
-        _ => c.id.clone().unwrap_or_else(|| material_type.to_owned()),
+        _ => c.id.as_deref().unwrap_or(material_type).to_owned(),
     };
     json!({
         "type": "cryptographic-asset",
@@ -295,14 +295,14 @@ fn key_algorithm(c: &Credential, algorithms: &mut BTreeMap<String, Value>) -> Op
     let key_type = c.key_type.as_deref()?;
     let (name, parameter, curve) = match (key_type, &c.parameter_set) {
         (_, Some(set)) => (
-            set.clone(),
+            set.to_string(),
             algorithms::by_name(set).map(|p| p.identifier().to_owned()),
             None,
         ),
         ("ec", _) => (
             format!("EC-{}", c.curve.as_deref().unwrap_or("unknown")),
             None,
-            c.curve.clone(),
+            c.curve.as_deref().map(str::to_owned),
         ),
         (t, _) => match c.key_bits {
             Some(bits) if t == "rsa" || t == "dsa" => (

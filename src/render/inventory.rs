@@ -150,10 +150,11 @@ fn row(c: &Credential, subjects: &std::collections::BTreeMap<&str, &str>) -> [St
         .flatten();
     let what = c
         .subject
-        .clone()
+        .as_deref()
+        .map(str::to_owned)
         .or(paired)
-        .or_else(|| c.id.clone())
-        .or_else(|| c.ssh_fingerprint.clone())
+        .or_else(|| c.id.as_deref().map(str::to_owned))
+        .or_else(|| c.ssh_fingerprint.as_deref().map(str::to_owned))
         .unwrap_or_else(|| "-".into());
     let what = if what.chars().count() > SUBJECT_WIDTH {
         format!(
@@ -165,9 +166,9 @@ fn row(c: &Credential, subjects: &std::collections::BTreeMap<&str, &str>) -> [St
     };
     let key = match (&c.key_type, c.key_bits) {
         (Some(t), Some(b)) => format!("{t} {b}"),
-        (Some(t), None) => t.clone(),
+        (Some(t), None) => t.to_string(),
         _ if c.encrypted == Some(true) => "encrypted".into(),
-        _ => c.detector.clone().unwrap_or_else(|| "-".into()),
+        _ => c.detector.as_deref().unwrap_or("-").to_owned(),
     };
     let mut place = c.locations.first().map(|l| l.display()).unwrap_or_default();
     if c.locations.len() > 1 {
@@ -214,7 +215,7 @@ mod tests {
             let mut credential = Credential {
                 kind: CredentialKind::X509Certificate,
                 sha256: format!("{i:064x}"),
-                subject: Some(format!("CN=host-{i},O=\"Acme\\\\ Corp\"\n")),
+                subject: Some(format!("CN=host-{i},O=\"Acme\\\\ Corp\"\n").into()),
                 dns_names: Some(vec![format!("host-{i}.example"), "ü.example".into()]),
                 locations: vec![Location::file("path", &format!("/srv/{i}.pem"), 0)],
                 ..Credential::default()

@@ -109,7 +109,7 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
             .map(|u| Place::Url(u.clone()))
             .collect();
         if let Some(issuer) = &c.issuer {
-            places.extend(issuers.get(issuer.as_str()).into_iter().flatten().cloned());
+            places.extend(issuers.get(&**issuer).into_iter().flatten().cloned());
         }
         for place in places {
             wanted.entry(place).or_default().push(c);
@@ -153,7 +153,7 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
             if current {
                 checked.insert(c.sha256.as_str());
             }
-            let Some((at, reason)) = c.serial.as_ref().and_then(|s| crl.entries.get(s)) else {
+            let Some((at, reason)) = c.serial.as_deref().and_then(|s| crl.entries.get(s)) else {
                 continue;
             };
             out.revoked.entry(c.sha256.clone()).or_insert(Revoked {
@@ -212,7 +212,7 @@ pub fn ocsp(
         ) else {
             continue;
         };
-        let who = c.subject.clone().unwrap_or_else(|| c.sha256.clone());
+        let who = c.subject.as_deref().unwrap_or(&c.sha256).to_owned();
         let candidates = keys.get(issuer).map_or(&[][..], Vec::as_slice);
         if candidates.is_empty() {
             out.problems.push(format!(
@@ -295,8 +295,9 @@ fn names(certificates: &[&Credential]) -> String {
         .take(3)
         .map(|c| {
             c.subject
-                .clone()
-                .unwrap_or_else(|| crate::discover::short(&c.sha256, 12).to_owned())
+                .as_deref()
+                .unwrap_or_else(|| crate::discover::short(&c.sha256, 12))
+                .to_owned()
         })
         .collect();
     if certificates.len() > 3 {
@@ -336,7 +337,7 @@ fn issuer_places(
                 .get(name.as_str())
                 .into_iter()
                 .flatten()
-                .filter_map(|c| c.subject.clone()),
+                .filter_map(|c| c.subject.as_deref().map(str::to_owned)),
         );
         for subject in subjects {
             out.entry(subject)
@@ -396,9 +397,9 @@ fn ca_keys(
     let mut out: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
     for c in inventory.credentials.iter().chain(local.values().flatten()) {
         if let (Some(subject), Some(key)) = (&c.subject, &c.public_key)
-            && let Ok(der) = base64::engine::general_purpose::STANDARD.decode(key)
+            && let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&**key)
         {
-            out.entry(subject.clone()).or_default().push(der);
+            out.entry(subject.to_string()).or_default().push(der);
         }
     }
     out

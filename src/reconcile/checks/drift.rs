@@ -74,7 +74,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         .join("; ");
     let mut f = cx.about_found(d, i, FindingCode::Drift, message);
     for (field, m) in differences {
-        let entry = f.evidence.entry(field.to_owned()).or_default();
+        let entry = f.evidence.entry(field.to_owned());
         if !entry.is_empty() {
             entry.push_str("; ");
         }

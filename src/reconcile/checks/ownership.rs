@@ -371,7 +371,7 @@ pub(super) fn unclaimed(
 fn describe_key(c: &Credential) -> String {
     match (&c.key_type, c.key_bits) {
         (Some(t), Some(b)) => format!("{t} {b}-bit"),
-        (Some(t), None) => t.clone(),
+        (Some(t), None) => t.to_string(),
         _ => "unrecognised".to_owned(),
     }
 }

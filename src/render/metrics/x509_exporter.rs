@@ -114,7 +114,7 @@ fn place(location: &crate::discover::Location) -> Vec<(&'static str, String)> {
                 "filename",
                 path.rsplit('/').next().unwrap_or(path).to_owned(),
             ),
-            ("filepath", path.clone()),
+            ("filepath", path.to_string()),
         ],
         _ => Vec::new(),
     }
