@@ -95,8 +95,7 @@ fn main() {
     let inventory = trustops::discover::merge(vec![trustops::discover::Inventory {
         format_version: trustops::discover::inventory::FORMAT_VERSION,
         credentials: estate::inventory(n, now, 50),
-        diagnostics: Vec::new(),
-        seen_by: None,
+        ..Default::default()
     }]);
     let credentials = inventory.credentials.len();
     std::fs::write(

@@ -478,6 +478,26 @@ mod end_to_end {
             "format_version 3 is not supported",
         );
 
+        // Planned from a saved inventory: the same file applies, a changed one is stale (by
+        // its bytes: even re-indented).
+        let inventory = ok(&trustops(dir, T0, &["discover", "--format", "json"]));
+        std::fs::write(dir.join("inv.json"), &inventory).unwrap();
+        ok(&trustops(
+            dir,
+            T0,
+            &["plan", "--inventory", "inv.json", "--out", "saved.json"],
+        ));
+        let pretty: serde_json::Value = serde_json::from_str(&inventory).unwrap();
+        std::fs::write(
+            dir.join("inv.json"),
+            serde_json::to_string_pretty(&pretty).unwrap(),
+        )
+        .unwrap();
+        refused(
+            &trustops(dir, T0, &[&["apply", "saved.json"][..], &APPLY].concat()),
+            "what discovery finds changed since it was made (inv.json)",
+        );
+
         // The declarations change after the plan: stale.
         let file = dir.join("repo/declarations.yaml");
         let mut yaml = std::fs::read_to_string(&file).unwrap();

@@ -341,6 +341,11 @@ pub struct Inventory {
     /// each location, so the same path on two hosts stays two places).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_by: Option<SeenBy>,
+    /// Read from saved files (`plan --inventory`): SHA-256 over each file's SHA-256 (hex, a
+    /// newline after each), which identifies what a plan was made from without serializing a
+    /// million credentials again. Not part of the JSON.
+    #[serde(skip)]
+    pub files_sha256: Option<String>,
 }
 
 /// The machine, and the zone it stands for, that took an inventory.
@@ -419,6 +424,7 @@ impl Collector {
             credentials,
             diagnostics,
             seen_by: None,
+            files_sha256: None,
         }
     }
 }
@@ -503,6 +509,7 @@ pub fn from_json(bytes: &[u8]) -> Result<Inventory, ReadError> {
         credentials,
         diagnostics: envelope.diagnostics,
         seen_by: envelope.seen_by,
+        files_sha256: None,
     })
 }
 
@@ -578,6 +585,7 @@ pub fn merge(inventories: Vec<Inventory>) -> Inventory {
         credentials: in_order(credentials),
         diagnostics,
         seen_by: None,
+        files_sha256: None,
     }
 }
 
@@ -738,6 +746,7 @@ mod tests {
                 host: "web-1".into(),
                 zone: Some("eu".into()),
             }),
+            files_sha256: None,
         };
         let two = Inventory {
             credentials: vec![again],

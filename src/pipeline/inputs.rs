@@ -45,11 +45,25 @@ pub fn inventory(options: &Options, model: &Model) -> Result<Inventory, Error> {
 /// Reads and merges saved inventories; any unreadable one stops the plan.
 pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
     let mut all = Vec::with_capacity(paths.len());
+    let mut digests = String::new();
     for path in paths {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::Inventory(format!("cannot read the inventory {}: {e}", path.display()))
         })?;
-        let inventory = discover::inventory::from_json(&bytes).map_err(|e| match e {
+        // Hashed beside the parse's first, single-threaded pass.
+        let (digest, read) = std::thread::scope(|scope| {
+            let digest = scope.spawn(|| discover::sha256_hex(&bytes));
+            let read = discover::inventory::from_json(&bytes);
+            (
+                digest
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                read,
+            )
+        });
+        digests.push_str(&digest);
+        digests.push('\n');
+        let inventory = read.map_err(|e| match e {
             discover::inventory::ReadError::Shape {
                 line,
                 column,
@@ -65,7 +79,9 @@ pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
         })?;
         all.push(inventory);
     }
-    Ok(discover::merge(all))
+    let mut merged = discover::merge(all);
+    merged.files_sha256 = Some(discover::sha256_hex(digests.as_bytes()));
+    Ok(merged)
 }
 
 /// Subjects of each issuer's CA certificates: its `caSubjects`, and a local CA's certificate

@@ -79,7 +79,8 @@ pub struct Inputs {
     /// SHA-256 over every declaration file read (paths and contents): changes even when
     /// uncommitted.
     pub declarations_sha256: String,
-    /// SHA-256 of the merged inventory's JSON.
+    /// SHA-256 of the discovered inventory's JSON; planned from saved inventories, SHA-256 over
+    /// each file's SHA-256 (hex, a newline after each). `apply` refuses the plan when it changes.
     pub inventory_sha256: String,
     /// Inventory files merged (`plan --inventory`); empty when discovered live.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

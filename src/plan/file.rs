@@ -46,9 +46,15 @@ pub enum Error {
 }
 
 /// SHA-256 of the inventory's JSON (its order is stable, so equal inventories hash equal),
-/// hashed as it is written: a million credentials are never one buffer.
+/// hashed as it is written: a million credentials are never one buffer. An inventory read
+/// from saved files is identified by their bytes instead ([`Inventory::files_sha256`]): the
+/// same files give the same digest, and no second serialization of the inventory is needed
+/// (2.5 s of a core at a million credentials).
 pub fn inventory_sha256(inventory: &Inventory) -> String {
-    json_sha256(inventory)
+    match &inventory.files_sha256 {
+        Some(files) => files.clone(),
+        None => json_sha256(inventory),
+    }
 }
 
 /// SHA-256 of `value`'s compact JSON, streamed into the hash.

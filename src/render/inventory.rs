@@ -14,6 +14,7 @@ pub fn json(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
         credentials: Vec::new(),
         diagnostics: inventory.diagnostics.clone(),
         seen_by: inventory.seen_by.clone(),
+        files_sha256: None,
     };
     let envelope = serde_json::to_string_pretty(&envelope)?;
     const EMPTY: &str = "\n  \"credentials\": [],\n";

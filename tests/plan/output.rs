@@ -127,7 +127,13 @@ fn out_writes_the_plan_file_apply_takes() {
     assert!(plan.id.starts_with("plan-"));
     assert_eq!(plan.digest.len(), 64);
     assert_eq!(plan.inputs.declarations_sha256.len(), 64);
-    assert_eq!(plan.inputs.inventory_sha256.len(), 64);
+    // Planned from a saved inventory: SHA-256 over the file's SHA-256 and a newline, as
+    // Python's hashlib computes it from the file.
+    let expected = python(
+        "import hashlib, sys\nfile = hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest()\nprint(hashlib.sha256((file + '\\n').encode()).hexdigest())",
+        &[&test.dir.path().join("inventory.json").to_string_lossy()],
+    );
+    assert_eq!(plan.inputs.inventory_sha256, expected.trim());
     let leftovers: Vec<_> = std::fs::read_dir(test.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
