@@ -31,6 +31,7 @@ pub mod fault;
 pub mod git;
 pub mod gzip;
 pub mod http;
+pub mod intern;
 pub mod load;
 pub mod model;
 pub mod parallel;

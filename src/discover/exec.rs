@@ -162,7 +162,7 @@ impl Source for Exec {
 impl Exec {
     fn add(&self, entry: ExecCredential, out: &mut Collector) {
         let place = Location {
-            source: self.name.clone(),
+            source: self.name.as_str().into(),
             object: Some(
                 entry
                     .location

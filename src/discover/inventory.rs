@@ -16,6 +16,7 @@
 //! (SubjectPublicKeyInfo DER, or the SSH key blob), so a key pairs with its certificate through
 //! `public_key_sha256`; secrets by the SHA-256 their source reports. No secret value is kept.
 
+use crate::intern::Shared;
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -115,7 +116,8 @@ impl<'de> Deserialize<'de> for Time {
 )]
 pub struct Location {
     /// The Source that found it (its name, or `path` for `discover --path`).
-    pub source: String,
+    #[serde(deserialize_with = "crate::intern::one")]
+    pub source: Shared,
     /// A file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Box<str>>,
@@ -138,24 +140,40 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<Box<str>>,
     /// Repository the file belongs to (secret scanners).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repository: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub repository: Option<Shared>,
     /// The host whose inventory found it (set when planning from saved inventories).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub host: Option<Shared>,
     /// The zone of that inventory (`discover --zone`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub zone: Option<Shared>,
     /// What manages this copy, e.g. `cert-manager Certificate prod/web (issuer letsencrypt)`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub managed_by: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub managed_by: Option<Shared>,
 }
 
 impl Location {
     /// A location in a file.
     pub fn file(source: &str, path: &str, index: usize) -> Self {
         Self {
-            source: source.to_owned(),
+            source: source.into(),
             path: Some(path.into()),
             index: Some(index),
             ..Self::default()
@@ -199,8 +217,12 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Box<str>>,
     /// Issuer DN, RFC 4514.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub issuer: Option<Shared>,
     /// Start of validity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Time>,
@@ -217,17 +239,29 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uris: Option<Vec<String>>,
     /// `rsa`, `ec`, `ed25519`, `ed448` or `dsa`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_type: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub key_type: Option<Shared>,
     /// RSA/DSA modulus bits, or the EC curve size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_bits: Option<u32>,
     /// EC curve name (`prime256v1`, `secp384r1`, `secp521r1`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub curve: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub curve: Option<Shared>,
     /// A post-quantum key's parameter set (`ML-DSA-65`, `SLH-DSA-SHA2-128s`, `ML-KEM-768`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameter_set: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub parameter_set: Option<Shared>,
     /// Its NIST security category, 1 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_category: Option<u8>,
@@ -237,8 +271,12 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantum_safety: Option<super::algorithms::QuantumSafety>,
     /// Signature algorithm, OpenSSL name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature_algorithm: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub signature_algorithm: Option<Shared>,
     /// Whether the certificate is a CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_ca: Option<bool>,
@@ -250,28 +288,52 @@ pub struct Credential {
     pub ssh_fingerprint: Option<Box<str>>,
     /// Extended key usages of a certificate (`serverAuth`, `clientAuth`, `codeSigning`, ...,
     /// or the dotted OID), when it has the extension.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extended_key_usage: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional_list"
+    )]
+    pub extended_key_usage: Option<Vec<Shared>>,
     /// HTTP(S) URLs of the certificate's CRL distribution points.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crl_urls: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional_list"
+    )]
+    pub crl_urls: Option<Vec<Shared>>,
     /// OCSP responder URLs from the certificate's Authority Information Access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ocsp_urls: Option<Vec<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional_list"
+    )]
+    pub ocsp_urls: Option<Vec<Shared>>,
     /// SHA-1 of the certificate's issuer name (DER), lowercase hex, when it names an OCSP
     /// responder: half of the id an OCSP request asks about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_name_sha1: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub issuer_name_sha1: Option<Shared>,
     /// The certificate's authority key identifier, lowercase hex.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authority_key_id: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub authority_key_id: Option<Shared>,
     /// A CA certificate's SubjectPublicKeyInfo, base64 DER: what verifies the CRLs and OCSP
     /// answers it signs, even from a saved inventory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<Box<str>>,
     /// Encoding of a key: `pkcs1`, `pkcs8`, `sec1`, `openssh`, `pkcs12`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub format: Option<Shared>,
     /// Whether a private key is protected by a passphrase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
@@ -288,8 +350,12 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<Time>,
     /// The rule or detector that found a leaked secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detector: Option<Box<str>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::optional"
+    )]
+    pub detector: Option<Shared>,
     /// Free-form metadata a plugin reported (never values).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
@@ -303,10 +369,13 @@ impl Credential {
     /// a million read from an inventory took 0.8 GB more than they hold.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.locations.shrink_to_fit();
+        for list in [&mut self.dns_names, &mut self.ip_addresses, &mut self.uris]
+            .into_iter()
+            .flatten()
+        {
+            list.shrink_to_fit();
+        }
         for list in [
-            &mut self.dns_names,
-            &mut self.ip_addresses,
-            &mut self.uris,
             &mut self.extended_key_usage,
             &mut self.crl_urls,
             &mut self.ocsp_urls,
@@ -496,12 +565,14 @@ pub fn from_json(bytes: &[u8]) -> Result<Inventory, ReadError> {
         .zip(envelope.credentials.iter().enumerate())
         .collect();
     let parsed = crate::parallel::parts(slots, 4_096, |part| {
-        for (slot, (i, raw)) in part {
-            *slot = serde_json::from_str(raw.get())
-                .map_err(|e| credential_error(bytes, i, raw.get(), &e))?;
-            slot.shrink_to_fit();
-        }
-        Ok(())
+        crate::intern::pooled(|| {
+            for (slot, (i, raw)) in part {
+                *slot = serde_json::from_str(raw.get())
+                    .map_err(|e| credential_error(bytes, i, raw.get(), &e))?;
+                slot.shrink_to_fit();
+            }
+            Ok(())
+        })
     });
     parsed.into_iter().collect::<Result<(), ReadError>>()?;
     Ok(Inventory {

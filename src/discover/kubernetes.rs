@@ -83,7 +83,7 @@ impl Source for Kubernetes {
                     continue;
                 };
                 let place = Location {
-                    source: self.name.clone(),
+                    source: self.name.as_str().into(),
                     path: Some(path.as_str().into()),
                     object: Some(format!("{id}:{key}").into()),
                     managed_by: managers.get(&id).map(|m| m.as_str().into()),

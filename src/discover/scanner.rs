@@ -124,7 +124,10 @@ impl Scanner {
             path: text("file"),
             line: data["line"].as_u64(),
             commit: text("commit"),
-            repository: text("repository"),
+            repository: data["repository"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(Into::into),
             ..Location::default()
         };
         let mut metadata = BTreeMap::new();
@@ -150,7 +153,7 @@ impl Scanner {
         seen: Option<&str>,
         metadata: BTreeMap<String, String>,
     ) {
-        place.source = self.name.clone();
+        place.source = self.name.as_str().into();
         out.add(Credential {
             kind: CredentialKind::Secret,
             // A digest of the leaked value: the same leak in two places is one entry.

@@ -89,7 +89,7 @@ impl Source for Tls {
                             match x509::certificate(der) {
                                 Ok(mut credential) => {
                                     credential.locations.push(Location {
-                                        source: self.name.clone(),
+                                        source: self.name.as_str().into(),
                                         endpoint: Some(address.as_str().into()),
                                         server_name: sni.as_deref().map(Into::into),
                                         index: Some(index),

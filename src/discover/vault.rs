@@ -139,7 +139,7 @@ impl Vault {
             last_rotated: time(&current["created_time"]).or_else(|| time(&meta["updated_time"])),
             metadata,
             locations: vec![Location {
-                source: self.name.clone(),
+                source: self.name.as_str().into(),
                 object: Some(id.into()),
                 endpoint: Some(session.address.as_str().into()),
                 ..Location::default()
@@ -164,7 +164,7 @@ impl Vault {
                 continue;
             };
             let place = Location {
-                source: self.name.clone(),
+                source: self.name.as_str().into(),
                 object: Some(format!("{mount}/cert/{serial}").into()),
                 endpoint: Some(session.address.as_str().into()),
                 ..Location::default()

@@ -3,6 +3,7 @@
 
 use super::inventory::{Credential, CredentialKind, Time, hex, sha256_hex};
 use super::keys::spki_facts;
+use crate::intern::Shared;
 use base64::Engine;
 use x509_parser::asn1_rs::ToDer;
 use x509_parser::extensions::{
@@ -144,10 +145,10 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         .and_then(|v| ExtendedKeyUsage::from_der(v).ok())
         .map(|(_, eku)| usages(&eku));
     let uri = |name: &GeneralName<'_>| match name {
-        GeneralName::URI(u) => Some((*u).to_owned()),
+        GeneralName::URI(u) => Some(Shared::from(*u)),
         _ => None,
     };
-    let crl_urls: Vec<String> = first(OID_X509_EXT_CRL_DISTRIBUTION_POINTS)
+    let crl_urls: Vec<Shared> = first(OID_X509_EXT_CRL_DISTRIBUTION_POINTS)
         .and_then(|v| CRLDistributionPoints::from_der(v).ok())
         .map(|(_, points)| {
             points
@@ -161,7 +162,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let ocsp_urls: Vec<String> = first(OID_PKIX_AUTHORITY_INFO_ACCESS)
+    let ocsp_urls: Vec<Shared> = first(OID_PKIX_AUTHORITY_INFO_ACCESS)
         .and_then(|v| AuthorityInfoAccess::from_der(v).ok())
         .map(|(_, aia)| {
             aia.accessdescs
@@ -174,7 +175,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     let authority_key_id = first(OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER)
         .and_then(|v| AuthorityKeyIdentifier::from_der(v).ok())
         .and_then(|(_, aki)| aki.key_identifier.map(|k| hex(k.0)));
-    let some = |list: Vec<String>| (!list.is_empty()).then_some(list);
+    let some = |list: Vec<Shared>| (!list.is_empty()).then_some(list);
     let mut credential = Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
@@ -213,7 +214,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
 }
 
 /// Extended key usages by their RFC 5280 names; others as dotted OIDs.
-fn usages(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
+fn usages(eku: &ExtendedKeyUsage<'_>) -> Vec<Shared> {
     let named = [
         (eku.any, "anyExtendedKeyUsage"),
         (eku.server_auth, "serverAuth"),
@@ -226,8 +227,8 @@ fn usages(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
     named
         .into_iter()
         .filter(|(set, _)| *set)
-        .map(|(_, name)| name.to_owned())
-        .chain(eku.other.iter().map(|o| oid(o)))
+        .map(|(_, name)| Shared::from(name))
+        .chain(eku.other.iter().map(|o| oid(o).into()))
         .collect()
 }
 

@@ -93,7 +93,7 @@ pub struct Action {
     pub steps: Vec<Step>,
     /// Escalate: who is told, and why now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notice: Option<Notice>,
+    pub notice: Option<Box<Notice>>,
     /// Adopt: the Identity declaration to commit (as YAML: [`Action::declaration`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adoption: Option<Box<super::Adoption>>,

@@ -84,13 +84,13 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
             summary: format!("tell the owner: {target} {when} (threshold {tightest}{ladder})"),
             reasons,
             approval: Approval::Auto,
-            notice: Some(Notice {
+            notice: Some(Box::new(Notice {
                 expires: Time(expires),
                 seconds_left: left,
                 threshold: tightest.to_string(),
                 first_notice: Time(first),
                 recipients,
-            }),
+            })),
             ..Action::default()
         });
     }

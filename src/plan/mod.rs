@@ -152,7 +152,9 @@ fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options:
     escalate::plan(&cx, &mut actions);
     adopt::plan(&cx, &mut actions);
     reviews.findings(&cx);
-    actions.extend(reviews.finish());
+    let reviewed = reviews.finish();
+    actions.reserve_exact(reviewed.len());
+    actions.extend(reviewed);
     order(&mut actions, input.now);
     document::assemble(&cx, actions)
 }

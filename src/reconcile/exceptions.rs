@@ -62,12 +62,12 @@ pub(super) fn suppress(input: &Input<'_>, findings: &mut [Finding]) {
     }
     for f in findings.iter_mut() {
         if let Some(e) = active.iter().find(|e| waives(e, f)) {
-            f.suppressed = Some(Suppression {
+            f.suppressed = Some(Box::new(Suppression {
                 exception: e.name().to_owned(),
                 reason: e.spec.reason.value.clone(),
                 approved_by: e.spec.approved_by.value.clone(),
                 expires: e.spec.expires.value.0.to_string(),
-            });
+            }));
         }
     }
 }

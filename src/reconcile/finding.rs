@@ -45,7 +45,7 @@ pub struct Finding {
     pub evidence: Evidence,
     /// The active exception that waives it; a suppressed finding causes no action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
 }
 
 /// A position in the governance repository.

@@ -220,7 +220,7 @@ impl<'a> Index<'a> {
             }
             for location in &c.locations {
                 if needs.source {
-                    add(&mut index.by_source, location.source.as_str(), i);
+                    add(&mut index.by_source, &location.source, i);
                 }
                 if let Some(path) = &location.path
                     && (needs.location || checked.contains(&**path))

@@ -277,7 +277,7 @@ impl Rule {
             Rule::Source => rule
                 .source
                 .as_ref()
-                .map(|s| c.locations.iter().any(|l| l.source == s.value)),
+                .map(|s| c.locations.iter().any(|l| *l.source == *s.value)),
             Rule::Location => match (location, rule.location.as_deref()) {
                 (Some(glob), Some(place)) => Some(c.locations.iter().any(|l| {
                     l.endpoint.as_deref() == Some(place)

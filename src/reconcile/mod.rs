@@ -109,6 +109,8 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     exceptions::suppress(input, &mut findings);
     found_by(input, &index, &mut findings);
     finish(&mut findings);
+    // Built by appending parts, the list has up to twice the room it needs; the plan keeps it.
+    findings.shrink_to_fit();
     let statuses = declared
         .iter()
         .zip(&matches)
@@ -198,7 +200,7 @@ fn found_by(input: &Input<'_>, index: &index::Index<'_>, findings: &mut [Finding
             .and_then(|fp| index.by_sha256.get(fp))
             .and_then(|at| at.as_slice().first())
             .and_then(|&i| input.inventory.credentials[i].locations.first())
-            .and_then(|l| input.model.sources.get(&l.source));
+            .and_then(|l| input.model.sources.get(&*l.source));
         if let Some(source) = source {
             f.found_by = Some(finding::Declared {
                 path: source.origin.path.clone(),

@@ -97,7 +97,9 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
     let mut wanted: BTreeMap<Place, Vec<&Credential>> = BTreeMap::new();
     for c in &inventory.credentials {
         // A self-signed root is trusted or not; no CRL of its own can revoke it.
-        if c.kind != CredentialKind::X509Certificate || c.serial.is_none() || c.issuer == c.subject
+        if c.kind != CredentialKind::X509Certificate
+            || c.serial.is_none()
+            || c.issuer.as_deref() == c.subject.as_deref()
         {
             continue;
         }
@@ -106,7 +108,7 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
             .iter()
             .flatten()
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-            .map(|u| Place::Url(u.clone()))
+            .map(|u| Place::Url(u.to_string()))
             .collect();
         if let Some(issuer) = &c.issuer {
             places.extend(issuers.get(&**issuer).into_iter().flatten().cloned());
@@ -241,7 +243,7 @@ pub fn ocsp(
                     Revoked {
                         at: Time(at),
                         reason: reason.and_then(reason_name).map(str::to_owned),
-                        source: url.clone(),
+                        source: url.to_string(),
                     },
                 );
             }

@@ -112,7 +112,7 @@ pub(super) fn check(cx: &Context<'_>, d: usize, c: &Credential, out: &mut Vec<Fi
         .extended_key_usage
         .iter()
         .flatten()
-        .any(|u| u == "clientAuth");
+        .any(|u| &**u == "clientAuth");
     if client_auth && policy.spec.trust_domain.value == public_tls::DOMAIN {
         out.push(
             cx.about_found(
