@@ -636,8 +636,11 @@ pub fn merge(inventories: Vec<Inventory>) -> Inventory {
     for inventory in inventories {
         let mut more = inventory.credentials;
         if let Some(seen_by) = &inventory.seen_by {
+            // One copy of the host and zone, shared by every location stamped with them.
+            let host = Shared::from(seen_by.host.as_str());
+            let zone = seen_by.zone.as_deref().map(Shared::from);
             for credential in &mut more {
-                stamp(credential, seen_by);
+                stamp(credential, &host, zone.as_ref());
             }
         }
         // The first inventory's credentials stay where they are: a million of them are
@@ -732,13 +735,11 @@ fn sorted(mut credentials: Vec<Credential>) -> Vec<Credential> {
 }
 
 /// The host and zone that took an inventory, on each location of `credential` that lacks them.
-fn stamp(credential: &mut Credential, seen: &SeenBy) {
+fn stamp(credential: &mut Credential, host: &Shared, zone: Option<&Shared>) {
     for location in &mut credential.locations {
-        location
-            .host
-            .get_or_insert_with(|| seen.host.as_str().into());
+        location.host.get_or_insert_with(|| host.clone());
         if location.zone.is_none() {
-            location.zone = seen.zone.as_deref().map(Into::into);
+            location.zone = zone.cloned();
         }
     }
 }

@@ -68,12 +68,15 @@ fn find_cycles(names: &[(&str, &str)], edges: &[Vec<Edge>], out: &mut Vec<Diagno
         Done,
     }
     let mut state = vec![State::New; names.len()];
+    // (node, next edge to follow)
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for root in 0..names.len() {
-        if state[root] != State::New {
+        // Most credentials link nothing: no search to start from them.
+        if state[root] != State::New || edges[root].is_empty() {
             continue;
         }
-        // (node, next edge to follow)
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        stack.clear();
+        stack.push((root, 0));
         state[root] = State::Open;
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
             let Some(edge) = edges[node].get(*next) else {

@@ -238,23 +238,30 @@ pub(super) fn join(outcome: &mut Outcome, part: Outcome) {
     outcome.diagnostics.append(&mut diagnostics);
     let into = &mut outcome.model;
     let found = &mut outcome.diagnostics;
-    for (_, d) in model.owners {
-        insert(&mut into.owners, d, found);
-    }
-    for (_, d) in model.policies {
-        insert(&mut into.policies, d, found);
-    }
-    for (_, d) in model.issuers {
-        insert(&mut into.issuers, d, found);
-    }
-    for (_, d) in model.sources {
-        insert(&mut into.sources, d, found);
-    }
-    for (_, d) in model.identities {
-        insert(&mut into.identities, d, found);
-    }
-    for (_, d) in model.exceptions {
-        insert(&mut into.exceptions, d, found);
+    insert_all(&mut into.owners, model.owners, found);
+    insert_all(&mut into.policies, model.policies, found);
+    insert_all(&mut into.issuers, model.issuers, found);
+    insert_all(&mut into.sources, model.sources, found);
+    insert_all(&mut into.identities, model.identities, found);
+    insert_all(&mut into.exceptions, model.exceptions, found);
+}
+
+/// Adds the declarations of one part to `map`. Parts rarely share a name: then the first is
+/// taken whole and the others merged in one sorted pass, instead of inserting 50,000
+/// declarations one at a time (each insert shifting half a node of large values).
+fn insert_all<S>(
+    map: &mut BTreeMap<String, Declaration<S>>,
+    mut part: BTreeMap<String, Declaration<S>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if map.is_empty() {
+        *map = part;
+    } else if part.keys().all(|name| !map.contains_key(name)) {
+        map.append(&mut part);
+    } else {
+        for (_, d) in part {
+            insert(map, d, diagnostics);
+        }
     }
 }
 
