@@ -667,10 +667,18 @@ pub fn merge(inventories: Vec<Inventory>) -> Inventory {
 /// into the first), locations sorted. An inventory already in order, as `discover` writes
 /// it, is only checked.
 fn in_order(mut credentials: Vec<Credential>) -> Vec<Credential> {
-    // An inventory as `discover` writes it is in order already, each fingerprint once.
-    let ordered = credentials
-        .windows(2)
-        .all(|w| (w[0].kind, &w[0].sha256) < (w[1].kind, &w[1].sha256));
+    // An inventory as `discover` writes it is in order already, each fingerprint once: checked
+    // on every core, each part up to the first of the next.
+    let pairs = credentials.len().saturating_sub(1);
+    let ordered = crate::parallel::ranges(pairs, |range| {
+        credentials
+            .get(range.start..=range.end)
+            .unwrap_or_default()
+            .windows(2)
+            .all(|w| (w[0].kind, &w[0].sha256) < (w[1].kind, &w[1].sha256))
+    })
+    .into_iter()
+    .all(|in_order| in_order);
     if !ordered {
         credentials = sorted(credentials);
     }

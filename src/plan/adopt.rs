@@ -23,16 +23,25 @@ pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>) {
         .filter(|f| f.code == FindingCode::Unmanaged)
         .filter_map(|f| Some((f.fingerprint.as_deref()?, f)))
         .collect();
-    let mut todo = Vec::new();
-    for &i in &cx.rec.unmanaged {
-        let c = &cx.input.inventory.credentials[i];
-        let Some(finding) = findings.get(c.sha256.as_str()) else {
-            continue;
-        };
-        if finding.suppressed.is_none() {
-            let name = unique(&mut names, &slug(&title(c)));
-            todo.push((c, *finding, name));
-        }
+    // The names wanted are worked out on every core, then made unique in order.
+    let unmanaged = &cx.rec.unmanaged;
+    let wanted = crate::parallel::ranges(unmanaged.len(), |range| {
+        unmanaged[range]
+            .iter()
+            .filter_map(|&i| {
+                let c = &cx.input.inventory.credentials[i];
+                let finding = *findings.get(c.sha256.as_str())?;
+                finding
+                    .suppressed
+                    .is_none()
+                    .then(|| (c, finding, slug(&title(c))))
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut todo = Vec::with_capacity(wanted.iter().map(Vec::len).sum());
+    for (c, finding, base) in wanted.into_iter().flatten() {
+        let name = unique(&mut names, &base);
+        todo.push((c, finding, name));
     }
     let parts = crate::parallel::ranges(todo.len(), |range| {
         todo[range]
@@ -103,19 +112,53 @@ impl<'a> Place<'a> {
     }
 }
 
+/// Who declared a public key: owner, policy, identity.
+type Declarer<'a> = (&'a str, Option<&'a str>, &'a str);
+
 /// What declared credentials tell about an unmanaged one: who declared credentials in each
 /// place (owner and policy, with counts), and who declared each public key.
 #[derive(Default)]
 struct Neighbours<'a> {
     places: Map<Place<'a>, BTreeMap<(&'a str, Option<&'a str>), usize>>,
-    keys: Map<&'a str, (&'a str, Option<&'a str>, &'a str)>,
+    /// By public key, one map per part of the statuses, in their order: the first declarer wins.
+    keys: Vec<Map<&'a str, Declarer<'a>>>,
 }
 
+impl<'a> Neighbours<'a> {
+    /// The first identity, in status order, that declares `key`.
+    fn declarer(&self, key: &str) -> Option<&Declarer<'a>> {
+        self.keys.iter().find_map(|part| part.get(key))
+    }
+}
+
+/// The [`Neighbours`] of all declared credentials, gathered on every core: the current and
+/// superseded copies of 100,000 identities are close to a million places and keys.
 fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
+    let statuses = &cx.rec.statuses;
+    let parts =
+        crate::parallel::ranges(statuses.len(), |range| neighbours_of(cx, &statuses[range]));
+    let mut all = Neighbours::default();
+    for part in parts {
+        for (place, declared) in part.places {
+            let into = all.places.entry(place).or_default();
+            for (who, n) in declared {
+                *into.entry(who).or_default() += n;
+            }
+        }
+        all.keys.extend(part.keys);
+    }
+    all
+}
+
+fn neighbours_of<'a>(
+    cx: &'a Context<'_>,
+    statuses: &'a [crate::reconcile::Status],
+) -> Neighbours<'a> {
     let mut map = Neighbours::default();
-    map.keys.reserve(cx.rec.statuses.len());
+    let mut keys = Map::default();
+    keys.reserve(statuses.iter().map(|s| s.superseded.len() + 1).sum());
     let model = cx.input.model;
-    for s in &cx.rec.statuses {
+    for s in statuses {
         let Some(owner) = model
             .identities
             .get(&s.identity)
@@ -133,7 +176,7 @@ fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
                     .or_default() += 1;
             }
             if let Some(key) = c.public_key_sha256.as_deref() {
-                map.keys.entry(key).or_insert((
+                keys.entry(key).or_insert((
                     owner.value.as_str(),
                     s.policy.as_deref(),
                     s.identity.as_str(),
@@ -141,6 +184,7 @@ fn neighbours<'a>(cx: &'a Context<'_>) -> Neighbours<'a> {
             }
         }
     }
+    map.keys.push(keys);
     map
 }
 
@@ -189,7 +233,7 @@ fn guess_owner(cx: &Context<'_>, c: &Credential, neighbours: &Neighbours<'_>) ->
     if let Some((owner, policy, identity)) = c
         .public_key_sha256
         .as_deref()
-        .and_then(|k| neighbours.keys.get(k))
+        .and_then(|k| neighbours.declarer(k))
     {
         return Some(Guess {
             owner: (*owner).to_owned(),

@@ -18,6 +18,7 @@ mod crl;
 mod ocsp;
 
 use crate::discover::{Credential, CredentialKind, Inventory, Time};
+use crate::fast_map::{Map, Set};
 use crate::model::Model;
 use base64::Engine;
 use crl::Crl;
@@ -94,8 +95,11 @@ impl Place {
 pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Outcome {
     let local = local_cas(model, options.base);
     let issuers = issuer_places(model, options.base, &local);
-    let mut wanted: BTreeMap<Place, Vec<&Credential>> = BTreeMap::new();
-    for c in &inventory.credentials {
+    // Certificates are grouped by what decides their CRLs (their distribution points and
+    // issuer: a CA's certificates share both), and each group's places worked out once.
+    type Key<'a> = (Option<&'a [crate::intern::Shared]>, Option<&'a str>);
+    let mut groups: Map<Key<'_>, Vec<usize>> = Map::default();
+    for (i, c) in inventory.credentials.iter().enumerate() {
         // A self-signed root is trusted or not; no CRL of its own can revoke it.
         if c.kind != CredentialKind::X509Certificate
             || c.serial.is_none()
@@ -103,23 +107,36 @@ pub fn check(inventory: &Inventory, model: &Model, options: &Options<'_>) -> Out
         {
             continue;
         }
-        let mut places: BTreeSet<Place> = c
-            .crl_urls
-            .iter()
+        groups
+            .entry((c.crl_urls.as_deref(), c.issuer.as_deref()))
+            .or_default()
+            .push(i);
+    }
+    let mut wanted: BTreeMap<Place, Vec<usize>> = BTreeMap::new();
+    for ((urls, issuer), members) in groups {
+        let mut places: BTreeSet<Place> = urls
+            .into_iter()
             .flatten()
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
             .map(|u| Place::Url(u.to_string()))
             .collect();
-        if let Some(issuer) = &c.issuer {
-            places.extend(issuers.get(&**issuer).into_iter().flatten().cloned());
+        if let Some(issuer) = issuer {
+            places.extend(issuers.get(issuer).into_iter().flatten().cloned());
         }
         for place in places {
-            wanted.entry(place).or_default().push(c);
+            wanted.entry(place).or_default().extend(&members);
         }
     }
+    // In inventory order, whichever groups they came from.
+    let wanted = wanted.into_iter().map(|(place, mut members)| {
+        members.sort_unstable();
+        let certificates: Vec<&Credential> =
+            members.iter().map(|&i| &inventory.credentials[i]).collect();
+        (place, certificates)
+    });
     let keys = ca_keys(inventory, &local);
     let mut out = Outcome::default();
-    let mut checked = BTreeSet::new();
+    let mut checked: Set<&str> = Set::default();
     for (place, certificates) in wanted {
         if let Place::LocalCa(path) = &place
             && !path.exists()
