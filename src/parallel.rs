@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 /// Below this many items a single thread is faster than starting others.
-const MIN_PER_THREAD: usize = 4_096;
+pub(crate) const MIN_PER_THREAD: usize = 4_096;
 
 /// Runs `work` on contiguous parts of `0..len`, one per core, and returns the results in
 /// order.
