@@ -795,6 +795,25 @@ mod tests {
         }
     }
 
+    /// A large inventory's order is checked in parts, one per core: a pair out of order
+    /// where two parts meet is still found, and sorted.
+    #[test]
+    fn a_pair_out_of_order_at_a_part_boundary_is_sorted() {
+        let n = 10_000;
+        let ordered: Vec<Credential> = (0..n)
+            .map(|i| certificate(&format!("{i:064x}"), &["/a.pem"]))
+            .collect();
+        let parts = crate::parallel::ranges(n - 1, |range| range);
+        assert!(
+            parts.len() > 1 || std::thread::available_parallelism().map_or(1, |c| c.get()) == 1
+        );
+        for part in &parts[1..] {
+            let mut shuffled = ordered.clone();
+            shuffled.swap(part.start - 1, part.start);
+            assert_eq!(in_order(shuffled), ordered, "swapped at {}", part.start);
+        }
+    }
+
     /// Inventories merge into one, ordered by kind and fingerprint, each fingerprint once
     /// with the locations of every copy (first copy's facts first), each stamped with the
     /// host that saw it.

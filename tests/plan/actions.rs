@@ -356,3 +356,49 @@ fn a_folder_shared_by_several_owners_guesses_nobody() {
     let adopt = first_action(&plan, |a| a["kind"] == "adopt");
     assert!(adopt["owner"].is_null(), "{adopt:#}");
 }
+
+/// At scale (8,192 declared credentials and more) what declared credentials say about public
+/// keys is gathered on two cores, a part each: a key two identities declare, one in each
+/// part, still points at the first of them, as when gathered in one pass.
+#[test]
+fn at_scale_an_unmanaged_certificate_is_guessed_from_the_first_identity_declaring_its_key() {
+    let bulk: String = (0..8_200)
+        .map(|i| {
+            let owner = if i < 4_200 { "team-a" } else { "security" };
+            format!(
+                "---\napiVersion: trustops.dev/v1alpha1\nkind: Identity\nmetadata: {{name: bulk-{i:05}}}\nspec:\n  owner: {owner}\n  policy: tls\n  credentials:\n    - name: tls\n      type: x509-certificate\n      match: {{dnsNames: [bulk-{i:05}.test], source: hosts}}\n      dnsNames: [bulk-{i:05}.test]\n"
+            )
+        })
+        .collect();
+    let key = "cc".repeat(32);
+    let certificate = |sha256: &str, name: &str, path: &str| {
+        serde_json::json!({
+            "kind": "x509-certificate", "sha256": sha256, "serial": &sha256[..8],
+            "subject": format!("CN={name}"), "issuer": "CN=CA One,O=Test",
+            "not_before": "2026-05-01T00:00:00Z", "not_after": "2026-07-30T00:00:00Z",
+            "dns_names": [name], "key_type": "ec", "key_bits": 256, "curve": "prime256v1",
+            "signature_algorithm": "ecdsa-with-SHA256", "is_ca": false,
+            "public_key_sha256": key,
+            "locations": [{"source": "hosts", "path": path, "index": 0}],
+        })
+    };
+    let stray = "d3".repeat(32);
+    let inventory = inventory_with(&[
+        certificate(&"d1".repeat(32), "bulk-00001.test", "/srv/bulk/1.pem"),
+        certificate(&"d2".repeat(32), "bulk-08100.test", "/srv/bulk/8100.pem"),
+        certificate(&stray, "other.test", "/elsewhere/other.pem"),
+    ]);
+    let test = fixture()
+        .file("bulk.yaml", bulk)
+        .file("inventory.json", &inventory);
+    let plan = plan_json(test, NOW);
+    let adopted = adoption(&plan, &stray);
+    assert_eq!(adopted["owner"], "team-a", "{adopted:#}");
+    assert!(
+        adopted["summary"]
+            .as_str()
+            .unwrap()
+            .contains("its key, which identity bulk-00001 declares"),
+        "{adopted:#}"
+    );
+}
