@@ -116,7 +116,6 @@ impl<'de> Deserialize<'de> for Time {
 )]
 pub struct Location {
     /// The Source that found it (its name, or `path` for `discover --path`).
-    #[serde(deserialize_with = "crate::intern::one")]
     pub source: Shared,
     /// A file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,32 +139,16 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<Box<str>>,
     /// Repository the file belongs to (secret scanners).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<Shared>,
     /// The host whose inventory found it (set when planning from saved inventories).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<Shared>,
     /// The zone of that inventory (`discover --zone`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<Shared>,
     /// What manages this copy, e.g. `cert-manager Certificate prod/web (issuer letsencrypt)`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<Shared>,
 }
 
@@ -217,11 +200,7 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<Box<str>>,
     /// Issuer DN, RFC 4514.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<Shared>,
     /// Start of validity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,28 +218,16 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uris: Option<Vec<String>>,
     /// `rsa`, `ec`, `ed25519`, `ed448` or `dsa`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_type: Option<Shared>,
     /// RSA/DSA modulus bits, or the EC curve size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_bits: Option<u32>,
     /// EC curve name (`prime256v1`, `secp384r1`, `secp521r1`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curve: Option<Shared>,
     /// A post-quantum key's parameter set (`ML-DSA-65`, `SLH-DSA-SHA2-128s`, `ML-KEM-768`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_set: Option<Shared>,
     /// Its NIST security category, 1 to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,11 +238,7 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantum_safety: Option<super::algorithms::QuantumSafety>,
     /// Signature algorithm, OpenSSL name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_algorithm: Option<Shared>,
     /// Whether the certificate is a CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,51 +251,27 @@ pub struct Credential {
     pub ssh_fingerprint: Option<Box<str>>,
     /// Extended key usages of a certificate (`serverAuth`, `clientAuth`, `codeSigning`, ...,
     /// or the dotted OID), when it has the extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional_list"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_key_usage: Option<Vec<Shared>>,
     /// HTTP(S) URLs of the certificate's CRL distribution points.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional_list"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crl_urls: Option<Vec<Shared>>,
     /// OCSP responder URLs from the certificate's Authority Information Access.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional_list"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocsp_urls: Option<Vec<Shared>>,
     /// SHA-1 of the certificate's issuer name (DER), lowercase hex, when it names an OCSP
     /// responder: half of the id an OCSP request asks about.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer_name_sha1: Option<Shared>,
     /// The certificate's authority key identifier, lowercase hex.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authority_key_id: Option<Shared>,
     /// A CA certificate's SubjectPublicKeyInfo, base64 DER: what verifies the CRLs and OCSP
     /// answers it signs, even from a saved inventory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<Box<str>>,
     /// Encoding of a key: `pkcs1`, `pkcs8`, `sec1`, `openssh`, `pkcs12`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Shared>,
     /// Whether a private key is protected by a passphrase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,11 +289,7 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<Time>,
     /// The rule or detector that found a leaked secret.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::intern::optional"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detector: Option<Shared>,
     /// Free-form metadata a plugin reported (never values).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
