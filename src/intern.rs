@@ -1,8 +1,10 @@
 //! Shared text for the values a million credentials repeat: an issuer's name, a key type, a
 //! curve, a signature algorithm, the Source that found them, the host that took an inventory.
 //! Read from an inventory, each distinct value is allocated once per thread and every
-//! credential holding it points at that copy (an `Arc<str>`), instead of a heap block of its
-//! own: at 1,000,000 credentials about 150 MB and five million allocations less.
+//! credential holding it points at that copy, instead of a heap block of its own: at 1,000,000
+//! credentials about 150 MB and five million allocations less. The reference is one pointer
+//! (to a count beside the text's own pointer and length), so an absent value costs 8 bytes,
+//! not the 16 of an `Arc<str>`: a credential has twelve such fields and a location five.
 //!
 //! A [`Shared`] reads as a `str` and is written as a JSON string. Interning happens only while
 //! deserializing inside `pooled`, on the thread that calls it, and the pool is dropped when it
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 /// Text shared between the credentials that repeat it: a `str` behind a reference count.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(Arc<str>);
+pub struct Shared(Arc<Box<str>>);
 
 impl std::ops::Deref for Shared {
     type Target = str;
@@ -33,7 +35,7 @@ impl std::borrow::Borrow<str> for Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
+        std::fmt::Debug::fmt(&**self.0, f)
     }
 }
 
@@ -45,13 +47,13 @@ impl std::fmt::Display for Shared {
 
 impl From<&str> for Shared {
     fn from(text: &str) -> Self {
-        Shared(Arc::from(text))
+        Shared(Arc::new(Box::from(text)))
     }
 }
 
 impl From<String> for Shared {
     fn from(text: String) -> Self {
-        Shared(Arc::from(text))
+        Shared(Arc::new(text.into_boxed_str()))
     }
 }
 
@@ -163,6 +165,11 @@ mod tests {
 
     const JSON: &str =
         r#"[{"a":"CN=CA","b":"ec","c":["x"]},{"a":"CN=CA","b":"e\u0063","c":["x"]},{"a":"CN=CA"}]"#;
+
+    #[test]
+    fn an_absent_value_takes_one_pointer() {
+        assert_eq!(std::mem::size_of::<Option<Shared>>(), 8);
+    }
 
     #[test]
     fn in_a_pool_equal_values_share_one_copy_escaped_or_not() {

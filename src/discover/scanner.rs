@@ -74,7 +74,7 @@ impl Source for Scanner {
                         finding.rule_id,
                         Location {
                             path: Some(finding.file.into()),
-                            line: finding.start_line,
+                            line: finding.start_line.and_then(|l| u32::try_from(l).ok()),
                             commit: finding.commit.filter(|c| !c.is_empty()).map(Into::into),
                             ..Location::default()
                         },
@@ -122,7 +122,7 @@ impl Scanner {
         let text = |key: &str| data[key].as_str().filter(|s| !s.is_empty()).map(Into::into);
         let place = Location {
             path: text("file"),
-            line: data["line"].as_u64(),
+            line: data["line"].as_u64().and_then(|l| u32::try_from(l).ok()),
             commit: text("commit"),
             repository: data["repository"]
                 .as_str()

@@ -92,7 +92,7 @@ impl Source for Tls {
                                         source: self.name.as_str().into(),
                                         endpoint: Some(address.as_str().into()),
                                         server_name: sni.as_deref().map(Into::into),
-                                        index: Some(index),
+                                        index: Some(super::inventory::position(index)),
                                         ..Location::default()
                                     });
                                     all.add(credential);

@@ -143,7 +143,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         .is_some_and(|(_, b)| b.ca);
     let extended_key_usage = first(OID_X509_EXT_EXTENDED_KEY_USAGE)
         .and_then(|v| ExtendedKeyUsage::from_der(v).ok())
-        .map(|(_, eku)| usages(&eku));
+        .map(|(_, eku)| usages(&eku).into());
     let uri = |name: &GeneralName<'_>| match name {
         GeneralName::URI(u) => Some(Shared::from(*u)),
         _ => None,
@@ -175,7 +175,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
     let authority_key_id = first(OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER)
         .and_then(|v| AuthorityKeyIdentifier::from_der(v).ok())
         .and_then(|(_, aki)| aki.key_identifier.map(|k| hex(k.0)));
-    let some = |list: Vec<Shared>| (!list.is_empty()).then_some(list);
+    let some = |list: Vec<Shared>| (!list.is_empty()).then(|| list.into());
     let mut credential = Credential {
         kind: CredentialKind::X509Certificate,
         sha256: sha256_hex(der),
@@ -184,9 +184,9 @@ pub(super) fn certificate(der: &[u8]) -> Result<Credential, String> {
         issuer: Some(rfc4514(cert.issuer()).into()),
         not_before: Some(Time::from_unix(cert.validity().not_before.timestamp())),
         not_after: Some(Time::from_unix(cert.validity().not_after.timestamp())),
-        dns_names: Some(dns),
-        ip_addresses: Some(ips),
-        uris: Some(uris),
+        dns_names: Some(dns.into()),
+        ip_addresses: Some(ips.into()),
+        uris: Some(uris.into()),
         signature_algorithm: Some(signature.into()),
         is_ca: Some(is_ca),
         public_key_sha256: Some(sha256_hex(spki).into()),

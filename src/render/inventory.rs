@@ -217,7 +217,7 @@ mod tests {
                 kind: CredentialKind::X509Certificate,
                 sha256: format!("{i:064x}"),
                 subject: Some(format!("CN=host-{i},O=\"Acme\\\\ Corp\"\n").into()),
-                dns_names: Some(vec![format!("host-{i}.example"), "ü.example".into()]),
+                dns_names: Some([format!("host-{i}.example"), "ü.example".into()].into()),
                 locations: vec![Location::file("path", &format!("/srv/{i}.pem"), 0)],
                 ..Credential::default()
             };
