@@ -237,55 +237,52 @@ pub(super) fn assemble(cx: &Context<'_>, actions: Vec<Action>) -> Plan {
     let expired = |c: &crate::discover::Credential| {
         c.not_after.or(c.expires).is_some_and(|t| t.0 < input.now)
     };
-    let parts = crate::parallel::ranges(rec.statuses.len(), |range| {
-        rec.statuses[range]
-            .iter()
-            .map(|s| {
-                let policy = cx.policy(s);
-                CredentialState {
-                    identity: s.identity.clone(),
-                    credential: s.credential.clone(),
-                    credential_type: cx
-                        .spec(s)
-                        .map(|(_, c)| c.credential_type.value.as_str().to_owned())
-                        .unwrap_or_default(),
-                    owner: cx.owner_of(&s.identity),
-                    policy: s.policy.clone(),
-                    trust_domain: policy.map(|p| p.spec.trust_domain.value.clone()),
-                    current: s.current.map(|i| Facts::of(&inventory[i])),
-                    superseded: s
-                        .superseded
-                        .iter()
-                        .map(|&i| &inventory[i])
-                        .filter(|c| !expired(c))
-                        .map(Facts::of)
-                        .collect(),
-                    superseded_expired: s
-                        .superseded
-                        .iter()
-                        .filter(|&&i| expired(&inventory[i]))
-                        .count(),
-                    renewal: s
-                        .current
-                        .map(|i| &inventory[i])
-                        .filter(|c| c.kind == crate::discover::CredentialKind::X509Certificate)
-                        .and_then(|c| {
-                            let renew_before = policy
-                                .and_then(|p| p.spec.renew_before.as_ref())
-                                .map(|r| r.value);
-                            crate::reconcile::renewal::due(c, renew_before, input.renewal_info)
-                        })
-                        .map(|(at, suggested)| Renewal {
-                            at: Time(at),
-                            source: if suggested.is_some() { "ari" } else { "policy" }.into(),
-                            suggested_start: suggested.map(|s| s.start),
-                            suggested_end: suggested.map(|s| s.end),
-                        }),
-                }
-            })
-            .collect::<Vec<_>>()
+    // Written in place on every core, not gathered in a list per part and copied.
+    let mut credentials: Vec<CredentialState> = Vec::new();
+    crate::parallel::extend(&mut credentials, rec.statuses.len(), |i| {
+        let s = &rec.statuses[i];
+        let policy = cx.policy(s);
+        CredentialState {
+            identity: s.identity.clone(),
+            credential: s.credential.clone(),
+            credential_type: cx
+                .spec(s)
+                .map(|(_, c)| c.credential_type.value.as_str().to_owned())
+                .unwrap_or_default(),
+            owner: cx.owner_of(&s.identity),
+            policy: s.policy.clone(),
+            trust_domain: policy.map(|p| p.spec.trust_domain.value.clone()),
+            current: s.current.map(|i| Facts::of(&inventory[i])),
+            superseded: s
+                .superseded
+                .iter()
+                .map(|&i| &inventory[i])
+                .filter(|c| !expired(c))
+                .map(Facts::of)
+                .collect(),
+            superseded_expired: s
+                .superseded
+                .iter()
+                .filter(|&&i| expired(&inventory[i]))
+                .count(),
+            renewal: s
+                .current
+                .map(|i| &inventory[i])
+                .filter(|c| c.kind == crate::discover::CredentialKind::X509Certificate)
+                .and_then(|c| {
+                    let renew_before = policy
+                        .and_then(|p| p.spec.renew_before.as_ref())
+                        .map(|r| r.value);
+                    crate::reconcile::renewal::due(c, renew_before, input.renewal_info)
+                })
+                .map(|(at, suggested)| Renewal {
+                    at: Time(at),
+                    source: if suggested.is_some() { "ari" } else { "policy" }.into(),
+                    suggested_start: suggested.map(|s| s.start),
+                    suggested_end: suggested.map(|s| s.end),
+                }),
+        }
     });
-    let credentials: Vec<CredentialState> = parts.into_iter().flatten().collect();
     let mut severities = SeverityCounts::default();
     let mut suppressed = 0;
     for f in &rec.findings {

@@ -150,11 +150,11 @@ fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options:
     rotate::plan(&cx, &mut actions, &mut reviews);
     revoke::plan(&cx, &mut actions, &mut reviews);
     escalate::plan(&cx, &mut actions);
-    adopt::plan(&cx, &mut actions);
     reviews.findings(&cx);
-    let reviewed = reviews.finish();
-    actions.reserve_exact(reviewed.len());
-    actions.extend(reviewed);
+    actions.extend(reviews.finish());
+    // Adoptions last: at scale they are most of the actions, and the list grows once, to
+    // exactly its size, before they are made.
+    adopt::plan(&cx, &mut actions);
     order(&mut actions, input.now);
     document::assemble(&cx, actions)
 }
