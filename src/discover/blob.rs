@@ -24,7 +24,7 @@ pub(super) fn scan(
     password: Option<&str>,
     out: &mut Collector,
 ) -> Seen {
-    let mut index = 0;
+    let mut index: u32 = 0;
     let mut add = |result: Result<Credential, String>, out: &mut Collector| {
         match result {
             Ok(mut credential) => {
@@ -36,7 +36,7 @@ pub(super) fn scan(
             }
             Err(message) => out.problem(place.display(), format!("entry {index}: {message}")),
         }
-        index += 1;
+        index = index.saturating_add(1);
     };
     if contains(bytes, b"-----BEGIN ") {
         for block in pem::blocks(bytes) {
