@@ -46,9 +46,10 @@ start() {
   echo "== started $name (pid $!, log $log)" >&2
 }
 
-# wait_port PORT NAME LOG: until something listens on 127.0.0.1:PORT (10 s).
+# wait_port PORT NAME LOG: until something listens on 127.0.0.1:PORT (60 s: a Python server
+# such as acme2certifier took more than 10 s to import on a 2-core machine running the suite).
 wait_port() {
-  for _ in $(seq 200); do
+  for _ in $(seq 1200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
     sleep 0.05
   done
