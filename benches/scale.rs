@@ -13,9 +13,15 @@
 //! The inventory is written as `discover` writes it (sorted by kind and fingerprint), and
 //! every command, anchors included, starts with its input files in the page cache.
 //!
+//! With `--against OTHER_BINARY`, `validate` and `plan` then run `--rounds` times (3 unless
+//! told) alternating between this build and the other binary (e.g. one built from an earlier
+//! commit), each round with its own `json.load`: on a machine whose speed drifts between runs,
+//! only alternating runs compare two builds. It also says whether both wrote the same plan.
+//!
 //! ```sh
 //! cargo bench --bench scale                              # 10k, 50k and 100k identities
 //! cargo bench --bench scale -- --sizes 10000,20000
+//! cargo bench --bench scale -- --sizes 100000 --against /tmp/trustops-main --rounds 4
 //! ```
 //!
 //! Targets (issue 18): validate 100,000 identities in ≤ 2 s; plan 100,000 × 1,000,000 in
@@ -92,6 +98,75 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}");
 }
 
+/// Times and peak RSS of several runs, as `min–max s (median m s), peak MiB`.
+fn spread(runs: &[(f64, f64)]) -> String {
+    let mut times: Vec<f64> = runs.iter().map(|r| r.0).collect();
+    times.sort_by(f64::total_cmp);
+    let peak = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+    let median = if times.len() % 2 == 1 {
+        times[times.len() / 2]
+    } else {
+        (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2.0
+    };
+    format!(
+        "{:.2}–{:.2} s (median {median:.2} s), peak {peak:.0} MiB",
+        times[0],
+        times[times.len() - 1]
+    )
+}
+
+/// `validate` and `plan` of this build and `other` in `dir`, alternating for `rounds` rounds,
+/// beside `json.load` in each round; and whether both wrote the same plan file.
+fn against(dir: &Path, n: usize, bin: &str, other: &str, rounds: usize) {
+    let base = ["--repo", "repo", "--now", NOW];
+    let validate = [&base[..], &["validate"]].concat();
+    let plan = |out: &'static str| {
+        [
+            &base[..],
+            &[
+                "plan",
+                "--inventory",
+                "inv.json",
+                "--format",
+                "json",
+                "--out",
+                out,
+            ],
+        ]
+        .concat()
+    };
+    let (mut ours, mut theirs, mut json_load) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_v, mut theirs_v) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ours.push(measure(dir, bin, &plan("plan.json.gz")));
+        theirs.push(measure(dir, other, &plan("other.json.gz")));
+        json_load.push(measure(
+            dir,
+            "python3",
+            &["-c", "import json; json.load(open('inv.json'))"],
+        ));
+        ours_v.push(measure(dir, bin, &validate));
+        theirs_v.push(measure(dir, other, &validate));
+    }
+    let same = std::fs::read(dir.join("plan.json.gz")).unwrap()
+        == std::fs::read(dir.join("other.json.gz")).unwrap();
+    println!("{n:>10} alternating, {rounds} rounds:");
+    println!("{:>10}   plan, this build:  {}", "", spread(&ours));
+    println!("{:>10}   plan, {other}: {}", "", spread(&theirs));
+    println!("{:>10}   python json.load:  {}", "", spread(&json_load));
+    println!("{:>10}   validate, this build:  {}", "", spread(&ours_v));
+    println!("{:>10}   validate, {other}: {}", "", spread(&theirs_v));
+    println!(
+        "{:>10}   the plan files are {}",
+        "",
+        if same {
+            "the same byte for byte"
+        } else {
+            "DIFFERENT"
+        }
+    );
+}
+
 /// The estate of `n` identities in `dir/repo` (one commit, then one that changes a Policy) and
 /// its inventory in `dir/inv.json`.
 fn generate(dir: &Path, n: usize) {
@@ -152,6 +227,14 @@ fn main() {
         .iter()
         .position(|a| a == "--keep")
         .map(|i| args[i + 1].clone());
+    let other = args
+        .iter()
+        .position(|a| a == "--against")
+        .map(|i| args[i + 1].clone());
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .map_or(3, |i| args[i + 1].parse().unwrap());
     for n in sizes {
         let scratch = tempfile::tempdir().unwrap();
         let dir = match &keep {
@@ -240,5 +323,8 @@ fn main() {
         assert!(inflated.status.success(), "gzip -dc plan.json.gz failed");
         let json_mb = inflated.stdout.len() as f64 / 1e6;
         println!("{n:>10} plan file: {plan_mb:.0} MB gzip-compressed ({json_mb:.0} MB of JSON)");
+        if let Some(other) = &other {
+            against(dir, n, bin, other, rounds);
+        }
     }
 }
