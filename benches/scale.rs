@@ -45,6 +45,30 @@ use std::process::Command;
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
+/// What every trustops command here starts with.
+const BASE: [&str; 4] = ["--repo", "repo", "--now", NOW];
+
+/// Python's `json.load` of the inventory: `plan`'s anchor.
+const JSON_LOAD: [&str; 2] = ["-c", "import json; json.load(open('inv.json'))"];
+
+fn validate_args() -> Vec<&'static str> {
+    [&BASE[..], &["validate"]].concat()
+}
+
+/// `plan` of the inventory, its plan file written compressed to `out`.
+fn plan_args(out: &'static str) -> Vec<&'static str> {
+    let plan = [
+        "plan",
+        "--inventory",
+        "inv.json",
+        "--format",
+        "json",
+        "--out",
+        out,
+    ];
+    [&BASE[..], &plan[..]].concat()
+}
+
 /// Reads the files a command in `dir` reads (the inventory, the declaration files) into the
 /// page cache: every command starts warm, as on a machine with memory to spare. On this
 /// project's virtual machine the host reclaims cold page cache between runs, and a 600 MB
@@ -118,33 +142,13 @@ fn spread(runs: &[(f64, f64)]) -> String {
 /// `validate` and `plan` of this build and `other` in `dir`, alternating for `rounds` rounds,
 /// beside `json.load` in each round; and whether both wrote the same plan file.
 fn against(dir: &Path, n: usize, bin: &str, other: &str, rounds: usize) {
-    let base = ["--repo", "repo", "--now", NOW];
-    let validate = [&base[..], &["validate"]].concat();
-    let plan = |out: &'static str| {
-        [
-            &base[..],
-            &[
-                "plan",
-                "--inventory",
-                "inv.json",
-                "--format",
-                "json",
-                "--out",
-                out,
-            ],
-        ]
-        .concat()
-    };
+    let validate = validate_args();
     let (mut ours, mut theirs, mut json_load) = (Vec::new(), Vec::new(), Vec::new());
     let (mut ours_v, mut theirs_v) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        ours.push(measure(dir, bin, &plan("plan.json.gz")));
-        theirs.push(measure(dir, other, &plan("other.json.gz")));
-        json_load.push(measure(
-            dir,
-            "python3",
-            &["-c", "import json; json.load(open('inv.json'))"],
-        ));
+        ours.push(measure(dir, bin, &plan_args("plan.json.gz")));
+        theirs.push(measure(dir, other, &plan_args("other.json.gz")));
+        json_load.push(measure(dir, "python3", &JSON_LOAD));
         ours_v.push(measure(dir, bin, &validate));
         theirs_v.push(measure(dir, other, &validate));
     }
@@ -264,31 +268,10 @@ fn main() {
                 t * 1e6 / n as f64,
             );
         };
-        let base = ["--repo", "repo", "--now", NOW];
-        let validate = measure(dir, bin, &[&base[..], &["validate"]].concat());
+        let validate = measure(dir, bin, &validate_args());
         row("validate", validate, None);
-        let json_load = measure(
-            dir,
-            "python3",
-            &["-c", "import json; json.load(open('inv.json'))"],
-        );
-        let plan = measure(
-            dir,
-            bin,
-            &[
-                &base[..],
-                &[
-                    "plan",
-                    "--inventory",
-                    "inv.json",
-                    "--format",
-                    "json",
-                    "--out",
-                    "plan.json.gz",
-                ],
-            ]
-            .concat(),
-        );
+        let json_load = measure(dir, "python3", &JSON_LOAD);
+        let plan = measure(dir, bin, &plan_args("plan.json.gz"));
         row(
             &format!("plan ({inventory_mb:.0} MB inventory)"),
             plan,
@@ -299,7 +282,7 @@ fn main() {
             "git",
             &["diff", "--stat", "HEAD~1", "HEAD"],
         );
-        let diff_args = [&base[..], &["diff", "HEAD~1", "HEAD", "--format", "json"]].concat();
+        let diff_args = [&BASE[..], &["diff", "HEAD~1", "HEAD", "--format", "json"]].concat();
         let first = measure(dir, bin, &diff_args);
         row(
             "diff (a Policy), first run",
