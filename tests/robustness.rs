@@ -197,14 +197,14 @@ fn plan_survives_hostile_inventories() {
             renewal_info: &Default::default(),
         };
         let reconciled = trustops::reconcile::reconcile(&input);
-        let plan = trustops::plan::plan(&input, reconciled, &Default::default());
+        let mut plan = trustops::plan::plan(&input, reconciled, &Default::default());
         use trustops::render::plan::{Format, Options, write};
-        for format in [Format::Text, Format::Markdown, Format::Json, Format::Sarif] {
+        for format in [Format::Text, Format::Markdown, Format::Sarif] {
             let mut out = Vec::new();
             write(&mut out, format, &plan, &Options::default())
                 .unwrap_or_else(|e| panic!("variant {n}, {format:?}: {e}"));
         }
-        let written = trustops::plan::file::to_json(&plan);
+        let written = trustops::plan::file::to_json(&mut plan);
         assert!(trustops::plan::file::read(&written).is_ok(), "variant {n}");
     }
 }

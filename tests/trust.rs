@@ -8,14 +8,20 @@ use crate::apply::crash::{sh, ssh_key};
 use crate::faults::{T1, apply, estate, text, trustops};
 use std::path::Path;
 
-/// Rewrites the plan file at `path` with `edit` applied and its digest recomputed, as someone
-/// who knows the format (it is documented) would.
+/// Rewrites the plan file at `path` with `edit` applied and its digest recomputed, keeping its
+/// signature, as someone who knows the format (it is documented) would. (trustops itself drops
+/// a signature whose digest changed.)
 fn forge(path: &Path, edit: impl FnOnce(&mut trustops::plan::Plan)) {
     let bytes = std::fs::read(path).unwrap();
     let mut plan = trustops::plan::file::read(&bytes).unwrap();
+    let signature = plan.signature.clone();
     edit(&mut plan);
-    plan.digest = trustops::plan::file::digest(&plan);
-    std::fs::write(path, trustops::plan::file::to_json(&plan)).unwrap();
+    let written = trustops::plan::file::to_json(&mut plan);
+    let mut forged: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    if let Some(signature) = signature {
+        forged["signature"] = signature.into();
+    }
+    std::fs::write(path, serde_json::to_vec(&forged).unwrap()).unwrap();
 }
 
 #[track_caller]

@@ -91,7 +91,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     writeln!(out)?;
     let mut warnings = Vec::new();
     let trail = crate::pipeline::trail(&options, &mut warnings);
-    let planned =
+    let mut planned =
         crate::pipeline::replan(&options, &loaded, &inventory, now, &trail, &mut warnings);
     super::warn(&warnings);
     let render_options = render::plan::Options {
@@ -102,7 +102,7 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
     render::plan::write(out, render::plan::Format::Text, &planned, &render_options)?;
     writeln!(out)?;
     let plan_file = args.dir.join("plan.json");
-    std::fs::write(&plan_file, crate::plan::file::to_json(&planned))
+    std::fs::write(&plan_file, crate::plan::file::to_json(&mut planned))
         .with_context(|| format!("cannot write {}", plan_file.display()))?;
     writeln!(
         out,

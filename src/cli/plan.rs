@@ -61,26 +61,31 @@ pub(super) fn run(global: &Global, args: &Args, out: &mut dyn Write) -> anyhow::
         crate::render::cyclonedx::write(out, &inventory, Some(&planned), global.now()?)?;
     }
     super::leave((loaded, inventory));
+    // The plan file and the JSON on standard output are the same bytes, serialized once.
+    let json = args.format == "json";
     if let Some(path) = &args.out {
-        if let Some(signer) = args.signing.signer()? {
-            let payload = plan::file::signed_payload(&planned);
-            planned.signature = Some(signer.sign_as(&payload, plan::file::SIGNATURE_NAMESPACE)?);
-        }
+        let signer = args.signing.signer()?;
         let gzip = path.extension().is_some_and(|e| e == "gz");
-        crate::durable::write_with(path, 0o644, |out| {
-            if gzip {
-                plan::file::write_gzip(&planned, out)
+        crate::durable::write_with(path, 0o644, |file| {
+            let file = if gzip {
+                plan::file::Output::Gzip(file)
             } else {
-                plan::file::write_json(&planned, out)
+                plan::file::Output::Json(file)
+            };
+            let mut outs = vec![file];
+            if json {
+                outs.push(plan::file::Output::Json(&mut *out));
             }
+            plan::file::write(&mut planned, &mut outs, signer.as_ref())
         })
         .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+    } else if json {
+        plan::file::write(&mut planned, &mut [plan::file::Output::Json(out)], None)?;
     }
     let format = match args.format.as_str() {
         "markdown" => Some(Format::Markdown),
-        "json" => Some(Format::Json),
         "sarif" => Some(Format::Sarif),
-        "cyclonedx" => None,
+        "json" | "cyclonedx" => None,
         _ => Some(Format::Text),
     };
     let render_options = render_plan::Options {

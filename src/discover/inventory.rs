@@ -459,10 +459,23 @@ pub enum ReadError {
     Version(u32),
 }
 
-/// Reads an inventory as `discover --format json` writes it. The envelope is read first (its
-/// `format_version` checked before anything else); the credentials, kept as raw JSON until
-/// then, are parsed on every core straight into their places.
+/// Reads an inventory as `discover --format json` writes it: [`scan`], then [`Scanned::parse`].
 pub fn from_json(bytes: &[u8]) -> Result<Inventory, ReadError> {
+    scan(bytes)?.parse(bytes)
+}
+
+/// An inventory file's envelope, read: its `format_version` checked, its credentials still
+/// raw JSON (where each is in the file's bytes).
+#[derive(Debug)]
+pub struct Scanned {
+    credentials: Vec<std::ops::Range<usize>>,
+    diagnostics: Vec<Problem>,
+    seen_by: Option<SeenBy>,
+}
+
+/// Reads the envelope of an inventory (one core's pass over the file, which `plan` makes
+/// while the declarations are parsed on every core); [`Scanned::parse`] reads the credentials.
+pub fn scan(bytes: &[u8]) -> Result<Scanned, ReadError> {
     #[derive(Deserialize)]
     struct Envelope<'a> {
         format_version: u32,
@@ -485,29 +498,55 @@ pub fn from_json(bytes: &[u8]) -> Result<Inventory, ReadError> {
     if envelope.format_version != FORMAT_VERSION {
         return Err(ReadError::Version(envelope.format_version));
     }
-    let mut credentials = vec![Credential::default(); envelope.credentials.len()];
-    let slots: Vec<_> = credentials
-        .iter_mut()
-        .zip(envelope.credentials.iter().enumerate())
-        .collect();
-    let parsed = crate::parallel::parts(slots, 4_096, |part| {
-        crate::intern::pooled(|| {
-            for (slot, (i, raw)) in part {
-                *slot = serde_json::from_str(raw.get())
-                    .map_err(|e| credential_error(bytes, i, raw.get(), &e))?;
-                slot.shrink_to_fit();
-            }
-            Ok(())
+    let start = bytes.as_ptr() as usize;
+    let credentials = envelope
+        .credentials
+        .iter()
+        .map(|raw| {
+            let at = raw.get().as_ptr() as usize - start;
+            at..at + raw.get().len()
         })
-    });
-    parsed.into_iter().collect::<Result<(), ReadError>>()?;
-    Ok(Inventory {
-        format_version: envelope.format_version,
+        .collect();
+    Ok(Scanned {
         credentials,
         diagnostics: envelope.diagnostics,
         seen_by: envelope.seen_by,
-        files_sha256: None,
     })
+}
+
+impl Scanned {
+    /// The inventory: the credentials of `bytes` (the file [`scan`] read) parsed on every
+    /// core straight into their places.
+    pub fn parse(self, bytes: &[u8]) -> Result<Inventory, ReadError> {
+        let mut credentials = vec![Credential::default(); self.credentials.len()];
+        let slots: Vec<_> = credentials
+            .iter_mut()
+            .zip(self.credentials.iter().enumerate())
+            .collect();
+        let parsed = crate::parallel::parts(slots, 4_096, |part| {
+            crate::intern::pooled(|| {
+                for (slot, (i, range)) in part {
+                    // The envelope's parse checked these bytes: JSON, so UTF-8.
+                    let raw = bytes
+                        .get(range.clone())
+                        .and_then(|raw| std::str::from_utf8(raw).ok())
+                        .unwrap_or_default();
+                    *slot = serde_json::from_str(raw)
+                        .map_err(|e| credential_error(bytes, i, raw, &e))?;
+                    slot.shrink_to_fit();
+                }
+                Ok(())
+            })
+        });
+        parsed.into_iter().collect::<Result<(), ReadError>>()?;
+        Ok(Inventory {
+            format_version: FORMAT_VERSION,
+            credentials,
+            diagnostics: self.diagnostics,
+            seen_by: self.seen_by,
+            files_sha256: None,
+        })
+    }
 }
 
 /// Where the `index`th credential, `raw` (a slice of `bytes`), is not one: `error`, with the

@@ -25,6 +25,9 @@ pub struct Apply<'a> {
 
 /// Carries out the plan file `plan` as `how` says, after the checks, under the lock.
 pub fn apply(options: &Options, plan: &Plan, how: &Apply<'_>) -> Result<apply::Outcome, Error> {
+    if plan.digest.is_empty() {
+        return Err(Error::Unwritten);
+    }
     let lock = apply::lock(&options.repo, options.now)?;
     let branch = &options.audit_branch;
     apply::settle(&options.repo, branch, &plan.id, &lock)?;

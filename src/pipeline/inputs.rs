@@ -44,23 +44,56 @@ pub fn inventory(options: &Options, model: &Model) -> Result<Inventory, Error> {
 
 /// Reads and merges saved inventories; any unreadable one stops the plan.
 pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
+    parse_inventories(None, paths)
+}
+
+/// A saved inventory file read: its bytes, their SHA-256, and its envelope.
+pub(super) struct InventoryFile {
+    path: PathBuf,
+    read: Result<Read, std::io::Error>,
+}
+
+/// What [`read_files`] got from one file.
+struct Read {
+    bytes: Vec<u8>,
+    digest: String,
+    scanned: Result<discover::inventory::Scanned, discover::inventory::ReadError>,
+}
+
+/// Reads an inventory file, hashes it and reads its envelope: one core's work (the kernel's
+/// copy, SHA-256, a pass of the JSON parser) that [`super::plan`] does for the first file
+/// beside the declarations' parse on every core.
+pub(super) fn read_file(path: &Path) -> InventoryFile {
+    InventoryFile {
+        path: path.to_owned(),
+        read: std::fs::read(path).map(|bytes| Read {
+            digest: discover::sha256_hex(&bytes),
+            scanned: discover::inventory::scan(&bytes),
+            bytes,
+        }),
+    }
+}
+
+/// Reads, parses and merges the inventory files at `paths`, the first one [`read_file`]
+/// already when `first` is given; one file's bytes are held at a time. Any unreadable one
+/// stops the plan.
+pub(super) fn parse_inventories(
+    mut first: Option<InventoryFile>,
+    paths: &[PathBuf],
+) -> Result<Inventory, Error> {
     let mut all = Vec::with_capacity(paths.len());
     let mut digests = String::new();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|e| {
+        let InventoryFile { path, read } = first.take().unwrap_or_else(|| read_file(path));
+        let Read {
+            bytes,
+            digest,
+            scanned,
+        } = read.map_err(|e| {
             Error::Inventory(format!("cannot read the inventory {}: {e}", path.display()))
         })?;
-        // Hashed beside the parse's first, single-threaded pass.
-        let (digest, read) = std::thread::scope(|scope| {
-            let digest = scope.spawn(|| discover::sha256_hex(&bytes));
-            let read = discover::inventory::from_json(&bytes);
-            (
-                digest
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                read,
-            )
-        });
+        let read = scanned.and_then(|scanned| scanned.parse(&bytes));
+        drop(bytes);
         digests.push_str(&digest);
         digests.push('\n');
         let inventory = read.map_err(|e| match e {

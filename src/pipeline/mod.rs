@@ -107,6 +107,11 @@ pub enum Error {
     /// The certificate to revoke cannot be named.
     #[error("{0} (nothing was done)")]
     Revoke(String),
+    /// The plan was never written, so it has no digest for the journal and the audit record.
+    #[error(
+        "the plan has no digest: write it first (plan::file::write, as plan --out does); nothing was done"
+    )]
+    Unwritten,
     /// The plan's signature is missing where required, or not trusted.
     #[error("{0} (nothing was done)")]
     Signature(String),
@@ -136,8 +141,24 @@ pub fn load(options: &Options) -> Result<load::Outcome, Error> {
 
 /// Loads, takes the inventory, and plans at `options.now`.
 pub fn plan(options: &Options) -> Result<Planned, Error> {
-    let loaded = load(options)?;
-    let inventory = inventory(options, &loaded.model)?;
+    let (loaded, inventory) = if options.inventories.is_empty() {
+        let loaded = load(options)?;
+        let inventory = inventory(options, &loaded.model)?;
+        (loaded, inventory)
+    } else {
+        // Saved inventories do not depend on the declarations: the first file is read, hashed
+        // and its envelope read (one core's work) while the declarations are parsed on every
+        // core.
+        let (loaded, first) = crate::parallel::join(
+            || load(options),
+            || inputs::read_file(&options.inventories[0]),
+        );
+        let loaded = loaded?;
+        (
+            loaded,
+            inputs::parse_inventories(Some(first), &options.inventories)?,
+        )
+    };
     let mut warnings = Vec::new();
     let trail = trail(options, &mut warnings);
     let plan = replan(

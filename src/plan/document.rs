@@ -50,7 +50,8 @@ pub struct Plan {
     /// What discovery could not read.
     pub problems: Vec<Problem>,
     /// SHA-256 of the plan's canonical JSON without this field: `apply` refuses an edited or
-    /// truncated plan.
+    /// truncated plan. Set when the plan is written; empty in a plan not yet written.
+    // Set by `plan::file::write`, from the bytes it writes.
     pub digest: String,
     /// An SSH signature (SSHSIG, namespace `trustops-plan`) over the digest, by a key the
     /// repository's committed `allowed_signers` allows: `plan --out --signing-key` writes it,

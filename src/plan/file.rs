@@ -7,6 +7,8 @@
 //! The digest is SHA-256 over the plan's compact JSON without the `digest` field, written the
 //! way trustops writes it (fields in contract order, maps sorted): reading a re-indented plan
 //! back gives the same digest, while editing any value — or truncating the file — does not.
+//! [`write()`] hashes it from the bytes it writes, so a plan is serialized once however many
+//! places it goes to (the file, compressed, and standard output).
 
 use super::{FORMAT_VERSION, Plan};
 use crate::diag::Files;
@@ -117,19 +119,117 @@ pub fn digest(plan: &Plan) -> String {
     let mut hashing = Hashing(sha2::Sha256::new());
     let written = {
         let mut buffered = std::io::BufWriter::with_capacity(64 << 10, &mut hashing);
-        write_compact(plan, false, &mut buffered).and_then(|()| buffered.flush())
+        write_unsigned(plan, &mut buffered).and_then(|()| buffered.flush())
     };
+    hashing.0.update(b"}");
     match written {
         Ok(()) => crate::discover::inventory::hex(&hashing.0.finalize()),
         Err(_) => String::new(),
     }
 }
 
-/// The plan as compact JSON, `digest` and `signature` included or not: the bytes serde_json
-/// writes for it, with the three long lists (credentials, findings, actions) serialized on
-/// every core a batch at a time, so that digesting, writing and printing a plan of 100,000
-/// identities each take half the time, in memory one batch per core.
-fn write_compact(plan: &Plan, signed: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+/// Where [`write()`] puts a plan file.
+pub enum Output<'a> {
+    /// Compact JSON and a final newline (`jq .` indents it for a person).
+    Json(&'a mut dyn std::io::Write),
+    /// The same, gzip-compressed on every core: what `plan --out FILE.gz` writes (at 100,000
+    /// identities a fifth of the JSON's size); `gzip -dc` gives back the JSON.
+    Gzip(&'a mut dyn std::io::Write),
+}
+
+/// Writes `plan` as its file to every one of `outs`, serializing it once: the digest is hashed
+/// from the bytes as they are written, then set on `plan`, with a signature by `signer` when
+/// one is given, before the closing fields (`digest`, `signature`). A signature the plan had
+/// is kept only when the digest is unchanged (it signs that digest). A plan is written as its
+/// compact JSON (a quarter smaller than indented at 100,000 identities).
+pub fn write(
+    plan: &mut Plan,
+    outs: &mut [Output<'_>],
+    signer: Option<&crate::git::Signer>,
+) -> std::io::Result<()> {
+    use sha2::Digest;
+    use std::io::BufWriter;
+    let mut sinks: Vec<Sink<'_, '_>> = outs
+        .iter_mut()
+        .map(|out| match out {
+            Output::Json(out) => Sink::Json(BufWriter::with_capacity(64 << 10, &mut **out)),
+            Output::Gzip(out) => Sink::Gzip(crate::gzip::Writer::new(&mut **out)),
+        })
+        .collect();
+    let mut tee = Tee {
+        hashing: sha2::Sha256::new(),
+        sinks: &mut sinks,
+    };
+    write_unsigned(plan, &mut tee)?;
+    let mut hashing = tee.hashing;
+    hashing.update(b"}");
+    let digest = crate::discover::inventory::hex(&hashing.finalize());
+    if digest != plan.digest {
+        plan.signature = None;
+    }
+    plan.digest = digest;
+    if let Some(signer) = signer {
+        let signature = signer
+            .sign_as(&signed_payload(plan), SIGNATURE_NAMESPACE)
+            .map_err(std::io::Error::other)?;
+        plan.signature = Some(signature);
+    }
+    let mut tail = b",\"digest\":".to_vec();
+    serde_json::to_writer(&mut tail, &plan.digest)?;
+    if let Some(signature) = &plan.signature {
+        tail.extend_from_slice(b",\"signature\":");
+        serde_json::to_writer(&mut tail, signature)?;
+    }
+    tail.extend_from_slice(b"}\n");
+    for sink in sinks {
+        match sink {
+            Sink::Json(mut out) => {
+                out.write_all(&tail)?;
+                out.flush()?;
+            }
+            Sink::Gzip(mut out) => {
+                out.write_all(&tail)?;
+                out.finish()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An [`Output`] being written.
+enum Sink<'a, 'b> {
+    Json(std::io::BufWriter<&'a mut (dyn std::io::Write + 'b)>),
+    Gzip(crate::gzip::Writer<&'a mut (dyn std::io::Write + 'b)>),
+}
+
+/// A writer into the digest and every sink.
+struct Tee<'s, 'a, 'b> {
+    hashing: sha2::Sha256,
+    sinks: &'s mut [Sink<'a, 'b>],
+}
+
+impl std::io::Write for Tee<'_, '_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        self.hashing.update(bytes);
+        for sink in self.sinks.iter_mut() {
+            match sink {
+                Sink::Json(out) => out.write_all(bytes)?,
+                Sink::Gzip(out) => out.write_all(bytes)?,
+            }
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The plan as compact JSON up to its closing fields (`digest`, `signature` and the final
+/// brace): the bytes serde_json writes for it, with the three long lists (credentials,
+/// findings, actions) serialized on every core a batch at a time, in memory one batch per
+/// core.
+fn write_unsigned(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use serde_json::to_writer;
     let p = plan;
     out.write_all(b"{\"format_version\":")?;
@@ -159,30 +259,21 @@ fn write_compact(plan: &Plan, signed: bool, out: &mut dyn std::io::Write) -> std
     out.write_all(b",\"actions\":")?;
     list(out, &p.actions)?;
     out.write_all(b",\"problems\":")?;
-    to_writer(&mut *out, &p.problems)?;
-    if signed {
-        out.write_all(b",\"digest\":")?;
-        to_writer(&mut *out, &p.digest)?;
-        if let Some(signature) = &p.signature {
-            out.write_all(b",\"signature\":")?;
-            to_writer(&mut *out, signature)?;
-        }
-    }
-    out.write_all(b"}")
+    Ok(to_writer(&mut *out, &p.problems)?)
 }
 
-/// `items` as a compact JSON array, serialized on every core a batch at a time.
+/// `items` as a compact JSON array, serialized on every core a batch at a time, the next
+/// batch while the last one is written (hashed, compressed), so the one-core work of writing
+/// does not leave a core idle.
 fn list<T: serde::Serialize + Sync>(
     out: &mut dyn std::io::Write,
     items: &[T],
 ) -> std::io::Result<()> {
-    // A batch of adoptions is about 10 MB of JSON, held while it is written: small beside
-    // the plan, and a thread per core started 40 times at 100,000 identities. (32,768 held
-    // 60 MB at the plan's peak.)
+    // A batch of adoptions is about 10 MB of JSON; two are held, one written while the next
+    // is serialized: small beside the plan. (32,768 held 60 MB at the plan's peak.)
     const BATCH: usize = 8_192;
-    out.write_all(b"[")?;
-    for (b, batch) in items.chunks(BATCH).enumerate() {
-        let parts = crate::parallel::ranges(batch.len(), |range| {
+    let serialize = |b: usize, batch: &[T]| {
+        crate::parallel::ranges(batch.len(), |range| {
             let mut part = Vec::new();
             for (i, item) in batch[range.clone()].iter().enumerate() {
                 if b > 0 || range.start + i > 0 {
@@ -191,10 +282,21 @@ fn list<T: serde::Serialize + Sync>(
                 serde_json::to_writer(&mut part, item)?;
             }
             Ok::<_, serde_json::Error>(part)
+        })
+    };
+    out.write_all(b"[")?;
+    let mut batches = items.chunks(BATCH).enumerate();
+    let mut ready = batches.next().map(|(b, batch)| serialize(b, batch));
+    while let Some(parts) = ready.take() {
+        let next = batches.next();
+        let written = std::thread::scope(|scope| {
+            let next = next.map(|(b, batch)| scope.spawn(move || serialize(b, batch)));
+            let written = parts.into_iter().try_for_each(|part| out.write_all(&part?));
+            let next = next.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (written, next)
         });
-        for part in parts {
-            out.write_all(&part?)?;
-        }
+        written.0?;
+        ready = written.1;
     }
     out.write_all(b"]")
 }
@@ -221,32 +323,12 @@ pub fn signed_payload(plan: &Plan) -> Vec<u8> {
     format!("trustops plan {} digest {}\n", plan.id, plan.digest).into_bytes()
 }
 
-/// The plan as compact JSON with a final newline, as `--out` writes it (a quarter smaller
-/// than indented at 100,000 identities; `jq .` indents it for a person).
-pub fn to_json(plan: &Plan) -> Vec<u8> {
+/// [`write()`] into memory, unsigned: the plan's file as JSON, its digest set.
+pub fn to_json(plan: &mut Plan) -> Vec<u8> {
     let mut bytes = Vec::new();
     // Writing into memory fails only for a serializer error, which a Plan cannot raise.
-    let _ = write_json(plan, &mut bytes);
+    let _ = write(plan, &mut [Output::Json(&mut bytes)], None);
     bytes
-}
-
-/// [`to_json`], streamed into `out`.
-pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut buffered = std::io::BufWriter::with_capacity(64 << 10, out);
-    write_compact(plan, true, &mut buffered)?;
-    buffered.write_all(b"\n")?;
-    buffered.flush()
-}
-
-/// [`write_json`], gzip-compressed on every core: what `plan --out FILE.gz` writes (at 100,000
-/// identities a fifth of the JSON's size, for a fraction of a second on both cores);
-/// `gzip -dc` gives back the JSON.
-pub fn write_gzip(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut gzip = crate::gzip::Writer::new(out);
-    write_compact(plan, true, &mut gzip)?;
-    gzip.write_all(b"\n")?;
-    gzip.finish()?;
-    Ok(())
 }
 
 /// The most a gzip-compressed plan file may inflate to: twenty times the JSON of 100,000
@@ -326,24 +408,38 @@ mod tests {
 
     #[test]
     fn the_plan_is_written_as_serde_json_writes_it_and_the_digest_covers_all_but_itself() {
-        let plan = full_plan();
+        let mut plan = full_plan();
+        let written = to_json(&mut plan);
+        assert_ne!(plan.digest, "x", "the digest is set from what was written");
+        assert_eq!(
+            plan.signature, None,
+            "a signature of another digest is dropped"
+        );
         let mut expected = serde_json::to_vec(&plan).unwrap();
         expected.push(b'\n');
-        assert!(
-            to_json(&plan) == expected,
-            "the file differs from serde_json's"
-        );
-        let mut unsigned = serde_json::to_value(&plan).unwrap();
-        let fields = unsigned.as_object_mut().unwrap();
-        fields.remove("digest");
-        fields.remove("signature");
-        let mut bytes = Vec::new();
-        write_compact(&plan, false, &mut bytes).unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), unsigned);
+        assert!(written == expected, "the file differs from serde_json's");
         // The digest: SHA-256 of those bytes up to `digest`, closed.
         let text = String::from_utf8(expected).unwrap();
         let (before, _) = text.rsplit_once(",\"digest\":").unwrap();
-        assert_eq!(digest(&plan), sha256_hex(format!("{before}}}").as_bytes()));
+        assert_eq!(plan.digest, sha256_hex(format!("{before}}}").as_bytes()));
+        assert_eq!(digest(&plan), plan.digest);
+        // Written again with its digest unchanged, a signature is kept and written last.
+        plan.signature = Some("-----BEGIN SSH SIGNATURE-----\n…".into());
+        let (mut json, mut gzip) = (Vec::new(), Vec::new());
+        write(
+            &mut plan,
+            &mut [Output::Json(&mut json), Output::Gzip(&mut gzip)],
+            None,
+        )
+        .unwrap();
+        let mut expected = serde_json::to_vec(&plan).unwrap();
+        expected.push(b'\n');
+        assert!(
+            json == expected,
+            "the signed file differs from serde_json's"
+        );
+        assert!(crate::gzip::inflate(&gzip, usize::MAX).unwrap() == json);
+        assert!(plan.signature.is_some());
     }
 
     #[test]
@@ -353,11 +449,10 @@ mod tests {
             id: "plan-0".into(),
             ..Plan::default()
         };
-        plan.digest = digest(&plan);
-        let bytes = to_json(&plan);
+        let bytes = to_json(&mut plan);
         assert_eq!(read(&bytes).unwrap(), plan);
         let mut gzip = Vec::new();
-        write_gzip(&plan, &mut gzip).unwrap();
+        write(&mut plan, &mut [Output::Gzip(&mut gzip)], None).unwrap();
         assert_eq!(read(&gzip).unwrap(), plan);
         assert!(matches!(
             read(&gzip[..gzip.len() - 1]),
@@ -379,7 +474,7 @@ mod tests {
         );
         assert!(matches!(read(future.as_bytes()), Err(Error::Version(9))));
         assert!(matches!(read(b"{\"a\": 1}"), Err(Error::Contract(_))));
-        let unsigned = String::from_utf8(to_json(&plan))
+        let unsigned = String::from_utf8(to_json(&mut plan))
             .unwrap()
             .replace(&plan.digest, "");
         assert!(matches!(read(unsigned.as_bytes()), Err(Error::Contract(_))));

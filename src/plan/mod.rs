@@ -95,13 +95,13 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Plans the actions that fix `rec`'s findings; the plan keeps them.
+/// Plans the actions that fix `rec`'s findings; the plan keeps them. Its digest is set when
+/// it is written ([`file::write`]), from the bytes written.
 pub fn plan(input: &reconcile::Input<'_>, rec: Reconciliation, options: &Options) -> Plan {
     let mut plan = with_findings_of(input, &rec, options);
     plan.findings = rec.findings;
     plan.references = reconcile::References::of_all(&plan.findings);
     plan.id = file::plan_id(&plan);
-    plan.digest = file::digest(&plan);
     plan
 }
 

@@ -1,6 +1,7 @@
 //! Plans for people and machines: a terminal summary like `terraform plan` (`text.rs`), a pull
-//! request comment from a minijinja template users can replace (`markdown.rs`), the plan JSON
-//! ([`crate::plan::file::to_json`]) and SARIF 2.1.0 results for code scanning (`sarif.rs`).
+//! request comment from a minijinja template users can replace (`markdown.rs`) and SARIF 2.1.0
+//! results for code scanning (`sarif.rs`). The plan's JSON is its file
+//! ([`crate::plan::file::write`]).
 
 mod markdown;
 pub(crate) use markdown::cell;
@@ -21,8 +22,6 @@ pub enum Format {
     Text,
     /// A pull-request comment.
     Markdown,
-    /// The plan JSON.
-    Json,
     /// Findings as SARIF 2.1.0.
     Sarif,
 }
@@ -51,7 +50,6 @@ pub fn write(
         Format::Markdown => {
             markdown::write(out, plan, options.template.as_deref(), options.max_chars)
         }
-        Format::Json => crate::plan::file::write_json(plan, out),
         Format::Sarif => sarif::write(out, plan),
     }
 }
