@@ -100,6 +100,42 @@ fn signed_plans_apply_and_forged_or_foreign_signatures_are_refused() {
 }
 
 #[test]
+fn the_plan_printed_and_the_compressed_plan_file_are_the_same_signed_bytes() {
+    let estate = estate();
+    let dir = estate.dir.path();
+    let made = trustops(
+        dir,
+        &[
+            "--now",
+            T1,
+            "plan",
+            "--format",
+            "json",
+            "--out",
+            "signed.json.gz",
+            "--signing-key",
+            "audit-key",
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let inflated = std::process::Command::new("gzip")
+        .args(["-dc", "signed.json.gz"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(inflated.status.success());
+    assert!(
+        made.stdout == inflated.stdout,
+        "standard output and the file differ"
+    );
+    let plan = trustops::plan::file::read(&made.stdout).unwrap();
+    assert_eq!(plan.digest.len(), 64);
+    assert!(plan.signature.is_some(), "signed over the digest written");
+    let out = apply(dir, T1, "signed.json.gz", &[]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
 fn a_repository_can_require_signed_plans() {
     let estate = estate();
     let dir = estate.dir.path();

@@ -1,7 +1,6 @@
 //! `rotateWith` and `dependsOn` must form no cycle: rotation groups need an order.
 
 use crate::diag::{Code, Diagnostic, Span};
-use crate::fast_map::Map;
 use crate::model::Model;
 use crate::model::split_reference;
 
@@ -15,23 +14,25 @@ struct Edge {
 
 /// Reports each cycle once, at the link that closes it.
 pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    // A node per declared credential, by borrowed names: nothing is copied or formatted for
-    // the hundred thousand credentials that link nothing.
-    let mut index: Map<(&str, &str), usize> = Map::default();
-    let mut names: Vec<(&str, &str)> = Vec::new();
-    for identity in model.identities.values() {
-        for credential in &identity.spec.credentials {
-            let key = (identity.name(), credential.name.value.as_str());
-            index.entry(key).or_insert_with(|| {
-                names.push(key);
-                names.len() - 1
-            });
-        }
-    }
-    let mut edges: Vec<Vec<Edge>> = (0..names.len()).map(|_| Vec::new()).collect();
+    // A credential as its identity's name and its place in the identity's list (the first of
+    // a repeated name, which the names check reports): nothing is hashed or copied for the
+    // hundred thousand credentials that link nothing.
+    let place = |who: &str, what: &str| {
+        let (name, identity) = model.identities.get_key_value(who)?;
+        let at = identity
+            .spec
+            .credentials
+            .iter()
+            .position(|c| c.name.value == what)?;
+        Some((name.as_str(), at))
+    };
+    let mut links = Vec::new();
     for identity in model.identities.values() {
         for (c, credential) in identity.spec.credentials.iter().enumerate() {
-            let Some(&this) = index.get(&(identity.name(), credential.name.value.as_str())) else {
+            if credential.rotate_with.is_empty() && credential.depends_on.is_empty() {
+                continue;
+            }
+            let Some(this) = place(identity.name(), &credential.name.value) else {
                 continue;
             };
             for (field, list, forward) in [
@@ -41,20 +42,42 @@ pub(super) fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 for (i, reference) in list.iter().enumerate() {
                     // Unresolved links are reported by the reference check; here they are no edge.
                     let (who, what) = split_reference(identity.name(), &reference.value);
-                    let Some(&that) = index.get(&(who, what)) else {
+                    let Some(that) = place(who, what) else {
                         continue;
                     };
                     let (from, to) = if forward { (this, that) } else { (that, this) };
-                    edges[from].push(Edge {
-                        to,
+                    let edge = Edge {
+                        to: 0,
                         path: identity.origin.path.clone(),
                         field: format!("spec.credentials[{c}].{field}[{i}]"),
                         span: reference.span,
-                    });
+                    };
+                    links.push((from, to, edge));
                 }
             }
         }
     }
+    // A node per linked credential, numbered in declaration order (identities by name, then
+    // credentials in their order), so the search meets them as it would meet every credential.
+    let mut nodes: Vec<(&str, usize)> = links.iter().flat_map(|(f, t, _)| [*f, *t]).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let number = |node| nodes.binary_search(&node).unwrap_or_default();
+    let mut edges: Vec<Vec<Edge>> = (0..nodes.len()).map(|_| Vec::new()).collect();
+    for (from, to, mut edge) in links {
+        edge.to = number(to);
+        edges[number(from)].push(edge);
+    }
+    let names: Vec<(&str, &str)> = nodes
+        .iter()
+        .map(|&(who, at)| {
+            let credential = model
+                .identities
+                .get(who)
+                .and_then(|i| i.spec.credentials.get(at));
+            (who, credential.map_or("", |c| c.name.value.as_str()))
+        })
+        .collect();
     find_cycles(&names, &edges, out);
 }
 

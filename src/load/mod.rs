@@ -164,24 +164,24 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
         ));
     }
     let model = &outcome.model;
-    // The checks across declarations run on two cores (the rules with the cycles, the
-    // references alone: about even halves at scale), their findings kept in this order.
-    let ((mut found, mut cycled), mut linked) = crate::parallel::join(
-        || {
-            let (mut found, mut cycled) = (Vec::new(), Vec::new());
-            rules::check(model, &outcome.config, &mut found);
-            cycles::check(model, &mut cycled);
-            (found, cycled)
-        },
+    // The checks across declarations run on two cores (the rules alone, the references with
+    // the cycles: about even halves at scale), their findings kept in this order.
+    let (mut found, (mut linked, mut cycled)) = crate::parallel::join(
         || {
             let mut found = Vec::new();
+            rules::check(model, &outcome.config, &mut found);
+            found
+        },
+        || {
+            let (mut found, mut cycled) = (Vec::new(), Vec::new());
             let known = references::Known {
                 model,
                 refused: &outcome.refused,
             };
             references::check(&known, &mut found);
             references::approvers(&known, &outcome.config, &mut found);
-            found
+            cycles::check(model, &mut cycled);
+            (found, cycled)
         },
     );
     found.append(&mut linked);

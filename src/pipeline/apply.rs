@@ -226,3 +226,31 @@ fn refuse_unjustified(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_never_written_has_no_digest_and_is_refused_before_anything_is_touched() {
+        let (signer, _) = crate::git::Signer::generate("audit@example.com").unwrap();
+        let how = Apply {
+            approved: Vec::new(),
+            approver: "test".into(),
+            author: Author {
+                name: "test".into(),
+                email: "audit@example.com".into(),
+                time: 0,
+            },
+            signer: &signer,
+            stop: None,
+        };
+        // No repository there: the refusal comes before the lock or any read.
+        let options = Options::new("/nonexistent/repo".into(), jiff::Timestamp::UNIX_EPOCH);
+        let unwritten = Plan::default();
+        assert!(matches!(
+            apply(&options, &unwritten, &how),
+            Err(Error::Unwritten)
+        ));
+    }
+}
