@@ -53,24 +53,30 @@ pub(crate) fn extend<T: Send + Default>(
     let start = out.len();
     out.reserve_exact(len);
     out.resize_with(start + len, T::default);
-    let slots = &mut out[start..];
+    each_mut(&mut out[start..], |i, slot| *slot = work(i));
+}
+
+/// Runs `work(i, item)` on each item of `items` (its index and itself), on every core, a
+/// contiguous part per core.
+pub(crate) fn each_mut<T: Send>(items: &mut [T], work: impl Fn(usize, &mut T) + Sync) {
+    let len = items.len();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = cores.min(len / MIN_PER_THREAD).max(1);
     let size = len.div_ceil(parts).max(1);
-    let fill = |first: usize, chunk: &mut [T]| {
-        for (k, slot) in chunk.iter_mut().enumerate() {
-            *slot = work(first + k);
+    let run = |first: usize, chunk: &mut [T]| {
+        for (k, item) in chunk.iter_mut().enumerate() {
+            work(first + k, item);
         }
     };
     if parts == 1 {
-        return fill(0, slots);
+        return run(0, items);
     }
-    let fill = &fill;
+    let run = &run;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = slots
+        let handles: Vec<_> = items
             .chunks_mut(size)
             .enumerate()
-            .map(|(p, chunk)| scope.spawn(move || fill(p * size, chunk)))
+            .map(|(p, chunk)| scope.spawn(move || run(p * size, chunk)))
             .collect();
         for h in handles {
             h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));

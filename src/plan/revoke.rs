@@ -63,47 +63,59 @@ fn revoking_issuer<'c>(cx: &'c Context<'_>, s: &Status, c: &Credential) -> Optio
 /// Revoke actions for replaced certificates still valid. A person approves each: the old
 /// certificate may still be in use where it was found.
 pub(super) fn plan(cx: &Context<'_>, out: &mut Vec<Action>, reviews: &mut Reviews) {
-    let mut seen = BTreeSet::new();
-    for s in &cx.rec.statuses {
-        if cx.policy(s).is_some_and(|p| !p.spec.revoke_on_rotate) {
-            continue;
-        }
-        for &i in &s.superseded {
-            let c = &cx.input.inventory.credentials[i];
-            let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now)
-                && !cx.input.revoked.contains_key(&c.sha256);
-            if c.kind != CredentialKind::X509Certificate || !valid || !seen.insert(&c.sha256) {
+    // Replaced certificates still valid, found on every core (at scale, a few among most of
+    // the inventory), then planned in status order.
+    let statuses = &cx.rec.statuses;
+    let replaced = crate::parallel::ranges(statuses.len(), |range| {
+        let mut found = Vec::new();
+        for s in &statuses[range] {
+            if cx.policy(s).is_some_and(|p| !p.spec.revoke_on_rotate) {
                 continue;
             }
-            let places: Vec<String> = c.locations.iter().map(|l| l.display()).collect();
-            let summary = format!(
-                "revoke the replaced certificate of {} (serial {}), still valid and found in {}",
-                s.target(),
-                c.serial.as_deref().unwrap_or("?"),
-                places.join(", ")
-            );
-            let Some(issuer) = revoking_issuer(cx, s, c) else {
-                reviews.add_unowned(
-                    &format!("review:{}", crate::discover::short(&c.sha256, 16)),
-                    cx.owner_of(&s.identity),
-                    Some(s),
-                    &format!("{summary}; its issuer is not declared, so revoke it by hand"),
-                );
-                continue;
-            };
-            out.push(Action {
-                id: format!("revoke:{}", crate::discover::short(&c.sha256, 16)),
-                kind: ActionKind::Revoke,
-                owner: cx.owner_of(&s.identity),
-                identity: Some(s.identity.clone()),
-                credential: Some(s.credential.clone()),
-                fingerprint: Some(c.sha256.clone()),
-                summary,
-                approval: Approval::Manual,
-                steps: vec![step(s.target(), c, issuer)],
-                ..Action::default()
-            });
+            for &i in &s.superseded {
+                let c = &cx.input.inventory.credentials[i];
+                let valid = c.not_after.is_some_and(|na| na.0 >= cx.input.now)
+                    && !cx.input.revoked.contains_key(&c.sha256);
+                if c.kind == CredentialKind::X509Certificate && valid {
+                    found.push((s, c));
+                }
+            }
         }
+        found
+    });
+    let mut seen = BTreeSet::new();
+    for (s, c) in replaced.into_iter().flatten() {
+        if !seen.insert(&c.sha256) {
+            continue;
+        }
+        let places: Vec<String> = c.locations.iter().map(|l| l.display()).collect();
+        let summary = format!(
+            "revoke the replaced certificate of {} (serial {}), still valid and found in {}",
+            s.target(),
+            c.serial.as_deref().unwrap_or("?"),
+            places.join(", ")
+        );
+        let Some(issuer) = revoking_issuer(cx, s, c) else {
+            reviews.add_unowned(
+                &format!("review:{}", crate::discover::short(&c.sha256, 16)),
+                cx.owner_of(&s.identity),
+                Some(s),
+                &format!("{summary}; its issuer is not declared, so revoke it by hand"),
+            );
+            continue;
+        };
+        out.push(Action {
+            id: format!("revoke:{}", crate::discover::short(&c.sha256, 16)),
+            kind: ActionKind::Revoke,
+            owner: cx.owner_of(&s.identity),
+            identity: Some(s.identity.clone()),
+            credential: Some(s.credential.clone()),
+            fingerprint: Some(c.sha256.clone()),
+            summary,
+            approval: Approval::Manual,
+            steps: vec![step(s.target(), c, issuer)],
+            ..Action::default()
+        });
     }
 }
 

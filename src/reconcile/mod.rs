@@ -111,18 +111,18 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     finish(&mut findings);
     // Built by appending parts, the list has up to twice the room it needs; the plan keeps it.
     findings.shrink_to_fit();
-    let statuses = declared
-        .iter()
-        .zip(&matches)
-        .map(|(d, m)| Status {
+    let mut statuses = Vec::new();
+    crate::parallel::extend(&mut statuses, declared.len().min(matches.len()), |i| {
+        let (d, m) = (&declared[i], &matches[i]);
+        Status {
             identity: d.identity.name().to_owned(),
             credential: d.credential.name.value.clone(),
             current: m.current,
             copies: m.copies.clone(),
             superseded: m.superseded.clone(),
             policy: d.policy.map(|p| p.name().to_owned()),
-        })
-        .collect();
+        }
+    });
     Reconciliation {
         statuses,
         unmanaged,
@@ -227,9 +227,11 @@ fn finish(findings: &mut [Finding]) {
         crate::parallel::join(|| first.sort_by(order), || second.sort_by(order));
     }
     findings.sort_by(order);
-    for f in findings.iter_mut().filter(|f| f.id.is_empty()) {
-        f.id = format!("{}:{}", f.code, f.target());
-    }
+    crate::parallel::each_mut(findings, |_, f| {
+        if f.id.is_empty() {
+            f.id = format!("{}:{}", f.code, f.target());
+        }
+    });
     let mut count: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
     for f in findings.iter() {
         *count.entry(f.id.as_str()).or_default() += 1;
