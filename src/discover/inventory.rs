@@ -503,7 +503,8 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned, ReadError> {
         .credentials
         .iter()
         .map(|raw| {
-            let at = raw.get().as_ptr() as usize - start;
+            // Borrowed from `bytes`; were it not, the range reads as no credential, never panics.
+            let at = (raw.get().as_ptr() as usize).saturating_sub(start);
             at..at + raw.get().len()
         })
         .collect();
