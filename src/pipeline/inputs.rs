@@ -47,44 +47,41 @@ pub fn read_inventories(paths: &[PathBuf]) -> Result<Inventory, Error> {
     parse_inventories(None, paths)
 }
 
-/// A saved inventory file read: its bytes, their SHA-256, and its envelope.
-pub(super) struct InventoryFile {
-    path: PathBuf,
-    read: Result<Read, std::io::Error>,
-}
-
-/// What [`read_files`] got from one file.
-struct Read {
+/// What [`read_file`] got from a saved inventory file: its bytes, their SHA-256, and its
+/// envelope.
+pub(super) struct Read {
     bytes: Vec<u8>,
     digest: String,
     scanned: Result<discover::inventory::Scanned, discover::inventory::ReadError>,
 }
 
-/// Reads an inventory file, hashes it and reads its envelope: one core's work (the kernel's
-/// copy, SHA-256, a pass of the JSON parser) that [`super::plan`] does for the first file
+/// Reads an inventory file, and hashes it beside the read of its envelope: one core's work
+/// each (SHA-256, a pass of the JSON parser), which [`super::plan`] does for the first file
 /// beside the declarations' parse on every core.
-pub(super) fn read_file(path: &Path) -> InventoryFile {
-    InventoryFile {
-        path: path.to_owned(),
-        read: std::fs::read(path).map(|bytes| Read {
-            digest: discover::sha256_hex(&bytes),
-            scanned: discover::inventory::scan(&bytes),
-            bytes,
-        }),
-    }
+pub(super) fn read_file(path: &Path) -> std::io::Result<Read> {
+    let bytes = std::fs::read(path)?;
+    let (digest, scanned) = crate::parallel::join(
+        || discover::sha256_hex(&bytes),
+        || discover::inventory::scan(&bytes),
+    );
+    Ok(Read {
+        bytes,
+        digest,
+        scanned,
+    })
 }
 
-/// Reads, parses and merges the inventory files at `paths`, the first one [`read_file`]
+/// Reads, parses and merges the inventory files at `paths`, the first one [`read_file`] read
 /// already when `first` is given; one file's bytes are held at a time. Any unreadable one
 /// stops the plan.
 pub(super) fn parse_inventories(
-    mut first: Option<InventoryFile>,
+    mut first: Option<std::io::Result<Read>>,
     paths: &[PathBuf],
 ) -> Result<Inventory, Error> {
     let mut all = Vec::with_capacity(paths.len());
     let mut digests = String::new();
     for path in paths {
-        let InventoryFile { path, read } = first.take().unwrap_or_else(|| read_file(path));
+        let read = first.take().unwrap_or_else(|| read_file(path));
         let Read {
             bytes,
             digest,

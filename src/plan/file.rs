@@ -115,17 +115,22 @@ pub(super) fn plan_id(plan: &Plan) -> String {
 /// fields in contract order and every map sorted, so any reformatting of the file reads back
 /// to the same digest.
 pub fn digest(plan: &Plan) -> String {
+    hashed(plan, &mut []).unwrap_or_default()
+}
+
+/// The digest of `plan`: its JSON up to the closing fields, closed with `}`, hashed as it is
+/// passed on to `sinks`.
+fn hashed(plan: &Plan, sinks: &mut [Sink<'_, '_>]) -> std::io::Result<String> {
     use sha2::Digest;
-    let mut hashing = Hashing(sha2::Sha256::new());
-    let written = {
-        let mut buffered = std::io::BufWriter::with_capacity(64 << 10, &mut hashing);
-        write_unsigned(plan, &mut buffered).and_then(|()| buffered.flush())
+    let tee = Tee {
+        hashing: sha2::Sha256::new(),
+        sinks,
     };
-    hashing.0.update(b"}");
-    match written {
-        Ok(()) => crate::discover::inventory::hex(&hashing.0.finalize()),
-        Err(_) => String::new(),
-    }
+    let mut buffered = std::io::BufWriter::with_capacity(64 << 10, tee);
+    write_unsigned(plan, &mut buffered)?;
+    let mut tee = buffered.into_inner().map_err(|e| e.into_error())?;
+    tee.hashing.update(b"}");
+    Ok(crate::discover::inventory::hex(&tee.hashing.finalize()))
 }
 
 /// Where [`write()`] puts a plan file.
@@ -147,7 +152,6 @@ pub fn write(
     outs: &mut [Output<'_>],
     signer: Option<&crate::git::Signer>,
 ) -> std::io::Result<()> {
-    use sha2::Digest;
     use std::io::BufWriter;
     let mut sinks: Vec<Sink<'_, '_>> = outs
         .iter_mut()
@@ -156,14 +160,7 @@ pub fn write(
             Output::Gzip(out) => Sink::Gzip(crate::gzip::Writer::new(&mut **out)),
         })
         .collect();
-    let mut tee = Tee {
-        hashing: sha2::Sha256::new(),
-        sinks: &mut sinks,
-    };
-    write_unsigned(plan, &mut tee)?;
-    let mut hashing = tee.hashing;
-    hashing.update(b"}");
-    let digest = crate::discover::inventory::hex(&hashing.finalize());
+    let digest = hashed(plan, &mut sinks)?;
     if digest != plan.digest {
         plan.signature = None;
     }
