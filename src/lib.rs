@@ -38,6 +38,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod reconcile;
+pub mod remote;
 pub mod render;
 pub mod revocation;
 pub mod schemas;

@@ -1,9 +1,11 @@
 //! A Vault / OpenBao HTTP API client shared by the `vault` source and issuer: login (a token
 //! from the environment, AppRole, Kubernetes auth), a namespace header, a private CA, a deadline
-//! per request. Errors name the server and path, never the token.
+//! per request. Errors name the server and path, never the token, and say whether they may pass
+//! (the network, a timeout, a 5xx, a rate limit) or not (a refusal, a missing variable).
 
 use crate::environment::Environment;
 use crate::model::{Spanned, VaultAuth};
+use crate::remote::Error;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ pub(crate) struct Session<'a> {
 
 impl Session<'_> {
     /// GETs `/v1/{path}`: the JSON answer, `None` for 404 (nothing there).
-    pub(crate) fn get(&self, path: &str) -> Result<Option<serde_json::Value>, String> {
+    pub(crate) fn get(&self, path: &str) -> Result<Option<serde_json::Value>, Error> {
         self.call("GET", path, None)
     }
 
@@ -55,7 +57,7 @@ impl Session<'_> {
         method: &str,
         path: &str,
         body: Option<&[u8]>,
-    ) -> Result<Option<serde_json::Value>, String> {
+    ) -> Result<Option<serde_json::Value>, Error> {
         self.call_as(method, path, body, "application/json")
     }
 
@@ -67,7 +69,7 @@ impl Session<'_> {
         path: &str,
         body: Option<&[u8]>,
         media_type: &str,
-    ) -> Result<Option<serde_json::Value>, String> {
+    ) -> Result<Option<serde_json::Value>, Error> {
         let url = format!("{}/v1/{path}", self.address);
         let mut headers = vec![("X-Vault-Request", "true")];
         if !self.token.is_empty() {
@@ -87,11 +89,14 @@ impl Session<'_> {
             headers: &headers,
         };
         let answer = crate::http::exchange(&request)
-            .map_err(|e| format!("{} /v1/{path}: {e}", self.address))?;
+            .map_err(|e| Error::retryable(format!("{} /v1/{path}: {e}", self.address)))?;
         match answer.status {
-            200 => serde_json::from_slice(&answer.body)
-                .map(Some)
-                .map_err(|_| format!("{} /v1/{path}: the answer is not JSON", self.address)),
+            200 => serde_json::from_slice(&answer.body).map(Some).map_err(|_| {
+                Error::permanent(format!(
+                    "{} /v1/{path}: the answer is not JSON",
+                    self.address
+                ))
+            }),
             204 | 404 => Ok(None),
             status => {
                 // Vault's `errors` say why (permission denied, sealed); they never echo a token.
@@ -106,7 +111,7 @@ impl Session<'_> {
                         })
                     })
                     .unwrap_or_default();
-                Err(format!(
+                let message = format!(
                     "{} /v1/{path}: HTTP {status}{}",
                     self.address,
                     if errors.is_empty() {
@@ -114,30 +119,39 @@ impl Session<'_> {
                     } else {
                         format!(" ({errors})")
                     }
-                ))
+                );
+                // A sealed or standby server answers 503, a rate limit 429: both pass.
+                Err(if status == 429 || status >= 500 {
+                    Error::retryable(message)
+                } else {
+                    Error::permanent(message)
+                })
             }
         }
     }
 
     /// The keys a LIST of `path` returns (folders end with `/`), page by page.
-    pub(crate) fn list(&self, path: &str) -> Result<Vec<String>, String> {
+    pub(crate) fn list(&self, path: &str) -> Result<Vec<String>, Error> {
         Ok(self.list_pages(path)?.into_iter().map(|(k, _)| k).collect())
     }
 
     /// LIST of `path` page by page (OpenBao's `after` and `limit`; a server that ignores them
     /// answers everything at once, which ends the paging too): each key with its `key_info`
     /// (`Null` where the server gives none). At most [`MAX_KEYS`] keys.
-    pub(crate) fn list_pages(
-        &self,
-        path: &str,
-    ) -> Result<Vec<(String, serde_json::Value)>, String> {
+    pub(crate) fn list_pages(&self, path: &str) -> Result<Vec<(String, serde_json::Value)>, Error> {
         paged(PAGE, MAX_KEYS, |after| {
             self.get(&match after {
                 None => format!("{path}?list=true&limit={PAGE}"),
                 Some(key) => format!("{path}?list=true&limit={PAGE}&after={}", query_escape(key)),
             })
         })
-        .map_err(|e| format!("{} /v1/{path}: {e}", self.address))
+        .map_err(|e| match e {
+            Paged::Fetch(e) => e,
+            Paged::Over(cap) => Error::permanent(format!(
+                "{} /v1/{path}: more than {cap} keys; declare narrower prefixes",
+                self.address
+            )),
+        })
     }
 }
 
@@ -145,15 +159,15 @@ impl Session<'_> {
 /// the first page) and answers the page after it of at most `page` keys, or `None` (nothing
 /// there). A short page is the last; so is a longer one (the server ignored `limit`) and one
 /// with nothing after the last key (the server ignored `after`). Keys come sorted.
-fn paged(
+fn paged<E>(
     page: usize,
     cap: usize,
-    mut fetch: impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, String>,
-) -> Result<Vec<(String, serde_json::Value)>, String> {
+    mut fetch: impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, E>,
+) -> Result<Vec<(String, serde_json::Value)>, Paged<E>> {
     let mut out: Vec<(String, serde_json::Value)> = Vec::new();
     loop {
         let after = out.last().map(|(k, _)| k.clone());
-        let Some(answer) = fetch(after.as_deref())? else {
+        let Some(answer) = fetch(after.as_deref()).map_err(Paged::Fetch)? else {
             break;
         };
         let data = &answer["data"];
@@ -169,13 +183,22 @@ fn paged(
             }
         }
         if out.len() > cap {
-            return Err(format!("more than {cap} keys; declare narrower prefixes"));
+            return Err(Paged::Over(cap));
         }
         if count != page || out.len() == before {
             break;
         }
     }
     Ok(out)
+}
+
+/// Why [`paged`] stopped short.
+#[derive(Debug, PartialEq)]
+enum Paged<E> {
+    /// A page could not be read.
+    Fetch(E),
+    /// There are more keys than the cap.
+    Over(usize),
 }
 
 /// Keys asked for per LIST page.
@@ -199,7 +222,7 @@ fn query_escape(key: &str) -> String {
 impl Session<'_> {
     /// Refuses a mount that is not KV version 2: on a KV v1 mount, the `metadata/` listing is
     /// just an empty path (a silent miss) and a `data/` write creates the wrong secret.
-    pub(crate) fn require_kv2(&self, mount: &str) -> Result<(), String> {
+    pub(crate) fn require_kv2(&self, mount: &str) -> Result<(), Error> {
         let answer = self.get(&format!("sys/internal/ui/mounts/{mount}"))?;
         let data = answer.as_ref().map(|a| &a["data"]);
         let kind = data.and_then(|d| d["type"].as_str()).unwrap_or("nothing");
@@ -209,10 +232,10 @@ impl Session<'_> {
         if kind == "kv" && version == "2" {
             Ok(())
         } else {
-            Err(format!(
+            Err(Error::permanent(format!(
                 "{} {mount}: not a KV version 2 mount (found {kind}, version {version})",
                 self.address
-            ))
+            )))
         }
     }
 }
@@ -222,7 +245,7 @@ pub(crate) fn connect<'a>(
     connection: &Connection<'a>,
     env: &Environment,
     base: &Path,
-) -> Result<Session<'a>, String> {
+) -> Result<Session<'a>, Error> {
     let mut session = Session {
         address: connection.address.trim_end_matches('/').to_owned(),
         token: String::new(),
@@ -242,27 +265,34 @@ fn login(
     auth: Option<&VaultAuth>,
     env: &Environment,
     base: &Path,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     let auth = auth.cloned().unwrap_or(VaultAuth {
         token_env: Some("VAULT_TOKEN".into()),
         ..VaultAuth::default()
     });
     let secret = |variable: &Option<String>, file: &Option<String>, what: &str| {
         if let Some(name) = variable {
-            return env
-                .get(name)
-                .map(str::to_owned)
-                .ok_or_else(|| format!("the environment variable {name} ({what}) is not set"));
+            return env.get(name).map(str::to_owned).ok_or_else(|| {
+                Error::permanent(format!(
+                    "the environment variable {name} ({what}) is not set"
+                ))
+            });
         }
         if let Some(path) = file {
             let path = crate::reconcile::resolve(base, path);
             return std::fs::read_to_string(&path)
                 .map(|s| s.trim().to_owned())
-                .map_err(|e| format!("cannot read {what} from {}: {}", path.display(), e.kind()));
+                .map_err(|e| {
+                    Error::permanent(format!(
+                        "cannot read {what} from {}: {}",
+                        path.display(),
+                        e.kind()
+                    ))
+                });
         }
-        Err(format!("no {what} is declared"))
+        Err(Error::permanent(format!("no {what} is declared")))
     };
-    let login = |mount: &str, body: serde_json::Value| -> Result<String, String> {
+    let login = |mount: &str, body: serde_json::Value| -> Result<String, Error> {
         let body = body.to_string();
         let answer = session
             .call(
@@ -270,15 +300,17 @@ fn login(
                 &format!("auth/{mount}/login"),
                 Some(body.as_bytes()),
             )?
-            .ok_or_else(|| format!("{} auth/{mount}/login: no answer", session.address))?;
+            .ok_or_else(|| {
+                Error::permanent(format!("{} auth/{mount}/login: no answer", session.address))
+            })?;
         answer["auth"]["client_token"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| {
-                format!(
+                Error::permanent(format!(
                     "{} auth/{mount}/login: no token in the answer",
                     session.address
-                )
+                ))
             })
     };
     if let Some(role) = &auth.app_role {
@@ -312,7 +344,7 @@ fn login(
 
 #[cfg(test)]
 mod tests {
-    use super::paged;
+    use super::{Paged, paged};
     use serde_json::json;
 
     /// A sorted store of `n` keys answering LIST as a server that honours `after` and `limit`
@@ -320,7 +352,7 @@ mod tests {
     fn store(
         n: usize,
         honours: bool,
-    ) -> impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, String> {
+    ) -> impl FnMut(Option<&str>) -> Result<Option<serde_json::Value>, ()> {
         let keys: Vec<String> = (0..n).map(|i| format!("k{i:05}")).collect();
         move |after| {
             let from = match (honours, after) {
@@ -353,7 +385,6 @@ mod tests {
 
     #[test]
     fn a_listing_over_the_cap_is_refused_not_cut() {
-        let error = paged(3, 5, store(9, true)).unwrap_err();
-        assert!(error.contains("more than 5 keys"), "{error}");
+        assert_eq!(paged(3, 5, store(9, true)), Err(Paged::Over(5)));
     }
 }

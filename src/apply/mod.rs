@@ -20,7 +20,6 @@ mod group;
 pub mod issuers;
 pub mod journal;
 pub mod notifiers;
-pub mod remote;
 mod resume;
 mod rotation;
 mod trail;

@@ -18,7 +18,7 @@
 //! rotation (a new value has a new fingerprint) without seeing the value.
 
 use super::inventory::{Collector, Credential, CredentialKind, Location, Time};
-use super::{Context, Source, blob};
+use super::{Context, Error, Source, blob};
 use crate::command;
 use crate::model::ExecSource;
 use schemars::JsonSchema;
@@ -111,7 +111,7 @@ impl Exec {
 }
 
 impl Source for Exec {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let options = command::Options {
             argv: self.command.clone(),
             dir: context.base.clone(),
@@ -120,7 +120,10 @@ impl Source for Exec {
             max_output: MAX_OUTPUT,
             guard: None,
         };
-        let outcome = command::run(&options).map_err(|e| command::describe(&e))?;
+        // As the exec issuer: a plugin that could not run or failed may pass; output outside
+        // the contract will not.
+        let outcome =
+            command::run(&options).map_err(|e| Error::retryable(command::describe(&e)))?;
         if outcome.code != Some(0) {
             // Only the first line of stderr: a plugin's diagnostics, kept short.
             let said = String::from_utf8_lossy(&outcome.stderr);
@@ -131,25 +134,25 @@ impl Source for Exec {
                 .chars()
                 .take(200)
                 .collect::<String>();
-            return Err(format!(
+            return Err(Error::retryable(format!(
                 "{} exited with {:?}: {first}",
                 self.command[0], outcome.code
-            ));
+            )));
         }
         let inventory: ExecInventory = serde_json::from_slice(&outcome.stdout).map_err(|e| {
             // serde's message can quote a value; say only where the output went wrong.
-            format!(
+            Error::permanent(format!(
                 "output is not the exec inventory contract (line {}, column {}: {:?})",
                 e.line(),
                 e.column(),
                 e.classify()
-            )
+            ))
         })?;
         if inventory.format_version != 1 {
-            return Err(format!(
+            return Err(Error::permanent(format!(
                 "unsupported format_version {} (this trustops reads 1)",
                 inventory.format_version
-            ));
+            )));
         }
         let mut out = Collector::default();
         for entry in inventory.credentials {

@@ -4,7 +4,7 @@
 use super::blob::{Seen, scan};
 use super::glob::{self, Glob};
 use super::inventory::{Collector, Location};
-use super::{Context, Source};
+use super::{Context, Error, Source};
 use crate::environment::Environment;
 use crate::model::FilesSource;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ impl Files {
 }
 
 impl Source for Files {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let include: Vec<Glob> = self
             .include
             .iter()
@@ -63,7 +63,10 @@ impl Source for Files {
                 .iter()
                 .map(|g| g.root.display().to_string())
                 .collect();
-            return Err(format!("none of its paths exist: {}", roots.join(", ")));
+            return Err(Error::permanent(format!(
+                "none of its paths exist: {}",
+                roots.join(", ")
+            )));
         }
         let workers = context.threads.max(1);
         // Paths go to the workers in batches: one hand-over per 256 files keeps the threads

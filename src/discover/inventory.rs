@@ -317,10 +317,52 @@ impl Credential {
 /// A file, endpoint or object that could not be read or parsed. Discovery goes on.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Problem {
-    /// Where: a path, `host:port`, an object, or a source name.
+    /// Where: a path, `host:port`, an object, or `source NAME`.
     pub location: String,
     /// What went wrong.
     pub message: String,
+    /// Set when a whole source could not be read: nothing it would have found counts as
+    /// gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_failed: Option<SourceFailed>,
+}
+
+/// A source that could not be read at all.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct SourceFailed {
+    /// The source's name.
+    pub source: String,
+    /// Whether the failure may pass by itself (the network, a timeout, a server error) or
+    /// needs the declarations or the source fixed.
+    pub retry: crate::remote::Retry,
+}
+
+impl Problem {
+    /// The problem of a source that could not be read at all.
+    pub fn source(name: &str, error: crate::remote::Error) -> Problem {
+        Problem {
+            location: format!("source {name}"),
+            message: error.message,
+            source_failed: Some(SourceFailed {
+                source: name.to_owned(),
+                retry: error.retry,
+            }),
+        }
+    }
+
+    /// Inventories written before `source_failed` existed said so only by a location of
+    /// `source NAME`; read as failed sources whose failure may pass.
+    fn upgraded(mut self) -> Problem {
+        if self.source_failed.is_none()
+            && let Some(name) = self.location.strip_prefix("source ")
+        {
+            self.source_failed = Some(SourceFailed {
+                source: name.to_owned(),
+                retry: crate::remote::Retry::Retryable,
+            });
+        }
+        self
+    }
 }
 
 /// The whole discovered state.
@@ -383,7 +425,13 @@ impl Collector {
         self.problems.push(Problem {
             location: location.into(),
             message: message.into(),
+            source_failed: None,
         });
+    }
+
+    /// Records a source that could not be read at all.
+    pub fn source_failed(&mut self, name: &str, error: crate::remote::Error) {
+        self.problems.push(Problem::source(name, error));
     }
 
     /// Joins another collector into this one.
@@ -510,7 +558,11 @@ pub fn scan(bytes: &[u8]) -> Result<Scanned, ReadError> {
         .collect();
     Ok(Scanned {
         credentials,
-        diagnostics: envelope.diagnostics,
+        diagnostics: envelope
+            .diagnostics
+            .into_iter()
+            .map(Problem::upgraded)
+            .collect(),
         seen_by: envelope.seen_by,
     })
 }
@@ -801,10 +853,12 @@ mod tests {
                 Problem {
                     location: "z".into(),
                     message: "m".into(),
+                    source_failed: None,
                 },
                 Problem {
                     location: "a".into(),
                     message: "m".into(),
+                    source_failed: None,
                 },
             ],
             seen_by: Some(SeenBy {

@@ -6,7 +6,7 @@
 use super::blob::scan;
 use super::glob::{self, Glob};
 use super::inventory::{Collector, Location};
-use super::{Context, Source};
+use super::{Context, Error, Source};
 use crate::model::KubernetesSource;
 use base64::Engine;
 use serde_json::Value;
@@ -31,7 +31,7 @@ impl Kubernetes {
 }
 
 impl Source for Kubernetes {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let mut out = Collector::default();
         let mut objects = Vec::new();
         let mut paths = Vec::new();
@@ -50,7 +50,10 @@ impl Source for Kubernetes {
             }
         }
         if files == 0 {
-            return Err(format!("no manifest matches {}", self.manifests.join(", ")));
+            return Err(Error::permanent(format!(
+                "no manifest matches {}",
+                self.manifests.join(", ")
+            )));
         }
         // cert-manager Certificates name the secret they keep: namespace/secretName → manager.
         let mut managers: BTreeMap<String, String> = BTreeMap::new();

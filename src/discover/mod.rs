@@ -23,6 +23,7 @@ mod vault;
 mod x509;
 
 pub(crate) use crate::der::oid_string;
+pub use crate::remote::{Error, Retry};
 pub use glob::Glob;
 pub use inventory::{
     Collector, Credential, CredentialKind, FORMAT_VERSION, Inventory, Location, Problem, SeenBy,
@@ -89,9 +90,9 @@ impl Context {
 
 /// A place credentials are discovered in.
 pub trait Source {
-    /// Everything found. `Err` when the source could not be read at all (its problems still
-    /// go into the inventory); problems with single items go into the collector.
-    fn discover(&self, context: &Context) -> Result<Collector, String>;
+    /// Everything found. `Err` when the source could not be read at all, and whether that may
+    /// pass (the inventory records it); problems with single items go into the collector.
+    fn discover(&self, context: &Context) -> Result<Collector, Error>;
 }
 
 /// What to discover.
@@ -138,9 +139,9 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
     for (name, source) in &sources {
         match source.discover(context) {
             Ok(found) => all.merge(found),
-            Err(message) => {
+            Err(error) => {
                 failed += 1;
-                all.problem(format!("source {name}"), message);
+                all.source_failed(name, error);
             }
         }
     }
@@ -180,10 +181,10 @@ fn source_for(name: &str, spec: &SourceSpec, env: &Environment) -> Box<dyn Sourc
 struct Untyped(String);
 
 impl Source for Untyped {
-    fn discover(&self, _: &Context) -> Result<Collector, String> {
-        Err(format!(
+    fn discover(&self, _: &Context) -> Result<Collector, Error> {
+        Err(Error::permanent(format!(
             "source {} configures no type (files, tls, kubernetes, exec, scanner or vault)",
             self.0
-        ))
+        )))
     }
 }

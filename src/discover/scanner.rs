@@ -6,7 +6,7 @@
 //! - trufflehog (`trufflehog git … --json`): one JSON object per line.
 
 use super::inventory::{Collector, Credential, CredentialKind, Location, Time, sha256_hex};
-use super::{Context, Source};
+use super::{Context, Error, Source};
 use crate::model::{ScannerFormat, ScannerSource};
 use serde::Deserialize;
 use serde_json::Value;
@@ -50,21 +50,21 @@ struct Gitleaks {
 }
 
 impl Source for Scanner {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let path = context.base.join(&self.report);
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::permanent(format!("cannot read {}: {e}", path.display())))?;
         let shown = path.display().to_string();
         let mut out = Collector::default();
         match self.format {
             ScannerFormat::Gitleaks => {
                 // serde's messages can quote the secret: report only the position.
                 let findings: Vec<Gitleaks> = serde_json::from_slice(&bytes).map_err(|e| {
-                    format!(
+                    Error::permanent(format!(
                         "{shown} is not a gitleaks JSON report (line {}, column {})",
                         e.line(),
                         e.column()
-                    )
+                    ))
                 })?;
                 for finding in findings {
                     let value = finding.secret.or(finding.matched).unwrap_or_default();

@@ -3,7 +3,7 @@
 //! verify. Blocking rustls with a timeout per endpoint; endpoints run in parallel.
 
 use super::inventory::{Collector, Location};
-use super::{Context, Source, x509};
+use super::{Context, Error, Source, x509};
 use crate::model::TlsSource;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -39,11 +39,11 @@ impl Tls {
 }
 
 impl Source for Tls {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup failed: {e}"))?
+            .map_err(|e| Error::permanent(format!("TLS setup failed: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth();
@@ -113,10 +113,10 @@ impl Source for Tls {
                 .into_iter()
                 .map(|p| format!("{}: {}", p.location, p.message))
                 .collect();
-            return Err(format!(
+            return Err(Error::retryable(format!(
                 "no endpoint could be reached ({})",
                 reasons.join("; ")
-            ));
+            )));
         }
         Ok(all)
     }

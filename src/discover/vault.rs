@@ -7,7 +7,7 @@
 //! Errors name the server and path, never the token.
 
 use super::inventory::{Collector, Credential, CredentialKind, Location, Time};
-use super::{Context, Source, blob};
+use super::{Context, Error, Source, blob};
 use crate::environment::Environment;
 use crate::model::VaultSource;
 
@@ -35,7 +35,7 @@ impl Vault {
 }
 
 impl Source for Vault {
-    fn discover(&self, context: &Context) -> Result<Collector, String> {
+    fn discover(&self, context: &Context) -> Result<Collector, Error> {
         let spec = &self.spec;
         let session = crate::vault::connect(
             &crate::vault::Connection::declared(
@@ -69,7 +69,7 @@ impl Vault {
         mount: &str,
         prefix: &str,
         out: &mut Collector,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         session.require_kv2(mount)?;
         let mut folders = vec![prefix.to_owned()];
         let mut seen = 0;
@@ -82,10 +82,10 @@ impl Vault {
                 }
                 seen += 1;
                 if seen > MAX_SECRETS {
-                    return Err(format!(
+                    return Err(Error::permanent(format!(
                         "{} {mount}: more than {MAX_SECRETS} secrets; narrow it with a prefix",
                         session.address
-                    ));
+                    )));
                 }
                 if let Some(meta) = session.get(&format!("{mount}/metadata/{path}"))? {
                     self.secret(session, mount, &path, &meta["data"], out);
@@ -154,7 +154,7 @@ impl Vault {
         session: &crate::vault::Session<'_>,
         mount: &str,
         out: &mut Collector,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let serials = session.list(&format!("{mount}/certs"))?;
         for serial in serials {
             let Some(answer) = session.get(&format!("{mount}/cert/{serial}"))? else {

@@ -94,8 +94,8 @@ pub fn failed_sources(inventory: &Inventory) -> Vec<String> {
     inventory
         .diagnostics
         .iter()
-        .filter_map(|p| p.location.strip_prefix("source "))
-        .map(str::to_owned)
+        .filter_map(|p| p.source_failed.as_ref())
+        .map(|f| f.source.clone())
         .collect()
 }
 

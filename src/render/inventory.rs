@@ -209,6 +209,7 @@ mod tests {
         inventory.diagnostics.push(Problem {
             location: "/etc/ssl/bad.pem".into(),
             message: "malformed certificate".into(),
+            source_failed: None,
         });
         // Enough credentials to be written on more than one thread, with strings that need
         // escaping and nested lists and maps.

@@ -338,6 +338,12 @@ fn declared_sources_report_unreadable_files_and_missing_paths() {
             "source gone: none of its paths exist: /nonexistent"
         ]
     );
+    // The failed source is typed: a path that is not there will not appear by retrying.
+    assert_eq!(
+        found["diagnostics"][1]["source_failed"],
+        serde_json::json!({"source": "gone", "retry": "permanent"})
+    );
+    assert!(found["diagnostics"][0].get("source_failed").is_none());
     // Only failing sources: exit 1.
     Test::new()
         .file("s.yaml", "apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {name: gone}\nspec:\n  files:\n    paths: [/nonexistent/*.pem]\n")

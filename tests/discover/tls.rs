@@ -106,6 +106,33 @@ fn tls_endpoints_record_the_served_chain_without_verifying_it() {
     );
 }
 
+/// A TLS source none of whose endpoints answers failed as a whole, in a way that may pass: the
+/// inventory says so (and `discover` exits 1, its only source having failed).
+#[test]
+fn a_source_with_no_endpoint_reachable_failed_in_a_way_that_may_pass() {
+    let closed = crate::support::free_port();
+    let out = Test::new()
+        .file("sources.yaml", format!("apiVersion: trustops.dev/v1alpha1\nkind: Source\nmetadata: {{name: edge}}\nspec:\n  tls:\n    timeout: 1s\n    endpoints:\n      - address: 127.0.0.1:{closed}\n"))
+        .args(&["discover", "--format", "json"])
+        .in_repo()
+        .run()
+        .status(1);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    let failed = &found["diagnostics"][0];
+    assert_eq!(failed["location"], "source edge");
+    assert_eq!(
+        failed["source_failed"],
+        serde_json::json!({"source": "edge", "retry": "retryable"})
+    );
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no endpoint could be reached"),
+        "{failed}"
+    );
+}
+
 /// A source of endpoints that never finish a handshake: some accept and stay silent, one
 /// trickles a TLS record one byte every 250 ms (a deadline checked only between reads never
 /// fires on it). Each is cut off at the timeout, all at once: the whole source costs about one

@@ -31,6 +31,14 @@ fn discover(test: &Test, env: &[(&str, &str)]) -> (Value, String, i32) {
     )
 }
 
+/// Whether the failed source of `inventory` may pass by itself: `retryable` or `permanent`.
+fn retry(inventory: &Value) -> &str {
+    inventory["diagnostics"]
+        .as_array()
+        .and_then(|d| d.iter().find_map(|p| p["source_failed"]["retry"].as_str()))
+        .unwrap_or_else(|| panic!("no failed source in {inventory:#}"))
+}
+
 fn by_id<'a>(inventory: &'a Value, id: &str) -> Option<&'a Value> {
     inventory["credentials"]
         .as_array()?
@@ -163,9 +171,11 @@ fn kv_metadata_and_pki_certificates_are_inventoried_without_values() {
         "{api:#}"
     );
 
-    // A wrong token: an error naming the server and the path, never the token.
-    let (_, said, code) = discover(&test, &[("BAO_TOKEN", "wrong-token-XYZ")]);
+    // A wrong token: an error naming the server and the path, never the token; it will not
+    // pass by retrying.
+    let (refused, said, code) = discover(&test, &[("BAO_TOKEN", "wrong-token-XYZ")]);
     assert_ne!(code, 0, "{said}");
+    assert_eq!(retry(&refused), "permanent");
     assert!(
         said.contains(&bao.url()) && said.contains("HTTP 403") && !said.contains("wrong-token-XYZ"),
         "{said}"
@@ -206,8 +216,9 @@ fn a_kv1_mount_a_sealed_or_an_absent_server_is_an_error_not_an_empty_store() {
         "sources.yaml",
         declarations(&bao, "{tokenEnv: BAO_TOKEN}").replace("mount: secret", "mount: kv1"),
     );
-    let (_, said, code) = discover(&kv1, &[("BAO_TOKEN", "root")]);
+    let (found, said, code) = discover(&kv1, &[("BAO_TOKEN", "root")]);
     assert_ne!(code, 0, "{said}");
+    assert_eq!(retry(&found), "permanent");
     assert!(
         said.contains("kv1: not a KV version 2 mount") && !said.contains("S3CRET"),
         "{said}"
@@ -215,8 +226,10 @@ fn a_kv1_mount_a_sealed_or_an_absent_server_is_an_error_not_an_empty_store() {
 
     let kv2 = Test::new().file("sources.yaml", declarations(&bao, "{tokenEnv: BAO_TOKEN}"));
     bao.cli(&["operator", "seal"]);
-    let (_, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
+    let (found, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
     assert_ne!(code, 0, "{said}");
+    // Sealed (HTTP 503) and unreachable may pass once an operator unseals or starts it.
+    assert_eq!(retry(&found), "retryable");
     assert!(
         said.contains(&bao.url()) && said.contains("sealed"),
         "{said}"
@@ -224,8 +237,9 @@ fn a_kv1_mount_a_sealed_or_an_absent_server_is_an_error_not_an_empty_store() {
 
     let url = bao.url();
     drop(bao);
-    let (_, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
+    let (found, said, code) = discover(&kv2, &[("BAO_TOKEN", "root")]);
     assert_ne!(code, 0, "{said}");
+    assert_eq!(retry(&found), "retryable");
     assert!(
         said.contains(&url) && said.contains("cannot connect"),
         "{said}"

@@ -18,7 +18,7 @@ pub use exec::Exec;
 pub use local_ca::LocalCa;
 pub use vault::Vault;
 
-pub use super::remote::{Error, Retry};
+pub use crate::remote::{Error, Retry};
 
 use crate::model::{IssuerSpec, Spanned};
 use jiff::Timestamp;

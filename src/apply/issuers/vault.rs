@@ -39,7 +39,7 @@ impl Vault {
         let body = body.to_string();
         session
             .call("POST", path, Some(body.as_bytes()))
-            .map_err(|e| classify(format!("{}: {e}", self.name)))?
+            .map_err(|e| e.within(&self.name))?
             .ok_or_else(|| Error::permanent(format!("{}: {path} answered nothing", self.name)))
     }
 }
@@ -76,7 +76,7 @@ impl Vault {
             .map_err(|e| Error::permanent(format!("{}: {e}", self.name)))?;
         let meta = session
             .get(&format!("{mount}/metadata/{path}"))
-            .map_err(|e| classify(format!("{}: {e}", self.name)))?;
+            .map_err(|e| e.within(&self.name))?;
         let current = meta
             .as_ref()
             .and_then(|m| m["data"]["current_version"].as_u64())
@@ -108,7 +108,7 @@ impl Vault {
                 &format!("{mount}/metadata/{path}"),
                 Some(body.as_bytes()),
             )
-            .map_err(|e| classify(format!("{}: {e}", self.name)))?;
+            .map_err(|e| e.within(&self.name))?;
         crate::fault::point("vault.marked");
         let value =
             generate(r.value).map_err(|e| Error::permanent(format!("{}: {e}", self.name)))?;
@@ -130,13 +130,14 @@ impl Vault {
             )
         }
         .map_err(|e| {
-            if e.contains("check-and-set") {
+            // Vault says so only in its error text (HTTP 400).
+            if e.message.contains("check-and-set") {
                 Error::permanent(format!(
                     "{}: {mount}/{path} changed since it was read (check-and-set); nothing written",
                     self.name
                 ))
             } else {
-                classify(format!("{}: {e}", self.name))
+                e.within(&self.name)
             }
         })?;
         let version = written
@@ -168,7 +169,7 @@ impl Vault {
             &self.env,
             &self.base,
         )
-        .map_err(|e| classify(format!("{}: {e}", self.name)))
+        .map_err(|e| e.within(&self.name))
     }
 }
 
@@ -182,7 +183,7 @@ impl Vault {
     fn signed_before(&self, r: &super::CertificateRequest) -> Result<Option<String>, Error> {
         let session = self.session()?;
         let mount = self.mount();
-        let failed = |e: String| classify(format!("{}: {e}", self.name));
+        let failed = |e: Error| e.within(&self.name);
         let mut listed = session
             .list_pages(&format!("{mount}/certs/detailed"))
             .map_err(failed)?;
@@ -265,24 +266,6 @@ fn generate(spec: crate::model::SecretValue) -> Result<String, String> {
         }
     }
     Ok(out)
-}
-
-/// A server error or an unreachable server may pass; anything else is a refusal.
-fn classify(message: String) -> Error {
-    let passing = [
-        "HTTP 5",
-        "cannot connect",
-        "timed out",
-        "does not resolve",
-        "no HTTP answer",
-    ]
-    .iter()
-    .any(|s| message.contains(s));
-    if passing {
-        Error::retryable(message)
-    } else {
-        Error::permanent(message)
-    }
 }
 
 impl Issuer for Vault {

@@ -10,7 +10,7 @@ mod webhook;
 pub use email::Email;
 pub use webhook::Webhook;
 
-pub use super::remote::{Error, Retry};
+pub use crate::remote::{Error, Retry};
 
 use std::time::Duration;
 

@@ -128,13 +128,13 @@ pub(super) fn missing(cx: &Context<'_>, d: usize, out: &mut Vec<Finding>) {
         }
     }
     if let Some(source) = &rule.source {
-        let failed = format!("source {}", source.value);
         if cx
             .input
             .inventory
             .diagnostics
             .iter()
-            .any(|p| p.location == failed)
+            .filter_map(|p| p.source_failed.as_ref())
+            .any(|f| f.source == source.value)
         {
             f.message = format!(
                 "not found, but source {} could not be read: it may exist",

@@ -56,11 +56,7 @@ pub(super) fn write(out: &mut dyn Write, plan: &Plan, color: bool) -> io::Result
             "{} some sources could not be read; findings may be incomplete:",
             paint.on(&format!("{BOLD}{RED}"), "Warning:")
         )?;
-        for p in plan
-            .problems
-            .iter()
-            .filter(|p| p.location.starts_with("source "))
-        {
+        for p in plan.problems.iter().filter(|p| p.source_failed.is_some()) {
             writeln!(out, "  {}: {}", p.location, p.message)?;
         }
     }

@@ -1,14 +1,27 @@
-//! How a remote service — an issuer, a notifier — failed: one typed error that says whether
-//! trying again may help, so callers back off on what may pass and stop on what will not.
+//! How a remote service — a source, an issuer, a notifier — failed: one typed error that says
+//! whether trying again may help, so callers back off on what may pass and stop on what will
+//! not.
 
 /// Whether a failure may pass by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Retry {
     /// The network, a timeout, a 5xx or a rate limit: try again later, with backoff.
     Retryable,
     /// The request or the configuration is refused (a CSR or a name the CA will not sign, a
-    /// missing key or variable, an address refused): trying again changes nothing until the declarations change.
+    /// missing key, variable or path, an answer outside the contract): trying again changes
+    /// nothing until the declarations or the service change.
     Permanent,
 }
 
@@ -37,6 +50,14 @@ impl Error {
         Error {
             message: message.into(),
             retry: Retry::Permanent,
+        }
+    }
+
+    /// This error, its message after `what` (the service's name, a request) and a colon.
+    pub fn within(self, what: impl std::fmt::Display) -> Error {
+        Error {
+            message: format!("{what}: {}", self.message),
+            ..self
         }
     }
 }
