@@ -73,12 +73,12 @@ impl Source for Files {
         // busy parsing rather than waking each other.
         let (send, receive) = sync_channel::<Vec<PathBuf>>(64);
         let receive = Mutex::new(receive);
-        let mut total = Collector::default();
+        let mut total = Collector::spilling(context.spill.clone());
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
                     scope.spawn(|| {
-                        let mut mine = Collector::default();
+                        let mut mine = Collector::spilling(context.spill.clone());
                         loop {
                             let next = receive.lock().map(|r| r.recv());
                             let Ok(Ok(batch)) = next else { break };

@@ -403,11 +403,52 @@ pub struct Collector {
     index: HashMap<(CredentialKind, String), usize>,
     credentials: Vec<Credential>,
     problems: Vec<Problem>,
+    spill: Option<std::sync::Arc<super::spill::Spill>>,
 }
 
 impl Collector {
+    /// A collector that writes what it holds to a run of `spill` whenever it holds as many
+    /// credentials as the spill keeps (none with `None`).
+    pub fn spilling(spill: Option<std::sync::Arc<super::spill::Spill>>) -> Collector {
+        Collector {
+            spill,
+            ..Collector::default()
+        }
+    }
+
     /// Adds a credential, or its locations to the one already seen with the same fingerprint.
     pub fn add(&mut self, credential: Credential) {
+        self.insert(credential);
+        if self
+            .spill
+            .as_ref()
+            .is_some_and(|spill| self.credentials.len() >= spill.keep())
+        {
+            self.write_run();
+        }
+    }
+
+    /// Writes every credential held to a run; where that fails, keeps them (and every later
+    /// one) in memory instead and says so.
+    fn write_run(&mut self) {
+        let Some(spill) = self.spill.clone() else {
+            return;
+        };
+        let credentials = in_order(std::mem::take(&mut self.credentials));
+        self.index.clear();
+        if let Err(e) = spill.write(&credentials) {
+            self.spill = None;
+            for credential in credentials {
+                self.insert(credential);
+            }
+            self.problem(
+                "discovery",
+                format!("cannot write a temporary file ({e}); every credential is kept in memory"),
+            );
+        }
+    }
+
+    fn insert(&mut self, credential: Credential) {
         match self
             .index
             .entry((credential.kind, credential.sha256.clone()))
@@ -440,10 +481,12 @@ impl Collector {
             // Move the smaller into the larger.
             std::mem::swap(self, &mut other);
         }
+        // Joined in memory, without writing runs: what is left of each worker's.
         for credential in other.credentials {
-            self.add(credential);
+            self.insert(credential);
         }
         self.problems.extend(other.problems);
+        self.spill = self.spill.take().or(other.spill);
     }
 
     /// Number of distinct credentials so far.
@@ -474,7 +517,7 @@ impl Collector {
 
 /// Adds `other`'s locations to `seen`, and fills facts `seen` lacks (a key seen first in a
 /// certificate's company, then on its own, keeps both sides' facts).
-fn merge_into(seen: &mut Credential, other: Credential) {
+pub(super) fn merge_into(seen: &mut Credential, other: Credential) {
     seen.locations.extend(other.locations);
     seen.encrypted = seen.encrypted.or(other.encrypted);
     seen.format = seen.format.take().or(other.format);

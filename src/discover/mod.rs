@@ -18,6 +18,7 @@ mod pem;
 mod pkcs12;
 mod pq_keys;
 mod scanner;
+mod spill;
 mod tls;
 mod vault;
 mod x509;
@@ -29,6 +30,7 @@ pub use inventory::{
     Collector, Credential, CredentialKind, FORMAT_VERSION, Inventory, Location, Problem, SeenBy,
     Time, merge, sha256_hex, short,
 };
+pub use spill::{Merged, Spill};
 pub(crate) use vault::REVOKED as VAULT_REVOKED;
 pub(crate) use x509::{rfc4514, serial_hex};
 
@@ -69,6 +71,9 @@ pub struct Context {
     pub progress: AtomicUsize,
     /// Where variables sources name (`pkcs12PasswordEnv`) are looked up.
     pub env: Environment,
+    /// Where sources that read many files write what they found once they hold too much
+    /// ([`Context::with_spill`]); `None` keeps everything in memory.
+    pub spill: Option<std::sync::Arc<Spill>>,
 }
 
 impl Context {
@@ -79,6 +84,20 @@ impl Context {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             progress: AtomicUsize::new(0),
             env: Environment::default(),
+            spill: None,
+        }
+    }
+
+    /// This context, with memory flat in the number of credentials found: the workers reading
+    /// files keep about `keep` distinct credentials between them (`keep` / [`Context::threads`]
+    /// each) before each writes what it holds to a temporary run. [`Outcome::inventory`] then
+    /// holds only those never written; read every one with [`Outcome::credentials`] (an
+    /// inventory to be written rather than kept).
+    pub fn with_spill(self, keep: usize) -> Self {
+        let each = keep / self.threads.max(1);
+        Context {
+            spill: Some(std::sync::Arc::new(Spill::new(each))),
+            ..self
         }
     }
 
@@ -116,6 +135,20 @@ pub struct Outcome {
     pub sources: usize,
     /// Sources that could not be read at all.
     pub failed: usize,
+    /// Where credentials not in `inventory` were written ([`Context::with_spill`]).
+    spilled: Option<std::sync::Arc<Spill>>,
+}
+
+impl Outcome {
+    /// Every credential found, in inventory order, each fingerprint once: those written to
+    /// runs merged with `inventory`'s, which are taken from it.
+    pub fn credentials(&mut self) -> Merged {
+        let rest = std::mem::take(&mut self.inventory.credentials);
+        match &self.spilled {
+            Some(spill) => spill.merged(rest),
+            None => Spill::new(usize::MAX).merged(rest),
+        }
+    }
 }
 
 /// Runs every source in `options` and merges the results.
@@ -149,6 +182,7 @@ pub fn discover(options: &Options, context: &Context) -> Outcome {
         inventory: all.finish(),
         sources: sources.len(),
         failed,
+        spilled: context.spill.clone(),
     }
 }
 

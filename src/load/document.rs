@@ -49,19 +49,17 @@ pub(super) fn take_error_field() -> Option<String> {
     ERROR_FIELD.with(|f| f.borrow_mut().take())
 }
 
-/// The parsed spec of a known kind.
+/// The parsed spec of a known kind. The kinds an estate has few of are boxed, so that a
+/// document (of which a file holds thousands, collected before they are admitted) is the size
+/// of an identity's rather than of the largest spec's.
 #[derive(Debug)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one per document, moved once into the model"
-)]
 pub(super) enum AnySpec {
     Owner(OwnerSpec),
-    Policy(PolicySpec),
-    Issuer(IssuerSpec),
-    Source(SourceSpec),
+    Policy(Box<PolicySpec>),
+    Issuer(Box<IssuerSpec>),
+    Source(Box<SourceSpec>),
     Identity(IdentitySpec),
-    Exception(ExceptionSpec),
+    Exception(Box<ExceptionSpec>),
 }
 
 /// What one document held.

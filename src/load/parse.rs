@@ -210,14 +210,14 @@ fn admit(file: &SourceFile, index: usize, raw: RawDocument, outcome: &mut Outcom
     let model = &mut outcome.model;
     match spec {
         AnySpec::Owner(s) => insert(&mut model.owners, envelope.with(s), diagnostics),
-        AnySpec::Policy(s) => insert(&mut model.policies, envelope.with(s), diagnostics),
-        AnySpec::Issuer(s) => insert(&mut model.issuers, envelope.with(s), diagnostics),
-        AnySpec::Source(s) => insert(&mut model.sources, envelope.with(s), diagnostics),
+        AnySpec::Policy(s) => insert(&mut model.policies, envelope.with(*s), diagnostics),
+        AnySpec::Issuer(s) => insert(&mut model.issuers, envelope.with(*s), diagnostics),
+        AnySpec::Source(s) => insert(&mut model.sources, envelope.with(*s), diagnostics),
         AnySpec::Identity(mut s) => {
             s.shrink_to_fit();
             insert(&mut model.identities, envelope.with(s), diagnostics)
         }
-        AnySpec::Exception(s) => insert(&mut model.exceptions, envelope.with(s), diagnostics),
+        AnySpec::Exception(s) => insert(&mut model.exceptions, envelope.with(*s), diagnostics),
     }
 }
 

@@ -3,52 +3,94 @@
 //! `discover::inventory`), its credentials written on every core.
 
 use crate::discover::{Credential, CredentialKind, Inventory};
+use std::borrow::Borrow;
 use std::io::{self, Write};
 
 /// Writes `inventory` as indented JSON and a newline: the bytes serde_json's pretty printer
 /// writes, with the credentials serialized on every core (at 100,000 certificates, writing
-/// them on one thread took as long as discovering them).
+/// them on one thread took as long as discovering them), a slice at a time.
 pub fn json(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
-    let envelope = Inventory {
-        format_version: inventory.format_version,
+    let mut slices = inventory.credentials.chunks(SLICE);
+    write_json(out, inventory, &mut || {
+        Ok(slices
+            .next()
+            .map(|slice| slice.iter().collect::<Vec<&Credential>>()))
+    })
+}
+
+/// [`json`] of `envelope` (its diagnostics and where it was taken) with `credentials` (in
+/// inventory order) instead of its own: an inventory written as it is merged from runs
+/// ([`crate::discover::Outcome::credentials`]), never whole in memory.
+pub fn json_from(
+    out: &mut dyn Write,
+    envelope: &Inventory,
+    credentials: impl Iterator<Item = io::Result<Credential>>,
+) -> io::Result<()> {
+    let mut credentials = credentials;
+    let mut next = || {
+        let slice = credentials
+            .by_ref()
+            .take(SLICE)
+            .collect::<io::Result<Vec<Credential>>>()?;
+        Ok((!slice.is_empty()).then_some(slice))
+    };
+    write_json(out, envelope, &mut next)
+}
+
+/// Credentials serialized together: enough to keep every core busy, few enough that the
+/// output is never whole in memory (about 15 MB of JSON).
+const SLICE: usize = 16_384;
+
+/// The inventory JSON of `envelope` with the credentials `next` gives, a slice at a time;
+/// each slice is serialized and then dropped on every core (a credential owned is freed there,
+/// not on the thread that writes).
+fn write_json<T: Borrow<Credential> + Send>(
+    out: &mut dyn Write,
+    envelope: &Inventory,
+    next: &mut dyn FnMut() -> io::Result<Option<Vec<T>>>,
+) -> io::Result<()> {
+    let bare = Inventory {
+        format_version: envelope.format_version,
         credentials: Vec::new(),
-        diagnostics: inventory.diagnostics.clone(),
-        seen_by: inventory.seen_by.clone(),
+        diagnostics: envelope.diagnostics.clone(),
+        seen_by: envelope.seen_by.clone(),
         files_sha256: None,
     };
-    let envelope = serde_json::to_string_pretty(&envelope)?;
+    let bare = serde_json::to_string_pretty(&bare)?;
     const EMPTY: &str = "\n  \"credentials\": [],\n";
-    let Some((head, tail)) = envelope
-        .split_once(EMPTY)
-        .filter(|_| !inventory.credentials.is_empty())
-    else {
-        return writeln!(out, "{envelope}");
+    let first = next()?;
+    let (Some((head, tail)), Some(first)) = (bare.split_once(EMPTY), first) else {
+        return writeln!(out, "{bare}");
     };
-    let parts = crate::parallel::ranges(inventory.credentials.len(), |range| {
-        let mut part = Vec::new();
-        for credential in &inventory.credentials[range] {
-            let one = serde_json::to_vec_pretty(credential).map_err(io::Error::from)?;
-            // Two levels in: every line of the object indented by four spaces (a JSON string
-            // holds no raw newline, so every newline is the printer's).
-            part.extend_from_slice(b"    ");
-            for line in one.split_inclusive(|&b| b == b'\n') {
-                part.extend_from_slice(line);
-                if line.ends_with(b"\n") {
-                    part.extend_from_slice(b"    ");
+    write!(out, "{head}\n  \"credentials\": [\n")?;
+    let mut slice = Some(first);
+    let mut started = false;
+    while let Some(credentials) = slice {
+        let parts = crate::parallel::parts(credentials, 1_024, |credentials| {
+            let mut part = Vec::new();
+            for credential in &credentials {
+                let one =
+                    serde_json::to_vec_pretty(credential.borrow()).map_err(io::Error::from)?;
+                // Two levels in: every line of the object indented by four spaces (a JSON
+                // string holds no raw newline, so every newline is the printer's).
+                part.extend_from_slice(b",\n    ");
+                for line in one.split_inclusive(|&b| b == b'\n') {
+                    part.extend_from_slice(line);
+                    if line.ends_with(b"\n") {
+                        part.extend_from_slice(b"    ");
+                    }
                 }
             }
-            part.extend_from_slice(b",\n");
+            Ok::<_, io::Error>(part)
+        });
+        for part in parts {
+            let part = part?;
+            // Every credential comes after a comma but the very first.
+            let skip = if started || part.is_empty() { 0 } else { 2 };
+            out.write_all(&part[skip..])?;
+            started |= !part.is_empty();
         }
-        Ok::<_, io::Error>(part)
-    });
-    let mut parts = parts.into_iter().collect::<io::Result<Vec<Vec<u8>>>>()?;
-    // The last credential takes no comma.
-    if let Some(last) = parts.iter_mut().rev().find(|p| !p.is_empty()) {
-        last.truncate(last.len() - 2);
-    }
-    write!(out, "{head}\n  \"credentials\": [\n")?;
-    for part in parts {
-        out.write_all(&part)?;
+        slice = next()?;
     }
     writeln!(out, "\n  ],\n{tail}")
 }
@@ -211,9 +253,9 @@ mod tests {
             message: "malformed certificate".into(),
             source_failed: None,
         });
-        // Enough credentials to be written on more than one thread, with strings that need
-        // escaping and nested lists and maps.
-        for i in 0..10_000 {
+        // Enough credentials to be written on more than one thread and in several slices,
+        // with strings that need escaping and nested lists and maps.
+        for i in 0..2 * SLICE + 3 {
             let mut credential = Credential {
                 kind: CredentialKind::X509Certificate,
                 sha256: format!("{i:064x}"),

@@ -14,6 +14,7 @@ mod sarif;
 mod text;
 
 pub use inventory::json as inventory_json;
+pub use inventory::json_from as inventory_json_from;
 pub use inventory::table as inventory_table;
 
 use crate::diag::{Diagnostic, Files};
