@@ -179,33 +179,7 @@ mod tests {
     #[test]
     fn an_inventory_merged_from_runs_is_the_one_kept_in_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let mut certificates = Vec::new();
-        for i in 0..40 {
-            let key = rcgen::KeyPair::generate().unwrap();
-            let mut params = rcgen::CertificateParams::new(vec![format!("h{i}.example")]).unwrap();
-            params.serial_number = Some(rcgen::SerialNumber::from(i as u64 + 1));
-            let cert = params.self_signed(&key).unwrap();
-            certificates.push((cert.pem(), key.serialize_pem()));
-        }
-        for (i, (cert, key)) in certificates.iter().enumerate() {
-            let folder = dir.path().join(format!("d{}", i % 3));
-            std::fs::create_dir_all(&folder).unwrap();
-            std::fs::write(folder.join(format!("{i}.pem")), format!("{cert}{key}")).unwrap();
-            // Copies, some in a bundle with the next: found again in other files and runs.
-            if i % 4 == 0 {
-                let next = &certificates[(i + 1) % certificates.len()].0;
-                std::fs::write(
-                    folder.join(format!("{i}-copy.pem")),
-                    format!("{next}{cert}"),
-                )
-                .unwrap();
-            }
-        }
-        std::fs::write(
-            dir.path().join("junk.pem"),
-            "-----BEGIN CERTIFICATE-----\nxx\n",
-        )
-        .unwrap();
+        certificates(dir.path());
         let options = Options {
             paths: vec![dir.path().to_owned()],
             ..Options::default()
@@ -232,6 +206,65 @@ mod tests {
         assert_eq!(
             String::from_utf8(written).unwrap(),
             String::from_utf8(expected).unwrap()
+        );
+    }
+
+    /// 40 certificates with their keys in three folders, some found again in bundles with
+    /// the next, and a file that is no certificate.
+    fn certificates(dir: &std::path::Path) {
+        let mut certificates = Vec::new();
+        for i in 0..40 {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(vec![format!("h{i}.example")]).unwrap();
+            params.serial_number = Some(rcgen::SerialNumber::from(i as u64 + 1));
+            let cert = params.self_signed(&key).unwrap();
+            certificates.push((cert.pem(), key.serialize_pem()));
+        }
+        for (i, (cert, key)) in certificates.iter().enumerate() {
+            let folder = dir.join(format!("d{}", i % 3));
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join(format!("{i}.pem")), format!("{cert}{key}")).unwrap();
+            // Copies, some in a bundle with the next: found again in other files and runs.
+            if i % 4 == 0 {
+                let next = &certificates[(i + 1) % certificates.len()].0;
+                std::fs::write(
+                    folder.join(format!("{i}-copy.pem")),
+                    format!("{next}{cert}"),
+                )
+                .unwrap();
+            }
+        }
+        std::fs::write(dir.join("junk.pem"), "-----BEGIN CERTIFICATE-----\nxx\n").unwrap();
+    }
+
+    /// Where no run can be written, discovery keeps everything in memory and says so: the
+    /// inventory is whole.
+    #[test]
+    fn a_run_that_cannot_be_written_keeps_the_credentials_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        certificates(dir.path());
+        let mut context = Context::new(dir.path().to_owned());
+        context.threads = 2;
+        context.spill = Some(std::sync::Arc::new(super::Spill {
+            keep: 7,
+            folder: dir.path().join("not-there"),
+            runs: std::sync::Mutex::new(Vec::new()),
+        }));
+        let options = Options {
+            paths: vec![dir.path().to_owned()],
+            ..Options::default()
+        };
+        let mut outcome = discover(&options, &context);
+        let all: Vec<_> = outcome.credentials().collect::<Result<_, _>>().unwrap();
+        assert_eq!(all.len(), 80);
+        assert!(
+            outcome
+                .inventory
+                .diagnostics
+                .iter()
+                .any(|p| p.message.starts_with("cannot write a temporary file")),
+            "{:?}",
+            outcome.inventory.diagnostics
         );
     }
 }
