@@ -79,14 +79,16 @@ pub fn declarations_sha256(files: &Files) -> String {
         .map(|f| (f.path.as_str(), f.text.as_str()))
         .collect();
     all.sort_unstable();
-    let mut bytes = Vec::new();
+    // Each path and text followed by a NUL, hashed as they are (not copied together first).
+    use sha2::Digest;
+    let mut hashing = sha2::Sha256::new();
     for (path, text) in all {
-        bytes.extend_from_slice(path.as_bytes());
-        bytes.push(0);
-        bytes.extend_from_slice(text.as_bytes());
-        bytes.push(0);
+        hashing.update(path.as_bytes());
+        hashing.update([0]);
+        hashing.update(text.as_bytes());
+        hashing.update([0]);
     }
-    sha256_hex(&bytes)
+    crate::discover::inventory::hex(&hashing.finalize())
 }
 
 /// Sources that could not be read at all, from the inventory's diagnostics.

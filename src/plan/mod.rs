@@ -24,7 +24,7 @@ pub use document::{
 use crate::model::{self, Identity, Policy};
 use crate::reconcile::{self, Finding, Reconciliation, Status};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What a plan records about its inputs, besides reconcile's.
 #[derive(Clone, Debug, Default)]
@@ -46,7 +46,7 @@ struct Context<'a> {
     rec: &'a Reconciliation,
     options: &'a Options,
     /// Unsuppressed findings by `(identity, credential)`.
-    active: HashMap<(&'a str, &'a str), Vec<&'a Finding>>,
+    active: crate::fast_map::Map<(&'a str, &'a str), Vec<&'a Finding>>,
 }
 
 impl<'a> Context<'a> {
@@ -118,7 +118,7 @@ pub fn revocation(
         input,
         rec,
         options,
-        active: HashMap::new(),
+        active: crate::fast_map::Map::default(),
     };
     let action = revoke::compromised(&cx, selector, reason)?;
     let mut plan = document::assemble(&cx, vec![action]);
@@ -129,7 +129,8 @@ pub fn revocation(
 
 /// The plan, without the findings (moved in by [`plan`], not copied).
 fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
-    let mut active: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();
+    let mut active: crate::fast_map::Map<(&str, &str), Vec<&Finding>> =
+        crate::fast_map::Map::default();
     for f in rec.findings.iter().filter(|f| f.suppressed.is_none()) {
         if f.identity.is_some() {
             let key = (

@@ -140,18 +140,24 @@ fn lower(name: &str) -> std::borrow::Cow<'_, str> {
 impl<'a> Index<'a> {
     /// Builds the indexes `needs` asks for, the fingerprint ones and the others at once.
     pub(super) fn new(inventory: &'a Inventory, needs: &Needs) -> Self {
-        let (mut index, by_facts) = crate::parallel::join(
+        // Three parts of about the same work, so that two cores end together.
+        let (mut index, (by_names, by_places)) = crate::parallel::join(
             || Self::by_digest(inventory),
-            || Self::by_facts(inventory, needs),
+            || {
+                crate::parallel::join(
+                    || Self::by_names(inventory, needs),
+                    || Self::by_places(inventory, needs),
+                )
+            },
         );
-        index.by_uri = by_facts.by_uri;
-        index.by_dns = by_facts.by_dns;
-        index.by_subject = by_facts.by_subject;
-        index.by_issuer = by_facts.by_issuer;
-        index.by_secret_id = by_facts.by_secret_id;
-        index.by_source = by_facts.by_source;
-        index.by_path = by_facts.by_path;
-        index.by_place = by_facts.by_place;
+        index.by_uri = by_names.by_uri;
+        index.by_dns = by_names.by_dns;
+        index.by_subject = by_names.by_subject;
+        index.by_issuer = by_names.by_issuer;
+        index.by_secret_id = by_names.by_secret_id;
+        index.by_source = by_places.by_source;
+        index.by_path = by_places.by_path;
+        index.by_place = by_places.by_place;
         index
     }
 
@@ -179,19 +185,14 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The facts match rules name, as far as `needs` asks.
-    fn by_facts(inventory: &'a Inventory, needs: &Needs) -> Self {
+    /// The names match rules name (URIs, DNS names, subjects, issuers, secret ids), as far as
+    /// `needs` asks.
+    fn by_names(inventory: &'a Inventory, needs: &Needs) -> Self {
         let mut index = Index::default();
         if needs.dns {
             // About one name per certificate: grown once, not doubled twenty times.
             index.by_dns.reserve(inventory.credentials.len());
         }
-        let checked: Set<&str> = needs
-            .key_files
-            .iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
         for (i, c) in inventory.credentials.iter().enumerate() {
             if needs.uri {
                 for uri in c.uris.iter().flatten() {
@@ -218,6 +219,21 @@ impl<'a> Index<'a> {
             {
                 add(&mut index.by_secret_id, id, i);
             }
+        }
+        index
+    }
+
+    /// The places match rules name (Sources, file paths, endpoints and store objects) and the
+    /// declared key files that are checked, as far as `needs` asks.
+    fn by_places(inventory: &'a Inventory, needs: &Needs) -> Self {
+        let mut index = Index::default();
+        let checked: Set<&str> = needs
+            .key_files
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        for (i, c) in inventory.credentials.iter().enumerate() {
             for location in &c.locations {
                 if needs.source {
                     add(&mut index.by_source, &location.source, i);
