@@ -193,7 +193,10 @@ fn who(f: &Finding) -> Option<&str> {
 /// Points each finding about a credential no identity declares at the Source declaration
 /// that discovered it (the source of its first location).
 fn found_by(input: &Input<'_>, index: &index::Index<'_>, findings: &mut [Finding]) {
-    for f in findings.iter_mut().filter(|f| f.declared.is_none()) {
+    crate::parallel::each_mut(findings, |_, f| {
+        if f.declared.is_some() {
+            return;
+        }
         let source = f
             .fingerprint
             .as_deref()
@@ -208,7 +211,7 @@ fn found_by(input: &Input<'_>, index: &index::Index<'_>, findings: &mut [Finding
                 column: source.origin.span.column,
             });
         }
-    }
+    });
 }
 
 fn finish(findings: &mut [Finding]) {
@@ -232,16 +235,17 @@ fn finish(findings: &mut [Finding]) {
             f.id = format!("{}:{}", f.code, f.target());
         }
     });
-    let mut count: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+    let mut count: crate::fast_map::Map<&str, usize> = crate::fast_map::Map::default();
+    count.reserve(findings.len());
     for f in findings.iter() {
         *count.entry(f.id.as_str()).or_default() += 1;
     }
-    let repeated: std::collections::HashSet<String> = count
+    let repeated: crate::fast_map::Set<String> = count
         .into_iter()
         .filter(|(_, n)| *n > 1)
         .map(|(id, _)| id.to_owned())
         .collect();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: crate::fast_map::Map<String, usize> = crate::fast_map::Map::default();
     for f in findings.iter_mut().filter(|f| repeated.contains(&f.id)) {
         let n = seen.entry(f.id.clone()).or_insert(0);
         *n += 1;
