@@ -117,6 +117,50 @@ pub fn parts<T: Send, R: Send>(
     })
 }
 
+/// Runs `work` on each of `items` on every core, a thread taking the next item whenever it is
+/// done with one, and returns the results in the items' order. For a few items of uneven cost
+/// (or threads of uneven speed: cores shared with other work), where contiguous parts per core
+/// can end far apart.
+pub(crate) fn each_taken<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let count = items.len();
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    let (work, slots, next) = (&work, &slots, &next);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            break mine;
+                        }
+                        // Each slot is taken once: its lock is never contended.
+                        let item = slots[i].lock().ok().and_then(|mut slot| slot.take());
+                        if let Some(item) = item {
+                            mine.push((i, work(item)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Runs `a` and `b` at the same time.
 pub fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
@@ -136,6 +180,19 @@ pub fn join<A: Send, B: Send>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn items_taken_by_whichever_thread_is_free_come_back_in_order() {
+        for n in [0, 1, 2, 3, 17] {
+            let items: Vec<usize> = (0..n).collect();
+            // Uneven costs: early items slow, so later ones finish first.
+            let got = super::each_taken(items, |i| {
+                std::thread::sleep(std::time::Duration::from_millis(((n - i) % 4) as u64));
+                i * 10
+            });
+            assert_eq!(got, (0..n).map(|i| i * 10).collect::<Vec<_>>());
+        }
+    }
+
     #[test]
     fn covers_every_item_once_in_order() {
         for len in [0, 1, 5000, 100_003] {

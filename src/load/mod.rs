@@ -136,27 +136,32 @@ pub fn from_inputs(inputs: Vec<Input>) -> Outcome {
     from_inputs_with(RepoConfig::default(), inputs)
 }
 
-/// Fewer files than this per core are parsed on one thread (a file holds up to about a
+/// Fewer files than this make no part of their own (a file holds up to about a
 /// thousand declarations: two are worth a thread).
 const FILES_PER_THREAD: usize = 2;
 
-/// `inputs` in contiguous parts, one per core, of about the same number of bytes (the parse's
-/// work): parts of as many files ended up to a third of a second apart at 100,000 identities,
-/// where files differ in size.
+/// `inputs` in contiguous parts that the cores take as each is free, smaller and smaller (each
+/// of half a core's share of the bytes left, down to a file): the parts taken last are short,
+/// so the cores end together. One part per core ended up to a third of a second apart at
+/// 100,000 identities, while `plan` read its inventory on the same cores; equal parts end as
+/// far apart as one part lasts.
 fn by_bytes(inputs: Vec<Input>) -> Vec<Vec<Input>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let count = cores.min(inputs.len() / FILES_PER_THREAD).max(1);
-    let total: usize = inputs.iter().map(|i| i.bytes.len()).sum();
-    let mut parts = Vec::with_capacity(count);
-    let mut part = Vec::new();
-    let mut done = 0;
+    if inputs.len() < cores * FILES_PER_THREAD {
+        return vec![inputs];
+    }
+    let mut left: usize = inputs.iter().map(|i| i.bytes.len()).sum();
+    let share = |left: usize| left / (2 * cores);
+    let mut target = share(left);
+    let (mut parts, mut part, mut bytes) = (Vec::new(), Vec::new(), 0);
     for input in inputs {
-        // A part is closed once the parts so far hold their share of the bytes.
-        if !part.is_empty() && parts.len() + 1 < count && done * count >= total * (parts.len() + 1)
-        {
+        if !part.is_empty() && bytes >= target {
             parts.push(std::mem::take(&mut part));
+            left -= bytes;
+            bytes = 0;
+            target = share(left);
         }
-        done += input.bytes.len();
+        bytes += input.bytes.len();
         part.push(input);
     }
     parts.push(part);
@@ -170,9 +175,9 @@ fn from_inputs_with(config: RepoConfig, inputs: Vec<Input>) -> Outcome {
     };
     // Files are parsed on every core, each part into an outcome of its own, then joined in
     // file order, so diagnostics and "declared twice" read as if parsed one after another.
-    let parsed = crate::parallel::parts(by_bytes(inputs), 1, |parts| {
+    let parsed = crate::parallel::each_taken(by_bytes(inputs), |part| {
         let mut out = Outcome::default();
-        for input in parts.into_iter().flatten() {
+        for input in part {
             parse::file(input, &mut out);
         }
         out

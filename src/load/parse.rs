@@ -247,8 +247,9 @@ pub(super) fn join(outcome: &mut Outcome, part: Outcome) {
 }
 
 /// Adds the declarations of one part to `map`. Parts rarely share a name: then the first is
-/// taken whole and the others merged in one sorted pass, instead of inserting 50,000
-/// declarations one at a time (each insert shifting half a node of large values).
+/// taken whole and a large one merged in one sorted pass, instead of inserting 50,000
+/// declarations one at a time (each insert shifting half a node of large values); a part much
+/// smaller than `map` is inserted, since a merge rebuilds all of `map`.
 fn insert_all<S>(
     map: &mut BTreeMap<String, Declaration<S>>,
     mut part: BTreeMap<String, Declaration<S>>,
@@ -256,7 +257,7 @@ fn insert_all<S>(
 ) {
     if map.is_empty() {
         *map = part;
-    } else if part.keys().all(|name| !map.contains_key(name)) {
+    } else if part.len() * 8 >= map.len() && part.keys().all(|name| !map.contains_key(name)) {
         map.append(&mut part);
     } else {
         for (_, d) in part {
