@@ -245,3 +245,48 @@ fn a_kv1_mount_a_sealed_or_an_absent_server_is_an_error_not_an_empty_store() {
         "{said}"
     );
 }
+
+/// More secrets than one LIST page holds (1,000; OpenBao honours `limit` and `after`, so the
+/// listing comes in two pages): every one is inventoried, none silently left out past the
+/// first page.
+#[test]
+fn a_folder_of_more_secrets_than_a_list_page_is_read_whole() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bao = OpenBao::start(&scratch.path().join("bao"), false);
+    put_many(&bao, 1_005);
+    let test = Test::new().file("sources.yaml", declarations(&bao, "{tokenEnv: BAO_TOKEN}"));
+    let (inventory, said, code) = discover(&test, &[("BAO_TOKEN", "root")]);
+    assert_eq!(code, 0, "{said}");
+    let mut ids: Vec<&str> = inventory["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .filter(|id| id.starts_with("vault:secret/many/"))
+        .collect();
+    ids.sort_unstable();
+    let expected: Vec<String> = (0..1_005)
+        .map(|i| format!("vault:secret/many/k{i:04}"))
+        .collect();
+    assert_eq!(ids, expected);
+}
+
+/// Writes `count` KV v2 secrets `many/kNNNN` over the HTTP API (`bao kv put` for each would
+/// start a thousand processes).
+fn put_many(bao: &OpenBao, count: usize) {
+    use std::io::{Read, Write};
+    let address = bao.url().trim_start_matches("http://").to_owned();
+    for i in 0..count {
+        let body = format!("{{\"data\":{{\"value\":\"v{i}\"}}}}");
+        let mut tcp = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            tcp,
+            "POST /v1/secret/data/many/k{i:04} HTTP/1.1\r\nHost: {address}\r\nX-Vault-Token: root\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+}
