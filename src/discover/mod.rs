@@ -146,7 +146,7 @@ impl Outcome {
         let rest = std::mem::take(&mut self.inventory.credentials);
         match &self.spilled {
             Some(spill) => spill.merged(rest),
-            None => Spill::new(usize::MAX).merged(rest),
+            None => Merged::new(Vec::new(), rest),
         }
     }
 }

@@ -73,17 +73,7 @@ impl Spill {
             .lock()
             .map(|mut runs| std::mem::take(&mut *runs))
             .unwrap_or_default();
-        let mut sources: Vec<Source> = runs
-            .into_iter()
-            .map(|file| Source::Run(BufReader::with_capacity(1 << 20, file), Vec::new()))
-            .collect();
-        sources.push(Source::Memory(rest.into_iter()));
-        let heads = sources.iter().map(|_| None).collect();
-        Merged {
-            sources,
-            heads,
-            started: false,
-        }
+        Merged::new(runs, rest)
     }
 }
 
@@ -119,6 +109,21 @@ pub struct Merged {
 }
 
 impl Merged {
+    /// The credentials of `runs` and `rest` merged (no runs: `rest` as it is).
+    pub(super) fn new(runs: Vec<File>, rest: Vec<Credential>) -> Merged {
+        let mut sources: Vec<Source> = runs
+            .into_iter()
+            .map(|file| Source::Run(BufReader::with_capacity(1 << 20, file), Vec::new()))
+            .collect();
+        sources.push(Source::Memory(rest.into_iter()));
+        let heads = sources.iter().map(|_| None).collect();
+        Merged {
+            sources,
+            heads,
+            started: false,
+        }
+    }
+
     fn next_merged(&mut self) -> io::Result<Option<Credential>> {
         if !self.started {
             self.started = true;

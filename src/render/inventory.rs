@@ -24,9 +24,8 @@ pub fn json(out: &mut dyn Write, inventory: &Inventory) -> io::Result<()> {
 pub fn json_from(
     out: &mut dyn Write,
     envelope: &Inventory,
-    credentials: impl Iterator<Item = io::Result<Credential>>,
+    mut credentials: impl Iterator<Item = io::Result<Credential>>,
 ) -> io::Result<()> {
-    let mut credentials = credentials;
     let mut next = || {
         let slice = credentials
             .by_ref()
