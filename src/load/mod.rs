@@ -9,6 +9,7 @@
 //! nothing but `incremental.rs`'s cache of what each Git blob declares.
 
 mod cycles;
+mod direct;
 mod document;
 pub mod incremental;
 mod names;

@@ -1,7 +1,7 @@
 //! One file → its declarations in the model, with a diagnostic per broken document.
 
 use super::document::{AnySpec, RawDocument, take_error_field, tracking_paths};
-use super::{Input, Outcome, names, yaml};
+use super::{Input, Outcome, direct, names, yaml};
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 use crate::model::{API_VERSION, Declaration, Kind, Origin, Spanned};
 use std::collections::BTreeMap;
@@ -39,12 +39,18 @@ pub(super) fn file(input: Input, outcome: &mut Outcome) {
         }
     };
     let file = SourceFile::new(path, text);
-    // A file that parses whole is read from memory in one pass; only one with an error is
-    // read again document by document, so that a broken document is reported and the others
-    // still declare what they declare.
-    let whole = serde_saphyr::from_str_multiple_with_options::<RawDocument, Vec<_>>(
-        &file.text,
-        yaml::options(),
+    // A file that parses whole is read from memory in one pass (directly from the parser's
+    // events when it uses only what declarations do, else by serde-saphyr); only one with an
+    // error is read again document by document, so that a broken document is reported and
+    // the others still declare what they declare.
+    let whole = direct::documents(&file.text).map_or_else(
+        || {
+            serde_saphyr::from_str_multiple_with_options::<RawDocument, Vec<_>>(
+                &file.text,
+                yaml::options(),
+            )
+        },
+        Ok,
     );
     match whole {
         Ok(documents) => {

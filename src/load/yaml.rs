@@ -9,6 +9,17 @@ pub(super) const MAX_FILE_BYTES: usize = 16 << 20;
 /// Parser options: strict duplicate keys, no snippets (we render our own), and budgets per
 /// document that refuse YAML bombs and deep nesting in well under a second.
 pub(super) fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget());
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_alias_expansions_per_anchor = 1_000;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options.with_snippet = false;
+    options
+}
+
+/// The limits on one file (serde-saphyr's budget; `direct` stays under half of each).
+pub(super) fn budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_reader_input_bytes = Some(MAX_FILE_BYTES);
     budget.max_depth = 64;
@@ -17,13 +28,7 @@ pub(super) fn options() -> serde_saphyr::Options {
     budget.max_nodes = 500_000;
     budget.max_events = 2_000_000;
     budget.max_total_scalar_bytes = 4 << 20;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 100_000;
-    options.alias_limits.max_alias_expansions_per_anchor = 1_000;
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options
+    budget
 }
 
 /// A parser or deserialization error as a diagnostic at its position in `file`.

@@ -25,7 +25,7 @@ mod policy;
 pub mod schedule;
 pub mod schema;
 mod source;
-mod spanned;
+pub(crate) mod spanned;
 
 pub use config::{RepoConfig, Smtp, SmtpTls, config_file_name};
 pub use declaration::{API_VERSION, Declaration, Kind, KindSpec, Metadata, Origin};

@@ -2,6 +2,7 @@
 
 use crate::diag::Span;
 use schemars::JsonSchema;
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 
@@ -50,8 +51,45 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
 
 impl<T: Eq> Eq for Spanned<T> {}
 
+/// The newtype name `Spanned` asks a deserializer for. One that knows where its next value is
+/// (the loader's direct reader) says so with [`next_at`] and then visits the newtype; any
+/// other is read through serde-saphyr's `Spanned`, which serde-saphyr fills in and every other
+/// format leaves at position 0.
+pub(crate) const NAME: &str = "trustops::Spanned";
+
+thread_local! {
+    /// The position of the value about to be visited, from [`next_at`] to the visitor that
+    /// immediately takes it: nothing is deserialized in between.
+    static NEXT_AT: std::cell::Cell<Option<Span>> = const { std::cell::Cell::new(None) };
+}
+
+/// Says where the value of the `Spanned` being deserialized is (see [`NAME`]).
+pub(crate) fn next_at(span: Span) {
+    NEXT_AT.with(|at| at.set(Some(span)));
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_newtype_struct(NAME, SpannedVisitor(std::marker::PhantomData))
+    }
+}
+
+struct SpannedVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for SpannedVisitor<T> {
+    type Value = Spanned<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Spanned<T>, D::Error> {
+        if let Some(span) = NEXT_AT.with(std::cell::Cell::take) {
+            return Ok(Spanned {
+                value: T::deserialize(d)?,
+                span,
+            });
+        }
         let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
         let at = s.referenced;
         let span = Span {
@@ -68,7 +106,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
                 .and_then(|o| usize::try_from(o).ok())
                 .unwrap_or(0),
         };
-        Ok(Self {
+        Ok(Spanned {
             value: s.value,
             span,
         })
