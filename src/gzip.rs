@@ -82,6 +82,17 @@ impl<W: Write> Writer<W> {
     }
 }
 
+impl<W: Write> Writer<W> {
+    /// Writes `member`, compressed elsewhere ([`member`]) from the bytes that come next, after
+    /// what is pending.
+    pub(crate) fn write_member(&mut self, member: &[u8]) -> io::Result<()> {
+        self.compress(true)?;
+        self.inner.write_all(member)?;
+        self.members += 1;
+        Ok(())
+    }
+}
+
 impl<W: Write> Write for Writer<W> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(bytes);
@@ -99,7 +110,7 @@ impl<W: Write> Write for Writer<W> {
 
 /// `bytes` as one gzip member, at level 1 (zlib-rs's quick strategy: a quarter of the size of
 /// JSON at about 400 MB/s per core).
-fn member(bytes: &[u8]) -> io::Result<Vec<u8>> {
+pub(crate) fn member(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut config = zlib_rs::DeflateConfig::new(1);
     config.window_bits = GZIP_WINDOW;
     // compress_bound counts a zlib wrapper; gzip's header and trailer are 12 bytes longer.

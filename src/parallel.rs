@@ -161,6 +161,105 @@ pub(crate) fn each_taken<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R 
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Runs `work(i)` for each `i` in `0..count` on every core, a thread taking the next index
+/// whenever it is done with one, and passes each result to `take` on the calling thread in
+/// order, as soon as it and those before it are done. At most `ahead` results wait for `take`,
+/// so a long output is never held whole. For pipelines whose last step is sequential (hashing,
+/// writing) while the work before it is not. Stops at the first error `take` returns.
+pub(crate) fn streamed<R: Send, E>(
+    count: usize,
+    ahead: usize,
+    work: impl Fn(usize) -> R + Sync,
+    mut take: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+    struct State<R> {
+        done: BTreeMap<usize, R>,
+        taken: usize,
+        /// Set when `take` failed or a worker panicked: nothing more is waited for.
+        stop: bool,
+    }
+    /// Stops the others if its worker panics, so the caller does not wait for a result
+    /// that never comes; the panic itself is passed on when the scope ends.
+    struct OnPanic<'a, R>(&'a Mutex<State<R>>, &'a Condvar);
+    impl<R> Drop for OnPanic<'_, R> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
+                self.1.notify_all();
+            }
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(count);
+    if threads <= 1 {
+        return (0..count).try_for_each(|i| take(work(i)));
+    }
+    let ahead = ahead.max(threads);
+    let state = Mutex::new(State {
+        done: BTreeMap::new(),
+        taken: 0,
+        stop: false,
+    });
+    let changed = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    fn wait<'g, R>(changed: &Condvar, guard: MutexGuard<'g, State<R>>) -> MutexGuard<'g, State<R>> {
+        changed.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+    let next = AtomicUsize::new(0);
+    let (work, next, state_ref, changed_ref) = (&work, &next, &state, &changed);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(move || {
+                let _stop_others = OnPanic(state_ref, changed_ref);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return;
+                    }
+                    let mut guard = lock();
+                    while i >= guard.taken + ahead && !guard.stop {
+                        guard = wait(changed_ref, guard);
+                    }
+                    if guard.stop {
+                        return;
+                    }
+                    drop(guard);
+                    let result = work(i);
+                    lock().done.insert(i, result);
+                    changed_ref.notify_all();
+                }
+            });
+        }
+        let mut outcome = Ok(());
+        for i in 0..count {
+            let mut guard = lock();
+            let result = loop {
+                if let Some(result) = guard.done.remove(&i) {
+                    break Some(result);
+                }
+                if guard.stop {
+                    break None;
+                }
+                guard = wait(&changed, guard);
+            };
+            guard.taken = i + 1;
+            drop(guard);
+            changed.notify_all();
+            let Some(result) = result else { break };
+            if let Err(e) = take(result) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        lock().stop = true;
+        changed.notify_all();
+        outcome
+    })
+}
+
 /// Runs `a` and `b` at the same time.
 pub fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
@@ -191,6 +290,47 @@ mod tests {
             });
             assert_eq!(got, (0..n).map(|i| i * 10).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn streamed_results_are_taken_in_order_with_few_waiting() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for n in [0, 1, 2, 3, 40] {
+            let started = AtomicUsize::new(0);
+            let mut got = Vec::new();
+            let outcome: Result<(), ()> = super::streamed(
+                n,
+                4,
+                |i| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(((n - i) % 3) as u64));
+                    i * 10
+                },
+                |r| {
+                    // Never more than `ahead` (4) past what was taken, plus those at work.
+                    assert!(started.load(Ordering::SeqCst) <= r / 10 + 4 + 2);
+                    got.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(outcome, Ok(()));
+            assert_eq!(got, (0..n).map(|i| i * 10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn streamed_stops_at_the_first_error_taken() {
+        let mut taken = 0;
+        let outcome = super::streamed(
+            1_000,
+            4,
+            |i| i,
+            |i| {
+                taken += 1;
+                if i == 5 { Err(i) } else { Ok(()) }
+            },
+        );
+        assert_eq!((outcome, taken), (Err(5), 6));
     }
 
     #[test]

@@ -207,6 +207,22 @@ struct Tee<'s, 'a, 'b> {
     sinks: &'s mut [Sink<'a, 'b>],
 }
 
+impl Tee<'_, '_, '_> {
+    /// Hashes and writes `json`, with `member` (the same bytes as a gzip member) to a gzip sink.
+    fn pass(&mut self, json: &[u8], member: Option<&[u8]>) -> std::io::Result<()> {
+        use sha2::Digest;
+        self.hashing.update(json);
+        for sink in self.sinks.iter_mut() {
+            match (sink, member) {
+                (Sink::Json(out), _) => out.write_all(json)?,
+                (Sink::Gzip(out), Some(member)) => out.write_member(member)?,
+                (Sink::Gzip(out), None) => out.write_all(json)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::io::Write for Tee<'_, '_, '_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         use sha2::Digest;
@@ -228,7 +244,10 @@ impl std::io::Write for Tee<'_, '_, '_> {
 /// brace): the bytes serde_json writes for it, with the three long lists (credentials,
 /// findings, actions) serialized on every core a batch at a time, in memory one batch per
 /// core.
-fn write_unsigned(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+fn write_unsigned(
+    plan: &Plan,
+    out: &mut std::io::BufWriter<Tee<'_, '_, '_>>,
+) -> std::io::Result<()> {
     use serde_json::to_writer;
     let p = plan;
     out.write_all(b"{\"format_version\":")?;
@@ -261,42 +280,43 @@ fn write_unsigned(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<
     Ok(to_writer(&mut *out, &p.problems)?)
 }
 
-/// `items` as a compact JSON array, serialized on every core a batch at a time, the next
-/// batch while the last one is written (hashed, compressed), so the one-core work of writing
-/// does not leave a core idle.
+/// `items` as a compact JSON array: parts of it serialized (and, for a gzip sink, compressed
+/// into a member of their own) on every core, hashed and written in order as they are done,
+/// a few parts held at a time.
 fn list<T: serde::Serialize + Sync>(
-    out: &mut dyn std::io::Write,
+    out: &mut std::io::BufWriter<Tee<'_, '_, '_>>,
     items: &[T],
 ) -> std::io::Result<()> {
-    // A batch of adoptions is about 10 MB of JSON; two are held, one written while the next
-    // is serialized: small beside the plan. (32,768 held 60 MB at the plan's peak.)
-    const BATCH: usize = 8_192;
-    let serialize = |b: usize, batch: &[T]| {
-        crate::parallel::ranges(batch.len(), |range| {
-            let mut part = Vec::new();
-            for (i, item) in batch[range.clone()].iter().enumerate() {
-                if b > 0 || range.start + i > 0 {
-                    part.push(b',');
-                }
-                serde_json::to_writer(&mut part, item)?;
-            }
-            Ok::<_, serde_json::Error>(part)
-        })
-    };
+    // About 2.5 MB of JSON for adoptions, the largest items: a member's worth for gzip.
+    const PART: usize = 2_048;
     out.write_all(b"[")?;
-    let mut batches = items.chunks(BATCH).enumerate();
-    let mut ready = batches.next().map(|(b, batch)| serialize(b, batch));
-    while let Some(parts) = ready.take() {
-        let next = batches.next();
-        let written = std::thread::scope(|scope| {
-            let next = next.map(|(b, batch)| scope.spawn(move || serialize(b, batch)));
-            let written = parts.into_iter().try_for_each(|part| out.write_all(&part?));
-            let next = next.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            (written, next)
-        });
-        written.0?;
-        ready = written.1;
-    }
+    out.flush()?;
+    let tee = out.get_mut();
+    let gzip = tee.sinks.iter().any(|s| matches!(s, Sink::Gzip(_)));
+    let parts: Vec<&[T]> = items.chunks(PART).collect();
+    crate::parallel::streamed(
+        parts.len(),
+        4,
+        |p| {
+            let mut json = Vec::new();
+            for (i, item) in parts[p].iter().enumerate() {
+                if p > 0 || i > 0 {
+                    json.push(b',');
+                }
+                serde_json::to_writer(&mut json, item)?;
+            }
+            let member = if gzip {
+                Some(crate::gzip::member(&json)?)
+            } else {
+                None
+            };
+            Ok::<_, std::io::Error>((json, member))
+        },
+        |part| {
+            let (json, member) = part?;
+            tee.pass(&json, member.as_deref())
+        },
+    )?;
     out.write_all(b"]")
 }
 
