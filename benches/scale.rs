@@ -139,6 +139,17 @@ fn spread(runs: &[(f64, f64)]) -> String {
     )
 }
 
+/// The JSON in the gzip file `name` in `dir`, as gzip itself inflates it.
+fn inflate(dir: &Path, name: &str) -> Vec<u8> {
+    let inflated = std::process::Command::new("gzip")
+        .args(["-dc", name])
+        .current_dir(dir)
+        .output()
+        .expect("gzip (apt-get install gzip)");
+    assert!(inflated.status.success(), "gzip -dc {name} failed");
+    inflated.stdout
+}
+
 /// `validate` and `plan` of this build and `other` in `dir`, alternating for `rounds` rounds,
 /// beside `json.load` in each round; and whether both wrote the same plan file.
 fn against(dir: &Path, n: usize, bin: &str, other: &str, rounds: usize) {
@@ -152,8 +163,8 @@ fn against(dir: &Path, n: usize, bin: &str, other: &str, rounds: usize) {
         ours_v.push(measure(dir, bin, &validate));
         theirs_v.push(measure(dir, other, &validate));
     }
-    let same = std::fs::read(dir.join("plan.json.gz")).unwrap()
-        == std::fs::read(dir.join("other.json.gz")).unwrap();
+    // The JSON, not the gzip framing: how a build splits the file into members may change.
+    let same = inflate(dir, "plan.json.gz") == inflate(dir, "other.json.gz");
     println!("{n:>10} alternating, {rounds} rounds:");
     println!("{:>10}   plan, this build:  {}", "", spread(&ours));
     println!("{:>10}   plan, {other}: {}", "", spread(&theirs));
@@ -297,14 +308,7 @@ fn main() {
             Some(("git diff --stat", git_diff)),
         );
         let plan_mb = std::fs::metadata(dir.join("plan.json.gz")).unwrap().len() as f64 / 1e6;
-        // Its JSON, as gzip itself inflates it.
-        let inflated = std::process::Command::new("gzip")
-            .args(["-dc", "plan.json.gz"])
-            .current_dir(dir)
-            .output()
-            .expect("gzip (apt-get install gzip)");
-        assert!(inflated.status.success(), "gzip -dc plan.json.gz failed");
-        let json_mb = inflated.stdout.len() as f64 / 1e6;
+        let json_mb = inflate(dir, "plan.json.gz").len() as f64 / 1e6;
         println!("{n:>10} plan file: {plan_mb:.0} MB gzip-compressed ({json_mb:.0} MB of JSON)");
         if let Some(other) = &other {
             against(dir, n, bin, other, rounds);

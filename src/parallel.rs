@@ -260,6 +260,22 @@ pub(crate) fn streamed<R: Send, E>(
     })
 }
 
+/// `items` in parts of decreasing size for [`each_taken`]: each half a core's share of what
+/// is left, down to `min`. Large parts first keep the overhead low; small ones last let the
+/// cores finish together, even when they are shared with other work.
+pub(crate) fn guided<T>(items: Vec<T>, min: usize) -> Vec<Vec<T>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut left = items.len();
+    let mut rest = items.into_iter();
+    let mut parts = Vec::new();
+    while left > 0 {
+        let size = (left / (2 * cores)).max(min).min(left);
+        parts.push(rest.by_ref().take(size).collect());
+        left -= size;
+    }
+    parts
+}
+
 /// Runs `a` and `b` at the same time.
 pub fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
@@ -315,6 +331,20 @@ mod tests {
             );
             assert_eq!(outcome, Ok(()));
             assert_eq!(got, (0..n).map(|i| i * 10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn guided_parts_shrink_and_keep_every_item_in_order() {
+        for n in [0, 1, 7, 100, 10_000] {
+            let parts = super::guided((0..n).collect::<Vec<usize>>(), 10);
+            assert!(
+                parts
+                    .windows(2)
+                    .all(|w| w[0].len() >= w[1].len() || w[1].len() == 10)
+            );
+            assert!(parts.iter().all(|p| !p.is_empty()));
+            assert_eq!(parts.concat(), (0..n).collect::<Vec<_>>());
         }
     }
 

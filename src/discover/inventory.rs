@@ -624,7 +624,10 @@ impl Scanned {
             .iter_mut()
             .zip(self.credentials.iter().enumerate())
             .collect();
-        let parsed = crate::parallel::parts(slots, 4_096, |part| {
+        // In parts taken by whichever core is free: the declarations are parsed beside this,
+        // and equal halves per core ended far apart.
+        let parts = crate::parallel::guided(slots, 4_096);
+        let parsed = crate::parallel::each_taken(parts, |part| {
             crate::intern::pooled(|| {
                 for (slot, (i, range)) in part {
                     // The envelope's parse checked these bytes: JSON, so UTF-8.
