@@ -175,9 +175,9 @@ fn against(dir: &Path, n: usize, bin: &str, other: &str, rounds: usize) {
         "{:>10}   the plan files are {}",
         "",
         if same {
-            "the same byte for byte"
+            "the same JSON byte for byte"
         } else {
-            "DIFFERENT"
+            "DIFFERENT JSON"
         }
     );
 }
