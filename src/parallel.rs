@@ -56,32 +56,28 @@ pub(crate) fn extend<T: Send + Default>(
     each_mut(&mut out[start..], |i, slot| *slot = work(i));
 }
 
-/// Runs `work(i, item)` on each item of `items` (its index and itself), on every core, a
-/// contiguous part per core.
+/// Runs `work(i, item)` on each item of `items` (its index and itself), on every core, in
+/// contiguous parts of decreasing size taken by whichever core is free (see [`guided`]): the
+/// work per item is often uneven along the list (findings of one kind gathered at its end).
 pub(crate) fn each_mut<T: Send>(items: &mut [T], work: impl Fn(usize, &mut T) + Sync) {
     let len = items.len();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = cores.min(len / MIN_PER_THREAD).max(1);
-    let size = len.div_ceil(parts).max(1);
     let run = |first: usize, chunk: &mut [T]| {
         for (k, item) in chunk.iter_mut().enumerate() {
             work(first + k, item);
         }
     };
-    if parts == 1 {
+    if len < 2 * MIN_PER_THREAD {
         return run(0, items);
     }
-    let run = &run;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks_mut(size)
-            .enumerate()
-            .map(|(p, chunk)| scope.spawn(move || run(p * size, chunk)))
-            .collect();
-        for h in handles {
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        }
-    });
+    let mut parts = Vec::new();
+    let (mut rest, mut first) = (items, 0);
+    for size in guided_sizes(len, MIN_PER_THREAD / 4) {
+        let (part, tail) = rest.split_at_mut(size);
+        parts.push((first, part));
+        first += size;
+        rest = tail;
+    }
+    each_taken(parts, |(first, part)| run(first, part));
 }
 
 /// Splits `items` into contiguous parts, one per core (at least `min` items each), runs
@@ -264,16 +260,25 @@ pub(crate) fn streamed<R: Send, E>(
 /// is left, down to `min`. Large parts first keep the overhead low; small ones last let the
 /// cores finish together, even when they are shared with other work.
 pub(crate) fn guided<T>(items: Vec<T>, min: usize) -> Vec<Vec<T>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut left = items.len();
+    let sizes = guided_sizes(items.len(), min);
     let mut rest = items.into_iter();
-    let mut parts = Vec::new();
+    sizes
+        .into_iter()
+        .map(|size| rest.by_ref().take(size).collect())
+        .collect()
+}
+
+/// The sizes of [`guided`]'s parts of `len` items.
+fn guided_sizes(len: usize, min: usize) -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut left = len;
+    let mut sizes = Vec::new();
     while left > 0 {
-        let size = (left / (2 * cores)).max(min).min(left);
-        parts.push(rest.by_ref().take(size).collect());
+        let size = (left / (2 * cores)).max(min.max(1)).min(left);
+        sizes.push(size);
         left -= size;
     }
-    parts
+    sizes
 }
 
 /// Runs `a` and `b` at the same time.
@@ -335,9 +340,19 @@ mod tests {
     }
 
     #[test]
+    fn each_mut_gives_every_item_its_own_index_once() {
+        for n in [0, 1, 5_000, 100_003] {
+            let mut items = vec![usize::MAX; n];
+            super::each_mut(&mut items, |i, item| *item = i);
+            assert!(items.iter().enumerate().all(|(i, item)| *item == i));
+        }
+    }
+
+    #[test]
     fn guided_parts_shrink_and_keep_every_item_in_order() {
         for n in [0, 1, 7, 100, 10_000] {
             let parts = super::guided((0..n).collect::<Vec<usize>>(), 10);
+            assert_eq!(super::guided((0..n).collect::<Vec<usize>>(), 0).concat().len(), n);
             assert!(
                 parts
                     .windows(2)

@@ -174,7 +174,7 @@ fn neighbours_of<'a>(
 
 /// The owner `identity` declares.
 fn owner_of<'a>(cx: &'a Context<'_>, identity: &str) -> Option<&'a str> {
-    let spec = &cx.input.model.identities.get(identity)?.spec;
+    let spec = &cx.identity(identity)?.spec;
     spec.owner.as_ref().map(|o| o.value.as_str())
 }
 

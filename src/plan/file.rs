@@ -242,8 +242,8 @@ impl std::io::Write for Tee<'_, '_, '_> {
 
 /// The plan as compact JSON up to its closing fields (`digest`, `signature` and the final
 /// brace): the bytes serde_json writes for it, with the three long lists (credentials,
-/// findings, actions) serialized on every core a batch at a time, in memory one batch per
-/// core.
+/// findings, actions) serialized on every core a part at a time, a few parts in memory
+/// ([`list`]).
 fn write_unsigned(
     plan: &Plan,
     out: &mut std::io::BufWriter<Tee<'_, '_, '_>>,

@@ -47,6 +47,9 @@ struct Context<'a> {
     options: &'a Options,
     /// Unsuppressed findings by `(identity, credential)`.
     active: crate::fast_map::Map<(&'a str, &'a str), Vec<&'a Finding>>,
+    /// The declared identities by name, hashed: planning looks one up several times per
+    /// declared credential, and the model's ordered map costs a string comparison per level.
+    identities: crate::fast_map::Map<&'a str, &'a Identity>,
 }
 
 impl<'a> Context<'a> {
@@ -58,9 +61,18 @@ impl<'a> Context<'a> {
 
     /// The declaration behind a status, with its effective policy.
     fn declared(&self, status: &Status) -> Option<model::Declared<'a>> {
-        self.input
-            .model
-            .credential(&status.identity, &status.credential)
+        let identity = self.identity(&status.identity)?;
+        let credential = identity
+            .spec
+            .credentials
+            .iter()
+            .find(|c| c.name.value == status.credential)?;
+        Some(model::Declared::of(self.input.model, identity, credential))
+    }
+
+    /// The identity declared as `name`.
+    fn identity(&self, name: &str) -> Option<&'a Identity> {
+        self.identities.get(name).copied()
     }
 
     /// The effective policy of a status.
@@ -77,10 +89,7 @@ impl<'a> Context<'a> {
 
     /// The owner of an identity.
     fn owner_of(&self, identity: &str) -> Option<String> {
-        self.input
-            .model
-            .identities
-            .get(identity)?
+        self.identity(identity)?
             .spec
             .owner
             .as_ref()
@@ -119,6 +128,7 @@ pub fn revocation(
         rec,
         options,
         active: crate::fast_map::Map::default(),
+        identities: identities(input.model),
     };
     let action = revoke::compromised(&cx, selector, reason)?;
     let mut plan = document::assemble(&cx, vec![action]);
@@ -129,22 +139,29 @@ pub fn revocation(
 
 /// The plan, without the findings (moved in by [`plan`], not copied).
 fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options: &Options) -> Plan {
-    let mut active: crate::fast_map::Map<(&str, &str), Vec<&Finding>> =
-        crate::fast_map::Map::default();
-    for f in rec.findings.iter().filter(|f| f.suppressed.is_none()) {
-        if f.identity.is_some() {
-            let key = (
-                f.identity.as_deref().unwrap_or_default(),
-                f.credential.as_deref().unwrap_or_default(),
-            );
-            active.entry(key).or_default().push(f);
-        }
-    }
+    let (active, identities) = crate::parallel::join(
+        || {
+            let mut active: crate::fast_map::Map<(&str, &str), Vec<&Finding>> =
+                crate::fast_map::Map::default();
+            for f in rec.findings.iter().filter(|f| f.suppressed.is_none()) {
+                if f.identity.is_some() {
+                    let key = (
+                        f.identity.as_deref().unwrap_or_default(),
+                        f.credential.as_deref().unwrap_or_default(),
+                    );
+                    active.entry(key).or_default().push(f);
+                }
+            }
+            active
+        },
+        || identities(input.model),
+    );
     let cx = Context {
         input,
         rec,
         options,
         active,
+        identities,
     };
     let mut actions = Vec::new();
     let mut reviews = review::Reviews::default();
@@ -158,6 +175,15 @@ fn with_findings_of(input: &reconcile::Input<'_>, rec: &Reconciliation, options:
     adopt::plan(&cx, &mut actions);
     order(&mut actions, input.now);
     document::assemble(&cx, actions)
+}
+
+/// `model`'s identities by name.
+fn identities(model: &model::Model) -> crate::fast_map::Map<&str, &Identity> {
+    model
+        .identities
+        .iter()
+        .map(|(name, identity)| (name.as_str(), identity))
+        .collect()
 }
 
 /// Plan order: rotations first, what runs now before what waits, declared credentials before

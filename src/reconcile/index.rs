@@ -140,24 +140,25 @@ fn lower(name: &str) -> std::borrow::Cow<'_, str> {
 impl<'a> Index<'a> {
     /// Builds the indexes `needs` asks for, the fingerprint ones and the others at once.
     pub(super) fn new(inventory: &'a Inventory, needs: &Needs) -> Self {
-        // Three parts of about the same work, so that two cores end together.
-        let (mut index, (by_names, by_places)) = crate::parallel::join(
-            || Self::by_digest(inventory),
-            || {
-                crate::parallel::join(
-                    || Self::by_names(inventory, needs),
-                    || Self::by_places(inventory, needs),
-                )
-            },
-        );
-        index.by_uri = by_names.by_uri;
-        index.by_dns = by_names.by_dns;
-        index.by_subject = by_names.by_subject;
-        index.by_issuer = by_names.by_issuer;
-        index.by_secret_id = by_names.by_secret_id;
-        index.by_source = by_places.by_source;
-        index.by_path = by_places.by_path;
-        index.by_place = by_places.by_place;
+        // Four parts, each taken by whichever core is free, so that the cores end together
+        // (three fixed parts left one core alone for 0.3 s at a million credentials).
+        let parts = crate::parallel::each_taken(vec![0, 1, 2, 3], |part| match part {
+            0 => Self::by_digest(inventory),
+            1 => Self::by_names(inventory, needs, true),
+            2 => Self::by_names(inventory, needs, false),
+            _ => Self::by_places(inventory, needs),
+        });
+        let mut parts = parts.into_iter();
+        let mut next = || parts.next().unwrap_or_default();
+        let (mut index, dns, names, places) = (next(), next(), next(), next());
+        index.by_dns = dns.by_dns;
+        index.by_uri = names.by_uri;
+        index.by_subject = names.by_subject;
+        index.by_issuer = names.by_issuer;
+        index.by_secret_id = names.by_secret_id;
+        index.by_source = places.by_source;
+        index.by_path = places.by_path;
+        index.by_place = places.by_place;
         index
     }
 
@@ -185,23 +186,26 @@ impl<'a> Index<'a> {
         index
     }
 
-    /// The names match rules name (URIs, DNS names, subjects, issuers, secret ids), as far as
-    /// `needs` asks.
-    fn by_names(inventory: &'a Inventory, needs: &Needs) -> Self {
+    /// The names match rules name, as far as `needs` asks: DNS names (`dns`), else URIs,
+    /// subjects, issuers and secret ids.
+    fn by_names(inventory: &'a Inventory, needs: &Needs, dns: bool) -> Self {
         let mut index = Index::default();
-        if needs.dns {
-            // About one name per certificate: grown once, not doubled twenty times.
-            index.by_dns.reserve(inventory.credentials.len());
+        if dns {
+            if needs.dns {
+                // About one name per certificate: grown once, not doubled twenty times.
+                index.by_dns.reserve(inventory.credentials.len());
+                for (i, c) in inventory.credentials.iter().enumerate() {
+                    for name in c.dns_names.iter().flatten() {
+                        add(&mut index.by_dns, lower(name), i);
+                    }
+                }
+            }
+            return index;
         }
         for (i, c) in inventory.credentials.iter().enumerate() {
             if needs.uri {
                 for uri in c.uris.iter().flatten() {
                     add(&mut index.by_uri, uri.as_str(), i);
-                }
-            }
-            if needs.dns {
-                for name in c.dns_names.iter().flatten() {
-                    add(&mut index.by_dns, lower(name), i);
                 }
             }
             if needs.subject

@@ -108,7 +108,8 @@ pub fn reconcile(input: &Input<'_>) -> Reconciliation {
     exceptions::expired(input, &mut findings);
     exceptions::suppress(input, &mut findings);
     found_by(input, &index, &mut findings);
-    finish(&mut findings);
+    // The index's maps (millions of entries at scale) are freed beside the sort, not after it.
+    crate::parallel::join(move || drop(index), || finish(&mut findings));
     // Built by appending parts, the list has up to twice the room it needs; the plan keeps it.
     findings.shrink_to_fit();
     let mut statuses = Vec::new();
