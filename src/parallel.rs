@@ -352,7 +352,12 @@ mod tests {
     fn guided_parts_shrink_and_keep_every_item_in_order() {
         for n in [0, 1, 7, 100, 10_000] {
             let parts = super::guided((0..n).collect::<Vec<usize>>(), 10);
-            assert_eq!(super::guided((0..n).collect::<Vec<usize>>(), 0).concat().len(), n);
+            assert_eq!(
+                super::guided((0..n).collect::<Vec<usize>>(), 0)
+                    .concat()
+                    .len(),
+                n
+            );
             assert!(
                 parts
                     .windows(2)
