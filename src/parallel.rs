@@ -369,6 +369,23 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_in_streamed_work_is_passed_on_rather_than_waited_for() {
+        // Without the stop on panic the caller would wait for result 3 forever.
+        let outcome = std::panic::catch_unwind(|| {
+            super::streamed(
+                100,
+                2,
+                |i| {
+                    assert!(i != 3, "work 3 fails");
+                    i
+                },
+                |_| Ok::<(), ()>(()),
+            )
+        });
+        assert!(outcome.is_err());
+    }
+
+    #[test]
     fn streamed_stops_at_the_first_error_taken() {
         let mut taken = 0;
         let outcome = super::streamed(
